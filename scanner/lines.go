@@ -1,0 +1,100 @@
+package scanner
+
+import (
+	"bytes"
+	"unicode/utf8"
+)
+
+// lineState carries what a window needs to know about the windows before
+// it: how many line breaks they held, how many characters of the line still
+// open at their end, and whether that open line holds the allow marker.
+//
+// A line break is "\n", "\r\n" or a lone "\r", so files with Windows and
+// old Mac line endings are numbered as an editor numbers them.
+type lineState struct {
+	breaks    int
+	col       int
+	allowOpen bool
+}
+
+// position returns the 1-based line and column of region[s].
+func (l *lineState) position(region []byte, s int) (line, col int) {
+	before := region[:s]
+	line = l.breaks + countBreaks(before, false) + 1
+	if lt := lastTerm(before); lt >= 0 {
+		return line, utf8.RuneCount(before[lt+1:]) + 1
+	}
+	return line, l.col + utf8.RuneCount(before) + 1
+}
+
+// advance moves the state past buf[:end]; buf[end:] is the start of the next
+// window.
+func (l *lineState) advance(buf []byte, end int) {
+	region := buf[:end]
+	// A "\r" that ends the region and whose "\n" starts the next window is
+	// counted there, once, as the "\n".
+	crlfSplit := end > 0 && end < len(buf) && region[end-1] == '\r' && buf[end] == '\n'
+	l.breaks += countBreaks(region, crlfSplit)
+	lt := lastTerm(region)
+	open := region
+	if lt >= 0 {
+		open = region[lt+1:]
+		l.col = 0
+		l.allowOpen = false
+	}
+	l.col += utf8.RuneCount(open)
+	// A marker that starts in the open line, possibly running into the
+	// overlap, belongs to that line.
+	from := len(region) - len(open)
+	to := min(end+len(AllowMarker)-1, len(buf))
+	if bytes.Contains(buf[from:to], []byte(AllowMarker)) {
+		l.allowOpen = true
+	}
+}
+
+// countBreaks counts line breaks in b. dropLastCR says that a "\r" ending b
+// is the first half of a "\r\n" split off at the end of b.
+func countBreaks(b []byte, dropLastCR bool) int {
+	n := bytes.Count(b, []byte{'\n'})
+	if bytes.IndexByte(b, '\r') >= 0 {
+		n += bytes.Count(b, []byte{'\r'}) - bytes.Count(b, []byte("\r\n"))
+		if dropLastCR {
+			n--
+		}
+	}
+	return n
+}
+
+// lastTerm returns the index of the last '\n' or '\r' in b, or -1.
+func lastTerm(b []byte) int {
+	return max(bytes.LastIndexByte(b, '\n'), bytes.LastIndexByte(b, '\r'))
+}
+
+// indexTermFrom returns the index of the first '\n' or '\r' in b at or after
+// from, or -1.
+func indexTermFrom(b []byte, from int) int {
+	if from > len(b) {
+		return -1
+	}
+	n := bytes.IndexByte(b[from:], '\n')
+	r := bytes.IndexByte(b[from:], '\r')
+	switch {
+	case n < 0 && r < 0:
+		return -1
+	case n < 0:
+		return from + r
+	case r < 0:
+		return from + n
+	}
+	return from + min(n, r)
+}
+
+// safeEnd moves a window's end back to the start of a UTF-8 sequence, so that
+// counting characters on both sides of it gives the same total as counting
+// them all at once. It steps back at most utf8.UTFMax-1 bytes.
+func safeEnd(buf []byte, end int) int {
+	for i := 0; i < utf8.UTFMax-1 && end > 1 && end < len(buf) && !utf8.RuneStart(buf[end]); i++ {
+		end--
+	}
+	return end
+}

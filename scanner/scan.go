@@ -1,0 +1,225 @@
+package scanner
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"io"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dtleaks/dtleaks/rules"
+)
+
+// AllowMarker on a line keeps the tokens on that line out of the report, for
+// documentation examples and test fixtures.
+const AllowMarker = "dtleaks:allow"
+
+// DefaultChunkSize is how many bytes Scan reads at a time from one item.
+const DefaultChunkSize = 1 << 20
+
+// Options tunes a scan. The zero value is ready to use.
+type Options struct {
+	// Matcher finds the tokens; nil means a zero rules.Matcher.
+	Matcher *rules.Matcher
+	// ChunkSize is how many bytes are read at a time from one item; 0
+	// means DefaultChunkSize. Memory per worker is about ChunkSize plus
+	// rules.MaxSpan, whatever the item's size.
+	ChunkSize int
+}
+
+// Scan reads every item src yields and returns what it found. The result is
+// sorted, so it does not depend on the order in which a parallel source
+// yields. Scan returns an error only when the source failed as a whole or
+// ctx ended; unreadable items are Problems in the result.
+func Scan(ctx context.Context, src Source, opts Options) (Result, error) {
+	start := time.Now()
+	if opts.Matcher == nil {
+		opts.Matcher = &rules.Matcher{}
+	}
+	if opts.ChunkSize <= 0 {
+		opts.ChunkSize = DefaultChunkSize
+	}
+	pool := sync.Pool{New: func() any {
+		b := make([]byte, 0, opts.ChunkSize+rules.MaxSpan)
+		return &b
+	}}
+	var (
+		mu    sync.Mutex
+		res   Result
+		items atomic.Int64
+		nb    atomic.Int64
+	)
+	err := src.Items(ctx, func(it Item, err error) error {
+		if err != nil {
+			mu.Lock()
+			res.Problems = append(res.Problems, Problem{Path: it.Path, Err: err})
+			mu.Unlock()
+			return ctx.Err()
+		}
+		items.Add(1)
+		bp := pool.Get().(*[]byte)
+		fs, n, err := scanItem(ctx, it, opts.Matcher, *bp)
+		pool.Put(bp)
+		nb.Add(n)
+		mu.Lock()
+		res.Findings = append(res.Findings, fs...)
+		if err != nil {
+			res.Problems = append(res.Problems, Problem{Path: it.Path, Err: err})
+		}
+		mu.Unlock()
+		return ctx.Err()
+	})
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	if r, ok := src.(Resolver); ok {
+		fs, ps, err := r.Resolve(ctx, res.Findings)
+		if err != nil {
+			return Result{}, err
+		}
+		res.Findings = fs
+		res.Problems = append(res.Problems, ps...)
+	}
+	Sort(res.Findings)
+	slices.SortStableFunc(res.Problems, func(a, b Problem) int { return cmp.Compare(a.Path, b.Path) })
+	res.Stats = Stats{Items: items.Load(), Bytes: nb.Load(), Findings: len(res.Findings), Duration: time.Since(start)}
+	return res, nil
+}
+
+// Sort orders findings by path, location, commit, line, column and
+// identifier: the order every report uses.
+func Sort(fs []Finding) {
+	slices.SortStableFunc(fs, func(a, b Finding) int {
+		return cmp.Or(
+			cmp.Compare(a.Path, b.Path),
+			cmp.Compare(a.Location, b.Location),
+			cmp.Compare(a.Origin.Commit, b.Origin.Commit),
+			cmp.Compare(a.Origin.Blob, b.Origin.Blob),
+			cmp.Compare(a.Line, b.Line),
+			cmp.Compare(a.Column, b.Column),
+			cmp.Compare(a.ID, b.ID),
+			cmp.Compare(a.Fingerprint, b.Fingerprint),
+		)
+	})
+}
+
+// scanItem reads one item in windows of len(cap(buf)) bytes. Consecutive
+// windows overlap by rules.MaxSpan bytes, so a token cut by one read is whole
+// in the next window; each window reports only the matches that start in the
+// part of it the next window does not repeat. It returns the findings, the
+// number of bytes read, and the read error, if any: findings made before a
+// read failed are kept.
+func scanItem(ctx context.Context, it Item, m *rules.Matcher, buf []byte) ([]Finding, int64, error) {
+	var (
+		fs      []Finding
+		total   int64
+		base    int64 // offset in the item of buf[0]
+		lines   lineState
+		pending []Finding // findings on a line that goes on past the window
+	)
+	buf = buf[:0]
+	for {
+		if err := ctx.Err(); err != nil {
+			return fs, total, err
+		}
+		n, err := io.ReadFull(it.R, buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		total += int64(n)
+		eof := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+		if err != nil && !eof {
+			// Whatever was read is still searched below, as if the item
+			// ended there, and the error is reported.
+			fs = append(fs, finish(&lines, buf, base, len(buf), it, m, pending)...)
+			return fs, total, err
+		}
+		end := len(buf) // matches starting before end are this window's
+		if !eof {
+			end = safeEnd(buf, end-rules.MaxSpan)
+		}
+		if eof {
+			fs = append(fs, finish(&lines, buf, base, end, it, m, pending)...)
+			return fs, total, nil
+		}
+		var done []Finding
+		done, pending = window(&lines, buf, base, end, false, it, m, pending)
+		fs = append(fs, done...)
+		keep := copy(buf, buf[end:])
+		buf = buf[:keep]
+		base += int64(end)
+	}
+}
+
+// finish handles the last window of an item: every pending finding is
+// decided there, since no line goes on past the end.
+func finish(lines *lineState, buf []byte, base int64, end int, it Item, m *rules.Matcher, pending []Finding) []Finding {
+	done, rest := window(lines, buf, base, end, true, it, m, pending)
+	return append(done, rest...)
+}
+
+// window finds the matches that start in buf[:end] and places them. It
+// returns the findings it could decide and those whose line goes on past
+// buf (to be decided by the next window). buf[end:] is the overlap the next
+// window starts with.
+func window(lines *lineState, buf []byte, base int64, end int, last bool, it Item, m *rules.Matcher, pending []Finding) (done, rest []Finding) {
+	region := buf[:end]
+	// Lines that began in an earlier window and were still open: they end
+	// at the first terminator here, or go on past this window.
+	firstTerm := indexTermFrom(region, 0)
+	if len(pending) > 0 {
+		upTo := len(buf)
+		if firstTerm >= 0 {
+			upTo = firstTerm
+		}
+		if bytes.Contains(buf[:upTo], []byte(AllowMarker)) {
+			pending = nil
+		} else if firstTerm >= 0 || last {
+			done = append(done, pending...)
+			pending = nil
+		}
+	}
+	rest = pending
+	for mt := range m.All(buf) {
+		if mt.Start >= end {
+			break
+		}
+		lineStart := lastTerm(region[:mt.Start]) + 1 // 0 when the line began earlier
+		lineEnd := indexTermFrom(buf, mt.End)
+		ownLine := buf[lineStart:]
+		if lineEnd >= 0 {
+			ownLine = buf[lineStart:lineEnd]
+		}
+		allowed := bytes.Contains(ownLine, []byte(AllowMarker)) ||
+			lineStart == 0 && lines.allowOpen
+		line, col := lines.position(region, mt.Start)
+		f := Finding{
+			ID:          mt.ID,
+			Kind:        mt.Kind,
+			Fingerprint: mt.Fingerprint,
+			Encoding:    mt.Encoding,
+			Path:        it.Path,
+			Location:    it.Location,
+			Origin:      it.Origin,
+			Offset:      base + int64(mt.Start),
+			Line:        line,
+			Column:      col,
+		}
+		switch {
+		case allowed:
+		case lineEnd < 0 && !last:
+			rest = append(rest, f)
+		default:
+			done = append(done, f)
+		}
+	}
+	if !last {
+		lines.advance(buf, end)
+	}
+	return done, rest
+}

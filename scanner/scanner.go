@@ -1,0 +1,121 @@
+// Package scanner is the pipeline between where bytes come from and what is
+// reported: a [Source] yields [Item]s, [Scan] reads each in overlapping
+// windows, hands them to the [rules.Matcher], turns every match into a
+// [Finding] with its line and column, and returns a sorted [Result].
+//
+// Findings carry the token identifier and fingerprint only: there is no field
+// that could hold a secret, so no report built from a Result can leak one.
+// Anything that could not be read becomes a [Problem]; it is never dropped.
+package scanner
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/dtleaks/dtleaks/rules"
+)
+
+// Item is one thing to scan: a file, a blob, standard input or a message.
+type Item struct {
+	// Path is the item's path relative to the scanned root, with forward
+	// slashes; "-" for standard input; empty for a commit or tag message.
+	Path string
+	// Location says what the bytes are when they are not file content:
+	// "commit-message" or "tag-message". Empty for file content.
+	Location string
+	// Origin says where in a repository's history the item came from; zero
+	// outside history scans.
+	Origin Origin
+	// R gives the item's bytes. It is read once, by Scan, only during the
+	// call to the yield function the item was passed to.
+	R io.Reader
+}
+
+// Origin says where in a repository's history a finding came from.
+type Origin struct {
+	// Commit is the full hash of the commit that introduced the blob at the
+	// path (or of the commit or tag whose message holds the token).
+	Commit string
+	// AuthorName, AuthorEmail and Date describe the commit's author.
+	AuthorName, AuthorEmail string
+	Date                    time.Time
+	// Blob is the hash of the blob the finding is in.
+	Blob string
+	// Unreachable is true for an object that no ref reaches.
+	Unreachable bool
+	// AtHead is true when the same token is still in the tree of HEAD.
+	AtHead bool
+}
+
+// Source yields the items to scan. Items may call yield concurrently from
+// several goroutines. A failure to read one item arrives as yield(Item{Path:
+// p}, err), and the source goes on with the next. An error returned by yield
+// ends the walk and is returned. The error Items returns means the source
+// itself failed or ctx ended.
+type Source interface {
+	Items(ctx context.Context, yield func(Item, error) error) error
+}
+
+// Resolver is implemented by sources that learn where a finding came from
+// only after the scan (a blob's commit and path) or that keep only some
+// findings (the lines a commit adds). Scan calls Resolve once, with every
+// finding, before sorting.
+type Resolver interface {
+	Resolve(ctx context.Context, fs []Finding) ([]Finding, []Problem, error)
+}
+
+// Finding is one token found. It holds no secret byte.
+type Finding struct {
+	// ID is the token identifier; empty for a legacy token.
+	ID rules.ID
+	// Kind is the catalogue row of the token.
+	Kind *rules.Kind
+	// Fingerprint is the hex SHA-256 of the whole token.
+	Fingerprint rules.Fingerprint
+	// Encoding is "base64" for a token found in its encoded form.
+	Encoding string
+	// Path, Location and Origin are copied from the item.
+	Path     string
+	Location string
+	Origin   Origin
+	// Offset is the byte offset of the match in the item.
+	Offset int64
+	// Line and Column are 1-based; the column counts Unicode characters
+	// (each invalid UTF-8 byte counts as one), as an editor shows it.
+	Line, Column int
+	// Environment is the base URL of the Dynatrace environment nearest to
+	// the token in the same item, when there is one.
+	Environment string
+}
+
+// Problem is an item, or part of one, that could not be scanned. A scan with
+// problems is not clean, whatever it found.
+type Problem struct {
+	// Path names the item, as in Item.Path; it may be empty for a problem
+	// of the source as a whole (a corrupt object store).
+	Path string
+	Err  error
+}
+
+func (p Problem) Error() string {
+	if p.Path == "" {
+		return p.Err.Error()
+	}
+	return p.Path + ": " + p.Err.Error()
+}
+
+// Stats counts the work a scan did.
+type Stats struct {
+	Items    int64
+	Bytes    int64
+	Findings int
+	Duration time.Duration
+}
+
+// Result is what a scan found, sorted by path, commit, line and column.
+type Result struct {
+	Findings []Finding
+	Problems []Problem
+	Stats    Stats
+}
