@@ -8,7 +8,32 @@ type Shape uint8
 const (
 	// Standard is the documented shape: 24 [A-Z0-9], a dot, 64 [A-Z0-9].
 	Standard Shape = iota
+	// Short is 8 [A-Z0-9], a dot, 64 [A-Z0-9]: ActiveGate tokens, OAuth
+	// client secrets and platform tokens.
+	Short
+	// Agent is 8 [a-z0-9] (the environment ID), a dot, 64 [0-9a-f]: agent
+	// connection tokens.
+	Agent
+	// Legacy is a 21-character token from before the prefixed format,
+	// recognised only from its context. It has no prefix and no public
+	// portion.
+	Legacy
 )
+
+// String returns the shape's stable machine name.
+func (s Shape) String() string {
+	switch s {
+	case Standard:
+		return "standard"
+	case Short:
+		return "short"
+	case Agent:
+		return "agent"
+	case Legacy:
+		return "legacy"
+	}
+	return "unknown"
+}
 
 // Kind is one row of the catalogue: a token type, named by its prefix and
 // shape.
@@ -25,6 +50,10 @@ type Kind struct {
 	Description string
 	// Source is where Dynatrace documents the prefix or shape.
 	Source string
+	// Severity is the SARIF security-severity, a score from 0.0 to 10.0
+	// written with one decimal ("9.0"), which code scanning maps to
+	// critical, high, medium or low.
+	Severity string
 }
 
 const docPrefixes = "https://docs.dynatrace.com/docs/shortlink/token#token-prefixes"
