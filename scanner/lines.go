@@ -89,12 +89,13 @@ func indexTermFrom(b []byte, from int) int {
 	return from + min(n, r)
 }
 
-// safeEnd moves a window's end back to the start of a UTF-8 sequence, so that
-// counting characters on both sides of it gives the same total as counting
-// them all at once. It steps back at most utf8.UTFMax-1 bytes.
+// safeEnd moves a window's end forward to the start of a UTF-8 sequence, so
+// that counting characters on both sides of it gives the same total as
+// counting them all at once. It steps at most utf8.UTFMax-1 bytes, which the
+// slack in rules.MaxSpan absorbs.
 func safeEnd(buf []byte, end int) int {
-	for i := 0; i < utf8.UTFMax-1 && end > 1 && end < len(buf) && !utf8.RuneStart(buf[end]); i++ {
-		end--
+	for i := 0; i < utf8.UTFMax-1 && end < len(buf) && !utf8.RuneStart(buf[end]); i++ {
+		end++
 	}
 	return end
 }

@@ -1,0 +1,326 @@
+package scanner
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"testing/iotest"
+	"unicode/utf8"
+
+	"github.com/dtleaks/dtleaks/internal/tokentest"
+	"github.com/dtleaks/dtleaks/rules"
+)
+
+// items is a Source of in-memory items, yielded concurrently.
+type items []Item
+
+func (s items) Items(ctx context.Context, yield func(Item, error) error) error {
+	var wg sync.WaitGroup
+	errs := make([]error, len(s))
+	for i, it := range s {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = yield(it, nil)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// place is where a test expects a token: its ID, line and column.
+type place struct {
+	ID        rules.ID
+	Line, Col int
+}
+
+// diffPlaces describes the first difference between got and want, or
+// returns "".
+func diffPlaces(got, want []place) string {
+	for i := range max(len(got), len(want)) {
+		switch {
+		case i >= len(got):
+			return fmt.Sprintf("missing %v (found %d of %d)", want[i], len(got), len(want))
+		case i >= len(want):
+			return fmt.Sprintf("extra %v (found %d, want %d)", got[i], len(got), len(want))
+		case got[i] != want[i]:
+			return fmt.Sprintf("place %d = %v; want %v", i, got[i], want[i])
+		}
+	}
+	return ""
+}
+
+func places(fs []Finding) []place {
+	out := make([]place, len(fs))
+	for i, f := range fs {
+		out[i] = place{f.ID, f.Line, f.Column}
+	}
+	return out
+}
+
+// expect builds the text and expected places for lines; in each line, the
+// marker "@" is replaced by a new token, whose place is expected unless the
+// line holds the allow marker.
+func expect(g *tokentest.Gen, lines []string, sep string) (string, []place, []tokentest.Token) {
+	var (
+		sb   strings.Builder
+		want []place
+		toks []tokentest.Token
+	)
+	for n, l := range lines {
+		for {
+			i := strings.IndexByte(l, '@')
+			if i < 0 {
+				break
+			}
+			t := g.Token("dt0c01")
+			toks = append(toks, t)
+			if !strings.Contains(l, AllowMarker) {
+				want = append(want, place{rules.ID(t.ID), n + 1, utf8.RuneCountInString(l[:i]) + 1})
+			}
+			l = l[:i] + t.Text + l[i+1:]
+		}
+		sb.WriteString(l)
+		if n < len(lines)-1 {
+			sb.WriteString(sep)
+		}
+	}
+	return sb.String(), want, toks
+}
+
+func TestScanPlaces(t *testing.T) {
+	long := strings.Repeat("x", 3000)
+	cases := []struct {
+		name  string
+		lines []string
+	}{
+		{"empty", []string{""}},
+		{"one token", []string{"token = @"}},
+		{"start and end", []string{"@", "", "a @ b @"}},
+		{"unicode columns", []string{"ключ: «@»", "日本語 @"}},
+		{"invalid utf-8 columns", []string{"\xff\xfe\xff @"}},
+		{"allowed", []string{"@ # dtleaks:allow", "@"}},
+		{"allow marker before, long line", []string{"dtleaks:allow " + long + " @"}},
+		{"allow marker after, long line", []string{"@ " + long + " dtleaks:allow", "@"}},
+		{"long line", []string{long + "@" + long + "@", "@"}},
+		{"glued", []string{"x@y", "@@"}},
+		{"many lines", manyLines()},
+	}
+	for _, sep := range []string{"\n", "\r\n", "\r"} {
+		for _, c := range cases {
+			g := tokentest.New(7)
+			text, want, toks := expect(g, c.lines, sep)
+			// Window sizes from tiny (every token cut) to larger than
+			// the input.
+			for _, size := range []int{1, 3, 17, 64, 95, 100, 1000, 1 << 20} {
+				// Readers that return short and one-byte reads, too.
+				for rname, r := range map[string]io.Reader{
+					"full":    strings.NewReader(text),
+					"onebyte": iotest.OneByteReader(strings.NewReader(text)),
+					"half":    iotest.HalfReader(strings.NewReader(text)),
+				} {
+					res, err := Scan(context.Background(), items{{Path: "f", R: r}}, Options{ChunkSize: size})
+					if err != nil {
+						t.Fatalf("%s/%q/%d/%s: Scan: %v", c.name, sep, size, rname, err)
+					}
+					if d := diffPlaces(places(res.Findings), want); d != "" {
+						t.Errorf("%s/sep %q/chunk %d/%s: %s", c.name, sep, size, rname, d)
+					}
+					if int(res.Stats.Bytes) != len(text) {
+						t.Errorf("%s: Stats.Bytes = %d; want %d", c.name, res.Stats.Bytes, len(text))
+					}
+					var out bytes.Buffer
+					for _, f := range res.Findings {
+						fmt.Fprintf(&out, "%+v\n", f)
+					}
+					if where, leak := tokentest.Leak(out.Bytes(), toks...); leak {
+						t.Errorf("finding holds a %s", where)
+					}
+				}
+			}
+		}
+	}
+}
+
+// manyLines is text long enough that line breaks of every kind fall on
+// window boundaries well before the last window, with tokens and allow
+// markers spread over it.
+func manyLines() []string {
+	var ls []string
+	for i := range 200 {
+		switch i % 7 {
+		case 0:
+			ls = append(ls, "key"+strings.Repeat("é", i%13)+" = @")
+		case 3:
+			ls = append(ls, "")
+		case 5:
+			ls = append(ls, "@ dtleaks:allow")
+		default:
+			ls = append(ls, strings.Repeat("ab", i))
+		}
+	}
+	return ls
+}
+
+// failAfter returns its bytes and then an error.
+type failAfter struct {
+	r   io.Reader
+	err error
+}
+
+func (f *failAfter) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	if err == io.EOF {
+		return n, f.err
+	}
+	return n, err
+}
+
+func TestScanReadErrorKeepsFindings(t *testing.T) {
+	g := tokentest.New(3)
+	a, b := g.Token("dt0c01"), g.Token("dt0s16")
+	text := a.Text + "\n" + strings.Repeat("y", 5000) + "\n" + b.Text
+	boom := errors.New("device on fire")
+	res, err := Scan(context.Background(), items{
+		{Path: "bad", R: &failAfter{r: strings.NewReader(text), err: boom}},
+		{Path: "good", R: strings.NewReader(a.Text)},
+	}, Options{ChunkSize: 256})
+	if err != nil {
+		t.Fatalf("Scan: %v", err)
+	}
+	if len(res.Problems) != 1 || res.Problems[0].Path != "bad" || !errors.Is(res.Problems[0].Err, boom) {
+		t.Errorf("Problems = %v; want one for bad wrapping %v", res.Problems, boom)
+	}
+	var ids []rules.ID
+	for _, f := range res.Findings {
+		ids = append(ids, rules.ID(f.Path+":")+f.ID)
+	}
+	want := []rules.ID{rules.ID("bad:" + a.ID), rules.ID("bad:" + b.ID), rules.ID("good:" + a.ID)}
+	if fmt.Sprint(ids) != fmt.Sprint(want) {
+		t.Errorf("findings = %v; want %v", ids, want)
+	}
+}
+
+// problemSource yields one failed item.
+type problemSource struct{ err error }
+
+func (p problemSource) Items(ctx context.Context, yield func(Item, error) error) error {
+	return yield(Item{Path: "gone"}, p.err)
+}
+
+func TestScanProblemItem(t *testing.T) {
+	res, err := Scan(context.Background(), problemSource{io.ErrUnexpectedEOF}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Problems) != 1 || res.Problems[0].Error() != "gone: unexpected EOF" {
+		t.Errorf("Problems = %v; want [gone: unexpected EOF]", res.Problems)
+	}
+}
+
+// endless never ends and counts how much was read.
+type endless struct{}
+
+func (endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'z'
+	}
+	return len(p), nil
+}
+
+func TestScanCancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() {
+		_, err := Scan(ctx, items{{Path: "inf", R: endless{}}}, Options{ChunkSize: 4096})
+		done <- err
+	}()
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("Scan after cancel = %v; want context.Canceled", err)
+	}
+}
+
+// resolving drops every finding not on line 2 and adds a problem.
+type resolving struct{ items }
+
+func (r resolving) Resolve(ctx context.Context, fs []Finding) ([]Finding, []Problem, error) {
+	var kept []Finding
+	for _, f := range fs {
+		if f.Line == 2 {
+			kept = append(kept, f)
+		}
+	}
+	return kept, []Problem{{Path: "x", Err: io.ErrClosedPipe}}, nil
+}
+
+func TestScanResolver(t *testing.T) {
+	g := tokentest.New(9)
+	text, want, _ := expect(g, []string{"@", "@", "@"}, "\n")
+	res, err := Scan(context.Background(), resolving{items{{Path: "f", R: strings.NewReader(text)}}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := diffPlaces(places(res.Findings), want[1:2]); d != "" {
+		t.Error(d)
+	}
+	if len(res.Problems) != 1 {
+		t.Errorf("Problems = %v; want the resolver's one", res.Problems)
+	}
+}
+
+func TestScanOrderIndependent(t *testing.T) {
+	g := tokentest.New(11)
+	var src items
+	for i := range 50 {
+		src = append(src, Item{Path: fmt.Sprintf("d/%02d", 49-i), R: strings.NewReader(g.Token("dt0c01").Text + "\n" + g.Token("dt0c01").Text)})
+	}
+	res, err := Scan(context.Background(), src, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Findings) != 100 {
+		t.Fatalf("found %d; want 100", len(res.Findings))
+	}
+	for i := 1; i < len(res.Findings); i++ {
+		a, b := res.Findings[i-1], res.Findings[i]
+		if a.Path > b.Path || a.Path == b.Path && a.Line >= b.Line {
+			t.Errorf("findings %d and %d out of order: %s:%d, %s:%d", i-1, i, a.Path, a.Line, b.Path, b.Line)
+		}
+	}
+}
+
+func TestCountBreaks(t *testing.T) {
+	cases := []struct {
+		in   string
+		drop bool
+		want int
+	}{
+		{"", false, 0},
+		{"a\nb\n", false, 2},
+		{"a\r\nb\r\n", false, 2},
+		{"a\rb\r", false, 2},
+		{"a\r\n\r\r\n", false, 3},
+		{"a\r", true, 0},
+		{"\n\r\n\r", true, 2},
+	}
+	for _, c := range cases {
+		if got := countBreaks([]byte(c.in), c.drop); got != c.want {
+			t.Errorf("countBreaks(%q, %v) = %d; want %d", c.in, c.drop, got, c.want)
+		}
+	}
+}
+
+func TestSafeEnd(t *testing.T) {
+	buf := []byte("ab€cd") // € is 3 bytes at 2..4
+	for end, want := range map[int]int{1: 1, 2: 2, 3: 5, 4: 5, 5: 5, 6: 6} {
+		if got := safeEnd(buf, end); got != want {
+			t.Errorf("safeEnd(%q, %d) = %d; want %d", buf, end, got, want)
+		}
+	}
+}
