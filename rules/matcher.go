@@ -1,56 +1,242 @@
 package rules
 
-import (
-	"bytes"
-	"iter"
-)
+import "iter"
 
 // Matcher finds tokens in bytes. The zero value is ready to use and safe for
 // concurrent use.
-type Matcher struct{}
+type Matcher struct {
+	// NoDecode turns off the search for encoded tokens.
+	NoDecode bool
+}
+
+// Lengths of the parts of a token.
+const (
+	prefixLen   = 6
+	publicLen   = 24 // Standard
+	compactLen  = 8  // Short and Agent public portion
+	secretLen   = 64
+	standardLen = prefixLen + 1 + publicLen + 1 + secretLen  // 96
+	compactTLen = prefixLen + 1 + compactLen + 1 + secretLen // 80
+)
 
 // All yields the tokens in b in order of their start, leftmost first and
-// never overlapping, exactly as [Pattern] would find them.
+// never overlapping: every Standard-shaped token exactly as
+// regexp.MustCompile(Pattern).FindAllIndex(b, -1) finds it, and every Short-
+// and Agent-shaped token with a prefix the catalogue lists for that shape. It
+// works on any bytes (binary, invalid UTF-8, NUL) and allocates only for the
+// matches it yields.
+//
+// # Why the matcher skips 63 bytes out of 64
+//
+// Every token of every shape ends in a secret of exactly 64 characters of
+// one class, [A-Z0-9] or [0-9a-f], just after a dot. Any 64 consecutive
+// positions hold exactly one multiple of 64 (offset by 63), so the matcher
+// reads only b[63], b[127], ...: a sample whose byte is outside both classes
+// lies in no secret. For a sample s inside a class, a secret holding it
+// starts at t with s-63 <= t <= s, b[t-1] == '.', and b[t..s] all of the
+// class: t is the left end of the run of that class holding s, and a dot
+// stops the run. So one short walk left finds the only candidate t, a dot
+// before it and "dt0" at t-32 (Standard) or t-16 (Short, Agent) select the
+// shape, and only then is the whole token checked. No two tokens share a
+// sample, since two secrets holding one sample would need a dot inside a
+// run. The work is one load per 64 bytes plus a walk over the run at a
+// sample, bounded by 64 bytes: linear in the worst case, and about 1/64 of a
+// byte-wise scan on ordinary text, where runs are short.
+//
+// # Why the hits never overlap, and the one exception
+//
+// Let q be a token starting inside token p (p < q < p+len(p)). The byte at
+// q is 'd' and q+1 is 't'. In p, lower-case letters occur only in the
+// prefix, where 'd' can only be at p+3 and p+4 is a digit, not 't', and in
+// the Agent shape's environment ID and hex secret. Both of p's dots are at
+// fixed places (p+6, and p+15 or p+31), and q needs dots at q+6 and at q+15
+// or q+31. If q starts in p's public portion, q+6 must be p's second dot,
+// and q's second dot then falls inside p's secret, which has none. If q
+// starts in p's secret, q+1 = 't' is in no secret class, so q is p's last
+// byte; only a hex secret can end in 'd'. Hence the one overlap possible: an
+// Agent token whose secret ends in 'd', glued to "t0..." that completes a
+// token starting at that 'd'. Then, to keep Standard hits exactly those of
+// [Pattern], a Standard token there wins and the Agent token is dropped;
+// a Short or Agent token there loses to the Agent token, which is leftmost.
+// Everywhere else the hits are disjoint, so the set found is the leftmost
+// non-overlapping one.
 func (m *Matcher) All(b []byte) iter.Seq[Match] {
 	return func(yield func(Match) bool) {
-		for i := 0; ; {
-			j := bytes.Index(b[i:], []byte("dt0"))
-			if j < 0 {
-				return
-			}
-			p := i + j
-			if end, ok := standardAt(b, p); ok {
-				if !yield(newMatch(b, p, end, Standard, 6+1+24, "")) {
-					return
-				}
-				i = end
+		end := 0 // end of the last match yielded
+		for s := secretLen - 1; s < len(b); s += secretLen {
+			if secretClass[b[s]] == 0 {
 				continue
 			}
-			i = p + 1
+			start, shape, ok := tokenAround(b, s)
+			if !ok {
+				continue
+			}
+			n := standardLen
+			if shape != Standard {
+				n = compactTLen
+				if start < end {
+					continue // the 'd' that ends an Agent token
+				}
+				if shape == Agent && b[start+n-1] == 'd' {
+					if _, ok := standardAt(b, start+n-1); ok {
+						continue
+					}
+				}
+			}
+			if !yield(newMatch(b, start, start+n, shape, identLen(shape), "")) {
+				return
+			}
+			end = start + n
 		}
 	}
 }
+
+// Character classes, as bits in classes.
+const (
+	clUpperDigit = 1 << iota // [A-Z0-9]: Standard and Short parts
+	clHex                    // [0-9a-f]: Agent secret
+	clLowerDigit             // [a-z0-9]: Agent environment ID
+	clLetter                 // [a-zA-Z]
+	clDigit                  // [0-9]
+)
+
+// classes maps every byte to its class bits; secretClass keeps only the
+// classes a secret can be made of.
+var classes, secretClass = func() (t, s [256]uint8) {
+	for c := 0; c < 256; c++ {
+		var v uint8
+		switch {
+		case '0' <= c && c <= '9':
+			v = clUpperDigit | clHex | clLowerDigit | clDigit
+		case 'A' <= c && c <= 'Z':
+			v = clUpperDigit | clLetter
+		case 'a' <= c && c <= 'f':
+			v = clHex | clLowerDigit | clLetter
+		case 'g' <= c && c <= 'z':
+			v = clLowerDigit | clLetter
+		}
+		t[c] = v
+		s[c] = v & (clUpperDigit | clHex)
+	}
+	return t, s
+}()
 
 func isUpperDigit(c byte) bool { return 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' }
 func isLetter(c byte) bool     { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
 func isDigit(c byte) bool      { return '0' <= c && c <= '9' }
 
+// tokenAround finds the token whose secret holds b[s], if there is one, and
+// returns its start and shape. It reads only a few bytes unless b[s] lies in
+// a run of secret characters just after a dot and "dt0" stands where the
+// shape puts the prefix.
+func tokenAround(b []byte, s int) (start int, shape Shape, ok bool) {
+	cl := secretClass[b[s]]
+	// Walk left to the start t of the run holding s; keep in cl the classes
+	// every byte of the run shares. A secret holding s starts no earlier than
+	// s-63, and no token fits before 16.
+	lo := max(s-(secretLen-1), compactTLen-secretLen)
+	t := s
+	for t > lo {
+		c := secretClass[b[t-1]]
+		if c&cl == 0 {
+			break
+		}
+		cl &= c
+		t--
+	}
+	if b[t-1] != '.' || t+secretLen > len(b) {
+		return 0, 0, false
+	}
+	if cl&clUpperDigit != 0 {
+		if p := t - (standardLen - secretLen); p >= 0 && b[p] == 'd' && b[p+1] == 't' && b[p+2] == '0' {
+			if _, ok := standardAt(b, p); ok {
+				return p, Standard, true
+			}
+		}
+		if p := t - (compactTLen - secretLen); b[p] == 'd' && b[p+1] == 't' && b[p+2] == '0' {
+			if _, ok := shortAt(b, p); ok {
+				return p, Short, true
+			}
+		}
+	}
+	if cl&clHex != 0 {
+		if p := t - (compactTLen - secretLen); b[p] == 'd' && b[p+1] == 't' && b[p+2] == '0' {
+			if _, ok := agentAt(b, p); ok {
+				return p, Agent, true
+			}
+		}
+	}
+	return 0, 0, false
+}
+
 // standardAt reports whether a documented token starts at p, and where it ends.
 func standardAt(b []byte, p int) (int, bool) {
-	const n = 6 + 1 + 24 + 1 + 64
-	if len(b)-p < n {
+	const n = standardLen
+	if p < 0 || len(b)-p < n {
 		return 0, false
 	}
 	t := b[p : p+n]
-	if !isLetter(t[3]) || !isDigit(t[4]) || !isDigit(t[5]) || t[6] != '.' || t[31] != '.' {
+	if t[0] != 'd' || t[1] != 't' || t[2] != '0' || classes[t[3]]&clLetter == 0 ||
+		classes[t[4]]&clDigit == 0 || classes[t[5]]&clDigit == 0 || t[6] != '.' || t[31] != '.' {
 		return 0, false
 	}
-	for i := 7; i < n; i++ {
-		if i != 31 && !isUpperDigit(t[i]) {
-			return 0, false
-		}
+	if !all(t[7:31], clUpperDigit) || !all(t[32:], clUpperDigit) {
+		return 0, false
 	}
 	return p + n, true
+}
+
+// shortAt reports whether a Short-shaped token with a prefix the catalogue
+// lists for that shape starts at p, and where it ends.
+func shortAt(b []byte, p int) (int, bool) {
+	const n = compactTLen
+	if p < 0 || len(b)-p < n {
+		return 0, false
+	}
+	t := b[p : p+n]
+	switch string(t[:prefixLen]) {
+	case "dt0g02", "dt0s02", "dt0s03", "dt0s08", "dt0s16":
+	default:
+		return 0, false
+	}
+	if t[6] != '.' || t[15] != '.' || !all(t[7:15], clUpperDigit) || !all(t[16:], clUpperDigit) {
+		return 0, false
+	}
+	return p + n, true
+}
+
+// agentAt reports whether an agent connection token (dt0a01, an environment
+// ID, a hex secret) starts at p, and where it ends.
+func agentAt(b []byte, p int) (int, bool) {
+	const n = compactTLen
+	if p < 0 || len(b)-p < n {
+		return 0, false
+	}
+	t := b[p : p+n]
+	if string(t[:prefixLen]) != "dt0a01" || t[6] != '.' || t[15] != '.' ||
+		!all(t[7:15], clLowerDigit) || !all(t[16:], clHex) {
+		return 0, false
+	}
+	return p + n, true
+}
+
+// all reports whether every byte of t is in class cl.
+func all(t []byte, cl uint8) bool {
+	for _, c := range t {
+		if classes[c]&cl == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// identLen is the length of the identifier (prefix, dot, public portion) of a
+// token of the given shape.
+func identLen(shape Shape) int {
+	if shape == Standard {
+		return prefixLen + 1 + publicLen
+	}
+	return prefixLen + 1 + compactLen
 }
 
 // newMatch builds a Match for the token b[start:end]; idLen is the length of

@@ -14,6 +14,7 @@ package rules
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"strconv"
 )
 
 // Pattern is the documented expression for a Dynatrace access token. The
@@ -46,7 +47,9 @@ func fingerprint(token []byte) Fingerprint {
 }
 
 // Match is one token found by the [Matcher]. It holds where the token is and
-// what identifies it, and nothing from which the secret could be read back.
+// what identifies it, and nothing from which the secret could be read back:
+// no field holds a byte of the secret portion, so printing a Match, logging
+// it or encoding it as JSON cannot leak one.
 type Match struct {
 	// Start and End are the byte offsets of the match in the input given to
 	// the matcher: the token itself, or its encoded form when Encoding is
@@ -62,4 +65,22 @@ type Match struct {
 	// Encoding names how the token was encoded in the input ("base64"), or
 	// is empty when the token stood there as it is.
 	Encoding string
+}
+
+// String describes the match by identifier, kind and offsets, such as
+// "dt0c01.ST2EY72KQINMH574WMNVI7YN (classic-access-token) at 10-106".
+func (m Match) String() string {
+	id := string(m.ID)
+	if id == "" {
+		id = "fingerprint " + string(m.Fingerprint)
+	}
+	name := "?"
+	if m.Kind != nil {
+		name = m.Kind.Name
+	}
+	s := id + " (" + name + ") at " + strconv.Itoa(m.Start) + "-" + strconv.Itoa(m.End)
+	if m.Encoding != "" {
+		s += ", " + m.Encoding
+	}
+	return s
 }
