@@ -1,0 +1,346 @@
+package rules
+
+import (
+	"bytes"
+	"encoding/base64"
+	"iter"
+	"slices"
+)
+
+// This file finds tokens that stand base64-encoded in the input: Kubernetes
+// Secret data values, a .dockerconfigjson (whose "auth" values are base64 of
+// user:password and which a Secret holds base64-encoded once more), Helm
+// values, env files.
+//
+// A token starts with "dt0". Encoded, those three bytes become a fixed run of
+// base64 characters that depends only on where they fall in a three-byte
+// quantum: "ZHQw" at offset 0, "R0M" at offset 1 and "kdD" at offset 2 (the
+// characters on either side also carry bits of the neighbouring bytes, so
+// they vary). Both alphabets agree on these characters. A token encoded twice
+// is found the same way, one level up: each of those three runs, encoded at
+// each of the three offsets, gives a fixed run again (derived in
+// decodeInit, not written out by hand).
+//
+// Searching the whole input for twelve patterns would cost twelve passes.
+// Instead Decoded looks only inside runs of base64 characters long enough to
+// hold an encoded token (decodeMinRun), and finds those runs by sampling one
+// byte in every decodeMinRun: a run at least that long must contain a sampled
+// byte. Source code seldom has such runs, so most of the input is skipped
+// after a single table lookup per sample.
+
+// Decoded yields the tokens that stand base64-encoded in b, in the standard
+// or the URL-safe alphabet, padded or not, and those encoded twice (base64 of
+// text that is itself base64 holding the token: a .dockerconfigjson inside a
+// Secret). It does not look deeper than two levels.
+//
+// Each Match has Encoding "base64"; Start and End are the span of the encoded
+// text in b: the base64 quanta whose decoding holds the token, plus their
+// padding when the run ends there. Kind, ID and Fingerprint are those of the
+// decoded token. Matches come in order of Start and never overlap: when two
+// tokens encoded back to back share a quantum, the later one's Start is moved
+// to the earlier one's End. No span is longer than about 200 bytes, well
+// within [MaxSpan].
+//
+// Decoded does not report a token that stands in b as it is ([Matcher.All]
+// does): the dot in a token is not a base64 character, so plain text never
+// decodes to a token by accident.
+func Decoded(b []byte) iter.Seq[Match] {
+	return func(yield func(Match) bool) {
+		var found []Match
+		for i := decodeMinRun - 1; i < len(b); {
+			if decodeSextet[b[i]] == decodeInvalid {
+				i += decodeMinRun
+				continue
+			}
+			s, e := i, i+1
+			for s > 0 && decodeSextet[b[s-1]] != decodeInvalid {
+				s--
+			}
+			for e < len(b) && decodeSextet[b[e]] != decodeInvalid {
+				e++
+			}
+			if e-s >= decodeMinRun {
+				found = decodeRun(b, s, e, found[:0])
+				for _, m := range found {
+					if !yield(m) {
+						return
+					}
+				}
+			}
+			// b[e] is not a base64 character, so the next run starts at
+			// e+1 or later; sampling e+decodeMinRun meets it if it is long
+			// enough.
+			i = e + decodeMinRun
+		}
+	}
+}
+
+const (
+	// decodeMaxToken is the length of the longest token shape (Standard:
+	// 6+1+24+1+64) and decodeMinToken of the shortest (Short and Agent:
+	// 6+1+8+1+64).
+	decodeMaxToken = 95
+	decodeMinToken = 80
+	// decodeMinRun is the fewest base64 characters that can encode a
+	// token: every one of the token's 8*decodeMinToken bits is in some
+	// character, so at least ceil(8*80/6) = 107 of them.
+	decodeMinRun = (8*decodeMinToken + 5) / 6
+	// decodeMinRun2 is the same for a token encoded twice.
+	decodeMinRun2 = (8*decodeMinRun + 5) / 6
+	// decodeWindow is how many characters, from the quantum where a token
+	// starts, are decoded to find it: up to 2 bytes of the quantum before
+	// the token, the token, and one quantum after it for the matcher's
+	// boundary rules.
+	decodeWindow = (2 + decodeMaxToken + 3 + 2) / 3 * 4
+	// decodeWindow2 is the same one level up: the characters that decode
+	// to decodeWindow characters of base64, plus the quantum before them.
+	decodeWindow2 = (2 + decodeWindow + 4 + 2) / 3 * 4
+
+	decodeInvalid = 0xff
+)
+
+// decodeSextet maps a base64 character of either alphabet to its value, and
+// every other byte to decodeInvalid.
+var decodeSextet = func() (t [256]byte) {
+	for i := range t {
+		t[i] = decodeInvalid
+	}
+	const std = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	for i := range len(std) {
+		t[std[i]] = byte(i)
+	}
+	t['-'], t['_'] = 62, 63
+	return t
+}()
+
+// decodePattern is a fixed run of base64 characters that some known bytes
+// encode to at one offset in a quantum.
+type decodePattern struct {
+	text string
+	// lead is how many characters of the quantum come before text.
+	lead int
+	// off is the offset, in the decoded quantum, of the first known byte.
+	off int
+	// parent is, for a pattern of a token encoded twice, the pattern its
+	// known bytes spell one level down; nil for a token encoded once.
+	parent *decodePattern
+}
+
+// decodePatterns holds the patterns of a token encoded once and, after them,
+// twice.
+var decodePatterns = decodeInit()
+
+func decodeInit() []decodePattern {
+	var once []decodePattern
+	for off := range 3 {
+		once = decodeFixed(once, []byte("dt0"), off, nil)
+	}
+	all := slices.Clone(once)
+	for i := range once {
+		for off := range 3 {
+			all = decodeFixed(all, []byte(once[i].text), off, &once[i])
+		}
+	}
+	return all
+}
+
+// decodeFixed appends the patterns that known encodes to when it starts at
+// byte off of a quantum: the characters all of whose bits come from known,
+// in the standard and, where it differs, the URL-safe alphabet.
+func decodeFixed(ps []decodePattern, known []byte, off int, parent *decodePattern) []decodePattern {
+	buf := make([]byte, (off+len(known)+2)/3*3)
+	copy(buf[off:], known)
+	enc := base64.StdEncoding.EncodeToString(buf)
+	first, last := -1, -1
+	for j := range enc {
+		lo, hi := 6*j/8, (6*j+5)/8
+		if lo >= off && hi < off+len(known) {
+			if first < 0 {
+				first = j
+			}
+			last = j
+		}
+	}
+	p := decodePattern{text: enc[first : last+1], lead: first, off: off, parent: parent}
+	ps = append(ps, p)
+	if url := decodeToURL(p.text); url != p.text {
+		p.text = url
+		ps = append(ps, p)
+	}
+	return ps
+}
+
+func decodeToURL(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		switch c {
+		case '+':
+			b[i] = '-'
+		case '/':
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+// decodeMatcher finds the tokens in decoded text.
+var decodeMatcher Matcher
+
+// decodeRun appends to found the tokens encoded in the run b[s:e] of base64
+// characters, with spans in b, sorted and made disjoint.
+func decodeRun(b []byte, s, e int, found []Match) []Match {
+	run := b[s:e]
+	n := len(found)
+	for i := range decodePatterns {
+		p := &decodePatterns[i]
+		if p.parent != nil && len(run) < decodeMinRun2 {
+			break // the twice-encoded patterns come last
+		}
+		for at := 0; ; {
+			j := bytes.Index(run[at:], []byte(p.text))
+			if j < 0 {
+				break
+			}
+			at += j
+			var (
+				m  Match
+				ok bool
+			)
+			if p.parent == nil {
+				m, ok = decodeOnce(run, at-p.lead, p.off)
+			} else {
+				m, ok = decodeTwice(run, at-p.lead, p)
+			}
+			if ok {
+				m.Start += s
+				m.End = decodePadded(b, e, m.Start, m.End+s)
+				m.Encoding = "base64"
+				found = append(found, m)
+			}
+			at++
+		}
+	}
+	return decodeDisjoint(found, n)
+}
+
+// decodeOnce looks for a token whose first byte is byte off of the quantum
+// that starts at run[g], and returns it with Start and End the span of the
+// quanta that encode it in run.
+func decodeOnce(run []byte, g, off int) (Match, bool) {
+	if g < 0 {
+		return Match{}, false
+	}
+	// One quantum before the token, when there is one, so that the matcher
+	// sees the byte before the token as the whole run would show it.
+	from := g - min(g/4, 1)*4
+	var buf [(decodeWindow + 4) / 4 * 3]byte
+	dec := decodeQuanta(buf[:0], run[from:min(len(run), g+decodeWindow)])
+	want := (g-from)/4*3 + off
+	for m := range decodeMatcher.All(dec) {
+		if m.Start < want {
+			continue
+		}
+		if m.Start > want {
+			break
+		}
+		m.Start = g
+		m.End = min(len(run), from+(m.End+2)/3*4)
+		return m, true
+	}
+	return Match{}, false
+}
+
+// decodeTwice looks for a token encoded twice, where the bytes of the
+// pattern p.parent start at byte p.off of the quantum that starts at run[g].
+func decodeTwice(run []byte, g int, p *decodePattern) (Match, bool) {
+	if g < 0 {
+		return Match{}, false
+	}
+	// Two quanta before: the parent pattern's quantum may start up to
+	// three characters before it, and the matcher wants one more quantum.
+	from := g - min(g/4, 2)*4
+	var buf [(decodeWindow2 + 8) / 4 * 3]byte
+	dec := decodeQuanta(buf[:0], run[from:min(len(run), g+decodeWindow2)])
+	t := (g-from)/4*3 + p.off // where the parent pattern starts in dec
+	rs, re := t, t
+	for rs > 0 && decodeSextet[dec[rs-1]] != decodeInvalid {
+		rs--
+	}
+	for re < len(dec) && decodeSextet[dec[re]] != decodeInvalid {
+		re++
+	}
+	m, ok := decodeOnce(dec[rs:re], t-p.parent.lead-rs, p.parent.off)
+	if !ok {
+		return Match{}, false
+	}
+	start, end := rs+m.Start, rs+m.End
+	m.Start = from + start/3*4
+	m.End = min(len(run), from+(end+2)/3*4)
+	return m, true
+}
+
+// decodeQuanta appends to dst the decoding of src, whose characters are all
+// base64 and whose first character starts a quantum. A final quantum of two
+// or three characters gives one or two bytes, and a lone final character
+// none, as an unpadded decoder would; the bits left over are ignored.
+func decodeQuanta(dst, src []byte) []byte {
+	for len(src) >= 4 {
+		v := uint(decodeSextet[src[0]])<<18 | uint(decodeSextet[src[1]])<<12 | uint(decodeSextet[src[2]])<<6 | uint(decodeSextet[src[3]])
+		dst = append(dst, byte(v>>16), byte(v>>8), byte(v))
+		src = src[4:]
+	}
+	switch len(src) {
+	case 2:
+		dst = append(dst, decodeSextet[src[0]]<<2|decodeSextet[src[1]]>>4)
+	case 3:
+		v := uint(decodeSextet[src[0]])<<12 | uint(decodeSextet[src[1]])<<6 | uint(decodeSextet[src[2]])
+		dst = append(dst, byte(v>>10), byte(v>>2))
+	}
+	return dst
+}
+
+// decodePadded extends a span b[start:end] of quanta that ends in a short
+// quantum at the end of its run, runEnd, over the padding that completes it.
+func decodePadded(b []byte, runEnd, start, end int) int {
+	if end != runEnd {
+		return end
+	}
+	switch (end - start) % 4 {
+	case 2:
+		if len(b)-end >= 2 && b[end] == '=' && b[end+1] == '=' {
+			return end + 2
+		}
+	case 3:
+		if len(b)-end >= 1 && b[end] == '=' {
+			return end + 1
+		}
+	}
+	return end
+}
+
+// decodeDisjoint sorts found[n:] by Start and makes the spans disjoint: a
+// match that overlaps the one before it is dropped when it is the same token
+// found twice, and otherwise starts where the one before it ends.
+func decodeDisjoint(found []Match, n int) []Match {
+	ms := found[n:]
+	slices.SortFunc(ms, func(a, b Match) int {
+		if a.Start != b.Start {
+			return a.Start - b.Start
+		}
+		return a.End - b.End
+	})
+	out := found[:n]
+	for _, m := range ms {
+		if len(out) > n {
+			prev := out[len(out)-1]
+			if m.Start < prev.End {
+				if m.Fingerprint == prev.Fingerprint || m.End <= prev.End {
+					continue
+				}
+				m.Start = prev.End
+			}
+		}
+		out = append(out, m)
+	}
+	return out
+}

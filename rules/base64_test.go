@@ -1,0 +1,459 @@
+package rules
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/dtleaks/dtleaks/internal/tokentest"
+)
+
+// decodeSpan is what the tests compare: where an encoded token is and which
+// token it is. It never holds a secret byte, so it is safe to print.
+type decodeSpan struct {
+	Start, End  int
+	Fingerprint Fingerprint
+}
+
+func (s decodeSpan) String() string {
+	return fmt.Sprintf("[%d,%d) %.12s", s.Start, s.End, s.Fingerprint)
+}
+
+func decodedSpans(b []byte) []decodeSpan {
+	var out []decodeSpan
+	for m := range Decoded(b) {
+		out = append(out, decodeSpan{m.Start, m.End, m.Fingerprint})
+	}
+	return out
+}
+
+var (
+	stdEnc = base64.StdEncoding.EncodeToString
+	urlEnc = base64.URLEncoding.EncodeToString
+	rawEnc = base64.RawStdEncoding.EncodeToString
+	rawURL = base64.RawURLEncoding.EncodeToString
+)
+
+func TestDecoded(t *testing.T) {
+	g := tokentest.New(11)
+	tok := g.Token("dt0c01")
+	tok2 := g.Token("dt0c01")
+	nearMiss := g.Shaped("dt0c01", g.String("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 23), tok.Secret)
+	lower := g.Shaped("dt0c01", strings.ToLower(tok.ID[7:]), tok.Secret)
+	random := make([]byte, 3000)
+	for i := range random {
+		random[i] = byte(g.Rand().IntN(256))
+	}
+
+	type want struct {
+		tok tokentest.Token
+		// value is the encoded text the token's span must equal, when the
+		// token is all the encoded text holds; otherwise the span must lie
+		// inside it.
+		value string
+		whole bool
+	}
+	type tc struct {
+		name string
+		in   string
+		want []want
+	}
+	var tests []tc
+	add := func(name, in string, w ...want) { tests = append(tests, tc{name, in, w}) }
+
+	for _, enc := range []struct {
+		name string
+		f    func([]byte) string
+	}{{"std", stdEnc}, {"url", urlEnc}, {"raw", rawEnc}, {"rawurl", rawURL}} {
+		v := enc.f([]byte(tok.Text))
+		add("secret/"+enc.name, "apiVersion: v1\nkind: Secret\ndata:\n  apiToken: "+v+"\n  other: c2VjcmV0\n", want{tok, v, true})
+		// A prefix of 0, 1 and 2 bytes puts the token at each offset of
+		// a quantum; the suffix makes the encodings differ in + and /.
+		for pre := range 3 {
+			plain := strings.Repeat(">", pre) + tok.Text + "\n?>?"
+			v := enc.f([]byte(plain))
+			add(fmt.Sprintf("offset%d/%s", pre, enc.name), "X="+v+"\n", want{tok, v, false})
+		}
+	}
+	v := stdEnc([]byte("DT_API_TOKEN=" + tok.Text + "\nDT_URL=https://abc12345.live.dynatrace.com\n"))
+	add("env file", "kind: Secret\ndata:\n  .env: "+v+"\n", want{tok, v, false})
+	v = stdEnc([]byte(tok.Text))
+	add("helm quoted", `apiToken: "`+v+`"`, want{tok, v, true})
+	add("glued to text", "prefix-"+v+"-suffix", want{tok, v, true})
+	v = stdEnc([]byte(tok.Text + "," + tok2.Text))
+	add("two tokens", "data: "+v+"\n", want{tok, v, false}, want{tok2, v, false})
+	v = stdEnc([]byte(tok.Text + tok2.Text))
+	add("two tokens back to back", "data: "+v+"\n", want{tok, v, false}, want{tok2, v, false})
+
+	// A .dockerconfigjson: "auth" is base64 of user:password, and the
+	// Secret holds the whole file base64-encoded again. The user and the
+	// registry names move the token through every pair of offsets.
+	for user := range 3 {
+		for reg := range 3 {
+			auth := stdEnc([]byte(strings.Repeat("u", user+1) + ":" + tok.Text))
+			cfg := `{"auths":{"r` + strings.Repeat("e", reg) + `.example.io":{"auth":"` + auth + `"}}}`
+			for _, enc := range []struct {
+				name string
+				f    func([]byte) string
+			}{{"std", stdEnc}, {"rawurl", rawURL}} {
+				v := enc.f([]byte(cfg))
+				add(fmt.Sprintf("dockerconfigjson/user%d/reg%d/%s", user, reg, enc.name),
+					"kind: Secret\ntype: kubernetes.io/dockerconfigjson\ndata:\n  .dockerconfigjson: "+v+"\n",
+					want{tok, v, false})
+			}
+		}
+	}
+
+	// Decoys.
+	add("plain token", "apiToken: "+tok.Text+"\n")
+	add("near miss", "data: "+stdEnc([]byte(nearMiss.Text))+"\n")
+	add("lowercase public portion", "data: "+stdEnc([]byte(lower.Text))+"\n")
+	add("random base64", "data: "+stdEnc(random)+"\n")
+	add("random url-safe", "data: "+rawURL(random)+"\n")
+	add("three levels", "data: "+stdEnc([]byte(stdEnc([]byte(stdEnc([]byte(tok.Text))))))+"\n")
+	add("cut short", "data: "+stdEnc([]byte(tok.Text))[:120]+"\n")
+	add("empty", "")
+
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := []byte(tt.in)
+			var got []Match
+			for m := range Decoded(in) {
+				got = append(got, m)
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("Decoded found %d tokens %v, want %d", len(got), decodedSpans(in), len(tt.want))
+			}
+			for i, m := range got {
+				w := tt.want[i]
+				if string(m.Fingerprint) != w.tok.Fingerprint || string(m.ID) != w.tok.ID {
+					t.Errorf("match %d is %s (fingerprint %.12s), want %s", i, m.ID, m.Fingerprint, w.tok.ID)
+				}
+				if m.Encoding != "base64" {
+					t.Errorf("match %d: Encoding = %q, want base64", i, m.Encoding)
+				}
+				if m.Kind == nil || m.Kind.Shape != Standard {
+					t.Errorf("match %d: Kind = %v, want a standard-shape row", i, m.Kind)
+				}
+				vs := strings.Index(tt.in, w.value)
+				ve := vs + len(w.value)
+				if w.whole && (m.Start != vs || m.End != ve) {
+					t.Errorf("match %d spans [%d,%d), want the whole value [%d,%d)", i, m.Start, m.End, vs, ve)
+				}
+				if m.Start < vs || m.End > ve {
+					t.Errorf("match %d spans [%d,%d), outside the value [%d,%d)", i, m.Start, m.End, vs, ve)
+				}
+				if !decodeSpanHolds(in, m) {
+					t.Errorf("match %d: the span [%d,%d) does not decode to %s", i, m.Start, m.End, w.tok.ID)
+				}
+				if i > 0 && m.Start < got[i-1].End {
+					t.Errorf("match %d at %d overlaps the one before, which ends at %d", i, m.Start, got[i-1].End)
+				}
+			}
+			if desc, leak := tokentest.Leak([]byte(fmt.Sprint(got)), tok, tok2); leak {
+				t.Errorf("a Match holds a secret: %s", desc)
+			}
+		})
+	}
+}
+
+// TestDecodePatterns checks the derived patterns against encodings of real
+// tokens: each must be found at its stated place, for every offset, both
+// alphabets, and once and twice encoded.
+func TestDecodePatterns(t *testing.T) {
+	if len(decodePatterns) < 12 {
+		t.Fatalf("%d patterns, want at least 3 once-encoded and 9 twice-encoded", len(decodePatterns))
+	}
+	for _, p := range decodePatterns[:3] {
+		if p.parent != nil || len(p.text) < 3 {
+			t.Errorf("once-encoded pattern %q: parent %v, want nil and 3 or more characters", p.text, p.parent)
+		}
+	}
+	if got := decodePatterns[0].text; got != "ZHQw" {
+		t.Errorf("the pattern for offset 0 is %q, want ZHQw", got)
+	}
+	g := tokentest.New(12)
+	for range 50 {
+		tok := g.Token("dt0c01")
+		for pre := range 3 {
+			plain := g.String("abc+/?>~", pre) + tok.Text
+			for _, enc := range []func([]byte) string{stdEnc, rawURL} {
+				once := enc([]byte(plain))
+				if !decodeHasPattern(once, nil) {
+					t.Fatalf("no once-encoded pattern in the encoding of %s at offset %d", tok.ID, pre)
+				}
+				for pre2 := range 3 {
+					twice := enc([]byte(g.String("xyz", pre2) + once))
+					if !decodeHasPattern(twice, decodePatterns[0:1]) {
+						t.Fatalf("no twice-encoded pattern for %s at offsets %d, %d", tok.ID, pre, pre2)
+					}
+				}
+			}
+		}
+	}
+}
+
+// decodeHasPattern reports whether s holds a pattern that decodes, from its
+// quantum, to what the pattern says. Once-encoded patterns when parents is
+// nil, twice-encoded ones otherwise.
+func decodeHasPattern(s string, parents []decodePattern) bool {
+	for _, p := range decodePatterns {
+		if (p.parent == nil) != (parents == nil) {
+			continue
+		}
+		i := strings.Index(s, p.text)
+		if i < 0 || i < p.lead {
+			continue
+		}
+		dec := decodeQuanta(nil, []byte(s[i-p.lead:]))
+		want := "dt0"
+		if p.parent != nil {
+			want = p.parent.text
+		}
+		if strings.HasPrefix(string(dec[p.off:]), want) {
+			return true
+		}
+	}
+	return false
+}
+
+// decodeSpanHolds reports whether b[m.Start:m.End], decoded with
+// encoding/base64 once or twice, holds the token m names. A span whose Start
+// was moved up to the end of the match before it is widened back to its
+// quanta first: at most two quanta, when the tokens are encoded twice.
+func decodeSpanHolds(b []byte, m Match) bool {
+	for back := range 9 {
+		if m.Start-back < 0 {
+			break
+		}
+		for _, s := range decodeReference(b[m.Start-back : m.End]) {
+			if s.Fingerprint == m.Fingerprint {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// decodeReference is the slow, plainly correct Decoded: it decodes every
+// maximal run of base64 characters at each of its four offsets with
+// encoding/base64, runs the matcher on the result, and does the same once
+// more for every run of base64 characters in what it decoded.
+func decodeReference(b []byte) []decodeSpan {
+	var ms []Match
+	for s, e := range decodeRefRuns(b) {
+		n := len(ms)
+		for o := range 4 {
+			if s+o > e {
+				break
+			}
+			dec := decodeRefDecode(b[s+o : e])
+			at := func(x, y int) (int, int) { // decoded [x,y) to chars of b
+				return s + o + x/3*4, min(e, s+o+(y+2)/3*4)
+			}
+			for m := range (&Matcher{}).All(dec) {
+				m.Start, m.End = at(m.Start, m.End)
+				ms = append(ms, m)
+			}
+			for s2, e2 := range decodeRefRuns(dec) {
+				for o2 := range 4 {
+					if s2+o2 > e2 {
+						break
+					}
+					for m := range (&Matcher{}).All(decodeRefDecode(dec[s2+o2 : e2])) {
+						x, y := s2+o2+m.Start/3*4, min(e2, s2+o2+(m.End+2)/3*4)
+						m.Start, m.End = at(x, y)
+						ms = append(ms, m)
+					}
+				}
+			}
+		}
+		for i := n; i < len(ms); i++ {
+			ms[i].End = decodePadded(b, e, ms[i].Start, ms[i].End)
+		}
+	}
+	slices.SortFunc(ms, func(a, b Match) int {
+		if a.Start != b.Start {
+			return a.Start - b.Start
+		}
+		return a.End - b.End
+	})
+	ms = slices.CompactFunc(ms, func(a, b Match) bool {
+		return a.Start == b.Start && a.End == b.End && a.Fingerprint == b.Fingerprint
+	})
+	var out []decodeSpan
+	for _, m := range decodeDisjoint(ms, 0) {
+		out = append(out, decodeSpan{m.Start, m.End, m.Fingerprint})
+	}
+	return out
+}
+
+// decodeRefRuns yields the maximal runs of characters of either base64
+// alphabet in b.
+func decodeRefRuns(b []byte) func(func(int, int) bool) {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_"
+	return func(yield func(int, int) bool) {
+		for i := 0; i < len(b); {
+			if strings.IndexByte(alphabet, b[i]) < 0 {
+				i++
+				continue
+			}
+			j := i
+			for j < len(b) && strings.IndexByte(alphabet, b[j]) >= 0 {
+				j++
+			}
+			if !yield(i, j) {
+				return
+			}
+			i = j
+		}
+	}
+}
+
+// decodeRefDecode decodes base64 text of either alphabet with
+// encoding/base64, dropping a lone final character, which holds no whole
+// byte.
+func decodeRefDecode(s []byte) []byte {
+	if len(s)%4 == 1 {
+		s = s[:len(s)-1]
+	}
+	std := bytes.Map(func(r rune) rune {
+		switch r {
+		case '-':
+			return '+'
+		case '_':
+			return '/'
+		}
+		return r
+	}, s)
+	dec, err := base64.RawStdEncoding.DecodeString(string(std))
+	if err != nil {
+		panic("decodeRefDecode: not base64") // the runs hold only base64 characters
+	}
+	return dec
+}
+
+func TestDecodedMatchesReference(t *testing.T) {
+	for i, in := range decodeSeeds() {
+		got, want := decodedSpans(in), decodeReference(in)
+		if !slices.Equal(got, want) {
+			t.Errorf("seed %d: Decoded found %v, the reference %v", i, got, want)
+		}
+	}
+}
+
+// decodeSeeds are inputs for the reference test and the fuzzer.
+func decodeSeeds() [][]byte {
+	g := tokentest.New(13)
+	tok, tok2 := g.Token("dt0c01"), g.Token("dt0s01")
+	var seeds [][]byte
+	for pre := range 3 {
+		plain := strings.Repeat("-", pre) + tok.Text + " " + tok2.Text
+		seeds = append(seeds,
+			[]byte("data: "+stdEnc([]byte(plain))+"\n"),
+			[]byte("data: "+rawURL([]byte(plain))+"=\n"),
+			[]byte("x"+stdEnc([]byte(strings.Repeat("a", pre)+stdEnc([]byte(plain))))),
+			[]byte(rawURL([]byte(strings.Repeat("a", pre)+rawURL([]byte(plain))))),
+		)
+	}
+	seeds = append(seeds,
+		[]byte(stdEnc([]byte(tok.Text+tok2.Text))),
+		[]byte(stdEnc([]byte(tok.Text))[:127]),
+		[]byte("plain "+tok.Text),
+		[]byte(strings.Repeat("ZHQwR0MkdD", 30)),
+	)
+	return seeds
+}
+
+func FuzzDecode(f *testing.F) {
+	for _, s := range decodeSeeds() {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var got []Match
+		for m := range Decoded(b) {
+			if m.Start < 0 || m.End > len(b) || m.Start >= m.End || m.End-m.Start > MaxSpan {
+				t.Fatalf("match at [%d,%d) in %d bytes", m.Start, m.End, len(b))
+			}
+			if len(got) > 0 && m.Start < got[len(got)-1].End {
+				t.Fatalf("match at %d overlaps the one before, ending at %d", m.Start, got[len(got)-1].End)
+			}
+			if m.Encoding != "base64" || m.Kind == nil {
+				t.Fatalf("match at %d: Encoding %q, Kind %v", m.Start, m.Encoding, m.Kind)
+			}
+			if !decodeSpanHolds(b, m) {
+				t.Fatalf("the span [%d,%d) does not decode to the token %s it reports", m.Start, m.End, m.ID)
+			}
+			got = append(got, m)
+		}
+		spans := make([]decodeSpan, len(got))
+		for i, m := range got {
+			spans[i] = decodeSpan{m.Start, m.End, m.Fingerprint}
+		}
+		if want := decodeReference(b); !slices.Equal(spans, want) {
+			t.Fatalf("len(b)=%d: Decoded found %v, the reference %v", len(b), spans, want)
+		}
+	})
+}
+
+// decodeSource is source-like text for the benchmarks: the files of a few
+// standard-library packages, concatenated.
+func decodeSource(b *testing.B) []byte {
+	var buf bytes.Buffer
+	for _, dir := range []string{"net/http", "encoding/json", "runtime", "crypto/tls"} {
+		files, _ := filepath.Glob(filepath.Join(runtime.GOROOT(), "src", dir, "*.go"))
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				b.Fatal(err)
+			}
+			buf.Write(data)
+		}
+	}
+	if buf.Len() == 0 {
+		b.Skip("no Go sources under GOROOT")
+	}
+	return buf.Bytes()
+}
+
+// BenchmarkDecoded measures the decoder beside the plain matcher on the
+// same source text: the decoder's cost is what turning decoding on adds to
+// a scan.
+func BenchmarkDecoded(b *testing.B) {
+	src := decodeSource(b)
+	b.Run("matcher", func(b *testing.B) {
+		b.SetBytes(int64(len(src)))
+		var m Matcher
+		for b.Loop() {
+			for range m.All(src) {
+			}
+		}
+	})
+	b.Run("decoded", func(b *testing.B) {
+		b.SetBytes(int64(len(src)))
+		for b.Loop() {
+			for range Decoded(src) {
+			}
+		}
+	})
+	b.Run("decoded-base64", func(b *testing.B) {
+		// The worst case the sampling meets: nothing but long base64 runs.
+		g := tokentest.New(14)
+		raw := make([]byte, 1<<20)
+		for i := range raw {
+			raw[i] = byte(g.Rand().IntN(256))
+		}
+		enc := []byte(stdEnc(raw))
+		b.SetBytes(int64(len(enc)))
+		for b.Loop() {
+			for range Decoded(enc) {
+			}
+		}
+	})
+}
