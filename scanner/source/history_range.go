@@ -1,0 +1,320 @@
+package source
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync/atomic"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/filesystem"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/dtleaks/dtleaks/scanner"
+)
+
+// bounds returns the two revisions of the range to scan.
+func (h *History) bounds() (from, to string, err error) {
+	if h.Range != "" && h.Since != "" {
+		return "", "", fmt.Errorf("history: a range and a since-commit cannot be used together")
+	}
+	if h.Since != "" {
+		return h.Since, "HEAD", nil
+	}
+	from, to, ok := strings.Cut(h.Range, "..")
+	if !ok || strings.HasPrefix(to, ".") {
+		return "", "", fmt.Errorf("history: range %q: want A..B", h.Range)
+	}
+	if from == "" {
+		from = "HEAD"
+	}
+	if to == "" {
+		to = "HEAD"
+	}
+	return from, to, nil
+}
+
+// resolve turns a revision into a commit hash.
+func histResolve(repo *histRepo, rev string) (plumbing.Hash, error) {
+	var hash *plumbing.Hash
+	err := histSafe("history: revision "+rev, func() error {
+		var err error
+		hash, err = repo.ResolveRevision(plumbing.Revision(rev))
+		return err
+	})
+	if err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("history: revision %q: %w", rev, err)
+	}
+	return *hash, nil
+}
+
+// histWalk returns the commits reachable from start that are not in stop,
+// with their parents beyond the shallow boundary left out.
+func histWalk(ctx context.Context, repo *histRepo, start plumbing.Hash, stop map[plumbing.Hash]*histCommit, shallow map[plumbing.Hash]bool) (map[plumbing.Hash]*histCommit, error) {
+	out := map[plumbing.Hash]*histCommit{}
+	queue := []plumbing.Hash{start}
+	for len(queue) > 0 {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		h := queue[len(queue)-1]
+		queue = queue[:len(queue)-1]
+		if out[h] != nil || stop[h] != nil {
+			continue
+		}
+		c, err := histReadCommit(repo, h)
+		if err != nil {
+			return nil, err
+		}
+		c.reachable = true
+		if shallow[h] {
+			c.parents = nil
+		}
+		out[h] = c
+		queue = append(queue, c.parents...)
+	}
+	return out, nil
+}
+
+// rangeItems yields the blobs the commits of the range introduce, each
+// once, then the messages of those commits and of annotated tags on them.
+func (h *History) rangeItems(ctx context.Context, repo *histRepo, yield func(scanner.Item, error) error) error {
+	from, to, err := h.bounds()
+	if err != nil {
+		return err
+	}
+	fromHash, err := histResolve(repo, from)
+	if err != nil {
+		return err
+	}
+	toHash, err := histResolve(repo, to)
+	if err != nil {
+		return err
+	}
+	shallow := map[plumbing.Hash]bool{}
+	if hs, err := repo.st.Shallow(); err == nil {
+		for _, s := range hs {
+			shallow[s] = true
+		}
+	}
+	excluded, err := histWalk(ctx, repo, fromHash, nil, shallow)
+	if err != nil {
+		return err
+	}
+	commits, err := histWalk(ctx, repo, toHash, excluded, shallow)
+	if err != nil {
+		return err
+	}
+	hashes := make([]plumbing.Hash, 0, len(commits))
+	for c := range commits {
+		hashes = append(hashes, c)
+	}
+	slices.SortFunc(hashes, func(a, b plumbing.Hash) int { return bytes.Compare(a[:], b[:]) })
+
+	h.introduced = map[plumbing.Hash][]histIntro{}
+	for _, ch := range hashes {
+		c := commits[ch]
+		var parents []plumbing.Hash
+		for _, p := range c.parents {
+			pc := commits[p]
+			if pc == nil {
+				pc = excluded[p]
+			}
+			if pc == nil {
+				// A parent outside both walks is beyond a shallow
+				// boundary: nothing is known to be in it.
+				continue
+			}
+			parents = append(parents, pc.tree)
+		}
+		err := histDiff(ctx, repo, c.tree, parents, "", func(path string, blob plumbing.Hash) {
+			h.introduced[blob] = append(h.introduced[blob], histIntro{path: path, commit: ch})
+		})
+		if err != nil {
+			return err
+		}
+	}
+
+	blobs := make([]plumbing.Hash, 0, len(h.introduced))
+	for b := range h.introduced {
+		blobs = append(blobs, b)
+	}
+	slices.SortFunc(blobs, func(a, b plumbing.Hash) int { return bytes.Compare(a[:], b[:]) })
+	var next atomic.Int64
+	g, gctx := errgroup.WithContext(ctx)
+	for range min(h.jobs(), max(len(blobs), 1)) {
+		g.Go(func() error {
+			st := repo.newStorage()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(blobs) {
+					return nil
+				}
+				if err := gctx.Err(); err != nil {
+					return err
+				}
+				if err := histYieldBlob(st, blobs[i], yield); err != nil {
+					return err
+				}
+			}
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+
+	for _, ch := range hashes {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		obj, err := histObject(repo, ch)
+		if err == nil {
+			err = (&histWorker{yield: yield}).object(ctx, obj, "")
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		if err := yield(scanner.Item{}, fmt.Errorf("history: commit %s: %w", ch, err)); err != nil {
+			return err
+		}
+	}
+	return h.rangeTags(ctx, repo, commits, yield)
+}
+
+// rangeTags yields the messages of the annotated tags on commits of the
+// range.
+func (h *History) rangeTags(ctx context.Context, repo *histRepo, commits map[plumbing.Hash]*histCommit, yield func(scanner.Item, error) error) error {
+	var tags []plumbing.EncodedObject
+	err := histSafe("history: reading tags", func() error {
+		iter, err := repo.Tags()
+		if err != nil {
+			return err
+		}
+		defer iter.Close()
+		return iter.ForEach(func(ref *plumbing.Reference) error {
+			obj, err := histObject(repo, ref.Hash())
+			if err != nil || obj.Type() != plumbing.TagObject {
+				return nil // a lightweight tag has no message
+			}
+			var t object.Tag
+			if err := t.Decode(obj); err == nil && commits[t.Target] != nil {
+				tags = append(tags, obj)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	w := &histWorker{yield: yield}
+	for _, obj := range tags {
+		if err := w.object(ctx, obj, ""); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// histYieldBlob yields one blob read through st.
+func histYieldBlob(st *filesystem.Storage, blob plumbing.Hash, yield func(scanner.Item, error) error) error {
+	var rc io.ReadCloser
+	err := histSafe("history: blob "+blob.String(), func() error {
+		obj, err := st.EncodedObject(plumbing.BlobObject, blob)
+		if err != nil {
+			return err
+		}
+		rc, err = obj.Reader()
+		return err
+	})
+	if err != nil {
+		return yield(scanner.Item{}, fmt.Errorf("history: blob %s: %w", blob, histNotFound(err)))
+	}
+	defer rc.Close()
+	return yield(scanner.Item{Origin: scanner.Origin{Blob: blob.String()}, R: &histSafeReader{r: rc, hash: blob}}, nil)
+}
+
+// histDiff calls out for every blob in tree at a path where none of the
+// parent trees has the same blob. Subtrees equal to a parent's are skipped
+// whole, so the cost follows the size of the change, not of the tree.
+func histDiff(ctx context.Context, repo *histRepo, tree plumbing.Hash, parents []plumbing.Hash, prefix string, out func(string, plumbing.Hash)) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	t, err := histTree(repo, tree)
+	if err != nil {
+		return err
+	}
+	var pts []*object.Tree
+	for _, p := range parents {
+		pt, err := histTree(repo, p)
+		if err != nil {
+			return err
+		}
+		pts = append(pts, pt)
+	}
+	for _, e := range t.Entries {
+		if e.Mode != filemode.Dir && !histIsFile(e.Mode) {
+			continue
+		}
+		same := false
+		var subs []plumbing.Hash
+		for _, pt := range pts {
+			pe, err := pt.FindEntry(e.Name)
+			if err != nil {
+				continue
+			}
+			if pe.Hash == e.Hash {
+				same = true
+				break
+			}
+			if pe.Mode == filemode.Dir {
+				subs = append(subs, pe.Hash)
+			}
+		}
+		switch {
+		case same:
+		case e.Mode == filemode.Dir:
+			if err := histDiff(ctx, repo, e.Hash, subs, prefix+e.Name+"/", out); err != nil {
+				return err
+			}
+		default:
+			out(prefix+e.Name, e.Hash)
+		}
+	}
+	return nil
+}
+
+// rangeSites turns what a range scan recorded into sites for Resolve.
+func (h *History) rangeSites(repo *histRepo, targets map[plumbing.Hash]bool) (map[plumbing.Hash][]histSite, error) {
+	when := map[plumbing.Hash]int64{}
+	sites := map[plumbing.Hash][]histSite{}
+	for blob := range targets {
+		for _, in := range h.introduced[blob] {
+			w, ok := when[in.commit]
+			if !ok {
+				c, err := histReadCommit(repo, in.commit)
+				if err != nil {
+					return nil, err
+				}
+				w = c.when
+				when[in.commit] = w
+			}
+			s := histSite{path: in.path, commit: in.commit, when: w, reachable: true}
+			ss := sites[blob]
+			i := slices.IndexFunc(ss, func(o histSite) bool { return o.path == s.path })
+			switch {
+			case i < 0:
+				sites[blob] = append(ss, s)
+			case histBetter(s, ss[i]):
+				ss[i] = s
+			}
+		}
+	}
+	return sites, nil
+}

@@ -1,0 +1,421 @@
+package source
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/dtleaks/dtleaks/rules"
+	"github.com/dtleaks/dtleaks/scanner"
+)
+
+// histPair is a target blob at a path below some tree.
+type histPair struct {
+	path string
+	blob plumbing.Hash
+}
+
+// histTracer finds where target blobs sit in trees. Trees are shared
+// between commits, and most subtrees between most commits: pairs memoises
+// per tree hash the target blobs below it, so each distinct tree is read
+// once however many commits hold it.
+type histTracer struct {
+	repo     *histRepo
+	targets  map[plumbing.Hash]bool
+	memo     map[plumbing.Hash][]histPair
+	problems []scanner.Problem
+}
+
+// pairs returns the target blobs below tree h with their paths, sorted.
+func (t *histTracer) pairs(ctx context.Context, h plumbing.Hash) ([]histPair, error) {
+	if ps, ok := t.memo[h]; ok {
+		return ps, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	tree, err := histTree(t.repo, h)
+	if err != nil {
+		t.problems = append(t.problems, scanner.Problem{Err: err})
+		t.memo[h] = nil
+		return nil, nil
+	}
+	var out []histPair
+	for _, e := range tree.Entries {
+		switch {
+		case e.Mode == filemode.Dir:
+			sub, err := t.pairs(ctx, e.Hash)
+			if err != nil {
+				return nil, err
+			}
+			for _, p := range sub {
+				out = append(out, histPair{path: e.Name + "/" + p.path, blob: p.blob})
+			}
+		case histIsFile(e.Mode) && t.targets[e.Hash]:
+			out = append(out, histPair{path: e.Name, blob: e.Hash})
+		}
+	}
+	t.memo[h] = out
+	return out, nil
+}
+
+// intros returns the target blobs commit c introduces: those in its tree at
+// a path where none of its parents has the same blob. A parent that is not
+// in graph (beyond a shallow boundary, or missing) counts as absent.
+func (t *histTracer) intros(ctx context.Context, c *histCommit, graph map[plumbing.Hash]*histCommit) ([]histPair, error) {
+	mine, err := t.pairs(ctx, c.tree)
+	if err != nil || len(mine) == 0 {
+		return nil, err
+	}
+	var theirs []histPair
+	for _, ph := range c.parents {
+		p := graph[ph]
+		if p == nil {
+			continue
+		}
+		if p.tree == c.tree {
+			return nil, nil
+		}
+		ps, err := t.pairs(ctx, p.tree)
+		if err != nil {
+			return nil, err
+		}
+		theirs = append(theirs, ps...)
+	}
+	if len(theirs) == 0 {
+		return mine, nil
+	}
+	had := make(map[histPair]bool, len(theirs))
+	for _, p := range theirs {
+		had[p] = true
+	}
+	var out []histPair
+	for _, p := range mine {
+		if !had[p] {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// histSite is one place a blob was introduced, as tracing found it.
+type histSite struct {
+	path      string
+	commit    plumbing.Hash // zero for a tree or blob a ref names directly
+	when      int64
+	reachable bool
+}
+
+// histBetter reports whether site a is the one to report rather than b:
+// reachable first, then with a commit, then the oldest, then by hash so
+// the choice never depends on the order of the walk.
+func histBetter(a, b histSite) bool {
+	if a.reachable != b.reachable {
+		return a.reachable
+	}
+	if a.commit.IsZero() != b.commit.IsZero() {
+		return !a.commit.IsZero()
+	}
+	if a.when != b.when {
+		return a.when < b.when
+	}
+	return a.commit.String() < b.commit.String()
+}
+
+// Resolve traces every blob finding to the commit that introduced the blob
+// at each path it has, reports each token once per path (at its oldest
+// introduction), and marks the findings whose token is still in HEAD's
+// tree. A blob that no commit holds (not even an unreachable one still in
+// the store) keeps an empty path and is marked unreachable. Message
+// findings are marked unreachable when no ref leads to their commit or tag.
+func (h *History) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.Finding, []scanner.Problem, error) {
+	if len(fs) == 0 {
+		return fs, nil, nil
+	}
+	repo := h.repo
+	if repo == nil {
+		var err error
+		if repo, err = h.open(); err != nil {
+			return nil, nil, err
+		}
+	}
+	t := &histTracer{repo: repo, targets: map[plumbing.Hash]bool{}, memo: map[plumbing.Hash][]histPair{}}
+	var msgs, blobs []scanner.Finding
+	for _, f := range fs {
+		if f.Location != "" {
+			msgs = append(msgs, f)
+			continue
+		}
+		blobs = append(blobs, f)
+		t.targets[plumbing.NewHash(f.Origin.Blob)] = true
+	}
+
+	var (
+		sites    map[plumbing.Hash][]histSite
+		reach    *histReach
+		problems []scanner.Problem
+		err      error
+	)
+	if h.introduced != nil {
+		sites, err = h.rangeSites(repo, t.targets)
+	} else {
+		reach, err = histReachable(ctx, repo)
+		if err == nil {
+			problems = append(problems, reach.problems...)
+			if len(blobs) > 0 {
+				sites, err = t.trace(ctx, reach)
+			}
+		}
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	atHead, err := t.atHead(ctx, blobs)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	authors := map[plumbing.Hash]*object.Commit{}
+	author := func(c plumbing.Hash) *object.Commit {
+		if a, ok := authors[c]; ok {
+			return a
+		}
+		var oc *object.Commit
+		if err := histSafe("history: commit "+c.String(), func() error {
+			var err error
+			oc, err = repo.CommitObject(c)
+			return err
+		}); err != nil {
+			problems = append(problems, scanner.Problem{Err: fmt.Errorf("history: commit %s: %w", c, err)})
+		}
+		authors[c] = oc
+		return oc
+	}
+
+	type key struct {
+		fp   rules.Fingerprint
+		path string
+	}
+	type cand struct {
+		f    scanner.Finding
+		site histSite
+	}
+	best := map[key]cand{}
+	var keys []key
+	offer := func(k key, c cand) {
+		old, ok := best[k]
+		if !ok {
+			keys = append(keys, k)
+			best[k] = c
+			return
+		}
+		if histBetter(c.site, old.site) || !histBetter(old.site, c.site) && histEarlier(c.f, old.f) {
+			best[k] = c
+		}
+	}
+	for _, f := range blobs {
+		f.Origin.AtHead = atHead[f.Fingerprint]
+		ss := sites[plumbing.NewHash(f.Origin.Blob)]
+		if len(ss) == 0 {
+			f.Path = ""
+			f.Origin.Unreachable = true
+			offer(key{f.Fingerprint, ""}, cand{f: f, site: histSite{}})
+			continue
+		}
+		for _, s := range ss {
+			g := f
+			g.Path = s.path
+			g.Origin.Unreachable = !s.reachable
+			offer(key{f.Fingerprint, s.path}, cand{f: g, site: s})
+		}
+	}
+	out := make([]scanner.Finding, 0, len(keys)+len(msgs))
+	for _, k := range keys {
+		c := best[k]
+		f := c.f
+		if !c.site.commit.IsZero() {
+			f.Origin.Commit = c.site.commit.String()
+			if a := author(c.site.commit); a != nil {
+				f.Origin.AuthorName, f.Origin.AuthorEmail, f.Origin.Date = a.Author.Name, a.Author.Email, a.Author.When
+			}
+		}
+		out = append(out, f)
+	}
+	for _, f := range msgs {
+		if reach != nil {
+			hash := plumbing.NewHash(f.Origin.Commit)
+			f.Origin.Unreachable = !reach.commits[hash].isReachable() && !reach.tags[hash]
+		}
+		out = append(out, f)
+	}
+	problems = append(problems, t.problems...)
+	return out, problems, nil
+}
+
+func (c *histCommit) isReachable() bool { return c != nil && c.reachable }
+
+// histEarlier orders two findings of the same token at the same site:
+// the first in the blob wins.
+func histEarlier(a, b scanner.Finding) bool {
+	return cmp.Or(
+		cmp.Compare(a.Origin.Blob, b.Origin.Blob),
+		cmp.Compare(a.Line, b.Line),
+		cmp.Compare(a.Column, b.Column),
+	) < 0
+}
+
+// trace finds, for every target blob, each path it was introduced at and
+// the oldest commit that introduced it there. Reachable commits come first;
+// the commits no ref reaches are read from the store only when some target
+// blob is not in any reachable tree.
+func (t *histTracer) trace(ctx context.Context, reach *histReach) (map[plumbing.Hash][]histSite, error) {
+	sites := map[plumbing.Hash][]histSite{}
+	add := func(blob plumbing.Hash, s histSite) {
+		ss := sites[blob]
+		for i, o := range ss {
+			if o.path == s.path {
+				if histBetter(s, o) {
+					ss[i] = s
+				}
+				return
+			}
+		}
+		sites[blob] = append(ss, s)
+	}
+	walk := func(graph map[plumbing.Hash]*histCommit, only func(*histCommit) bool) error {
+		hashes := make([]plumbing.Hash, 0, len(graph))
+		for h, c := range graph {
+			if only(c) {
+				hashes = append(hashes, h)
+			}
+		}
+		slices.SortFunc(hashes, func(a, b plumbing.Hash) int { return bytes.Compare(a[:], b[:]) })
+		for _, h := range hashes {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			c := graph[h]
+			ps, err := t.intros(ctx, c, graph)
+			if err != nil {
+				return err
+			}
+			for _, p := range ps {
+				add(p.blob, histSite{path: p.path, commit: h, when: c.when, reachable: c.reachable})
+			}
+		}
+		return nil
+	}
+	if err := walk(reach.commits, func(*histCommit) bool { return true }); err != nil {
+		return nil, err
+	}
+	for _, tree := range reach.trees {
+		ps, err := t.pairs(ctx, tree)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range ps {
+			add(p.blob, histSite{path: p.path, reachable: true})
+		}
+	}
+	for b := range reach.blobs {
+		if t.targets[b] {
+			add(b, histSite{reachable: true})
+		}
+	}
+
+	missing := false
+	for b := range t.targets {
+		if len(sites[b]) == 0 {
+			missing = true
+			break
+		}
+	}
+	if !missing {
+		return sites, nil
+	}
+	// Some blob is in no reachable tree: look for it in the commits that
+	// are still in the store although no ref reaches them.
+	all, err := histStoreCommits(ctx, t.repo)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		t.problems = append(t.problems, scanner.Problem{Err: err})
+	}
+	graph := make(map[plumbing.Hash]*histCommit, len(all))
+	for h, c := range reach.commits {
+		graph[h] = c
+	}
+	for _, h := range all {
+		if graph[h] != nil {
+			continue
+		}
+		c, err := histReadCommit(t.repo, h)
+		if err != nil {
+			t.problems = append(t.problems, scanner.Problem{Err: err})
+			continue
+		}
+		graph[h] = c
+	}
+	err = walk(graph, func(c *histCommit) bool { return !c.reachable })
+	if err != nil {
+		return nil, err
+	}
+	for b, ss := range sites {
+		// A blob reachable somewhere is reported only where it is
+		// reachable.
+		if slices.ContainsFunc(ss, func(s histSite) bool { return s.reachable }) {
+			sites[b] = slices.DeleteFunc(ss, func(s histSite) bool { return !s.reachable })
+		}
+	}
+	return sites, nil
+}
+
+// atHead returns the fingerprints of the tokens found in a blob that is in
+// HEAD's tree. A repository without commits has no HEAD tree.
+func (t *histTracer) atHead(ctx context.Context, blobs []scanner.Finding) (map[rules.Fingerprint]bool, error) {
+	out := map[rules.Fingerprint]bool{}
+	if len(blobs) == 0 {
+		return out, nil
+	}
+	var tree plumbing.Hash
+	err := histSafe("history: HEAD", func() error {
+		ref, err := t.repo.Head()
+		if err != nil {
+			return err
+		}
+		c, err := histReadCommit(t.repo, ref.Hash())
+		if err != nil {
+			return err
+		}
+		tree = c.tree
+		return nil
+	})
+	if err != nil {
+		if err == plumbing.ErrReferenceNotFound {
+			return out, nil
+		}
+		t.problems = append(t.problems, scanner.Problem{Err: fmt.Errorf("history: HEAD: %w", err)})
+		return out, nil
+	}
+	ps, err := t.pairs(ctx, tree)
+	if err != nil {
+		return nil, err
+	}
+	inHead := map[plumbing.Hash]bool{}
+	for _, p := range ps {
+		inHead[p.blob] = true
+	}
+	for _, f := range blobs {
+		if inHead[plumbing.NewHash(f.Origin.Blob)] {
+			out[f.Fingerprint] = true
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,457 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync/atomic"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/plumbing/format/idxfile"
+	"github.com/go-git/go-git/v5/plumbing/format/objfile"
+	"github.com/go-git/go-git/v5/plumbing/format/packfile"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/storer"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/dtleaks/dtleaks/scanner"
+)
+
+// histPack is one packfile of the object store and its index.
+type histPack struct {
+	hash     plumbing.Hash
+	path     string // relative to the git directory, for problems
+	idx      *idxfile.MemoryIndex
+	entries  []*idxfile.Entry // by offset
+	problems atomic.Int64
+}
+
+// histUnit is a piece of work for one worker: a run of consecutive objects
+// of one pack, or a batch of loose objects.
+type histUnit struct {
+	pack    *histPack
+	packNo  int
+	entries []*idxfile.Entry
+	loose   []plumbing.Hash
+}
+
+// histShard is a pack index that lists only some of the pack's entries, so
+// that a packfile.Packfile built on it iterates one shard while it still
+// finds every delta base through the whole index.
+type histShard struct {
+	idxfile.Index
+	entries []*idxfile.Entry
+	iter    *histEntries
+}
+
+func (s *histShard) EntriesByOffset() (idxfile.EntryIter, error) {
+	s.iter = &histEntries{entries: s.entries}
+	return s.iter, nil
+}
+
+// histEntries iterates a shard and remembers the entry it last returned,
+// so a decoding error can name its object.
+type histEntries struct {
+	entries []*idxfile.Entry
+	cur     *idxfile.Entry
+}
+
+func (it *histEntries) Next() (*idxfile.Entry, error) {
+	if len(it.entries) == 0 {
+		it.cur = nil
+		return nil, io.EOF
+	}
+	it.cur = it.entries[0]
+	it.entries = it.entries[1:]
+	return it.cur, nil
+}
+
+func (it *histEntries) Close() error { return nil }
+
+// storeItems yields every blob, commit message and tag message in the
+// object store, decoding packs in parallel: each worker takes runs of
+// consecutive pack entries and decodes them through its own
+// packfile.Packfile and delta base cache, so workers share nothing but the
+// read-only pack indexes.
+func (h *History) storeItems(ctx context.Context, repo *histRepo, yield func(scanner.Item, error) error) error {
+	var reach *histReach
+	if h.NoUnreachable {
+		var err error
+		if reach, err = histReachable(ctx, repo); err != nil {
+			return err
+		}
+		if err := histAllBlobs(ctx, repo, reach); err != nil {
+			return err
+		}
+		for _, p := range reach.problems {
+			if err := yield(scanner.Item{Path: p.Path}, p.Err); err != nil {
+				return err
+			}
+		}
+	}
+	packs, err := h.loadPacks(ctx, repo, yield)
+	if err != nil {
+		return err
+	}
+	units := h.units(packs)
+	loose, err := repo.dir.Objects()
+	if err != nil {
+		return fmt.Errorf("history: listing loose objects: %w", err)
+	}
+	for len(loose) > 0 {
+		n := min(len(loose), 512)
+		units = append(units, histUnit{loose: loose[:n]})
+		loose = loose[n:]
+	}
+
+	var next atomic.Int64
+	g, gctx := errgroup.WithContext(ctx)
+	for range min(h.jobs(), max(len(units), 1)) {
+		g.Go(func() error {
+			w := &histWorker{h: h, repo: repo, packs: packs, reach: reach, yield: yield,
+				cache: cache.NewObjectLRU(histWorkerCache)}
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(units) {
+					return nil
+				}
+				if err := gctx.Err(); err != nil {
+					return err
+				}
+				var err error
+				if units[i].pack != nil {
+					err = w.packUnit(gctx, units[i])
+				} else {
+					err = w.looseUnit(gctx, units[i].loose)
+				}
+				if err != nil {
+					return err
+				}
+			}
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	for _, p := range packs {
+		if n := p.problems.Load() - histProblemsPerPack; n > 0 {
+			err := fmt.Errorf("history: %d more objects could not be read", n)
+			if err := yield(scanner.Item{Path: p.path}, err); err != nil {
+				return err
+			}
+		}
+	}
+	return ctx.Err()
+}
+
+// loadPacks reads every pack index. A pack whose index cannot be read is
+// reported and left out; the rest of the store is still scanned.
+func (h *History) loadPacks(ctx context.Context, repo *histRepo, yield func(scanner.Item, error) error) ([]*histPack, error) {
+	hashes, err := repo.dir.ObjectPacks()
+	if err != nil {
+		return nil, fmt.Errorf("history: listing packs: %w", err)
+	}
+	var packs []*histPack
+	for _, ph := range hashes {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		p := &histPack{hash: ph, path: "objects/pack/pack-" + ph.String() + ".pack"}
+		err := histSafe("history: index of "+p.path, func() error {
+			f, err := repo.dir.ObjectPackIdx(ph)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			p.idx = idxfile.NewMemoryIndex()
+			if err := idxfile.NewDecoder(f).Decode(p.idx); err != nil {
+				return fmt.Errorf("history: index of %s: %w", p.path, err)
+			}
+			it, err := p.idx.EntriesByOffset()
+			if err != nil {
+				return fmt.Errorf("history: index of %s: %w", p.path, err)
+			}
+			defer it.Close()
+			for {
+				e, err := it.Next()
+				if errors.Is(err, io.EOF) {
+					return nil
+				}
+				if err != nil {
+					return fmt.Errorf("history: index of %s: %w", p.path, err)
+				}
+				p.entries = append(p.entries, e)
+			}
+		})
+		if err != nil {
+			if err := yield(scanner.Item{Path: p.path}, err); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		packs = append(packs, p)
+	}
+	return packs, nil
+}
+
+// units splits the packs into runs of consecutive entries: small enough to
+// balance the workers, large enough that a run's delta bases are mostly in
+// it (and in its worker's cache).
+func (h *History) units(packs []*histPack) []histUnit {
+	var units []histUnit
+	for i, p := range packs {
+		n := len(p.entries)
+		size := min(max(n/(h.jobs()*8), 512), 1<<16)
+		for s := 0; s < n; s += size {
+			units = append(units, histUnit{pack: p, packNo: i, entries: p.entries[s:min(s+size, n)]})
+		}
+	}
+	return units
+}
+
+// histWorker decodes and yields objects, one unit at a time.
+type histWorker struct {
+	h     *History
+	repo  *histRepo
+	packs []*histPack
+	reach *histReach // nil unless unreachable objects are left out
+	yield func(scanner.Item, error) error
+	cache cache.Object
+}
+
+// inEarlierPack reports whether the object is in one of the first n packs,
+// where it is (or was) scanned already.
+func (w *histWorker) inEarlierPack(hash plumbing.Hash, n int) bool {
+	for _, p := range w.packs[:n] {
+		if ok, _ := p.idx.Contains(hash); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// packUnit yields the blobs, commits and tags of one run of a pack.
+func (w *histWorker) packUnit(ctx context.Context, u histUnit) error {
+	p := u.pack
+	f, err := w.repo.dir.ObjectPack(p.hash)
+	if err != nil {
+		return w.problem(p, fmt.Errorf("history: %w", err))
+	}
+	defer f.Close()
+	shard := &histShard{Index: p.idx, entries: u.entries}
+	pf := packfile.NewPackfileWithCache(shard, w.repo.fs, f, w.cache, histLargeObject)
+	for _, typ := range []plumbing.ObjectType{plumbing.BlobObject, plumbing.CommitObject, plumbing.TagObject} {
+		var iter storer.EncodedObjectIter
+		err := histSafe("history: "+p.path, func() error {
+			var err error
+			iter, err = pf.GetByType(typ)
+			return err
+		})
+		if err != nil {
+			return w.problem(p, err)
+		}
+		for {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			var obj plumbing.EncodedObject
+			err := histSafe("history: "+p.path, func() error {
+				var err error
+				obj, err = iter.Next()
+				return err
+			})
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				cur := shard.iter.cur
+				if cur == nil {
+					return w.problem(p, err)
+				}
+				if err := w.problem(p, fmt.Errorf("history: object %s: %w", cur.Hash, err)); err != nil {
+					return err
+				}
+				continue
+			}
+			if w.inEarlierPack(obj.Hash(), u.packNo) {
+				continue
+			}
+			if err := w.object(ctx, obj, p.path); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// problem reports an unreadable object of a pack, up to
+// histProblemsPerPack of them; storeItems counts the rest.
+func (w *histWorker) problem(p *histPack, err error) error {
+	if p.problems.Add(1) > histProblemsPerPack {
+		return nil
+	}
+	return w.yield(scanner.Item{Path: p.path}, err)
+}
+
+// looseUnit yields the loose objects of a batch that no pack holds.
+func (w *histWorker) looseUnit(ctx context.Context, hashes []plumbing.Hash) error {
+	for _, hash := range hashes {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if w.inEarlierPack(hash, len(w.packs)) {
+			continue
+		}
+		path := "objects/" + hash.String()[:2] + "/" + hash.String()[2:]
+		err := histSafe("history: object "+hash.String(), func() error {
+			f, err := w.repo.dir.Object(hash)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			r, err := objfile.NewReader(f)
+			if err != nil {
+				return err
+			}
+			defer r.Close()
+			typ, size, err := r.Header()
+			if err != nil {
+				return err
+			}
+			obj := &histLoose{hash: hash, typ: typ, size: size, r: r}
+			if err := w.object(ctx, obj, path); err != nil {
+				return histYieldError{err}
+			}
+			return nil
+		})
+		var yerr histYieldError
+		if errors.As(err, &yerr) {
+			return yerr.err
+		}
+		if err != nil {
+			if !strings.Contains(err.Error(), hash.String()) {
+				err = fmt.Errorf("history: object %s: %w", hash, err)
+			}
+			if err := w.yield(scanner.Item{Path: path}, err); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// histYieldError carries an error returned by yield (which ends the scan)
+// out of code whose other errors are problems of one object.
+type histYieldError struct{ err error }
+
+func (e histYieldError) Error() string { return e.err.Error() }
+
+// histLoose is a loose object read as a stream: its content is read once,
+// from the open object file.
+type histLoose struct {
+	hash plumbing.Hash
+	typ  plumbing.ObjectType
+	size int64
+	r    io.Reader
+}
+
+func (o *histLoose) Hash() plumbing.Hash             { return o.hash }
+func (o *histLoose) Type() plumbing.ObjectType       { return o.typ }
+func (o *histLoose) SetType(plumbing.ObjectType)     {}
+func (o *histLoose) Size() int64                     { return o.size }
+func (o *histLoose) SetSize(int64)                   {}
+func (o *histLoose) Reader() (io.ReadCloser, error)  { return io.NopCloser(o.r), nil }
+func (o *histLoose) Writer() (io.WriteCloser, error) { return nil, errors.New("read-only object") }
+func (o *histLoose) String() string                  { return o.hash.String() }
+
+// object yields one decoded object: a blob's content, a commit's or an
+// annotated tag's message; trees and anything else are skipped. Errors
+// reading the object are yielded as problems named by where (the pack or
+// loose object path); an error from yield is returned.
+func (w *histWorker) object(ctx context.Context, obj plumbing.EncodedObject, where string) error {
+	hash := obj.Hash()
+	if w.reach != nil && !w.reach.has(hash, obj.Type()) {
+		return nil
+	}
+	var it scanner.Item
+	switch obj.Type() {
+	case plumbing.BlobObject:
+		it.Origin.Blob = hash.String()
+	case plumbing.CommitObject, plumbing.TagObject:
+		it.Origin.Commit = hash.String()
+		it.Location = histCommitMessage
+		if obj.Type() == plumbing.TagObject {
+			it.Location = histTagMessage
+		}
+		if obj.Size() > histLargeObject {
+			// Too large to decode in memory: scan it raw, headers and all.
+			break
+		}
+		var msg string
+		err := histSafe("history: object "+hash.String(), func() error {
+			if obj.Type() == plumbing.CommitObject {
+				var c object.Commit
+				if err := c.Decode(obj); err != nil {
+					return err
+				}
+				msg = c.Message
+				it.Origin.AuthorName, it.Origin.AuthorEmail, it.Origin.Date = c.Author.Name, c.Author.Email, c.Author.When
+				return nil
+			}
+			var t object.Tag
+			if err := t.Decode(obj); err != nil {
+				return err
+			}
+			msg = t.Message
+			it.Origin.AuthorName, it.Origin.AuthorEmail, it.Origin.Date = t.Tagger.Name, t.Tagger.Email, t.Tagger.When
+			return nil
+		})
+		if err != nil {
+			return w.yieldErr(where, fmt.Errorf("history: object %s: %w", hash, err))
+		}
+		it.R = strings.NewReader(msg)
+		return w.yieldItem(it)
+	default:
+		return nil
+	}
+	var rc io.ReadCloser
+	err := histSafe("history: object "+hash.String(), func() error {
+		var err error
+		rc, err = obj.Reader()
+		return err
+	})
+	if err != nil {
+		return w.yieldErr(where, fmt.Errorf("history: object %s: %w", hash, err))
+	}
+	defer rc.Close()
+	it.R = &histSafeReader{r: rc, hash: hash}
+	return w.yieldItem(it)
+}
+
+func (w *histWorker) yieldItem(it scanner.Item) error { return w.yield(it, nil) }
+
+func (w *histWorker) yieldErr(where string, err error) error {
+	return w.yield(scanner.Item{Path: where}, err)
+}
+
+// histSafeReader turns a panic while inflating an object into a read error
+// naming the object, and names the object in any other read error.
+type histSafeReader struct {
+	r    io.Reader
+	hash plumbing.Hash
+}
+
+func (r *histSafeReader) Read(p []byte) (n int, err error) {
+	err = histSafe("history: object "+r.hash.String(), func() error {
+		var err error
+		n, err = r.r.Read(p)
+		return err
+	})
+	if err != nil && err != io.EOF && !strings.Contains(err.Error(), r.hash.String()) {
+		err = fmt.Errorf("history: object %s: %w", r.hash, err)
+	}
+	return n, err
+}
