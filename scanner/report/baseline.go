@@ -1,0 +1,156 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/dtleaks/dtleaks/rules"
+	"github.com/dtleaks/dtleaks/scanner"
+)
+
+// Baseline is the set of findings an earlier run reported, which a team has
+// dealt with (the tokens are revoked) and no longer wants to see. It holds
+// fingerprints and paths only, never a token.
+type Baseline struct {
+	known map[baselineKey]bool
+}
+
+type baselineKey struct {
+	fingerprint rules.Fingerprint
+	path        string
+}
+
+// maxBaseline bounds how much of a baseline file is read: far more than any
+// real report, small enough that a wrong file cannot exhaust memory.
+const maxBaseline = 256 << 20
+
+// ReadBaseline reads a report written by the json format: a JSON array of
+// objects, each with a "fingerprint" (64 hex digits) and a "path" (which may
+// be empty, as for a commit-message finding). Other fields are ignored, so a
+// report from a newer or older dtleaks serves. Anything else is an error
+// that says what is wrong; the caller adds the file name.
+func ReadBaseline(r io.Reader) (*Baseline, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxBaseline+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxBaseline {
+		return nil, fmt.Errorf("baseline larger than %d MB", maxBaseline>>20)
+	}
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) == 0 {
+		return nil, errors.New("baseline is empty, want a JSON array of findings (as --format json writes)")
+	}
+	if !json.Valid(trimmed) {
+		// Decode again only to find where the syntax breaks; the error
+		// names an offset and at most one character of the input.
+		var v any
+		err := json.Unmarshal(trimmed, &v)
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return nil, fmt.Errorf("baseline is not valid JSON: at byte %d: %v", se.Offset, err)
+		}
+		return nil, fmt.Errorf("baseline is not valid JSON: %v", err)
+	}
+	if trimmed[0] != '[' {
+		return nil, fmt.Errorf("baseline is a JSON %s, want an array of findings (as --format json writes)", jsonKind(trimmed[0]))
+	}
+	var entries []json.RawMessage
+	if err := json.Unmarshal(trimmed, &entries); err != nil {
+		return nil, fmt.Errorf("baseline: %v", err)
+	}
+	b := &Baseline{known: make(map[baselineKey]bool, len(entries))}
+	for i, raw := range entries {
+		raw = bytes.TrimSpace(raw)
+		if len(raw) == 0 {
+			return nil, fmt.Errorf("baseline entry %d is empty", i+1)
+		}
+		if raw[0] != '{' {
+			return nil, fmt.Errorf("baseline entry %d is a JSON %s, want an object", i+1, jsonKind(raw[0]))
+		}
+		var e struct {
+			Fingerprint *string `json:"fingerprint"`
+			Path        *string `json:"path"`
+		}
+		if err := json.Unmarshal(raw, &e); err != nil {
+			var te *json.UnmarshalTypeError
+			if errors.As(err, &te) {
+				return nil, fmt.Errorf("baseline entry %d: %q is a JSON %s, want a string", i+1, te.Field, te.Value)
+			}
+			return nil, fmt.Errorf("baseline entry %d: %v", i+1, err)
+		}
+		if e.Fingerprint == nil {
+			return nil, fmt.Errorf("baseline entry %d has no \"fingerprint\"", i+1)
+		}
+		fp := strings.ToLower(*e.Fingerprint)
+		if !isFingerprint(fp) {
+			return nil, fmt.Errorf("baseline entry %d: \"fingerprint\" is not 64 hex digits", i+1)
+		}
+		path := ""
+		if e.Path != nil {
+			path = *e.Path
+		}
+		b.known[baselineKey{rules.Fingerprint(fp), path}] = true
+	}
+	return b, nil
+}
+
+func jsonKind(c byte) string {
+	switch c {
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case '"':
+		return "string"
+	case 't', 'f':
+		return "boolean"
+	case 'n':
+		return "null"
+	}
+	return "number"
+}
+
+func isFingerprint(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// Len returns how many (fingerprint, path) pairs the baseline lists.
+func (b *Baseline) Len() int {
+	if b == nil {
+		return 0
+	}
+	return len(b.known)
+}
+
+// Filter returns the findings the baseline does not list, in their order,
+// and how many it hid. A finding is listed when the baseline has its
+// fingerprint at its path (compared as the json format writes the path), so
+// a known token that turns up in a new file is still reported. A nil
+// baseline hides nothing.
+func (b *Baseline) Filter(fs []scanner.Finding) (kept []scanner.Finding, hidden int) {
+	if b.Len() == 0 {
+		return fs, 0
+	}
+	kept = make([]scanner.Finding, 0, len(fs))
+	for _, f := range fs {
+		if b.known[baselineKey{f.Fingerprint, validUTF8(f.Path)}] {
+			hidden++
+			continue
+		}
+		kept = append(kept, f)
+	}
+	return kept, hidden
+}

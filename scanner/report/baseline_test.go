@@ -1,0 +1,155 @@
+package report_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"testing"
+
+	"github.com/dtleaks/dtleaks/rules"
+	"github.com/dtleaks/dtleaks/scanner"
+	"github.com/dtleaks/dtleaks/scanner/report"
+)
+
+var fp1 = strings.Repeat("ab", 32)
+
+func TestReadBaselineErrors(t *testing.T) {
+	tests := []struct {
+		name, in, want string // want: a part of the error message
+	}{
+		{"empty", "", "empty"},
+		{"blank", " \n\t", "empty"},
+		{"syntax", `[{"fingerprint": }]`, "not valid JSON: at byte"},
+		{"truncated", `[{"fingerprint": "` + fp1 + `"`, "not valid JSON"},
+		{"trailing data", `[] []`, "not valid JSON"},
+		{"object", `{"runs": []}`, "JSON object, want an array"},
+		{"null", `null`, "JSON null, want an array"},
+		{"string", `"x"`, "JSON string, want an array"},
+		{"number", `12`, "JSON number, want an array"},
+		{"entry not object", `[1]`, "entry 1 is a JSON number, want an object"},
+		{"entry array", `[{"fingerprint":"` + fp1 + `"}, []]`, "entry 2 is a JSON array"},
+		{"no fingerprint", `[{"path": "a"}]`, `entry 1 has no "fingerprint"`},
+		{"null fingerprint", `[{"fingerprint": null}]`, `entry 1 has no "fingerprint"`},
+		{"number fingerprint", `[{"fingerprint": 5}]`, `"fingerprint" is a JSON number, want a string`},
+		{"short fingerprint", `[{"fingerprint": "abc"}]`, "not 64 hex digits"},
+		{"non-hex fingerprint", `[{"fingerprint": "` + strings.Repeat("zz", 32) + `"}]`, "not 64 hex digits"},
+		{"path not string", `[{"fingerprint": "` + fp1 + `", "path": []}]`, `"path" is a JSON array, want a string`},
+	}
+	for _, tt := range tests {
+		b, err := report.ReadBaseline(strings.NewReader(tt.in))
+		if err == nil {
+			t.Errorf("%s: ReadBaseline = %v, nil; want an error", tt.name, b)
+			continue
+		}
+		if !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: ReadBaseline error = %q; want it to contain %q", tt.name, err, tt.want)
+		}
+	}
+}
+
+func TestReadBaselineTolerant(t *testing.T) {
+	in := `[
+  {"fingerprint": "` + strings.ToUpper(fp1) + `", "path": "a.env", "new_field": {"x": [1, 2]}, "line": 3},
+  {"fingerprint": "` + strings.Repeat("0", 64) + `", "path": ""},
+  {"fingerprint": "` + strings.Repeat("1", 64) + `"}
+]`
+	b, err := report.ReadBaseline(strings.NewReader(in))
+	if err != nil {
+		t.Fatalf("ReadBaseline: %v", err)
+	}
+	if b.Len() != 3 {
+		t.Errorf("Len() = %d; want 3", b.Len())
+	}
+	for _, in := range []string{"[]", " [ ] \n"} {
+		b, err := report.ReadBaseline(strings.NewReader(in))
+		if err != nil || b.Len() != 0 {
+			t.Errorf("ReadBaseline(%q) = %d entries, %v; want an empty baseline", in, b.Len(), err)
+		}
+	}
+}
+
+func TestBaselineFilter(t *testing.T) {
+	res, _ := fixture()
+	var buf bytes.Buffer
+	if err := report.JSON(&buf, scanner.Result{Findings: res.Findings[:4]}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := report.ReadBaseline(&buf)
+	if err != nil {
+		t.Fatalf("ReadBaseline of our own JSON: %v", err)
+	}
+	// The same token in a new file is a new finding.
+	moved := res.Findings[0]
+	moved.Path = "somewhere/else"
+	// The same token at another line of the same file is the known one.
+	shifted := res.Findings[1]
+	shifted.Line += 40
+	all := append(append([]scanner.Finding{}, res.Findings...), moved, shifted)
+
+	kept, hidden := b.Filter(all)
+	if hidden != 5 {
+		t.Errorf("Filter hid %d findings; want 5 (4 listed and 1 moved within its file)", hidden)
+	}
+	want := append(append([]scanner.Finding{}, res.Findings[4:]...), moved)
+	if len(kept) != len(want) {
+		t.Fatalf("Filter kept %d findings; want %d", len(kept), len(want))
+	}
+	for i := range want {
+		if kept[i].Path != want[i].Path || kept[i].Fingerprint != want[i].Fingerprint {
+			t.Errorf("kept[%d] = %s at %q; want %s at %q", i, kept[i].ID, kept[i].Path, want[i].ID, want[i].Path)
+		}
+	}
+
+	var nilBaseline *report.Baseline
+	if kept, hidden := nilBaseline.Filter(all); hidden != 0 || len(kept) != len(all) {
+		t.Errorf("nil baseline hid %d findings; want none", hidden)
+	}
+}
+
+// FuzzReadBaseline checks that no input makes ReadBaseline panic, and that
+// a JSON report written by Write, whatever its path, reads back into a
+// baseline that hides exactly the findings it lists.
+func FuzzReadBaseline(f *testing.F) {
+	res, _ := fixture()
+	var buf bytes.Buffer
+	if err := report.JSON(&buf, res); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(buf.Bytes(), "config/app.env")
+	f.Add([]byte(`[]`), hostilePath)
+	f.Add([]byte(`[{"fingerprint":"`+fp1+`","path":"a"}]`), "a")
+	f.Add([]byte(`[{"fingerprint":"`+fp1+`","path":"\ud800"}]`), "\xed\xa0\x80")
+	f.Add([]byte(`{"runs":[]}`), "")
+	f.Add([]byte(`[null]`), "\xff")
+	f.Add([]byte(`[{"fingerprint":"`+fp1+`","path":1e999}]`), "x")
+	f.Fuzz(func(t *testing.T, data []byte, path string) {
+		if b, err := report.ReadBaseline(bytes.NewReader(data)); err == nil {
+			b.Filter([]scanner.Finding{{Fingerprint: rules.Fingerprint(fp1), Path: path}})
+		}
+
+		sum := sha256.Sum256(data)
+		listed := scanner.Finding{
+			ID:          "dt0c01.ABCDEFGHIJKLMNOPQRSTUVWX",
+			Kind:        rules.Classify("dt0c01", rules.Standard),
+			Fingerprint: rules.Fingerprint(hex.EncodeToString(sum[:])),
+			Path:        path,
+			Line:        1,
+			Column:      1,
+		}
+		other := listed
+		other.Path = path + "/other"
+		var buf bytes.Buffer
+		if err := report.Write(&buf, "json", scanner.Result{Findings: []scanner.Finding{listed}}, report.Options{}); err != nil {
+			t.Fatalf("Write json: %v", err)
+		}
+		b, err := report.ReadBaseline(&buf)
+		if err != nil {
+			t.Fatalf("ReadBaseline of Write's own JSON: %v", err)
+		}
+		kept, hidden := b.Filter([]scanner.Finding{listed, other})
+		if hidden != 1 || len(kept) != 1 || kept[0].Path != other.Path {
+			t.Errorf("path %q: baseline hid %d and kept %d; want the listed finding hidden and the other kept", path, hidden, len(kept))
+		}
+	})
+}

@@ -1,0 +1,221 @@
+// Package report renders a [scanner.Result] in every output format dtleaks
+// has, chosen by name in one switch ([Write]), and reads an earlier JSON
+// report back as a [Baseline].
+//
+// Every format is a function of the sorted result and prints findings in the
+// order the result holds them. A [scanner.Finding] has no field that could
+// hold a secret, so no format can print one; the token is shown as its
+// identifier (prefix and public portion) followed by "****", and a legacy
+// token, which has no public portion, by the first characters of its
+// fingerprint only.
+//
+// # Terminal safety
+//
+// Paths, author names, e-mail addresses and environment URLs come from the
+// scanned content or the repository, not from us. Before any of them reaches
+// a terminal (text format, problems, GitHub workflow commands) it goes
+// through [Escape], which leaves a string alone when it is printable UTF-8
+// and otherwise prints it quoted with Go escapes, so that no file name can
+// move the cursor, change colours or print a fake finding line.
+//
+// # JSON
+//
+// The json format is an indented array of objects, "[]" when there is no
+// finding. Field names are a contract: fields are added, never renamed or
+// removed. Every object has token_id, prefix, type, description, path (with
+// forward slashes; "" for a commit or tag message), line, column and
+// fingerprint; encoding, location and environment appear when set; a
+// finding from history adds commit, author_name, author_email and date
+// (when there is a commit), at_head, blob (when the finding is in a blob)
+// and reachable. JSON strings are UTF-8: a path that is not valid UTF-8 is
+// written with each invalid byte replaced by U+FFFD, the replacement
+// character, and a baseline matches paths after the same replacement.
+//
+// # Fingerprints and baselines
+//
+// The fingerprint is the hex SHA-256 of the whole token. It is safe to commit
+// in a baseline file: SHA-256 cannot be inverted, and guessing is hopeless
+// because the secret portion of a token is 64 characters of [A-Z0-9], about
+// 64 × log2(36) ≈ 330 bits, far beyond any search. (A legacy 21-character
+// token carries about 125 bits, still out of reach.) A baseline therefore
+// lists which tokens are known without helping anyone to use them.
+//
+// # SARIF
+//
+// The sarif format is SARIF 2.1.0 as GitHub code scanning accepts it, one
+// run, mapped as follows:
+//
+//   - tool.driver is dtleaks, with one rule per catalogue row
+//     ([rules.Kinds]): the rule id is the kind's stable name, the
+//     descriptions come from the catalogue, help says how to revoke, remove
+//     and rotate a token, helpUri is where Dynatrace documents the prefix,
+//     and properties carry the kind's security-severity and the tags
+//     "security" and "secret".
+//   - Each finding is a result with ruleId and ruleIndex of its kind, level
+//     "error" (a leaked credential is never a warning), and a message that
+//     names the token identifier and type, never the secret.
+//   - The location is the finding's path as a relative URI against
+//     %SRCROOT%, every byte outside [A-Za-z0-9-._~/] percent-encoded (so a
+//     path that is not UTF-8 survives exactly), with a region of start line
+//     and start column. Columns count Unicode code points, which the run
+//     declares with columnKind "unicodeCodePoints".
+//   - A finding in a commit or tag message has no path. Code scanning
+//     rejects a result without a physical location, so the result gets the
+//     placeholder URI "commit-message/<commit>" (or "tag-message/<tag>"),
+//     and a logicalLocation naming the commit.
+//   - partialFingerprints["dtleaks/v1"] is the SHA-256 of the token's
+//     fingerprint and its path (or message location and commit): the same
+//     token in the same file stays the same alert across runs and edits,
+//     while the same token in two files is two alerts.
+//   - History details (commit, blob, at_head, reachable) and encoding and
+//     environment are result properties.
+//
+// # GitHub Actions
+//
+// The github format prints one workflow command per finding,
+// "::error file=…,line=…,col=…,title=…::message", escaped as the runner
+// expects (see [GitHub]); [StepSummary] writes the Markdown table for
+// $GITHUB_STEP_SUMMARY.
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/dtleaks/dtleaks/rules"
+	"github.com/dtleaks/dtleaks/scanner"
+)
+
+// Options tunes the output. The zero value gives plain, uncoloured output.
+type Options struct {
+	// Color turns on colour in the text format. The caller decides (a
+	// terminal, no --no-color, no NO_COLOR); the report never looks at the
+	// environment or at the global color.NoColor.
+	Color bool
+	// ToolVersion is dtleaks's version, written into SARIF.
+	ToolVersion string
+	// Mode is the command that produced the result: "scan", "history" or
+	// "staged". It picks the words of the summaries; empty means "scan".
+	Mode string
+	// Hidden is how many findings a baseline hid, for the summary.
+	Hidden int
+}
+
+// formats lists the format names in the order --help shows them.
+var formats = []string{"text", "json", "sarif", "github"}
+
+// Formats returns the names [Write] accepts, for --help and error messages.
+func Formats() []string { return append([]string(nil), formats...) }
+
+// Write renders res in the named format.
+func Write(w io.Writer, format string, res scanner.Result, opts Options) error {
+	switch format {
+	case "text":
+		return Text(w, res, opts)
+	case "json":
+		return JSON(w, res)
+	case "sarif":
+		return SARIF(w, res, opts)
+	case "github":
+		return GitHub(w, res)
+	}
+	return fmt.Errorf("unknown format %s (want one of %s)", Escape(format), strings.Join(formats, ", "))
+}
+
+// buffered runs fn on a buffered writer and returns the first error of
+// either fn or the final flush.
+func buffered(w io.Writer, fn func(*bufio.Writer) error) error {
+	bw := bufio.NewWriter(w)
+	if err := fn(bw); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// kindName returns the finding's type name; a finding always has a kind, but
+// a report must not panic on one that does not.
+func kindName(f *scanner.Finding) string {
+	if f.Kind == nil {
+		return "unknown"
+	}
+	return f.Kind.Name
+}
+
+func kindDescription(f *scanner.Finding) string {
+	if f.Kind == nil {
+		return ""
+	}
+	return f.Kind.Description
+}
+
+// prefix returns the token's prefix, taken from its identifier: the part
+// before the first dot, empty for a legacy token.
+func prefix(id rules.ID) string {
+	s := string(id)
+	if i := strings.IndexByte(s, '.'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// short returns the abbreviated form of a commit or blob hash.
+func short(hash string) string {
+	if len(hash) > 12 {
+		return hash[:12]
+	}
+	return hash
+}
+
+// shortFingerprint is how a legacy token is named where it has no
+// identifier: enough of its fingerprint to tell tokens apart, nothing of the
+// token.
+func shortFingerprint(fp rules.Fingerprint) string {
+	s := string(fp)
+	if len(s) > 8 {
+		s = s[:8]
+	}
+	return s + "…"
+}
+
+// redacted is the token as a report shows it: the identifier and "****"
+// where the secret portion stands, or, for a legacy token, "****" and a
+// fingerprint prefix.
+func redacted(f *scanner.Finding) string {
+	if f.ID == "" {
+		return "**** (fingerprint " + shortFingerprint(f.Fingerprint) + ")"
+	}
+	return string(f.ID) + ".****"
+}
+
+// history reports whether the finding came from a repository's history.
+func history(f *scanner.Finding) bool {
+	return f.Origin.Blob != "" || f.Origin.Commit != ""
+}
+
+// where names the place of a finding for people: its path, or for a message
+// its location.
+func where(f *scanner.Finding) string {
+	if f.Path == "" && f.Location != "" {
+		return f.Location
+	}
+	return Escape(f.Path)
+}
+
+// distinct counts the distinct tokens among the findings.
+func distinct(fs []scanner.Finding) int {
+	seen := make(map[rules.Fingerprint]bool, len(fs))
+	for _, f := range fs {
+		seen[f.Fingerprint] = true
+	}
+	return len(seen)
+}
+
+// plural returns "1 file" or "2 files".
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}

@@ -1,0 +1,184 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/fatih/color"
+
+	"github.com/dtleaks/dtleaks/scanner"
+)
+
+// palette holds the text format's colours. Each is its own *color.Color
+// with colour switched on or off on that value, so parallel tests and
+// callers never race on the global color.NoColor.
+type palette struct {
+	where, kind, secret, extra, warn *color.Color
+}
+
+func newPalette(on bool) palette {
+	mk := func(attrs ...color.Attribute) *color.Color {
+		c := color.New(attrs...)
+		if on {
+			c.EnableColor()
+		} else {
+			c.DisableColor()
+		}
+		return c
+	}
+	return palette{
+		where:  mk(color.Bold),
+		kind:   mk(color.FgYellow),
+		secret: mk(color.FgRed, color.Bold),
+		extra:  mk(color.FgCyan),
+		warn:   mk(color.FgRed),
+	}
+}
+
+// Text writes one line per finding, in the form
+//
+//	path:line:column: type identifier.**** [context]
+//
+// The context, each part only when it applies, is "[base64]" for an encoded
+// token, "env URL" for the environment it opens, and for a finding from
+// history "commit HASH (author, date)", "blob HASH (unreachable)" and "still
+// at HEAD". A finding in a commit or tag message shows its location in place
+// of the path. A legacy token is shown as "**** (fingerprint 1a2b3c4d…)".
+// Nothing is written for a clean result.
+func Text(w io.Writer, res scanner.Result, opts Options) error {
+	p := newPalette(opts.Color)
+	return buffered(w, func(bw *bufio.Writer) error {
+		for i := range res.Findings {
+			if _, err := io.WriteString(bw, textLine(&res.Findings[i], p)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func textLine(f *scanner.Finding, p palette) string {
+	var b strings.Builder
+	b.WriteString(p.where.Sprintf("%s:%d:%d:", where(f), f.Line, f.Column))
+	b.WriteString(" ")
+	b.WriteString(p.kind.Sprint(kindName(f)))
+	b.WriteString(" ")
+	if f.ID == "" {
+		b.WriteString(p.secret.Sprint("****"))
+		b.WriteString(" (fingerprint " + shortFingerprint(f.Fingerprint) + ")")
+	} else {
+		b.WriteString(string(f.ID) + ".")
+		b.WriteString(p.secret.Sprint("****"))
+	}
+	for _, e := range extras(f) {
+		b.WriteString(" ")
+		b.WriteString(p.extra.Sprint(e))
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+// extras lists the extra facts a text line or message adds to a finding,
+// each already escaped.
+func extras(f *scanner.Finding) []string {
+	var out []string
+	if f.Encoding != "" {
+		out = append(out, "["+Escape(f.Encoding)+"]")
+	}
+	if f.Environment != "" {
+		out = append(out, "env "+Escape(f.Environment))
+	}
+	o := f.Origin
+	if o.Commit != "" {
+		s := "commit " + short(o.Commit)
+		var who []string
+		if o.AuthorName != "" {
+			who = append(who, Escape(o.AuthorName))
+		}
+		if !o.Date.IsZero() {
+			who = append(who, o.Date.Format(time.DateOnly))
+		}
+		if len(who) > 0 {
+			s += " (" + strings.Join(who, ", ") + ")"
+		}
+		out = append(out, s)
+	}
+	if o.Unreachable {
+		s := "unreachable"
+		if o.Blob != "" {
+			s = "blob " + short(o.Blob) + " (unreachable)"
+		}
+		out = append(out, s)
+	}
+	if o.AtHead {
+		out = append(out, "still at HEAD")
+	}
+	return out
+}
+
+// Summary writes the one-line summary of a scan for standard error, such as
+//
+//	dtleaks: 3 findings (2 distinct tokens), 1 problem; 1520 files, 270.1 MB in 1.234s
+//
+// It counts findings hidden by a baseline when opts.Hidden is set. The
+// caller prints the problems themselves, with [Problems].
+func Summary(w io.Writer, res scanner.Result, opts Options) error {
+	noun, nouns := "file", "files"
+	if opts.Mode == "history" {
+		noun, nouns = "object", "objects"
+	}
+	s := fmt.Sprintf("dtleaks: %s (%s)",
+		plural(int64(len(res.Findings)), "finding", "findings"),
+		plural(int64(distinct(res.Findings)), "distinct token", "distinct tokens"))
+	if opts.Hidden > 0 {
+		s += fmt.Sprintf(", %d hidden by the baseline", opts.Hidden)
+	}
+	s += ", " + plural(int64(len(res.Problems)), "problem", "problems")
+	s += fmt.Sprintf("; %s, %s in %s\n",
+		plural(res.Stats.Items, noun, nouns), size(res.Stats.Bytes), res.Stats.Duration.Round(time.Millisecond))
+	_, err := io.WriteString(w, s)
+	return err
+}
+
+// size formats a byte count for people, in decimal units as du -h --si and
+// most tools' throughput figures do.
+func size(n int64) string {
+	const unit = 1000
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	f := float64(n)
+	for _, u := range []string{"kB", "MB", "GB", "TB"} {
+		f /= unit
+		if f < unit || u == "TB" {
+			return fmt.Sprintf("%.1f %s", f, u)
+		}
+	}
+	panic("unreachable")
+}
+
+// Problems writes one line per problem, "dtleaks: path: error", with the path
+// and the error text escaped: both may hold a file name from the scanned
+// tree. The path is left out when the error text already names it, as os
+// errors do.
+func Problems(w io.Writer, ps []scanner.Problem) error {
+	return buffered(w, func(bw *bufio.Writer) error {
+		for _, p := range ps {
+			msg := "<nil>"
+			if p.Err != nil {
+				msg = p.Err.Error()
+			}
+			line := "dtleaks: " + Escape(msg) + "\n"
+			if p.Path != "" && !strings.Contains(msg, p.Path) {
+				line = "dtleaks: " + Escape(p.Path) + ": " + Escape(msg) + "\n"
+			}
+			if _, err := io.WriteString(bw, line); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
