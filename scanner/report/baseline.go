@@ -32,18 +32,19 @@ const maxBaseline = 256 << 20
 // objects, each with a "fingerprint" (64 hex digits) and a "path" (which may
 // be empty, as for a commit-message finding). Other fields are ignored, so a
 // report from a newer or older dtleaks serves. Anything else is an error
-// that says what is wrong; the caller adds the file name.
+// that says what is wrong, such as `entry 3 has no "fingerprint"`; the
+// caller adds the file name.
 func ReadBaseline(r io.Reader) (*Baseline, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxBaseline+1))
 	if err != nil {
 		return nil, err
 	}
 	if len(data) > maxBaseline {
-		return nil, fmt.Errorf("baseline larger than %d MB", maxBaseline>>20)
+		return nil, fmt.Errorf("larger than %d MB", maxBaseline>>20)
 	}
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) == 0 {
-		return nil, errors.New("baseline is empty, want a JSON array of findings (as --format json writes)")
+		return nil, errors.New("empty, want a JSON array of findings (as --format json writes)")
 	}
 	if !json.Valid(trimmed) {
 		// Decode again only to find where the syntax breaks; the error
@@ -52,25 +53,25 @@ func ReadBaseline(r io.Reader) (*Baseline, error) {
 		err := json.Unmarshal(trimmed, &v)
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
-			return nil, fmt.Errorf("baseline is not valid JSON: at byte %d: %v", se.Offset, err)
+			return nil, fmt.Errorf("not valid JSON: at byte %d: %v", se.Offset, err)
 		}
-		return nil, fmt.Errorf("baseline is not valid JSON: %v", err)
+		return nil, fmt.Errorf("not valid JSON: %v", err)
 	}
 	if trimmed[0] != '[' {
-		return nil, fmt.Errorf("baseline is a JSON %s, want an array of findings (as --format json writes)", jsonKind(trimmed[0]))
+		return nil, fmt.Errorf("a JSON %s, want an array of findings (as --format json writes)", jsonKind(trimmed[0]))
 	}
 	var entries []json.RawMessage
 	if err := json.Unmarshal(trimmed, &entries); err != nil {
-		return nil, fmt.Errorf("baseline: %v", err)
+		return nil, err
 	}
 	b := &Baseline{known: make(map[baselineKey]bool, len(entries))}
 	for i, raw := range entries {
 		raw = bytes.TrimSpace(raw)
 		if len(raw) == 0 {
-			return nil, fmt.Errorf("baseline entry %d is empty", i+1)
+			return nil, fmt.Errorf("entry %d is empty", i+1)
 		}
 		if raw[0] != '{' {
-			return nil, fmt.Errorf("baseline entry %d is a JSON %s, want an object", i+1, jsonKind(raw[0]))
+			return nil, fmt.Errorf("entry %d is a JSON %s, want an object", i+1, jsonKind(raw[0]))
 		}
 		var e struct {
 			Fingerprint *string `json:"fingerprint"`
@@ -79,16 +80,16 @@ func ReadBaseline(r io.Reader) (*Baseline, error) {
 		if err := json.Unmarshal(raw, &e); err != nil {
 			var te *json.UnmarshalTypeError
 			if errors.As(err, &te) {
-				return nil, fmt.Errorf("baseline entry %d: %q is a JSON %s, want a string", i+1, te.Field, te.Value)
+				return nil, fmt.Errorf("entry %d: %q is a JSON %s, want a string", i+1, te.Field, te.Value)
 			}
-			return nil, fmt.Errorf("baseline entry %d: %v", i+1, err)
+			return nil, fmt.Errorf("entry %d: %v", i+1, err)
 		}
 		if e.Fingerprint == nil {
-			return nil, fmt.Errorf("baseline entry %d has no \"fingerprint\"", i+1)
+			return nil, fmt.Errorf("entry %d has no \"fingerprint\"", i+1)
 		}
 		fp := strings.ToLower(*e.Fingerprint)
 		if !isFingerprint(fp) {
-			return nil, fmt.Errorf("baseline entry %d: \"fingerprint\" is not 64 hex digits", i+1)
+			return nil, fmt.Errorf("entry %d: \"fingerprint\" is not 64 hex digits", i+1)
 		}
 		path := ""
 		if e.Path != nil {

@@ -96,11 +96,6 @@ type Options struct {
 	Color bool
 	// ToolVersion is dtleaks's version, written into SARIF.
 	ToolVersion string
-	// Mode is the command that produced the result: "scan", "history" or
-	// "staged". It picks the words of the summaries; empty means "scan".
-	Mode string
-	// Hidden is how many findings a baseline hid, for the summary.
-	Hidden int
 }
 
 // formats lists the format names in the order --help shows them.

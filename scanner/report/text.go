@@ -2,8 +2,10 @@ package report
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"strings"
 	"time"
 
@@ -123,18 +125,19 @@ func extras(f *scanner.Finding) []string {
 //
 //	dtleaks: 3 findings (2 distinct tokens), 1 problem; 1520 files, 270.1 MB in 1.234s
 //
-// It counts findings hidden by a baseline when opts.Hidden is set. The
-// caller prints the problems themselves, with [Problems].
-func Summary(w io.Writer, res scanner.Result, opts Options) error {
+// mode is the command ("scan", "history" or "staged"), which names what was
+// counted; hidden is how many findings a baseline hid, mentioned when not
+// zero. The caller prints the problems themselves, with [Problems].
+func Summary(w io.Writer, mode string, res scanner.Result, hidden int) error {
 	noun, nouns := "file", "files"
-	if opts.Mode == "history" {
+	if mode == "history" {
 		noun, nouns = "object", "objects"
 	}
 	s := fmt.Sprintf("dtleaks: %s (%s)",
 		plural(int64(len(res.Findings)), "finding", "findings"),
 		plural(int64(distinct(res.Findings)), "distinct token", "distinct tokens"))
-	if opts.Hidden > 0 {
-		s += fmt.Sprintf(", %d hidden by the baseline", opts.Hidden)
+	if hidden > 0 {
+		s += fmt.Sprintf(", %d hidden by the baseline", hidden)
 	}
 	s += ", " + plural(int64(len(res.Problems)), "problem", "problems")
 	s += fmt.Sprintf("; %s, %s in %s\n",
@@ -172,7 +175,7 @@ func Problems(w io.Writer, ps []scanner.Problem) error {
 				msg = p.Err.Error()
 			}
 			line := "dtleaks: " + Escape(msg) + "\n"
-			if p.Path != "" && !strings.Contains(msg, p.Path) {
+			if p.Path != "" && !namesPath(p.Err, msg, p.Path) {
 				line = "dtleaks: " + Escape(p.Path) + ": " + Escape(msg) + "\n"
 			}
 			if _, err := io.WriteString(bw, line); err != nil {
@@ -181,4 +184,15 @@ func Problems(w io.Writer, ps []scanner.Problem) error {
 		}
 		return nil
 	})
+}
+
+// namesPath reports whether an error's text already names the path, as
+// os errors do ("open a/b: permission denied"), so that it is not printed
+// twice.
+func namesPath(err error, msg, path string) bool {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && (pe.Path == path || strings.HasSuffix(pe.Path, "/"+path)) {
+		return true
+	}
+	return strings.HasPrefix(msg, path+": ") || strings.Contains(msg, " "+path+": ")
 }

@@ -146,31 +146,32 @@ func TestSummary(t *testing.T) {
 	res, _ := fixture()
 	res.Problems = []scanner.Problem{{Path: "a", Err: errors.New("boom")}}
 	tests := []struct {
-		name string
-		res  scanner.Result
-		opts report.Options
-		want string
+		name   string
+		mode   string
+		res    scanner.Result
+		hidden int
+		want   string
 	}{
-		{"empty", scanner.Result{}, report.Options{},
+		{"empty", "scan", scanner.Result{}, 0,
 			"dtleaks: 0 findings (0 distinct tokens), 0 problems; 0 files, 0 B in 0s\n"},
-		{"scan", res, report.Options{},
+		{"scan", "scan", res, 0,
 			"dtleaks: 9 findings (9 distinct tokens), 1 problem; 1520 files, 270.1 MB in 1.235s\n"},
-		{"history hidden", res, report.Options{Mode: "history", Hidden: 2},
+		{"history hidden", "history", res, 2,
 			"dtleaks: 9 findings (9 distinct tokens), 2 hidden by the baseline, 1 problem; 1520 objects, 270.1 MB in 1.235s\n"},
-		{"one of each", scanner.Result{
+		{"one of each", "staged", scanner.Result{
 			Findings: []scanner.Finding{{Fingerprint: "a"}},
 			Stats:    scanner.Stats{Items: 1, Bytes: 999, Duration: time.Millisecond},
-		}, report.Options{},
+		}, 0,
 			"dtleaks: 1 finding (1 distinct token), 0 problems; 1 file, 999 B in 1ms\n"},
-		{"same token twice", scanner.Result{
+		{"same token twice", "scan", scanner.Result{
 			Findings: []scanner.Finding{{Fingerprint: "a", Path: "x"}, {Fingerprint: "a", Path: "y"}},
 			Stats:    scanner.Stats{Items: 2, Bytes: 5_000_000_000_000_000},
-		}, report.Options{},
+		}, 0,
 			"dtleaks: 2 findings (1 distinct token), 0 problems; 2 files, 5000.0 TB in 0s\n"},
 	}
 	for _, tt := range tests {
 		var buf bytes.Buffer
-		if err := report.Summary(&buf, tt.res, tt.opts); err != nil {
+		if err := report.Summary(&buf, tt.mode, tt.res, tt.hidden); err != nil {
 			t.Fatal(err)
 		}
 		if got := buf.String(); got != tt.want {
@@ -188,6 +189,9 @@ func TestProblems(t *testing.T) {
 		{scanner.Problem{Path: "a/b", Err: &fs.PathError{Op: "open", Path: "a/b", Err: fs.ErrPermission}},
 			"dtleaks: open a/b: permission denied\n"},
 		{scanner.Problem{Err: errors.New("corrupt pack")}, "dtleaks: corrupt pack\n"},
+		{scanner.Problem{Path: "a", Err: errors.New("read failed")}, "dtleaks: a: read failed\n"},
+		{scanner.Problem{Path: "b.txt", Err: errors.New("history: blob 1a2b: b.txt: zlib: invalid header")}, "dtleaks: history: blob 1a2b: b.txt: zlib: invalid header\n"},
+		{scanner.Problem{Path: "sub/a", Err: &fs.PathError{Op: "read", Path: "/abs/root/sub/a", Err: fs.ErrClosed}}, "dtleaks: read /abs/root/sub/a: file already closed\n"},
 		{scanner.Problem{Path: "x\x1b[2Jy", Err: errors.New("short read")}, "dtleaks: \"x\\x1b[2Jy\": short read\n"},
 		{scanner.Problem{Path: "n\nl", Err: &fs.PathError{Op: "open", Path: "n\nl", Err: fs.ErrNotExist}},
 			"dtleaks: \"open n\\nl: file does not exist\"\n"},
