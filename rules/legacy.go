@@ -1,0 +1,325 @@
+package rules
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"iter"
+)
+
+// This file finds legacy tokens: the 21-character tokens Dynatrace issued
+// before the prefixed format (version 1.210), which stay valid until
+// revoked. Dynatrace does not document their alphabet; its own
+// platform-constants library (github.com/Dynatrace-ESA/platform-constants,
+// dynatraceTokenRegex) matches them as [A-Za-z0-9_-]{21}, and that is the
+// alphabet used here.
+//
+// Twenty-one such characters are nothing special on their own, so a
+// candidate counts only where a person would recognise a token:
+//
+//   - an Authorization header with the Api-Token scheme
+//     ("Authorization: Api-Token <t>", also inside curl -H '...' and as a
+//     JSON or YAML key and value), any case;
+//   - an assignment to one of the names below, in YAML (apiToken: <t>),
+//     JSON ("apiToken": "<t>"), env and shell (DT_API_TOKEN=<t>, export,
+//     quoted), HCL (api_token = "<t>"), command-line flags
+//     (--api-token=<t>) and URL queries (?api-token=<t>).
+//
+// The names are apiToken, paasToken, dataIngestToken, DT_API_TOKEN and
+// DYNATRACE_API_TOKEN, compared without regard to case, '_' or '-': so
+// api_token, API-TOKEN, paas_token and dt_api_token count too, because
+// Helm values, env files and HCL spell the same setting in their own case.
+// A longer name that merely contains one (TF_VAR_dt_api_token,
+// GITHUB_API_TOKEN) does not.
+//
+// A value counts only if it is exactly 21 characters of the alphabet,
+// closed by the matching quote or by the end of the value, and looks
+// random: it has both an upper- and a lower-case letter, no character
+// four times in a row, and no placeholder word (token, your, example...).
+// A random 21-character value fails that test about once in 30,000; a
+// hand-written placeholder nearly always does.
+
+// LegacyTokens yields the legacy tokens in b, in order and never overlapping.
+// Each Match has the Kind Classify("", Legacy), no ID (a legacy token has no
+// public portion, so no character of it is ever shown), the fingerprint of
+// its 21 characters, and Start and End the token itself. The context it was
+// recognised by lies before Start, within a few dozen bytes: well inside
+// [MaxSpan].
+func LegacyTokens(b []byte) iter.Seq[Match] {
+	return func(yield func(Match) bool) {
+		kw := newLegacyKeywords(b)
+		for i := 0; ; {
+			k := kw.next(i)
+			if k < 0 {
+				return
+			}
+			// The name that holds the keyword.
+			s, e := k, k+len("token")
+			for s > 0 && k-s < legacyMaxName && legacyNameChar(b[s-1]) {
+				s--
+			}
+			for e < len(b) && legacyNameChar(b[e]) {
+				e++
+			}
+			i = e
+			if s > 0 && legacyNameChar(b[s-1]) {
+				continue // a name too long to be one of ours
+			}
+			ts, ok := legacyValue(b, s, e)
+			if !ok {
+				continue
+			}
+			te := ts + legacyLen
+			i = te
+			if !yield(Match{
+				Start:       ts,
+				End:         te,
+				Kind:        Classify("", Legacy),
+				Fingerprint: legacyFingerprint(b[ts:te]),
+			}) {
+				return
+			}
+		}
+	}
+}
+
+const (
+	legacyLen = 21
+	// legacyMaxName bounds the name scanned around a keyword; the longest
+	// name recognised, DYNATRACE_API_TOKEN, is 19.
+	legacyMaxName = 32
+)
+
+// legacyKeywords finds "token", in any case, in b: every context Legacy
+// knows holds that word. 'k' and 'K' are rare enough in text that
+// IndexByte, which is vectorised, skips most of the input; the next offset
+// of each is kept, so that neither is searched for twice over the same
+// bytes.
+type legacyKeywords struct {
+	b            []byte
+	lower, upper int // next 'k' and 'K' at or after the last search, or -1
+}
+
+func newLegacyKeywords(b []byte) *legacyKeywords {
+	return &legacyKeywords{b: b, lower: legacyIndex(b, 0, 'k'), upper: legacyIndex(b, 0, 'K')}
+}
+
+func legacyIndex(b []byte, i int, c byte) int {
+	if i >= len(b) {
+		return -1
+	}
+	if j := bytes.IndexByte(b[i:], c); j >= 0 {
+		return i + j
+	}
+	return -1
+}
+
+// next returns the offset of the next "token" at or after i, or -1.
+func (k *legacyKeywords) next(i int) int {
+	for {
+		if k.lower >= 0 && k.lower < i {
+			k.lower = legacyIndex(k.b, i, 'k')
+		}
+		if k.upper >= 0 && k.upper < i {
+			k.upper = legacyIndex(k.b, i, 'K')
+		}
+		j := k.lower
+		if j < 0 || k.upper >= 0 && k.upper < j {
+			j = k.upper
+		}
+		if j < 0 {
+			return -1
+		}
+		if p := j - 2; p >= 0 && p+5 <= len(k.b) && legacyFold(k.b[p:p+5], "token") {
+			return p
+		}
+		i = j + 1
+	}
+}
+
+// legacyValue looks, after the name b[s:e], for the separator and value of
+// a context Legacy knows, and returns where a valid token value starts.
+func legacyValue(b []byte, s, e int) (int, bool) {
+	name := b[s:e]
+	switch {
+	case legacyFold(name, "api-token"):
+		// The Authorization scheme: Api-Token, spaces, the token.
+		if t, ok := legacyHeader(b, s, e); ok {
+			return t, true
+		}
+	case !legacyIsName(name):
+		return 0, false
+	}
+	i := e
+	quote := byte(0)
+	if i < len(b) && (b[i] == '"' || b[i] == '\'') && s > 0 && b[s-1] == b[i] {
+		i++ // a quoted key: "apiToken":
+	}
+	i = legacySpaces(b, i)
+	switch {
+	case i < len(b) && b[i] == '=':
+		i++
+	case i+1 < len(b) && b[i] == ':' && b[i+1] == '=':
+		i += 2
+	case i < len(b) && b[i] == ':':
+		i++
+	default:
+		return 0, false
+	}
+	i = legacySpaces(b, i)
+	if i < len(b) && (b[i] == '"' || b[i] == '\'') {
+		quote = b[i]
+		i++
+	}
+	return i, legacyToken(b, i, quote)
+}
+
+// legacyHeader recognises "Authorization: Api-Token <t>", where b[s:e] is
+// "Api-Token": the name before it must be Authorization, separated by a
+// colon (or, in JSON and YAML, by quotes around key and value).
+func legacyHeader(b []byte, s, e int) (int, bool) {
+	i := e
+	if i >= len(b) || b[i] != ' ' && b[i] != '\t' {
+		return 0, false
+	}
+	i = legacySpaces(b, i)
+	j := s
+	for n := 0; j > 0 && n < 8 && bytes.IndexByte([]byte(" \t\"':="), b[j-1]) >= 0; n++ {
+		j--
+	}
+	const auth = "authorization"
+	if j < len(auth) || !legacyFold(b[j-len(auth):j], auth) || j > len(auth) && legacyNameChar(b[j-len(auth)-1]) {
+		return 0, false
+	}
+	if bytes.IndexByte(b[j:s], ':') < 0 && bytes.IndexByte(b[j:s], '=') < 0 {
+		return 0, false
+	}
+	quote := byte(0)
+	if s > 0 && (b[s-1] == '"' || b[s-1] == '\'') {
+		quote = b[s-1] // "Authorization": "Api-Token <t>"
+	}
+	return i, legacyToken(b, i, quote)
+}
+
+// legacyToken reports whether a valid token value starts at b[i] and ends
+// with the closing quote, or with the end of an unquoted value.
+func legacyToken(b []byte, i int, quote byte) bool {
+	if len(b)-i < legacyLen {
+		return false
+	}
+	e := i + legacyLen
+	for _, c := range b[i:e] {
+		if !legacyNameChar(c) {
+			return false
+		}
+	}
+	if quote != 0 {
+		if e >= len(b) || b[e] != quote {
+			return false
+		}
+	} else if e < len(b) && bytes.IndexByte([]byte(" \t\r\n,;&#}])\"'"), b[e]) < 0 {
+		return false
+	}
+	return legacyRandom(b[i:e])
+}
+
+// legacyRandom reports whether a candidate looks like a generated token
+// rather than a placeholder someone typed.
+func legacyRandom(t []byte) bool {
+	var upper, lower bool
+	run := 1
+	for i, c := range t {
+		upper = upper || 'A' <= c && c <= 'Z'
+		lower = lower || 'a' <= c && c <= 'z'
+		if i > 0 && c == t[i-1] {
+			run++
+			if run >= 4 {
+				return false
+			}
+		} else {
+			run = 1
+		}
+	}
+	if !upper || !lower {
+		return false
+	}
+	for _, w := range legacyPlaceholders {
+		for i := 0; i+len(w) <= len(t); i++ {
+			if legacyFold(t[i:i+len(w)], w) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// legacyPlaceholders are words found in hand-written stand-ins for a
+// token. A random token holds one of them with odds below one in a million.
+var legacyPlaceholders = []string{"token", "your", "example", "placeholder", "secret", "dummy", "changeme", "redacted", "sample", "fake", "test"}
+
+// legacyNames are the names assigned a legacy token, lower case, without
+// '_' and '-'.
+var legacyNames = []string{"apitoken", "paastoken", "dataingesttoken", "dtapitoken", "dynatraceapitoken"}
+
+// legacyIsName reports whether name, ignoring case, '_' and '-', is one of
+// legacyNames.
+func legacyIsName(name []byte) bool {
+	var buf [legacyMaxName + len("token")]byte
+	n := 0
+	for _, c := range name {
+		if c == '_' || c == '-' {
+			continue
+		}
+		if n == len(buf) {
+			return false
+		}
+		buf[n] = legacyLower(c)
+		n++
+	}
+	for _, w := range legacyNames {
+		if string(buf[:n]) == w {
+			return true
+		}
+	}
+	return false
+}
+
+func legacyNameChar(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-'
+}
+
+func legacyLower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// legacyFold reports whether b equals the lower-case ASCII word w, ignoring
+// case.
+func legacyFold(b []byte, w string) bool {
+	if len(b) != len(w) {
+		return false
+	}
+	for i := range b {
+		if legacyLower(b[i]) != w[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// legacySpaces skips spaces and tabs, at most a few dozen, from b[i].
+func legacySpaces(b []byte, i int) int {
+	for n := 0; i < len(b) && n < 32 && (b[i] == ' ' || b[i] == '\t'); n++ {
+		i++
+	}
+	return i
+}
+
+// legacyFingerprint is the hex SHA-256 of a legacy token, as [Fingerprint]
+// is of any token.
+func legacyFingerprint(t []byte) Fingerprint {
+	sum := sha256.Sum256(t)
+	return Fingerprint(hex.EncodeToString(sum[:]))
+}
