@@ -157,7 +157,7 @@ var catalogue = []Kind{
 	// detector, never by the matcher.
 	{Prefix: "", Shape: Legacy, Name: "legacy-token", Severity: "9.0",
 		Description: "Access token in the format from before prefixed tokens (21 characters), found from its context",
-		Source:      "https://docs.dynatrace.com/docs/shortlink/token"},
+		Source:      "https://docs.dynatrace.com/docs/shortlink/token (says tokens of the old format stay valid; their 21-character length is observed)"},
 }
 
 // unknown classifies a token whose shape is valid but whose prefix the
