@@ -1,0 +1,399 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strings"
+
+	"github.com/dtleaks/dtleaks/rules"
+	"github.com/dtleaks/dtleaks/scanner"
+	"github.com/dtleaks/dtleaks/scanner/report"
+	"github.com/dtleaks/dtleaks/scanner/source"
+)
+
+// Exit statuses. The worst one wins: an error outranks findings.
+const (
+	exitClean    = 0
+	exitFindings = 1
+	exitError    = 2
+)
+
+const usage = `dtleaks finds leaked Dynatrace access tokens.
+
+Usage:
+  dtleaks scan [flags] [PATH ...]   scan files and directories (default "."); "-" reads standard input
+  dtleaks history [flags] [REPO]    scan every blob and message in a git repository's history
+  dtleaks staged [flags] [REPO]     scan what the next commit would add (for a pre-commit hook)
+  dtleaks rules                     list the token types dtleaks knows (also: --list-types)
+  dtleaks version                   print the version
+  dtleaks help [COMMAND]            show help for a command
+
+A finding names the token identifier (prefix and public portion, which
+Dynatrace allows to be shown and logged, and which identifies the token to
+revoke) and never a character of the secret portion.
+
+Exit status: 0 nothing found, 1 tokens found, 2 an error (a bad flag, a path
+or object that could not be read: the rest is still scanned and reported).
+
+Keeping known findings out of a report, three ways, each visible in the repo:
+  dtleaks:allow    on a line, keeps the tokens on that line out (for docs and examples)
+  .dtleaksignore   gitignore-syntax file of paths never to scan, at any level
+  --baseline FILE  a JSON report of an earlier run: the findings it lists are hidden
+`
+
+// command is one subcommand: its flags and what it runs.
+type command struct {
+	name, args, short string
+	setup             func(fs *flag.FlagSet, o *options)
+	source            func(o *options, args []string) (scanner.Source, error)
+}
+
+// options are every flag's values.
+type options struct {
+	format, output, baseline string
+	reports                  listFlag
+	noColor, noDecode        bool
+	jobs                     int
+	// scan
+	noIgnore bool
+	// history
+	rangeSpec, since string
+	noUnreachable    bool
+	// note is a line for standard error about choices made for the user.
+	note string
+}
+
+var commands = []command{
+	{
+		name: "scan", args: "[PATH ...]",
+		short: `Scan files and directories (default "."); "-" reads standard input.
+
+Honours .gitignore files (inside a git repository), .git/info/exclude and
+.dtleaksignore files; hidden files are scanned; .git directories are not
+walked. Symbolic links are not followed, except a PATH given on the command
+line; FIFOs, sockets and devices are skipped unread. Binary files are scanned:
+a token compiled into an artefact is a leak.`,
+		setup: func(fs *flag.FlagSet, o *options) {
+			fs.BoolVar(&o.noIgnore, "no-ignore", false, "scan everything: ignore no .gitignore, .git/info/exclude or .dtleaksignore")
+		},
+		source: func(o *options, args []string) (scanner.Source, error) {
+			if len(args) == 0 {
+				args = []string{"."}
+			}
+			for _, a := range args {
+				if a == "-" {
+					if len(args) > 1 {
+						return nil, errors.New(`"-" (standard input) cannot be combined with other paths`)
+					}
+					return &source.Reader{R: stdinReader, Name: "-"}, nil
+				}
+			}
+			for _, a := range args {
+				if _, err := os.Lstat(a); err != nil {
+					return nil, err
+				}
+			}
+			return &source.Dir{Roots: args, Jobs: o.jobs, NoIgnore: o.noIgnore}, nil
+		},
+	},
+	{
+		name: "history", args: "[REPO]",
+		short: `Scan every blob a git repository holds, each distinct blob once: blobs
+reachable from every ref (branches, remote-tracking branches, tags, stash,
+notes) and, unless --no-unreachable, objects no ref reaches any more. Commit
+and annotated tag messages are scanned too. Each finding names the commit
+that introduced the token at its path.`,
+		setup: func(fs *flag.FlagSet, o *options) {
+			fs.StringVar(&o.rangeSpec, "range", "", "scan only the commits in `A..B` and the blobs they introduce;\n\"auto\" takes the range from pre-commit's pre-push stage or the GitHub Actions event\n(pull request: its commits; push: the pushed commits; otherwise the whole history)")
+			fs.StringVar(&o.since, "since-commit", "", "scan only the commits after `REV` (REV..HEAD)")
+			fs.BoolVar(&o.noUnreachable, "no-unreachable", false, "skip objects that no ref reaches")
+		},
+		source: func(o *options, args []string) (scanner.Source, error) {
+			repo, err := oneRepo(args)
+			if err != nil {
+				return nil, err
+			}
+			if o.rangeSpec != "" && o.since != "" {
+				return nil, errors.New("--range and --since-commit cannot be combined")
+			}
+			if o.rangeSpec == autoRange {
+				spec, why, err := ciRange(os.Getenv)
+				if err != nil {
+					return nil, err
+				}
+				o.rangeSpec = spec
+				o.note = "range " + why
+				if spec != "" {
+					o.note += " (" + spec + ")"
+				}
+			}
+			return &source.History{Path: repo, Jobs: o.jobs, Range: o.rangeSpec, Since: o.since, NoUnreachable: o.noUnreachable}, nil
+		},
+	},
+	{
+		name: "staged", args: "[REPO]",
+		short: `Scan what the next commit would add: the staged blobs that differ from
+HEAD, reporting only tokens on the lines the commit adds. Unstaged edits are
+not scanned. Use it as a plain .git/hooks/pre-commit line: "dtleaks staged".`,
+		source: func(o *options, args []string) (scanner.Source, error) {
+			repo, err := oneRepo(args)
+			if err != nil {
+				return nil, err
+			}
+			return &source.Staged{Path: repo, Jobs: o.jobs}, nil
+		},
+	},
+}
+
+// stdinReader is the reader "scan -" reads; run sets it.
+var stdinReader io.Reader
+
+func oneRepo(args []string) (string, error) {
+	switch len(args) {
+	case 0:
+		return ".", nil
+	case 1:
+		return args[0], nil
+	}
+	return "", fmt.Errorf("takes at most one repository, got %d arguments", len(args))
+}
+
+// run is the whole program as a function of its arguments and streams: it
+// never calls os.Exit, so tests can run it in-process.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	stdinReader = stdin
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitError
+	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		if len(args) > 1 {
+			for _, c := range commands {
+				if c.name == args[1] {
+					fs, _ := newFlagSet(c, stderr)
+					fs.SetOutput(stdout)
+					fs.Usage()
+					return exitClean
+				}
+			}
+		}
+		fmt.Fprint(stdout, usage)
+		return exitClean
+	case "version", "--version":
+		fmt.Fprintln(stdout, "dtleaks", version())
+		return exitClean
+	case "rules", "--list-types", "list-types":
+		if len(args) > 1 {
+			fmt.Fprintf(stderr, "dtleaks %s: takes no arguments\n", args[0])
+			return exitError
+		}
+		listRules(stdout)
+		return exitClean
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			return runCommand(ctx, c, args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "dtleaks: unknown command %q; run 'dtleaks help'\n", report.Escape(args[0]))
+	return exitError
+}
+
+func newFlagSet(c command, stderr io.Writer) (*flag.FlagSet, *options) {
+	o := &options{}
+	fs := flag.NewFlagSet("dtleaks "+c.name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.format, "format", "text", "report `format`: "+strings.Join(report.Formats(), ", "))
+	fs.StringVar(&o.output, "output", "", "write the report to `FILE` instead of standard output")
+	fs.Var(&o.reports, "report", "also write the report in `FORMAT=FILE` (repeatable; FORMAT one of "+strings.Join(reportFormats(), ", ")+"),\nfrom the same scan")
+	fs.StringVar(&o.baseline, "baseline", "", "hide the findings listed in `FILE`, a JSON report of an earlier run (matched by fingerprint and path)")
+	fs.BoolVar(&o.noColor, "no-color", false, "no colour in text output (also: NO_COLOR set in the environment)")
+	fs.BoolVar(&o.noDecode, "no-decode", false, "do not look for base64-encoded tokens")
+	fs.IntVar(&o.jobs, "jobs", runtime.GOMAXPROCS(0), "read and match with `N` parallel workers")
+	if c.setup != nil {
+		c.setup(fs, o)
+	}
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "Usage: dtleaks %s [flags] %s\n\n%s\n\nFlags:\n", c.name, c.args, c.short)
+		fs.PrintDefaults()
+		fmt.Fprintf(w, "\nExit status: 0 nothing found, 1 tokens found, 2 an error.\n")
+	}
+	return fs, o
+}
+
+func runCommand(ctx context.Context, c command, args []string, stdout, stderr io.Writer) int {
+	fs, o := newFlagSet(c, stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitClean
+		}
+		return exitError // the flag package has printed the error and usage
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "dtleaks %s: %s\n", c.name, report.Escape(err.Error()))
+		return exitError
+	}
+	// Everything the user got wrong is reported before any work is done.
+	if !slices.Contains(report.Formats(), o.format) {
+		return fail(fmt.Errorf("unknown --format %q; want one of %s", o.format, strings.Join(report.Formats(), ", ")))
+	}
+	for _, spec := range o.reports {
+		format, name, ok := strings.Cut(spec, "=")
+		if !ok || name == "" || !slices.Contains(reportFormats(), format) {
+			return fail(fmt.Errorf("--report %q: want FORMAT=FILE with FORMAT one of %s", spec, strings.Join(reportFormats(), ", ")))
+		}
+	}
+	if o.jobs < 1 {
+		return fail(fmt.Errorf("--jobs must be at least 1, got %d", o.jobs))
+	}
+	src, err := c.source(o, fs.Args())
+	if err != nil {
+		return fail(err)
+	}
+	if o.note != "" {
+		fmt.Fprintf(stderr, "dtleaks %s: %s\n", c.name, o.note)
+	}
+	var base *report.Baseline
+	if o.baseline != "" {
+		if base, err = readBaseline(o.baseline); err != nil {
+			return fail(err)
+		}
+	}
+	// Every file is created before the scan, so a bad path costs nothing.
+	type extraReport struct {
+		format string
+		f      *os.File
+	}
+	var extras []extraReport
+	for _, spec := range o.reports {
+		format, name, _ := strings.Cut(spec, "=")
+		f, err := os.Create(name)
+		if err != nil {
+			return fail(err)
+		}
+		defer f.Close()
+		extras = append(extras, extraReport{format, f})
+	}
+	out := stdout
+	var outFile *os.File
+	if o.output != "" {
+		if outFile, err = os.Create(o.output); err != nil {
+			return fail(err)
+		}
+		defer outFile.Close()
+		out = outFile
+	}
+
+	res, err := scanner.Scan(ctx, src, scanner.Options{Matcher: &rules.Matcher{NoDecode: o.noDecode}})
+	if err != nil {
+		if ctx.Err() != nil {
+			return fail(errors.New("interrupted"))
+		}
+		return fail(err)
+	}
+	hidden := 0
+	if base != nil {
+		res.Findings, hidden = base.Filter(res.Findings)
+		res.Stats.Findings = len(res.Findings)
+	}
+	status := exitClean
+	if len(res.Findings) > 0 {
+		status = exitFindings
+	}
+	ropts := report.Options{ToolVersion: version()}
+	for _, extra := range extras {
+		if err := writeReport(extra.f, extra.format, res, ropts); err != nil {
+			return fail(fmt.Errorf("writing %s report %s: %w", extra.format, extra.f.Name(), err))
+		}
+		if err := extra.f.Close(); err != nil {
+			return fail(err)
+		}
+	}
+	ropts.Color = o.output == "" && !o.noColor && os.Getenv("NO_COLOR") == "" && isTerminal(stdout)
+	if err := writeReport(out, o.format, res, ropts); err != nil {
+		return fail(fmt.Errorf("writing report: %w", err))
+	}
+	if outFile != nil {
+		if err := outFile.Close(); err != nil {
+			return fail(err)
+		}
+	}
+	for _, p := range res.Problems {
+		fmt.Fprintf(stderr, "dtleaks %s: %s\n", c.name, report.Escape(p.Error()))
+	}
+	if len(res.Problems) > 0 {
+		status = exitError
+	}
+	report.Summary(stderr, c.name, res, hidden)
+	return status
+}
+
+// listFlag is a flag that may be given many times.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
+
+// reportFormats are the formats --report writes: those of --format, and
+// "markdown", the table GitHub shows as a job summary.
+func reportFormats() []string { return append(report.Formats(), "markdown") }
+
+// writeReport writes res in format, including the formats only --report
+// writes.
+func writeReport(w io.Writer, format string, res scanner.Result, opts report.Options) error {
+	if format == "markdown" {
+		return report.StepSummary(w, res)
+	}
+	return report.Write(w, format, res, opts)
+}
+
+func readBaseline(name string) (*report.Baseline, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := report.ReadBaseline(f)
+	if err != nil {
+		return nil, fmt.Errorf("baseline %s: %w", name, err)
+	}
+	return b, nil
+}
+
+func listRules(w io.Writer) {
+	for _, k := range rules.Kinds() {
+		prefix := k.Prefix
+		if prefix == "" {
+			prefix = "-"
+		}
+		fmt.Fprintf(w, "%-8s %-9s %-34s %s\n         %s\n", prefix, k.Shape, k.Name, k.Description, k.Source)
+	}
+}
+
+// isTerminal reports whether w is a character device, as a terminal is: the
+// standard library's way, with no dependency for it.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// version is the module version the binary was built from, or "devel".
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}
