@@ -284,16 +284,19 @@ func (w *dirWalker) dir(t dirTask, isRoot bool, found []dirTask) ([]dirTask, err
 	if w.beforeOpen != nil {
 		w.beforeOpen(path)
 	}
-	flags := os.O_RDONLY | syscall.O_DIRECTORY | syscall.O_CLOEXEC
+	flags := syscall.O_RDONLY | syscall.O_DIRECTORY | syscall.O_CLOEXEC
 	if !isRoot {
 		// Listed as a directory: if it has become a link since, do
 		// not follow it.
 		flags |= syscall.O_NOFOLLOW
 	}
-	f, err := os.OpenFile(path, flags, 0)
+	fd, err := dirOpenFlags(path, flags)
 	if err != nil {
 		return found, w.problem(path, err)
 	}
+	// os.NewFile on a blocking descriptor skips the poller registration
+	// os.OpenFile attempts: four system calls fewer per directory.
+	f := os.NewFile(uintptr(fd), path)
 	ents, err := f.ReadDir(-1)
 	f.Close()
 	if err != nil {
@@ -389,16 +392,15 @@ func (w *dirWalker) file(path string, isRoot bool) error {
 	if w.beforeOpen != nil {
 		w.beforeOpen(path)
 	}
-	fd, err := dirOpen(path, !isRoot)
+	f, err := dirOpen(path, !isRoot)
 	if err == errDirSkip && !isRoot {
 		return nil
 	}
 	if err != nil {
 		return w.problem(path, err)
 	}
-	f := &dirFile{fd: fd, path: path}
 	err = w.yield(scanner.Item{Path: path, R: f}, nil)
-	syscall.Close(fd)
+	f.Close()
 	return err
 }
 
@@ -406,34 +408,39 @@ func (w *dirWalker) file(path string, isRoot bool) error {
 // O_NONBLOCK keeps the open itself from waiting on a FIFO swapped in since
 // the listing; the Fstat after it keeps us from reading one (or a device).
 // With noFollow, a path that became a symbolic link fails to open.
-func dirOpen(path string, noFollow bool) (int, error) {
+func dirOpen(path string, noFollow bool) (*dirFile, error) {
 	flags := syscall.O_RDONLY | syscall.O_CLOEXEC | syscall.O_NONBLOCK | syscall.O_NOCTTY
 	if noFollow {
 		flags |= syscall.O_NOFOLLOW
 	}
-	var (
-		fd  int
-		err error
-	)
-	for {
-		fd, err = syscall.Open(path, flags, 0)
-		if err != syscall.EINTR {
-			break
-		}
-	}
+	fd, err := dirOpenFlags(path, flags)
 	if err != nil {
-		return -1, &fs.PathError{Op: "open", Path: path, Err: err}
+		return nil, err
 	}
 	var st syscall.Stat_t
 	if err := syscall.Fstat(fd, &st); err != nil {
 		syscall.Close(fd)
-		return -1, &fs.PathError{Op: "stat", Path: path, Err: err}
+		return nil, &fs.PathError{Op: "stat", Path: path, Err: err}
 	}
 	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
 		syscall.Close(fd)
-		return -1, errDirSkip
+		return nil, errDirSkip
 	}
-	return fd, nil
+	return &dirFile{fd: fd, path: path, size: st.Size}, nil
+}
+
+// dirOpenFlags opens path, retrying when a signal interrupts.
+func dirOpenFlags(path string, flags int) (int, error) {
+	for {
+		fd, err := syscall.Open(path, flags, 0)
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err != nil:
+			return -1, &fs.PathError{Op: "open", Path: path, Err: err}
+		}
+		return fd, nil
+	}
 }
 
 // dirReadSmall reads a small regular file such as an ignore file, never
@@ -441,26 +448,31 @@ func dirOpen(path string, noFollow bool) (int, error) {
 // never opening a FIFO. A path that is a link or not a regular file counts
 // as missing.
 func dirReadSmall(path string) ([]byte, error) {
-	fd, err := dirOpen(path, true)
+	f, err := dirOpen(path, true)
 	if err == errDirSkip || errors.Is(err, syscall.ELOOP) {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: fs.ErrNotExist}
 	}
 	if err != nil {
 		return nil, err
 	}
-	defer syscall.Close(fd)
+	defer f.Close()
 	const max = 16 << 20 // an ignore file larger than this is not one
-	b, err := io.ReadAll(io.LimitReader(&dirFile{fd: fd, path: path}, max))
-	return b, err
+	return io.ReadAll(io.LimitReader(f, max))
 }
 
-// dirFile reads an open file descriptor. It is lighter than an *os.File,
-// which would try to register each regular file with the network poller.
+// dirFile reads an open regular file. It is lighter than an *os.File,
+// which would try to register each file with the network poller.
 type dirFile struct {
 	fd   int
 	path string
+	size int64 // when opened
+	read int64
 }
 
+// Read reads from the file. A short read that reaches the size the file
+// had when opened is the end: for a regular file a short read means there
+// was no more data, and reporting io.EOF with it saves a system call per
+// file. A file that grows after its last read is scanned as it was.
 func (f *dirFile) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
@@ -475,9 +487,16 @@ func (f *dirFile) Read(p []byte) (int, error) {
 		case n == 0:
 			return 0, io.EOF
 		}
+		f.read += int64(n)
+		if n < len(p) && f.read >= f.size {
+			return n, io.EOF
+		}
 		return n, nil
 	}
 }
+
+// Close closes the file.
+func (f *dirFile) Close() error { return syscall.Close(f.fd) }
 
 // dirJoin joins a directory path as the user gave it (cleaned) and a name,
 // without cleaning again: "." and "x" give "x", "/" and "x" give "/x".
