@@ -1,0 +1,487 @@
+package source
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"slices"
+	"sync"
+
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/filesystem"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/dtleaks/dtleaks/scanner"
+)
+
+// Staged is what the next commit would add to a git repository: the blobs in
+// its index that differ from HEAD's at the same path (every staged blob when
+// there is no commit yet). It is what a pre-commit hook scans.
+//
+// Items yields each such blob, named by its path from the top of the work
+// tree, with the staged content: the index's version, not the file in the
+// work tree, so edits not staged are not scanned and a file staged and then
+// changed back is scanned as staged. Deleted paths and submodule entries
+// have nothing to scan; a symbolic link's blob is the link's target text,
+// which is what is committed. An unmerged path (a conflict not yet resolved)
+// is reported as a problem: there is no single blob to scan.
+//
+// Resolve keeps only the findings on lines the commit adds: each file's
+// staged lines are diffed against HEAD's blob at the same path, and a token
+// on an unchanged line, already committed, does not block the commit. A new
+// path that is a rename is diffed against the blob it was renamed from: a
+// blob HEAD has at a path the index no longer has, with the same content
+// (then nothing is added), or, as git's rename detection, at least half the
+// same lines. A line whose only change is its line ending is not added.
+//
+// A Staged value is for one scan at a time: Resolve uses what Items found.
+type Staged struct {
+	// Path is a directory inside the repository's work tree (the top, or
+	// any directory below it, or a linked worktree); "" means ".".
+	Path string
+	// IndexFile is the index to read. Empty means $GIT_INDEX_FILE, which
+	// git sets for hooks when a commit uses a temporary index (`git commit
+	// -a`, `git commit <paths>`), and otherwise the repository's own
+	// index. A relative path is relative to the current directory, as git
+	// has it.
+	IndexFile string
+	// Jobs bounds how many blobs are read at once; 0 means GOMAXPROCS.
+	Jobs int
+
+	state *stagedState
+}
+
+// stagedState is what Items learns and Resolve needs.
+type stagedState struct {
+	repo    *git.Repository
+	open    func() (*git.Repository, error) // another handle, for a worker
+	changes []stagedChange
+	gone    []stagedGone
+	byPath  map[string]*stagedChange
+	reads   int // HEAD tree objects read
+}
+
+// errStagedUnmerged is the problem reported for a path with conflicts.
+var errStagedUnmerged = errors.New("unmerged path: resolve the conflict and stage the result")
+
+// Items implements scanner.Source.
+func (s *Staged) Items(ctx context.Context, yield func(scanner.Item, error) error) error {
+	st, err := s.load(ctx)
+	if err != nil {
+		return err
+	}
+	s.state = st
+	var todo []*stagedChange
+	for i := range st.changes {
+		ch := &st.changes[i]
+		if ch.unmerged {
+			if err := yield(scanner.Item{Path: ch.path}, errStagedUnmerged); err != nil {
+				return err
+			}
+			continue
+		}
+		todo = append(todo, ch)
+	}
+	jobs := s.Jobs
+	if jobs <= 0 {
+		jobs = runtime.GOMAXPROCS(0)
+	}
+	// go-git's object storage is not safe for concurrent use, so each
+	// worker has its own repository handle; opening one (and its pack
+	// indexes) costs milliseconds, worth it only for many blobs.
+	jobs = min(jobs, (len(todo)+31)/32)
+	if jobs <= 1 {
+		for _, ch := range todo {
+			if err := stagedYieldBlob(ctx, st.repo, ch, yield); err != nil {
+				return err
+			}
+		}
+		return ctx.Err()
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	var (
+		mu   sync.Mutex
+		next int
+	)
+	for w := range jobs {
+		g.Go(func() error {
+			repo := st.repo
+			if w > 0 {
+				r, err := st.open()
+				if err != nil {
+					return fmt.Errorf("staged: %w", err)
+				}
+				repo = r
+			}
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= len(todo) {
+					return nil
+				}
+				if err := stagedYieldBlob(gctx, repo, todo[i], yield); err != nil {
+					return err
+				}
+			}
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+// stagedYieldBlob passes one staged blob to yield, or the error reading it.
+func stagedYieldBlob(ctx context.Context, repo *git.Repository, ch *stagedChange, yield func(scanner.Item, error) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	rc, err := stagedOpenBlob(repo, ch.path, ch.hash)
+	if err != nil {
+		return yield(scanner.Item{Path: ch.path}, err)
+	}
+	defer rc.Close()
+	return yield(scanner.Item{Path: ch.path, R: rc}, nil)
+}
+
+func stagedOpenBlob(repo *git.Repository, path string, h plumbing.Hash) (io.ReadCloser, error) {
+	b, err := repo.BlobObject(h)
+	if err != nil {
+		return nil, stagedObjectError("blob", path, h, err)
+	}
+	rc, err := b.Reader()
+	if err != nil {
+		return nil, stagedObjectError("blob", path, h, err)
+	}
+	return rc, nil
+}
+
+// stagedObjectError names an object that could not be read.
+func stagedObjectError(kind, path string, h plumbing.Hash, err error) error {
+	if path == "" {
+		path = "/"
+	}
+	return fmt.Errorf("staged: %s %s of %s: %w", kind, h.String()[:12], path, err)
+}
+
+// load opens the repository, reads its index and compares it with HEAD.
+func (s *Staged) load(ctx context.Context) (*stagedState, error) {
+	path := s.Path
+	if path == "" {
+		path = "."
+	}
+	opts := &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true}
+	open := func() (*git.Repository, error) { return git.PlainOpenWithOptions(path, opts) }
+	repo, err := open()
+	if errors.Is(err, git.ErrRepositoryNotExists) {
+		return nil, fmt.Errorf("staged: %s is not in a git repository: %w", path, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("staged: %s: %w", path, err)
+	}
+	fsStore, ok := repo.Storer.(*filesystem.Storage)
+	if !ok {
+		return nil, fmt.Errorf("staged: %s: not a repository on disk", path)
+	}
+	if _, err := repo.Worktree(); err != nil {
+		return nil, fmt.Errorf("staged: %s: %w", path, err)
+	}
+
+	// HEAD's tree and the index are independent: read them at once. The
+	// first object read loads the pack indexes, the larger cost.
+	var (
+		head    plumbing.Hash
+		headErr error
+		done    = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		head, headErr = stagedHeadTree(repo)
+	}()
+	idx, idxErr := s.readIndex(fsStore)
+	<-done
+	if idxErr != nil {
+		return nil, idxErr
+	}
+	if headErr != nil {
+		return nil, headErr
+	}
+	c := &stagedCompare{ctx: ctx, repo: repo, entries: idx.entries}
+	var root *stagedCacheTree
+	if idx.cache != nil && idx.cache.name == "" {
+		root = idx.cache
+	}
+	if err := c.dir("", 0, len(idx.entries), root, head); err != nil {
+		return nil, err
+	}
+	st := &stagedState{repo: repo, open: open, changes: c.changes, gone: c.gone, reads: c.reads}
+	st.byPath = make(map[string]*stagedChange, len(st.changes))
+	for i := range st.changes {
+		st.byPath[st.changes[i].path] = &st.changes[i]
+	}
+	return st, nil
+}
+
+// stagedHeadTree returns the hash of HEAD's tree, or zero when HEAD names
+// no commit yet.
+func stagedHeadTree(repo *git.Repository) (plumbing.Hash, error) {
+	ref, err := repo.Head()
+	if errors.Is(err, plumbing.ErrReferenceNotFound) {
+		return plumbing.ZeroHash, nil
+	}
+	if err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("staged: HEAD: %w", err)
+	}
+	c, err := repo.CommitObject(ref.Hash())
+	if err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("staged: HEAD commit %s: %w", ref.Hash().String()[:12], err)
+	}
+	return c.TreeHash, nil
+}
+
+// readIndex reads the index Staged is to compare; a repository without one
+// has nothing staged.
+func (s *Staged) readIndex(fsStore *filesystem.Storage) (*stagedIndex, error) {
+	name := s.IndexFile
+	if name == "" {
+		name = os.Getenv("GIT_INDEX_FILE")
+	}
+	var (
+		b   []byte
+		err error
+	)
+	if name != "" {
+		b, err = os.ReadFile(name)
+	} else {
+		// The index lives in the worktree's own git directory, which
+		// go-git's repository filesystem resolves for a linked worktree.
+		fsys := fsStore.Filesystem()
+		name = fsys.Join(fsys.Root(), "index")
+		b, err = os.ReadFile(name)
+	}
+	if errors.Is(err, os.ErrNotExist) {
+		return &stagedIndex{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("staged: %w", err)
+	}
+	idx, err := stagedParseIndex(b)
+	if err != nil {
+		return nil, fmt.Errorf("staged: %s: %w", name, err)
+	}
+	return idx, nil
+}
+
+// Resolve implements scanner.Resolver: it keeps the findings on lines the
+// staged content adds.
+func (s *Staged) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.Finding, []scanner.Problem, error) {
+	st := s.state
+	if st == nil || len(fs) == 0 {
+		return fs, nil, nil
+	}
+	slices.SortStableFunc(fs, func(a, b scanner.Finding) int { return cmp.Compare(a.Path, b.Path) })
+	var (
+		keep     []scanner.Finding
+		problems []scanner.Problem
+	)
+	for i := 0; i < len(fs); {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		j := i + 1
+		for j < len(fs) && fs[j].Path == fs[i].Path {
+			j++
+		}
+		group := fs[i:j]
+		i = j
+		ch := st.byPath[group[0].Path]
+		if ch == nil {
+			keep = append(keep, group...)
+			continue
+		}
+		added, err := st.added(ch)
+		if err != nil {
+			// Unable to prove the lines old: keep them all.
+			problems = append(problems, scanner.Problem{Path: ch.path, Err: err})
+			keep = append(keep, group...)
+			continue
+		}
+		for _, f := range group {
+			if added(f.Line) {
+				keep = append(keep, f)
+			}
+		}
+	}
+	return keep, problems, nil
+}
+
+// added returns a function that reports whether the commit adds a line
+// (1-based) of the staged blob. A line number out of range counts as added:
+// when in doubt, report.
+func (st *stagedState) added(ch *stagedChange) (func(line int) bool, error) {
+	old := ch.old
+	if old.IsZero() {
+		var err error
+		if old, err = st.renamedFrom(ch); err != nil {
+			return nil, err
+		}
+		if old == ch.hash {
+			return func(int) bool { return false }, nil // a rename adds nothing
+		}
+		if old.IsZero() {
+			return func(int) bool { return true }, nil // a new file adds every line
+		}
+	}
+	a, err := st.lines(ch.path, old)
+	if err != nil {
+		return nil, err
+	}
+	b, err := st.lines(ch.path, ch.hash)
+	if err != nil {
+		return nil, err
+	}
+	m := stagedMatch(a.hash, b.hash, stagedDefaultWork)
+	return func(line int) bool { return line < 1 || line > len(m) || m[line-1] < 0 }, nil
+}
+
+func (st *stagedState) lines(path string, h plumbing.Hash) (stagedText, error) {
+	rc, err := stagedOpenBlob(st.repo, path, h)
+	if err != nil {
+		return stagedText{}, err
+	}
+	defer rc.Close()
+	t, err := stagedReadLines(rc)
+	if err != nil {
+		return stagedText{}, stagedObjectError("blob", path, h, err)
+	}
+	return t, nil
+}
+
+const (
+	// stagedRenameCandidates bounds how many deleted blobs a new path is
+	// compared with, as git's diff.renameLimit does: the nearest in size.
+	stagedRenameCandidates = 32
+	// stagedRenameExpand bounds how many blobs of deleted directories are
+	// listed as candidates.
+	stagedRenameExpand = 10000
+)
+
+// renamedFrom returns the blob a new path was renamed from: a deleted blob
+// with the same content, or the deleted blob sharing the most lines with it
+// when they share at least half of the larger one's bytes. It returns zero
+// when there is none.
+func (st *stagedState) renamedFrom(ch *stagedChange) (plumbing.Hash, error) {
+	gone, err := st.goneBlobs()
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	if len(gone) == 0 {
+		return plumbing.ZeroHash, nil
+	}
+	for _, g := range gone {
+		if g.hash == ch.hash {
+			return g.hash, nil
+		}
+	}
+	size, err := st.repo.Storer.EncodedObjectSize(ch.hash)
+	if err != nil {
+		return plumbing.ZeroHash, stagedObjectError("blob", ch.path, ch.hash, err)
+	}
+	type cand struct {
+		g    stagedGone
+		size int64
+	}
+	var cands []cand
+	for _, g := range gone {
+		gs, err := st.repo.Storer.EncodedObjectSize(g.hash)
+		if err != nil {
+			return plumbing.ZeroHash, stagedObjectError("blob", g.path, g.hash, err)
+		}
+		// Half the bytes in common is impossible when one is more than
+		// twice the other.
+		if gs*2 >= size && size*2 >= gs {
+			cands = append(cands, cand{g, gs})
+		}
+	}
+	slices.SortFunc(cands, func(a, b cand) int {
+		return cmp.Or(cmp.Compare(stagedAbs(a.size-size), stagedAbs(b.size-size)), cmp.Compare(a.g.path, b.g.path))
+	})
+	if len(cands) > stagedRenameCandidates {
+		cands = cands[:stagedRenameCandidates]
+	}
+	if len(cands) == 0 {
+		return plumbing.ZeroHash, nil
+	}
+	b, err := st.lines(ch.path, ch.hash)
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	var (
+		best      plumbing.Hash
+		bestShare int64
+	)
+	for _, c := range cands {
+		a, err := st.lines(c.g.path, c.g.hash)
+		if err != nil {
+			return plumbing.ZeroHash, err
+		}
+		var shared int64
+		for k, x := range stagedMatch(a.hash, b.hash, stagedDefaultWork) {
+			if x >= 0 {
+				shared += int64(b.size[k])
+			}
+		}
+		if 2*shared >= max(size, c.size) && shared > bestShare {
+			best, bestShare = c.g.hash, shared
+		}
+	}
+	return best, nil
+}
+
+func stagedAbs(x int64) int64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// goneBlobs lists the blobs HEAD has at paths the index no longer has,
+// listing the files of deleted directories (up to stagedRenameExpand).
+func (st *stagedState) goneBlobs() ([]stagedGone, error) {
+	var out []stagedGone
+	for _, g := range st.gone {
+		if !g.tree {
+			out = append(out, g)
+			continue
+		}
+		t, err := st.repo.TreeObject(g.hash)
+		if err != nil {
+			return nil, stagedObjectError("tree", g.path, g.hash, err)
+		}
+		w := object.NewTreeWalker(t, true, nil)
+		for len(out) < stagedRenameExpand {
+			name, e, err := w.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				w.Close()
+				return nil, stagedObjectError("tree", g.path, g.hash, err)
+			}
+			if e.Mode != filemode.Dir && stagedIsBlob(e.Mode) {
+				out = append(out, stagedGone{path: g.path + "/" + name, hash: e.Hash})
+			}
+		}
+		w.Close()
+	}
+	return out, nil
+}

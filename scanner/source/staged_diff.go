@@ -1,0 +1,290 @@
+package source
+
+import (
+	"bufio"
+	"errors"
+	"hash/maphash"
+	"io"
+)
+
+// This file is the line diff Staged uses to keep only the findings on lines
+// a commit adds. Lines are compared by a 64-bit hash (hash/maphash, seeded
+// per process, so no input can be built to collide on purpose), which keeps
+// memory at a few bytes per line however long the lines are. Lines are split
+// exactly as scanner.Scan numbers them, so that a finding's line number
+// indexes the same line here: "\n", "\r\n" and a lone "\r" each end a line.
+// A line's terminator is not part of it: converting a file's line endings
+// adds no token, so it does not make every old token new.
+
+// stagedText is a text reduced to what the diff needs.
+type stagedText struct {
+	hash []uint64 // one per line
+	size []int    // bytes of each line, terminator included
+}
+
+var stagedSeed = maphash.MakeSeed()
+
+// stagedReadLines splits r into lines and hashes each. A text always has at
+// least one line (possibly empty): the line after the last break.
+func stagedReadLines(r io.Reader) (stagedText, error) {
+	var (
+		t      stagedText
+		h      maphash.Hash
+		size   int
+		lastCR bool // the previous byte was a "\r": a "\n" now completes it
+	)
+	h.SetSeed(stagedSeed)
+	end := func() {
+		t.hash = append(t.hash, h.Sum64())
+		t.size = append(t.size, size)
+		h.Reset()
+		size = 0
+	}
+	br := bufio.NewReaderSize(r, 64<<10)
+	for {
+		chunk, err := br.ReadSlice('\n')
+		for len(chunk) > 0 {
+			if lastCR && chunk[0] == '\n' {
+				// The "\n" of a "\r\n" whose "\r" ended the last line.
+				t.size[len(t.size)-1]++
+				chunk = chunk[1:]
+				lastCR = false
+				continue
+			}
+			lastCR = false
+			i := stagedIndexTerm(chunk)
+			if i < 0 {
+				h.Write(chunk)
+				size += len(chunk)
+				break
+			}
+			h.Write(chunk[:i])
+			size += i + 1
+			end()
+			lastCR = chunk[i] == '\r'
+			chunk = chunk[i+1:]
+		}
+		if err != nil {
+			if errors.Is(err, bufio.ErrBufferFull) {
+				continue
+			}
+			if errors.Is(err, io.EOF) {
+				end()
+				return t, nil
+			}
+			return t, err
+		}
+	}
+}
+
+// stagedIndexTerm returns the index of the first "\r" or "\n" in b, or -1.
+func stagedIndexTerm(b []byte) int {
+	for i, c := range b {
+		if c == '\n' || c == '\r' {
+			return i
+		}
+	}
+	return -1
+}
+
+// stagedDefaultWork bounds the work of one exact diff, in steps of the
+// Myers search (each a few nanoseconds): about a second at worst.
+const stagedDefaultWork = 200 << 20
+
+// stagedMatch returns, for each line of b, the index of the line of a it is
+// matched to, or -1 when the line is added. The matches form a common
+// subsequence of a and b: increasing in both, between equal lines. It is a
+// longest one (Myers' O(ND) algorithm, in linear space) unless that would
+// cost more than work steps; then the texts are cut at lines that occur once
+// in each (as patience diff does) and each piece is diffed on its own, and a
+// piece with no such line has no matches. So the answer errs only towards
+// reporting a line as added, never towards hiding one.
+func stagedMatch(a, b []uint64, work int) []int {
+	m := make([]int, len(b))
+	for i := range m {
+		m[i] = -1
+	}
+	d := &stagedDiffer{a: a, b: b, match: m, work: work}
+	d.compare(0, len(a), 0, len(b), true)
+	return m
+}
+
+type stagedDiffer struct {
+	a, b   []uint64
+	match  []int
+	work   int
+	vf, vb []int32 // furthest x on each diagonal, forward and backward; index k+off
+	off    int
+}
+
+// compare matches a[alo:ahi] against b[blo:bhi]. checkBudget says whether
+// the budget check still applies: once a piece's edit distance is known to be
+// affordable, its halves are too.
+func (d *stagedDiffer) compare(alo, ahi, blo, bhi int, checkBudget bool) {
+	for alo < ahi && blo < bhi && d.a[alo] == d.b[blo] {
+		d.match[blo] = alo
+		alo++
+		blo++
+	}
+	for alo < ahi && blo < bhi && d.a[ahi-1] == d.b[bhi-1] {
+		ahi--
+		bhi--
+		d.match[bhi] = ahi
+	}
+	if alo == ahi || blo == bhi {
+		return
+	}
+	maxD := -1
+	if checkBudget {
+		maxD = d.work / (ahi - alo + bhi - blo)
+	}
+	x, y, ok := d.split(alo, ahi, blo, bhi, maxD)
+	if !ok {
+		d.anchor(alo, ahi, blo, bhi)
+		return
+	}
+	d.compare(alo, x, blo, y, false)
+	d.compare(x, ahi, y, bhi, false)
+}
+
+// split finds a point (x, y) on a shortest edit path from (alo, blo) to
+// (ahi, bhi) such that both halves are strictly smaller problems (Myers
+// 1986, section 4b: the middle snake). The ends must differ, so the edit
+// distance is at least 2. It gives up when half the edit distance exceeds
+// maxD (unless maxD < 0).
+func (d *stagedDiffer) split(alo, ahi, blo, bhi, maxD int) (int, int, bool) {
+	a, b := d.a[alo:ahi], d.b[blo:bhi]
+	n, m := len(a), len(b)
+	if d.vf == nil {
+		// The first piece split is the largest; every later one fits.
+		// Diagonals reach |delta| + D + 1 <= 2(n+m) + 1.
+		d.off = 2*(n+m) + 2
+		d.vf = make([]int32, 2*d.off+1)
+		d.vb = make([]int32, 2*d.off+1)
+	}
+	delta := n - m
+	odd := delta&1 != 0
+	vf, vb, off := d.vf, d.vb, d.off
+	vf[off+1] = 0
+	vb[off+delta-1] = int32(n)
+	for D := 0; D <= (n+m+1)/2; D++ {
+		if maxD >= 0 && D > maxD {
+			return 0, 0, false
+		}
+		// Forward: furthest-reaching D-paths from (0, 0).
+		for k := -D; k <= D; k += 2 {
+			var x int
+			if k == -D || k != D && vf[off+k-1] < vf[off+k+1] {
+				x = int(vf[off+k+1]) // down: an insertion from b
+			} else {
+				x = int(vf[off+k-1]) + 1 // right: a deletion from a
+			}
+			y := x - k
+			for x < n && y < m && a[x] == b[y] {
+				x++
+				y++
+			}
+			vf[off+k] = int32(x)
+			if odd && k >= delta-(D-1) && k <= delta+(D-1) && x >= int(vb[off+k]) {
+				return alo + x, blo + x - k, true
+			}
+		}
+		// Backward: furthest-reaching D-paths from (n, m), on diagonals
+		// centred on delta.
+		for k := delta - D; k <= delta+D; k += 2 {
+			var x int
+			if k == delta+D || k != delta-D && vb[off+k-1] < vb[off+k+1]-1 {
+				x = int(vb[off+k-1]) // up
+			} else {
+				x = int(vb[off+k+1]) - 1 // left
+			}
+			y := x - k
+			for x > 0 && y > 0 && a[x-1] == b[y-1] {
+				x--
+				y--
+			}
+			vb[off+k] = int32(x)
+			if !odd && k >= -D && k <= D && x <= int(vf[off+k]) {
+				return alo + x, blo + x - k, true
+			}
+		}
+	}
+	// Unreachable: the paths meet by D = ceil((n+m)/2).
+	return 0, 0, false
+}
+
+// anchor splits a piece too costly to diff exactly at the lines that occur
+// exactly once in each side, keeping the longest increasing run of them, and
+// diffs the gaps between these anchors. A piece without anchors is left
+// unmatched.
+func (d *stagedDiffer) anchor(alo, ahi, blo, bhi int) {
+	type seen struct{ na, nb, ia, ib int }
+	count := make(map[uint64]*seen)
+	for i := alo; i < ahi; i++ {
+		s := count[d.a[i]]
+		if s == nil {
+			s = &seen{}
+			count[d.a[i]] = s
+		}
+		s.na++
+		s.ia = i
+	}
+	var pairs [][2]int // (index in a, index in b), in b order
+	for j := blo; j < bhi; j++ {
+		if s := count[d.b[j]]; s != nil {
+			s.nb++
+			s.ib = j
+		}
+	}
+	for j := blo; j < bhi; j++ {
+		if s := count[d.b[j]]; s != nil && s.na == 1 && s.nb == 1 {
+			pairs = append(pairs, [2]int{s.ia, j})
+		}
+	}
+	run := stagedLIS(pairs)
+	if len(run) == 0 {
+		return
+	}
+	pa, pb := alo, blo
+	for _, p := range run {
+		d.compare(pa, p[0], pb, p[1], true)
+		d.match[p[1]] = p[0]
+		pa, pb = p[0]+1, p[1]+1
+	}
+	d.compare(pa, ahi, pb, bhi, true)
+}
+
+// stagedLIS returns the longest subsequence of pairs (already increasing
+// in their second element) whose first elements increase too.
+func stagedLIS(pairs [][2]int) [][2]int {
+	if len(pairs) == 0 {
+		return nil
+	}
+	tails := []int{}                // tails[l]: index in pairs of the smallest end of a run of length l+1
+	prev := make([]int, len(pairs)) // predecessor in the best run ending here
+	for i, p := range pairs {
+		lo, hi := 0, len(tails)
+		for lo < hi {
+			mid := (lo + hi) / 2
+			if pairs[tails[mid]][0] < p[0] {
+				lo = mid + 1
+			} else {
+				hi = mid
+			}
+		}
+		prev[i] = -1
+		if lo > 0 {
+			prev[i] = tails[lo-1]
+		}
+		if lo == len(tails) {
+			tails = append(tails, i)
+		} else {
+			tails[lo] = i
+		}
+	}
+	run := make([][2]int, len(tails))
+	for i, k := len(tails)-1, tails[len(tails)-1]; i >= 0; i, k = i-1, prev[k] {
+		run[i] = pairs[k]
+	}
+	return run
+}

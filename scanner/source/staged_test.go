@@ -1,0 +1,688 @@
+package source
+
+import (
+	"context"
+	"crypto/sha1"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing/format/index"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/dtleaks/dtleaks/internal/tokentest"
+	"github.com/dtleaks/dtleaks/scanner"
+)
+
+// stagedRepo is a repository built with the git CLI in a temporary
+// directory, with tokens generated from a fixed seed.
+type stagedRepo struct {
+	t   *testing.T
+	dir string
+	gen *tokentest.Gen
+}
+
+func newStagedRepo(t *testing.T) *stagedRepo {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git not installed")
+	}
+	r := &stagedRepo{t: t, dir: t.TempDir(), gen: tokentest.New(11)}
+	r.git("init", "-q", "-b", "main")
+	return r
+}
+
+// stagedGitEnv is the environment of git commands: fixed identities and
+// dates, no user configuration, and no index or repository inherited from
+// a hook the tests may run under.
+func stagedGitEnv() []string {
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool {
+		return strings.HasPrefix(kv, "GIT_INDEX_FILE=") || strings.HasPrefix(kv, "GIT_DIR=") || strings.HasPrefix(kv, "GIT_WORK_TREE=")
+	})
+	return append(env,
+		"GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1",
+		"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.invalid", "GIT_AUTHOR_DATE=2024-01-01T00:00:00Z",
+		"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.invalid", "GIT_COMMITTER_DATE=2024-01-01T00:00:00Z")
+}
+
+func (r *stagedRepo) gitIn(dir string, args ...string) string {
+	r.t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = stagedGitEnv()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		// The output names paths and hashes; no test writes a token into
+		// a commit message or a path.
+		r.t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func (r *stagedRepo) git(args ...string) string { r.t.Helper(); return r.gitIn(r.dir, args...) }
+
+func (r *stagedRepo) write(path, content string) {
+	r.t.Helper()
+	full := filepath.Join(r.dir, filepath.FromSlash(path))
+	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+		r.t.Fatal(err)
+	}
+	if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+func (r *stagedRepo) token() tokentest.Token { return r.gen.Token("dt0c01") }
+
+func (r *stagedRepo) commit(msg string) {
+	r.t.Helper()
+	r.git("add", "-A")
+	r.git("commit", "-q", "--allow-empty", "-m", msg)
+}
+
+// stagedHit is a finding as the tests compare it: no secret in it.
+type stagedHit struct {
+	Path string
+	Line int
+	ID   string
+}
+
+func (h stagedHit) String() string { return fmt.Sprintf("%s:%d %s", h.Path, h.Line, h.ID) }
+
+// stagedScan runs a whole scan of src and returns its findings and problems.
+func stagedScan(t *testing.T, src *Staged) ([]stagedHit, []scanner.Problem) {
+	t.Helper()
+	res, err := scanner.Scan(context.Background(), src, scanner.Options{})
+	if err != nil {
+		t.Fatalf("Scan: %v", err)
+	}
+	var hits []stagedHit
+	for _, f := range res.Findings {
+		hits = append(hits, stagedHit{f.Path, f.Line, string(f.ID)})
+	}
+	return hits, res.Problems
+}
+
+func (r *stagedRepo) check(want ...stagedHit) {
+	r.t.Helper()
+	r.checkSrc(&Staged{Path: r.dir}, want...)
+}
+
+func (r *stagedRepo) checkSrc(src *Staged, want ...stagedHit) {
+	r.t.Helper()
+	got, problems := stagedScan(r.t, src)
+	for _, p := range problems {
+		r.t.Errorf("problem: %v", p)
+	}
+	if !slices.Equal(got, want) {
+		r.t.Errorf("findings = %v; want %v", got, want)
+	}
+}
+
+func hit(path string, line int, tok tokentest.Token) stagedHit { return stagedHit{path, line, tok.ID} }
+
+func TestStagedNewFile(t *testing.T) {
+	r := newStagedRepo(t)
+	r.write("README", "hello\n")
+	r.commit("init")
+	tok := r.token()
+	r.write("conf/app.env", "A=1\nB=2\nTOKEN="+tok.Text+"\n")
+	r.git("add", "conf/app.env")
+	r.check(hit("conf/app.env", 3, tok))
+}
+
+func TestStagedEdit(t *testing.T) {
+	r := newStagedRepo(t)
+	old := r.token()
+	r.write("app.env", "A=1\nOLD="+old.Text+"\nB=2\nC=3\n")
+	r.commit("init")
+	// The committed token stays on a line that is not touched, while
+	// lines around it change and a new token arrives further down.
+	tok := r.token()
+	r.write("app.env", "A=10\nOLD="+old.Text+"\nB=2\nNEW="+tok.Text+"\nC=30\n")
+	r.git("add", "app.env")
+	r.check(hit("app.env", 4, tok))
+}
+
+func TestStagedUntouchedToken(t *testing.T) {
+	r := newStagedRepo(t)
+	old := r.token()
+	r.write("app.env", "x\ny\nOLD="+old.Text+"\nz\n")
+	r.commit("init")
+	r.write("app.env", "inserted\nx\nY\nOLD="+old.Text+"\nz\nappended\n")
+	r.git("add", "app.env")
+	r.check()
+}
+
+func TestStagedChangedLine(t *testing.T) {
+	r := newStagedRepo(t)
+	old := r.token()
+	r.write("app.env", "x\nOLD="+old.Text+"\n")
+	r.commit("init")
+	// The same token on a changed line: the commit adds that line.
+	r.write("app.env", "x\nOLD="+old.Text+" # rotated soon\n")
+	r.git("add", "app.env")
+	r.check(hit("app.env", 2, old))
+}
+
+func TestStagedUnstaged(t *testing.T) {
+	r := newStagedRepo(t)
+	r.write("app.env", "x\n")
+	r.commit("init")
+	tok := r.token()
+	r.write("app.env", "x\nT="+tok.Text+"\n") // not added
+	r.write("new.env", "T="+tok.Text+"\n")    // untracked
+	r.check()
+}
+
+func TestStagedThenRestored(t *testing.T) {
+	r := newStagedRepo(t)
+	r.write("app.env", "x\n")
+	r.commit("init")
+	tok := r.token()
+	r.write("app.env", "x\nT="+tok.Text+"\n")
+	r.git("add", "app.env")
+	r.write("app.env", "x\n") // the work tree is clean again; the index is not
+	r.check(hit("app.env", 2, tok))
+}
+
+func TestStagedInitialCommit(t *testing.T) {
+	r := newStagedRepo(t)
+	a, b := r.token(), r.token()
+	r.write("a.env", "T="+a.Text+"\n")
+	r.write("dir/sub/b.env", "\n\nT="+b.Text+"\n")
+	r.git("add", "-A")
+	r.check(hit("a.env", 1, a), hit("dir/sub/b.env", 3, b))
+}
+
+func TestStagedEmptyRepository(t *testing.T) {
+	r := newStagedRepo(t) // no index file at all
+	r.check()
+}
+
+func TestStagedDeleted(t *testing.T) {
+	r := newStagedRepo(t)
+	tok := r.token()
+	r.write("app.env", "T="+tok.Text+"\n")
+	r.write("keep", "k\n")
+	r.commit("init")
+	r.git("rm", "-q", "app.env")
+	r.check()
+}
+
+func TestStagedRename(t *testing.T) {
+	r := newStagedRepo(t)
+	old := r.token()
+	body := "a\nb\nc\nd\nOLD=" + old.Text + "\ne\nf\ng\n"
+	r.write("conf/app.env", body)
+	r.write("other/x.env", "one\n")
+	r.commit("init")
+
+	// A pure rename, into another directory: nothing is added.
+	if err := os.MkdirAll(filepath.Join(r.dir, "deploy", "prod"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r.git("mv", "conf/app.env", "deploy/prod/app.env")
+	r.check()
+
+	// A rename with an edit: the old token is not new, the new one is.
+	tok := r.token()
+	r.write("deploy/prod/app.env", strings.Replace(body, "b\n", "NEW="+tok.Text+"\n", 1))
+	r.git("add", "-A")
+	r.check(hit("deploy/prod/app.env", 2, tok))
+}
+
+func TestStagedCopyIsAdded(t *testing.T) {
+	r := newStagedRepo(t)
+	old := r.token()
+	r.write("app.env", "OLD="+old.Text+"\n")
+	r.commit("init")
+	// A copy leaves the original in place: the commit adds the token to a
+	// second file, as `git diff --cached` shows it.
+	r.write("copy.env", "OLD="+old.Text+"\n")
+	r.git("add", "copy.env")
+	r.check(hit("copy.env", 1, old))
+}
+
+func TestStagedBinary(t *testing.T) {
+	r := newStagedRepo(t)
+	r.write("blob.bin", "\x00\x01\x02old\x00\n")
+	r.commit("init")
+	tok := r.token()
+	r.write("blob.bin", "\x00\x01\x02old\x00\n\x00\xff"+tok.Text+"\x00\x00")
+	r.git("add", "blob.bin")
+	r.check(hit("blob.bin", 2, tok))
+}
+
+func TestStagedSubdirectory(t *testing.T) {
+	r := newStagedRepo(t)
+	r.write("a/b/c/keep", "k\n")
+	r.commit("init")
+	tok := r.token()
+	r.write("top.env", "T="+tok.Text+"\n")
+	r.git("add", "top.env")
+	r.checkSrc(&Staged{Path: filepath.Join(r.dir, "a", "b")}, hit("top.env", 1, tok))
+
+	// The default path is the current directory.
+	t.Chdir(filepath.Join(r.dir, "a", "b", "c"))
+	r.checkSrc(&Staged{}, hit("top.env", 1, tok))
+}
+
+func TestStagedWorktree(t *testing.T) {
+	r := newStagedRepo(t)
+	r.write("keep", "k\n")
+	r.commit("init")
+	wt := filepath.Join(t.TempDir(), "wt")
+	r.git("worktree", "add", "-q", "-b", "feature", wt)
+	if fi, err := os.Stat(filepath.Join(wt, ".git")); err != nil || fi.IsDir() {
+		t.Fatalf("worktree .git: %v, want a file", err)
+	}
+	tok := r.token()
+	if err := os.WriteFile(filepath.Join(wt, "wt.env"), []byte("T="+tok.Text+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.gitIn(wt, "add", "wt.env")
+	r.checkSrc(&Staged{Path: wt}, hit("wt.env", 1, tok))
+	// The main work tree's index has nothing staged.
+	r.check()
+}
+
+func TestStagedNotARepository(t *testing.T) {
+	dir := t.TempDir()
+	_, err := scanner.Scan(context.Background(), &Staged{Path: dir}, scanner.Options{})
+	if !errors.Is(err, git.ErrRepositoryNotExists) {
+		t.Fatalf("Scan(not a repository) error = %v; want git.ErrRepositoryNotExists", err)
+	}
+	if !strings.Contains(err.Error(), "not in a git repository") {
+		t.Errorf("error %q does not say the directory is not in a repository", err)
+	}
+}
+
+func TestStagedBare(t *testing.T) {
+	r := newStagedRepo(t)
+	r.write("keep", "k\n")
+	r.commit("init")
+	bare := filepath.Join(t.TempDir(), "bare.git")
+	r.git("clone", "-q", "--bare", r.dir, bare)
+	if _, err := scanner.Scan(context.Background(), &Staged{Path: bare}, scanner.Options{}); err == nil {
+		t.Fatal("Scan(bare repository) succeeded; want an error: there is no index")
+	}
+}
+
+func TestStagedSymlink(t *testing.T) {
+	r := newStagedRepo(t)
+	r.write("keep", "k\n")
+	r.commit("init")
+	tok := r.token()
+	if err := os.Symlink("/etc/"+tok.Text, filepath.Join(r.dir, "link")); err != nil {
+		t.Skip("no symbolic links:", err)
+	}
+	r.git("add", "link")
+	r.check(hit("link", 1, tok))
+}
+
+func TestStagedSubmoduleSkipped(t *testing.T) {
+	r := newStagedRepo(t)
+	r.write("keep", "k\n")
+	r.commit("init")
+	head := r.git("rev-parse", "HEAD")
+	r.git("update-index", "--add", "--cacheinfo", "160000,"+head+",sub")
+	tok := r.token()
+	r.write("b.env", "T="+tok.Text+"\n")
+	r.git("add", "b.env")
+	r.check(hit("b.env", 1, tok))
+}
+
+func TestStagedIntentToAdd(t *testing.T) {
+	r := newStagedRepo(t)
+	r.write("keep", "k\n")
+	r.commit("init")
+	tok := r.token()
+	r.write("later.env", "T="+tok.Text+"\n")
+	r.git("add", "-N", "later.env") // known, but no content staged
+	r.check()
+}
+
+func TestStagedModeOnly(t *testing.T) {
+	r := newStagedRepo(t)
+	old := r.token()
+	r.write("run.sh", "T="+old.Text+"\n")
+	r.commit("init")
+	r.git("update-index", "--chmod=+x", "run.sh")
+	r.check()
+}
+
+func TestStagedFileBecomesDirectory(t *testing.T) {
+	r := newStagedRepo(t)
+	old := r.token()
+	r.write("conf", "T="+old.Text+"\n")
+	r.commit("init")
+	r.git("rm", "-q", "conf")
+	tok := r.token()
+	r.write("conf/app.env", "x\nT="+tok.Text+"\n")
+	r.git("add", "conf/app.env")
+	r.check(hit("conf/app.env", 2, tok))
+}
+
+func TestStagedUnmerged(t *testing.T) {
+	r := newStagedRepo(t)
+	r.write("f", "base\n")
+	r.commit("base")
+	r.git("checkout", "-q", "-b", "other")
+	r.write("f", "other\n")
+	r.commit("other")
+	r.git("checkout", "-q", "main")
+	r.write("f", "main\n")
+	r.commit("main")
+	cmd := exec.Command("git", "merge", "-q", "other")
+	cmd.Dir, cmd.Env = r.dir, stagedGitEnv()
+	if err := cmd.Run(); err == nil {
+		t.Fatal("merge succeeded; want a conflict")
+	}
+	_, problems := stagedScan(t, &Staged{Path: r.dir})
+	if len(problems) != 1 || problems[0].Path != "f" || !errors.Is(problems[0].Err, errStagedUnmerged) {
+		t.Errorf("problems = %v; want one unmerged path f", problems)
+	}
+}
+
+// TestStagedIndexFile checks the index a hook is given: `git commit -a`
+// stages into a temporary index and names it in $GIT_INDEX_FILE.
+func TestStagedIndexFile(t *testing.T) {
+	r := newStagedRepo(t)
+	r.write("app.env", "x\n")
+	r.commit("init")
+	tok := r.token()
+	r.write("app.env", "x\nT="+tok.Text+"\n")
+	tmp := filepath.Join(t.TempDir(), "next-index")
+	cmd := exec.Command("sh", "-c", `cp "$(git rev-parse --git-dir)/index" "$TMPINDEX" && GIT_INDEX_FILE="$TMPINDEX" git add app.env`)
+	cmd.Dir, cmd.Env = r.dir, append(stagedGitEnv(), "TMPINDEX="+tmp)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	r.check() // the repository's index has nothing staged
+	r.checkSrc(&Staged{Path: r.dir, IndexFile: tmp}, hit("app.env", 2, tok))
+	t.Setenv("GIT_INDEX_FILE", tmp)
+	r.checkSrc(&Staged{Path: r.dir}, hit("app.env", 2, tok))
+}
+
+// TestStagedHook runs a real pre-commit hook that runs this test binary as
+// `dtleaks staged` would run, for `git commit` and `git commit -a`.
+func TestStagedHook(t *testing.T) {
+	if os.Getenv("STAGED_HOOK_CHILD") != "" {
+		return
+	}
+	r := newStagedRepo(t)
+	r.write("app.env", "x\n")
+	r.commit("init")
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook := "#!/bin/sh\nexec '" + exe + "' -test.run=TestStagedHookChild\n"
+	if err := os.WriteFile(filepath.Join(r.dir, ".git", "hooks", "pre-commit"), []byte(hook), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tok := r.token()
+	r.write("app.env", "x\nT="+tok.Text+"\n")
+	for _, args := range [][]string{{"commit", "-q", "-a", "-m", "m"}, {"commit", "-q", "-m", "m", "app.env"}} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = r.dir
+		cmd.Env = append(stagedGitEnv(), "STAGED_HOOK_CHILD=1")
+		out, err := cmd.CombinedOutput()
+		if err == nil {
+			t.Errorf("git %s: the hook let a new token through", strings.Join(args, " "))
+		}
+		if desc, leaked := tokentest.Leak(out, tok); leaked {
+			t.Errorf("hook output leaks the %s", desc)
+		}
+		if !strings.Contains(string(out), "FINDINGS 1 app.env:2") {
+			t.Errorf("git %s: hook output does not report app.env:2 (%d bytes of output)", strings.Join(args, " "), len(out))
+		}
+	}
+}
+
+// TestStagedHookChild is the pre-commit hook of TestStagedHook.
+func TestStagedHookChild(t *testing.T) {
+	if os.Getenv("STAGED_HOOK_CHILD") == "" {
+		t.Skip("run by TestStagedHook's pre-commit hook")
+	}
+	got, problems := stagedScan(t, &Staged{})
+	for _, p := range problems {
+		t.Errorf("problem: %v", p)
+	}
+	var where []string
+	for _, h := range got {
+		where = append(where, fmt.Sprintf("%s:%d", h.Path, h.Line))
+	}
+	fmt.Printf("FINDINGS %d %s\n", len(got), strings.Join(where, " "))
+	if len(got) > 0 {
+		t.Fail()
+	}
+}
+
+// TestStagedChangesOracle builds a repository of many directories, stages
+// a mix of changes, and checks the changed paths against a plain
+// comparison of the whole index (read by go-git) with the whole HEAD tree,
+// both with git's cached tree and without it (as go-git writes an index),
+// and that the cached tree spares reading unchanged parts of HEAD.
+func TestStagedChangesOracle(t *testing.T) {
+	r := newStagedRepo(t)
+	for d := range 6 {
+		for s := range 4 {
+			for f := range 5 {
+				r.write(fmt.Sprintf("d%d/s%d/f%d.txt", d, s, f), fmt.Sprintf("%d %d %d\n", d, s, f))
+			}
+		}
+	}
+	r.write("top.txt", "top\n")
+	r.commit("init")
+	r.write("d1/s2/f3.txt", "changed\n")
+	r.write("d4/new/deep/n.txt", "new\n")
+	r.git("rm", "-q", "-r", "d5/s0")
+	r.write("d5/s0", "a file where a directory was\n")
+	r.git("rm", "-q", "d2/s1/f0.txt")
+	r.git("add", "d1", "d4", "d5/s0", "top.txt")
+	r.git("update-index", "--chmod=+x", "d0/s0/f0.txt")
+	var want []string
+
+	check := func(name string, maxReads int) {
+		t.Helper()
+		repo, err := git.PlainOpen(r.dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := stagedOracle(t, repo); !slices.Equal(got, want) {
+			t.Fatalf("%s: oracle = %v; want %v", name, got, want)
+		}
+		st, err := (&Staged{Path: r.dir}).load(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, c := range st.changes {
+			got = append(got, c.path)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: changed paths = %v; want %v", name, got, want)
+		}
+		if st.reads > maxReads {
+			t.Errorf("%s: read %d trees of HEAD; want at most %d", name, st.reads, maxReads)
+		}
+	}
+	r.git("write-tree") // primes the cached tree for the whole index
+	r.write("d1/s2/f3.txt", "changed again\n")
+	r.git("add", "d1/s2/f3.txt") // invalidates /, d1 and d1/s2 only
+	want = []string{"d1/s2/f3.txt", "d4/new/deep/n.txt", "d5/s0"}
+	// With a valid cached tree everywhere but along the changed paths:
+	// the root, d0 (mode change), d0/s0, d1, d1/s2, d2, d2/s1, d4, d5.
+	check("git index", 9)
+
+	// go-git rewrites the index without the cached tree: every staged
+	// tree hash is then computed, and the reads are the same.
+	repo, err := git.PlainOpen(r.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := repo.Storer.Index()
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx.Cache = nil
+	if err := repo.Storer.SetIndex(idx); err != nil {
+		t.Fatal(err)
+	}
+	check("go-git index", 9)
+}
+
+// stagedOracle compares the whole index with the whole HEAD tree.
+func stagedOracle(t *testing.T, repo *git.Repository) []string {
+	t.Helper()
+	idx, err := repo.Storer.Index()
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := map[string]string{}
+	ref, err := repo.Head()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := repo.CommitObject(ref.Hash())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := c.Tree()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tree.Files().ForEach(func(f *object.File) error {
+		head[f.Name] = f.Hash.String()
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var changed []string
+	for _, e := range idx.Entries {
+		if e.Stage == 0 && !e.IntentToAdd && head[e.Name] != e.Hash.String() {
+			changed = append(changed, e.Name)
+		}
+	}
+	return changed
+}
+
+// TestStagedIndexVersions reads the same staged change from index
+// versions 2, 3 (with an extended flag) and 4 (prefix-compressed names).
+func TestStagedIndexVersions(t *testing.T) {
+	for _, v := range []string{"2", "3", "4"} {
+		t.Run("v"+v, func(t *testing.T) {
+			r := newStagedRepo(t)
+			r.write("a/b/keep", "k\n")
+			r.write("a/bc", "k\n")
+			r.commit("init")
+			tok := r.token()
+			r.write("a/b/new.env", "T="+tok.Text+"\n")
+			r.git("add", "a/b/new.env")
+			if v == "3" {
+				r.write("a/later", "x\n")
+				r.git("add", "-N", "a/later")
+			}
+			r.git("update-index", "--index-version", v)
+			r.check(hit("a/b/new.env", 1, tok))
+		})
+	}
+}
+
+// TestStagedCancel checks that a cancelled context stops Items.
+func TestStagedCancel(t *testing.T) {
+	r := newStagedRepo(t)
+	for i := range 100 {
+		r.write(fmt.Sprintf("f%03d", i), "x\n")
+	}
+	r.git("add", "-A")
+	ctx, cancel := context.WithCancel(context.Background())
+	n := 0
+	err := (&Staged{Path: r.dir, Jobs: 1}).Items(ctx, func(it scanner.Item, err error) error {
+		n++
+		cancel()
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Items after cancel = %v; want context.Canceled", err)
+	}
+	if n > 2 {
+		t.Errorf("Items yielded %d items after cancel", n)
+	}
+}
+
+// TestStagedJobs scans an initial commit of many files with several
+// workers, each with its own repository handle.
+func TestStagedJobs(t *testing.T) {
+	r := newStagedRepo(t)
+	var want []stagedHit
+	for i := range 200 {
+		p := fmt.Sprintf("d%d/f%03d.env", i%7, i)
+		if i%20 == 0 {
+			tok := r.token()
+			r.write(p, "x\nT="+tok.Text+"\n")
+			want = append(want, hit(p, 2, tok))
+			continue
+		}
+		r.write(p, "x\n")
+	}
+	r.git("add", "-A")
+	slices.SortFunc(want, func(a, b stagedHit) int { return strings.Compare(a.Path, b.Path) })
+	r.checkSrc(&Staged{Path: r.dir, Jobs: 4}, want...)
+}
+
+func stagedSHA1(b []byte) [20]byte { return sha1.Sum(b) }
+
+// FuzzStagedIndex checks the index reader against go-git's decoder: on any
+// input both accept, they agree on every entry. The fuzzer's input is the
+// index without its trailing checksum, which the target appends, so that
+// mutations reach the parser instead of failing the checksum.
+func FuzzStagedIndex(f *testing.F) {
+	for _, v := range []uint32{2, 3, 4} {
+		idx := &index.Index{Version: v}
+		for _, name := range []string{"a", "a/b", "a/c/d", "ab", "b/" + strings.Repeat("x", 40)} {
+			e := idx.Add(name)
+			e.Mode = 0o100644
+			e.Hash[0] = byte(len(name))
+			if v == 3 && name == "ab" {
+				e.IntentToAdd = true
+			}
+		}
+		var buf strings.Builder
+		if err := index.NewEncoder(&buf).Encode(idx); err != nil {
+			f.Fatal(err)
+		}
+		b := []byte(buf.String())
+		f.Add(b[:len(b)-20])
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		sum := stagedSHA1(body)
+		b := append(append([]byte(nil), body...), sum[:]...)
+		mine, err := stagedParseIndex(b)
+		if err != nil {
+			return
+		}
+		var theirs index.Index
+		if err := index.NewDecoder(strings.NewReader(string(b))).Decode(&theirs); err != nil {
+			return
+		}
+		if len(mine.entries) != len(theirs.Entries) {
+			t.Fatalf("%d entries; go-git has %d", len(mine.entries), len(theirs.Entries))
+		}
+		for i, e := range theirs.Entries {
+			m := mine.entries[i]
+			if m.name != e.Name || m.hash != e.Hash || m.mode != uint32(e.Mode) || m.stage != uint8(e.Stage) ||
+				m.intentToAdd != e.IntentToAdd || m.skipWorktree != e.SkipWorktree {
+				t.Fatalf("entry %d = %+v; go-git has %+v", i, m, *e)
+			}
+		}
+	})
+}
