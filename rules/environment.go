@@ -74,7 +74,7 @@ func Environments(b []byte) []Environment {
 		e := envHostEnd(b, p)
 		i = max(i, e)
 		host := envTrimDots(strings.ToLower(string(b[s:e])))
-		if envSaaS(host) {
+		if envValidHost(host) && envSaaS(host) {
 			out = append(out, Environment{Start: s, End: s + len(host), URL: "https://" + host})
 		}
 	}
