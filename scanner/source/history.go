@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 
 	billy "github.com/go-git/go-billy/v5"
@@ -87,9 +89,16 @@ func (h *History) Items(ctx context.Context, yield func(scanner.Item, error) err
 	}
 	h.repo = repo
 	if h.Range != "" || h.Since != "" {
-		return h.rangeItems(ctx, repo, yield)
+		err = h.rangeItems(ctx, repo, yield)
+	} else {
+		err = h.storeItems(ctx, repo, yield)
 	}
-	return h.storeItems(ctx, repo, yield)
+	if err != nil {
+		// Resolve, which would close it, is not called after a failure.
+		repo.st.Close()
+		h.repo = nil
+	}
+	return err
 }
 
 // histRepo is an open repository with the storage History reads through.
@@ -114,11 +123,10 @@ func (h *History) open() (*histRepo, error) {
 	var repo *git.Repository
 	err := histSafe("open "+path, func() error {
 		var err error
-		repo, err = git.PlainOpenWithOptions(path, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
-		if errors.Is(err, git.ErrRepositoryNotExists) {
-			// A bare repository has no .git to detect.
-			repo, err = git.PlainOpenWithOptions(path, &git.PlainOpenOptions{EnableDotGitCommonDir: true})
-		}
+		// A bare repository has no .git to detect, and detecting one
+		// would find the working tree a bare repository sits in.
+		detect := !histIsBare(path)
+		repo, err = git.PlainOpenWithOptions(path, &git.PlainOpenOptions{DetectDotGit: detect, EnableDotGitCommonDir: true})
 		return err
 	})
 	if err != nil {
@@ -134,7 +142,7 @@ func (h *History) open() (*histRepo, error) {
 	fs := st0.Filesystem()
 	newStorage := func() *filesystem.Storage {
 		return filesystem.NewStorageWithOptions(fs, cache.NewObjectLRU(histObjectCache),
-			filesystem.Options{LargeObjectThreshold: histLargeObject})
+			filesystem.Options{LargeObjectThreshold: histLargeObject, KeepDescriptors: true})
 	}
 	st := newStorage()
 	r, err := git.Open(st, nil)
@@ -142,6 +150,20 @@ func (h *History) open() (*histRepo, error) {
 		return nil, fmt.Errorf("history: %s: %w", path, err)
 	}
 	return &histRepo{Repository: r, st: st, fs: fs, dir: dotgit.New(fs), newStorage: newStorage}, nil
+}
+
+// histIsBare reports whether dir looks like a bare repository: no .git, but
+// HEAD, objects and refs of its own.
+func histIsBare(dir string) bool {
+	if _, err := os.Lstat(filepath.Join(dir, ".git")); err == nil {
+		return false
+	}
+	for _, name := range []string{"HEAD", "objects", "refs"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // jobs is the number of workers to run.

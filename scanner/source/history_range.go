@@ -150,6 +150,7 @@ func (h *History) rangeItems(ctx context.Context, repo *histRepo, yield func(sca
 	for range min(h.jobs(), max(len(blobs), 1)) {
 		g.Go(func() error {
 			st := repo.newStorage()
+			defer st.Close()
 			for {
 				i := int(next.Add(1)) - 1
 				if i >= len(blobs) {

@@ -136,6 +136,9 @@ func histBetter(a, b histSite) bool {
 // findings are marked unreachable when no ref leads to their commit or tag.
 func (h *History) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.Finding, []scanner.Problem, error) {
 	if len(fs) == 0 {
+		if h.repo != nil {
+			h.repo.st.Close()
+		}
 		return fs, nil, nil
 	}
 	repo := h.repo
@@ -145,6 +148,8 @@ func (h *History) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.
 			return nil, nil, err
 		}
 	}
+	defer repo.st.Close()
+	h.repo = nil
 	t := &histTracer{repo: repo, targets: map[plumbing.Hash]bool{}, memo: map[plumbing.Hash][]histPair{}}
 	var msgs, blobs []scanner.Finding
 	for _, f := range fs {

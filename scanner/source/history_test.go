@@ -341,7 +341,9 @@ func TestHistoryLayouts(t *testing.T) {
 	g.commit("three")
 
 	t.Run("bare", func(t *testing.T) {
-		bare := filepath.Join(t.TempDir(), "bare.git")
+		// Inside the working tree of another repository, which must not
+		// be mistaken for it.
+		bare := filepath.Join(g.dir, "bare.git")
 		g.git("clone", "-q", "--bare", g.dir, bare)
 		res := histScan(t, &History{Path: bare})
 		checkClean(t, res)
@@ -354,8 +356,6 @@ func TestHistoryLayouts(t *testing.T) {
 		g.git("clone", "-q", "--depth", "2", "file://"+g.dir, dir)
 		res := histScan(t, &History{Path: dir})
 		checkClean(t, res)
-		head := g.git("rev-parse", "HEAD")
-		_ = head
 		// Only the last two commits are in the clone: the token is
 		// attributed to the shallow boundary, the oldest commit there.
 		checkGots(t, res, got{rules.ID(tok.ID), "a.env", "", c2, true, false})
