@@ -686,3 +686,37 @@ func FuzzStagedIndex(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkStaged scans the repository named by $STAGED_BENCH_REPO (built
+// by bench/staged/run.sh: 100k files and one staged change) in process.
+// The figure that matters, process start to exit, is what
+// bench/staged/run.sh measures; this one is for profiling.
+func BenchmarkStaged(b *testing.B) {
+	dir := os.Getenv("STAGED_BENCH_REPO")
+	if dir == "" {
+		b.Skip("STAGED_BENCH_REPO not set: run bench/staged/run.sh")
+	}
+	for b.Loop() {
+		if _, err := scanner.Scan(context.Background(), &Staged{Path: dir}, scanner.Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkStagedIndex reads the index of $STAGED_BENCH_REPO.
+func BenchmarkStagedIndex(b *testing.B) {
+	dir := os.Getenv("STAGED_BENCH_REPO")
+	if dir == "" {
+		b.Skip("STAGED_BENCH_REPO not set: run bench/staged/run.sh")
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, ".git", "index"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(raw)))
+	for b.Loop() {
+		if _, err := stagedParseIndex(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -261,7 +261,7 @@ func (c *stagedCompare) computeHash(prefix string, lo, hi int, ct *stagedCacheTr
 			children[k.name] = k
 		}
 	}
-	buf := make([]byte, 0, 64*(hi-lo))
+	var buf []byte // grows to the size of this one tree object
 	add := func(mode uint32, name string, h plumbing.Hash) {
 		buf = strconv.AppendUint(buf, uint64(mode), 8)
 		buf = append(buf, ' ')
