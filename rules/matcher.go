@@ -1,6 +1,10 @@
 package rules
 
-import "iter"
+import (
+	"encoding/binary"
+	"iter"
+	"math/bits"
+)
 
 // Matcher finds tokens in bytes. The zero value is ready to use and safe for
 // concurrent use.
@@ -34,14 +38,15 @@ const (
 // reads only b[63], b[127], ...: a sample whose byte is outside both classes
 // lies in no secret. For a sample s inside a class, a secret holding it
 // starts at t with s-63 <= t <= s, b[t-1] == '.', and b[t..s] all of the
-// class: t is the left end of the run of that class holding s, and a dot
-// stops the run. So one short walk left finds the only candidate t, a dot
-// before it and "dt0" at t-32 (Standard) or t-16 (Short, Agent) select the
-// shape, and only then is the whole token checked. No two tokens share a
-// sample, since two secrets holding one sample would need a dot inside a
-// run. The work is one load per 64 bytes plus a walk over the run at a
-// sample, bounded by 64 bytes: linear in the worst case, and about 1/64 of a
-// byte-wise scan on ordinary text, where runs are short.
+// class. Every secret character is at least '0' and the dot is below it, so
+// the last byte below '0' before s, found eight bytes at a time, is the only
+// candidate for t-1; a dot there and "dt0" at t-32 (Standard) or t-16
+// (Short, Agent) select the shape, and only then is the whole token
+// checked. No two tokens share a sample, since two secrets holding one
+// sample would need a dot inside a secret. The work is one load per 64
+// bytes, plus at most eight word tests and one token check at a sample
+// inside a class: linear in the worst case, and a small fraction of a
+// byte-wise scan on ordinary text.
 //
 // # Why the hits never overlap, and the one exception
 //
@@ -126,27 +131,23 @@ func isLetter(c byte) bool     { return 'a' <= c && c <= 'z' || 'A' <= c && c <=
 func isDigit(c byte) bool      { return '0' <= c && c <= '9' }
 
 // tokenAround finds the token whose secret holds b[s], if there is one, and
-// returns its start and shape. It reads only a few bytes unless b[s] lies in
-// a run of secret characters just after a dot and "dt0" stands where the
-// shape puts the prefix.
+// returns its start and shape. It reads a few words unless b[s] lies in a
+// run of secret characters just after a dot and "dt0" stands where a shape
+// puts the prefix; only then does it check a whole token.
 func tokenAround(b []byte, s int) (start int, shape Shape, ok bool) {
-	cl := secretClass[b[s]]
-	// Walk left to the start t of the run holding s; keep in cl the classes
-	// every byte of the run shares. A secret holding s starts no earlier than
-	// s-63, and no token fits before 16.
-	lo := max(s-(secretLen-1), compactTLen-secretLen)
-	t := s
-	for t > lo {
-		c := secretClass[b[t-1]]
-		if c&cl == 0 {
-			break
-		}
-		cl &= c
-		t--
-	}
-	if b[t-1] != '.' || t+secretLen > len(b) {
+	// Every secret character is at least '0', and the dot before a secret
+	// is below it: if a secret holding s starts at t, the last byte below
+	// '0' before s is the dot at t-1, with s-64 <= t-1, and no token fits
+	// before that dot unless t-1 >= 15. The dot found may still be followed
+	// by bytes of no secret class; the whole-token check below rules those
+	// out.
+	lo := max(s-secretLen, compactTLen-secretLen-1)
+	d := lastBelowZero(b, lo, s)
+	if d < 0 || b[d] != '.' || d+1+secretLen > len(b) {
 		return 0, 0, false
 	}
+	t := d + 1
+	cl := secretClass[b[s]]
 	if cl&clUpperDigit != 0 {
 		if p := t - (standardLen - secretLen); p >= 0 && b[p] == 'd' && b[p+1] == 't' && b[p+2] == '0' {
 			if _, ok := standardAt(b, p); ok {
@@ -169,6 +170,33 @@ func tokenAround(b []byte, s int) (start int, shape Shape, ok bool) {
 	return 0, 0, false
 }
 
+// lastBelowZero returns the index of the last byte below '0' in b[lo:hi],
+// or -1 if there is none. It tests eight bytes at a time: for a byte v,
+// (v&0x7f)+0x50 reaches 0x80 exactly when v&0x7f >= 0x30, never carrying
+// into the next byte, so with v's own top bit or-ed in, the top bit of each
+// byte is clear exactly when v < '0'.
+func lastBelowZero(b []byte, lo, hi int) int {
+	const (
+		low7 = 0x7f7f7f7f7f7f7f7f
+		add  = 0x5050505050505050 // 0x80 - '0' in every byte
+		top  = 0x8080808080808080
+	)
+	i := hi
+	for ; i-8 >= lo; i -= 8 {
+		x := binary.LittleEndian.Uint64(b[i-8 : i])
+		if below := ^((x&low7 + add) | x) & top; below != 0 {
+			return i - 1 - bits.LeadingZeros64(below)/8
+		}
+	}
+	for i > lo {
+		i--
+		if b[i] < '0' {
+			return i
+		}
+	}
+	return -1
+}
+
 // standardAt reports whether a documented token starts at p, and where it ends.
 func standardAt(b []byte, p int) (int, bool) {
 	const n = standardLen
@@ -176,7 +204,8 @@ func standardAt(b []byte, p int) (int, bool) {
 		return 0, false
 	}
 	t := b[p : p+n]
-	if t[0] != 'd' || t[1] != 't' || t[2] != '0' || classes[t[3]]&clLetter == 0 ||
+	// The last byte first: it rejects a secret one character short at once.
+	if classes[t[n-1]]&clUpperDigit == 0 || t[0] != 'd' || t[1] != 't' || t[2] != '0' || classes[t[3]]&clLetter == 0 ||
 		classes[t[4]]&clDigit == 0 || classes[t[5]]&clDigit == 0 || t[6] != '.' || t[31] != '.' {
 		return 0, false
 	}
@@ -194,6 +223,9 @@ func shortAt(b []byte, p int) (int, bool) {
 		return 0, false
 	}
 	t := b[p : p+n]
+	if classes[t[n-1]]&clUpperDigit == 0 {
+		return 0, false
+	}
 	switch string(t[:prefixLen]) {
 	case "dt0g02", "dt0s02", "dt0s03", "dt0s08", "dt0s16":
 	default:
@@ -213,7 +245,7 @@ func agentAt(b []byte, p int) (int, bool) {
 		return 0, false
 	}
 	t := b[p : p+n]
-	if string(t[:prefixLen]) != "dt0a01" || t[6] != '.' || t[15] != '.' ||
+	if classes[t[n-1]]&clHex == 0 || string(t[:prefixLen]) != "dt0a01" || t[6] != '.' || t[15] != '.' ||
 		!all(t[7:15], clLowerDigit) || !all(t[16:], clHex) {
 		return 0, false
 	}

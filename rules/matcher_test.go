@@ -333,3 +333,32 @@ func TestMatchConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestLastBelowZero checks the word-at-a-time search against a byte loop,
+// on every byte value at every position of every window.
+func TestLastBelowZero(t *testing.T) {
+	naive := func(b []byte, lo, hi int) int {
+		for i := hi - 1; i >= lo; i-- {
+			if b[i] < '0' {
+				return i
+			}
+		}
+		return -1
+	}
+	b := make([]byte, 40)
+	for v := range 256 {
+		for pos := range len(b) {
+			for i := range b {
+				b[i] = "0aZ\x80\xff9z"[i%7]
+			}
+			b[pos] = byte(v)
+			for lo := 0; lo <= len(b); lo += 3 {
+				for hi := lo; hi <= len(b); hi++ {
+					if got, want := lastBelowZero(b, lo, hi), naive(b, lo, hi); got != want {
+						t.Fatalf("byte %#x at %d, window %d-%d: got %d, want %d", v, pos, lo, hi, got, want)
+					}
+				}
+			}
+		}
+	}
+}
