@@ -971,3 +971,43 @@ func BenchmarkDirGoRootIgnore(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDirIgnoreRules measures what honouring ignore files costs: a
+// repository of 2,000 small files with a typical .gitignore at the top and
+// a small one in every tenth directory, scanned with and without the
+// rules.
+func BenchmarkDirIgnoreRules(b *testing.B) {
+	root := b.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, ".git", "info"), 0o755); err != nil {
+		b.Fatal(err)
+	}
+	fx := dirFixture{
+		".gitignore": strings.Join([]string{
+			"# build output", "/bin/", "/dist/", "*.o", "*.a", "*.so", "*.exe", "*.test", "*.out",
+			"coverage.*", "*.prof", ".DS_Store", "Thumbs.db", ".idea/", ".vscode/", "*.swp", "*~",
+			"node_modules/", "vendor/", "/tmp/", "**/testdata/golden/*.new", "*.log", "!keep.log",
+			"docs/_build/", "*.pyc", "__pycache__/", ".env.local", "secrets/**", "!secrets/README",
+		}, "\n"),
+	}
+	for i := range 2000 {
+		d := fmt.Sprintf("pkg%d/sub%d", i%100, i%7)
+		fx[fmt.Sprintf("%s/file%d.go", d, i)] = "package x\n"
+		if i%10 == 0 {
+			fx[fmt.Sprintf("pkg%d/.gitignore", i%100)] = "*.gen.go\n/local/\n"
+		}
+	}
+	dirBuild(b, root, fx)
+	for _, noIgnore := range []bool{true, false} {
+		b.Run(fmt.Sprint("noIgnore=", noIgnore), func(b *testing.B) {
+			var items int64
+			for b.Loop() {
+				res, err := scanner.Scan(context.Background(), Dir{Roots: []string{root}, NoIgnore: noIgnore}, scanner.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				items = res.Stats.Items
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(int64(b.N)*items), "ns/file")
+		})
+	}
+}
