@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 
 	git "github.com/go-git/go-git/v5"
@@ -207,11 +208,12 @@ func (s *Staged) load(ctx context.Context) (*stagedState, error) {
 		defer close(done)
 		head, headErr = stagedHeadTree(repo)
 	}()
-	idx, idxErr := s.readIndex(fsStore)
+	idx, unmap, idxErr := s.readIndex(fsStore)
 	<-done
 	if idxErr != nil {
 		return nil, idxErr
 	}
+	defer unmap()
 	if headErr != nil {
 		return nil, headErr
 	}
@@ -222,6 +224,14 @@ func (s *Staged) load(ctx context.Context) (*stagedState, error) {
 	}
 	if err := c.dir("", 0, len(idx.entries), root, head); err != nil {
 		return nil, err
+	}
+	// Index names point into the mapped index; those that outlive it are
+	// copied.
+	for i := range c.changes {
+		c.changes[i].path = strings.Clone(c.changes[i].path)
+	}
+	for i := range c.gone {
+		c.gone[i].path = strings.Clone(c.gone[i].path)
 	}
 	st := &stagedState{repo: repo, open: open, changes: c.changes, gone: c.gone, reads: c.reads}
 	st.byPath = make(map[string]*stagedChange, len(st.changes))
@@ -249,36 +259,32 @@ func stagedHeadTree(repo *git.Repository) (plumbing.Hash, error) {
 }
 
 // readIndex reads the index Staged is to compare; a repository without one
-// has nothing staged.
-func (s *Staged) readIndex(fsStore *filesystem.Storage) (*stagedIndex, error) {
+// has nothing staged. The entries' names point into the mapped file until
+// the returned function unmaps it.
+func (s *Staged) readIndex(fsStore *filesystem.Storage) (*stagedIndex, func(), error) {
 	name := s.IndexFile
 	if name == "" {
 		name = os.Getenv("GIT_INDEX_FILE")
 	}
-	var (
-		b   []byte
-		err error
-	)
-	if name != "" {
-		b, err = os.ReadFile(name)
-	} else {
+	if name == "" {
 		// The index lives in the worktree's own git directory, which
 		// go-git's repository filesystem resolves for a linked worktree.
 		fsys := fsStore.Filesystem()
 		name = fsys.Join(fsys.Root(), "index")
-		b, err = os.ReadFile(name)
 	}
+	b, unmap, err := stagedMap(name)
 	if errors.Is(err, os.ErrNotExist) {
-		return &stagedIndex{}, nil
+		return &stagedIndex{}, func() {}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("staged: %w", err)
+		return nil, nil, fmt.Errorf("staged: %w", err)
 	}
 	idx, err := stagedParseIndex(b)
 	if err != nil {
-		return nil, fmt.Errorf("staged: %s: %w", name, err)
+		unmap()
+		return nil, nil, fmt.Errorf("staged: %s: %w", name, err)
 	}
-	return idx, nil
+	return idx, unmap, nil
 }
 
 // Resolve implements scanner.Resolver: it keeps the findings on lines the
