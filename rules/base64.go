@@ -47,32 +47,36 @@ import (
 // does): the dot in a token is not a base64 character, so plain text never
 // decodes to a token by accident.
 func Decoded(b []byte) iter.Seq[Match] {
-	return func(yield func(Match) bool) {
-		var found []Match
-		for blk := 0; blk+decodeBlock <= len(b); blk += decodeBlock {
-			if !decodeAllValid((*[decodeBlock]byte)(b[blk:])) {
-				continue
-			}
-			s, e := blk, blk+decodeBlock
-			for s > 0 && decodeSextet[b[s-1]] != decodeInvalid {
-				s--
-			}
-			for e < len(b) && decodeSextet[b[e]] != decodeInvalid {
-				e++
-			}
-			if e-s >= decodeMinRun {
-				found = decodeRun(b, s, e, found[:0])
-				for _, m := range found {
-					if !yield(m) {
-						return
-					}
+	return func(yield func(Match) bool) { decoded(b, yield) }
+}
+
+// decoded is Decoded as a plain function, so that Matcher.All can call it
+// without allocating a closure.
+func decoded(b []byte, yield func(Match) bool) {
+	var found []Match
+	for blk := 0; blk+decodeBlock <= len(b); blk += decodeBlock {
+		if !decodeAllValid((*[decodeBlock]byte)(b[blk:])) {
+			continue
+		}
+		s, e := blk, blk+decodeBlock
+		for s > 0 && decodeSextet[b[s-1]] != decodeInvalid {
+			s--
+		}
+		for e < len(b) && decodeSextet[b[e]] != decodeInvalid {
+			e++
+		}
+		if e-s >= decodeMinRun {
+			found = decodeRun(b, s, e, found[:0])
+			for _, m := range found {
+				if !yield(m) {
+					return
 				}
 			}
-			// b[e] is not a base64 character, so the next run starts
-			// after it; blocks from there on meet it if it is long
-			// enough. The loop adds decodeBlock back.
-			blk = e + 1 - decodeBlock
 		}
+		// b[e] is not a base64 character, so the next run starts
+		// after it; blocks from there on meet it if it is long
+		// enough. The loop adds decodeBlock back.
+		blk = e + 1 - decodeBlock
 	}
 }
 

@@ -88,7 +88,12 @@ func Environments(b []byte) []Environment {
 // offset by lines: the one whose line is closest to offset's line, and on a
 // tie the one before. It reports false when b names no environment.
 func NearestEnvironment(b []byte, offset int) (string, bool) {
-	envs := Environments(b)
+	return Nearest(b, Environments(b), offset)
+}
+
+// Nearest is NearestEnvironment with the environments of b already found,
+// for a caller that places several findings in the same text.
+func Nearest(b []byte, envs []Environment, offset int) (string, bool) {
 	if len(envs) == 0 {
 		return "", false
 	}

@@ -46,39 +46,43 @@ import (
 // recognised by lies before Start, within a few dozen bytes: well inside
 // [MaxSpan].
 func LegacyTokens(b []byte) iter.Seq[Match] {
-	return func(yield func(Match) bool) {
-		kw := newLegacyKeywords(b)
-		for i := 0; ; {
-			k := kw.next(i)
-			if k < 0 {
-				return
-			}
-			// The name that holds the keyword.
-			s, e := k, k+len("token")
-			for s > 0 && k-s < legacyMaxName && legacyNameChar(b[s-1]) {
-				s--
-			}
-			for e < len(b) && legacyNameChar(b[e]) {
-				e++
-			}
-			i = e
-			if s > 0 && legacyNameChar(b[s-1]) {
-				continue // a name too long to be one of ours
-			}
-			ts, ok := legacyValue(b, s, e)
-			if !ok {
-				continue
-			}
-			te := ts + legacyLen
-			i = te
-			if !yield(Match{
-				Start:       ts,
-				End:         te,
-				Kind:        Classify("", Legacy),
-				Fingerprint: legacyFingerprint(b[ts:te]),
-			}) {
-				return
-			}
+	return func(yield func(Match) bool) { legacyTokens(b, yield) }
+}
+
+// legacyTokens is LegacyTokens as a plain function, so that Matcher.All can
+// call it without allocating a closure.
+func legacyTokens(b []byte, yield func(Match) bool) {
+	kw := newLegacyKeywords(b)
+	for i := 0; ; {
+		k := kw.next(i)
+		if k < 0 {
+			return
+		}
+		// The name that holds the keyword.
+		s, e := k, k+len("token")
+		for s > 0 && k-s < legacyMaxName && legacyNameChar(b[s-1]) {
+			s--
+		}
+		for e < len(b) && legacyNameChar(b[e]) {
+			e++
+		}
+		i = e
+		if s > 0 && legacyNameChar(b[s-1]) {
+			continue // a name too long to be one of ours
+		}
+		ts, ok := legacyValue(b, s, e)
+		if !ok {
+			continue
+		}
+		te := ts + legacyLen
+		i = te
+		if !yield(Match{
+			Start:       ts,
+			End:         te,
+			Kind:        Classify("", Legacy),
+			Fingerprint: legacyFingerprint(b[ts:te]),
+		}) {
+			return
 		}
 	}
 }
@@ -101,8 +105,8 @@ type legacyKeywords struct {
 	lower, upper int // the next 'k' and 'K' not yet looked at, or -1
 }
 
-func newLegacyKeywords(b []byte) *legacyKeywords {
-	return &legacyKeywords{b: b, lower: legacyIndex(b, 0, 'k'), upper: legacyIndex(b, 0, 'K')}
+func newLegacyKeywords(b []byte) legacyKeywords {
+	return legacyKeywords{b: b, lower: legacyIndex(b, 0, 'k'), upper: legacyIndex(b, 0, 'K')}
 }
 
 func legacyIndex(b []byte, i int, c byte) int {

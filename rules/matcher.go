@@ -1,9 +1,11 @@
 package rules
 
 import (
+	"cmp"
 	"encoding/binary"
 	"iter"
 	"math/bits"
+	"slices"
 )
 
 // Matcher finds tokens in bytes. The zero value is ready to use and safe for
@@ -65,35 +67,83 @@ const (
 // a Short or Agent token there loses to the Agent token, which is leftmost.
 // Everywhere else the hits are disjoint, so the set found is the leftmost
 // non-overlapping one.
+//
+// # Encoded and legacy tokens
+//
+// Unless NoDecode is set, All also yields the tokens [Decoded] finds in
+// base64 text, and always the legacy tokens [LegacyTokens] recognises from
+// their context. Both are rare, so they are collected first and merged into
+// the stream of plain matches by Start; where two spans overlap, the one
+// that starts first (a plain match on a tie) is kept.
 func (m *Matcher) All(b []byte) iter.Seq[Match] {
 	return func(yield func(Match) bool) {
-		end := 0 // end of the last match yielded
-		for s := secretLen - 1; s < len(b); s += secretLen {
-			if secretClass[b[s]] == 0 {
-				continue
+		var extra []Match
+		collect := func(x Match) bool { extra = append(extra, x); return true }
+		if !m.NoDecode {
+			decoded(b, collect)
+		}
+		legacyTokens(b, collect)
+		if len(extra) == 0 {
+			plain(b, yield)
+			return
+		}
+		slices.SortStableFunc(extra, func(x, y Match) int { return cmp.Compare(x.Start, y.Start) })
+		end, i := 0, 0
+		emit := func(x Match) bool {
+			if x.Start < end {
+				return true
 			}
-			start, shape, ok := tokenAround(b, s)
-			if !ok {
-				continue
-			}
-			n := standardLen
-			if shape != Standard {
-				n = compactTLen
-				if start < end {
-					continue // the 'd' that ends an Agent token
+			end = x.End
+			return yield(x)
+		}
+		if !plain(b, func(p Match) bool {
+			for ; i < len(extra) && extra[i].Start < p.Start; i++ {
+				if !emit(extra[i]) {
+					return false
 				}
-				if shape == Agent && b[start+n-1] == 'd' {
-					if _, ok := standardAt(b, start+n-1); ok {
-						continue
-					}
-				}
 			}
-			if !yield(newMatch(b, start, start+n, shape, identLen(shape), "")) {
+			return emit(p)
+		}) {
+			return
+		}
+		for ; i < len(extra); i++ {
+			if !emit(extra[i]) {
 				return
 			}
-			end = start + n
 		}
 	}
+}
+
+// plain yields the tokens that stand in b as they are, as All documents,
+// and reports whether yield asked for more.
+func plain(b []byte, yield func(Match) bool) bool {
+	end := 0 // end of the last match yielded
+	for s := secretLen - 1; s < len(b); s += secretLen {
+		if secretClass[b[s]] == 0 {
+			continue
+		}
+		start, shape, ok := tokenAround(b, s)
+		if !ok {
+			continue
+		}
+		n := standardLen
+		if shape != Standard {
+			n = compactTLen
+			if start < end {
+				continue // the 'd' that ends an Agent token
+			}
+			if shape == Agent && b[start+n-1] == 'd' {
+				if _, ok := standardAt(b, start+n-1); ok {
+					continue
+				}
+			}
+		}
+		if !yield(newMatch(b, start, start+n, shape, identLen(shape), "")) {
+			return false
+		}
+		end = start + n
+	}
+	return true
 }
 
 // Character classes, as bits in classes.

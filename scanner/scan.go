@@ -185,6 +185,8 @@ func window(lines *lineState, buf []byte, base int64, end int, last bool, it Ite
 		}
 	}
 	rest = pending
+	var envs []rules.Environment // found once per window, at its first match
+	envsFound := false
 	for mt := range m.All(buf) {
 		if mt.Start >= end {
 			break
@@ -198,6 +200,10 @@ func window(lines *lineState, buf []byte, base int64, end int, last bool, it Ite
 		allowed := bytes.Contains(ownLine, []byte(AllowMarker)) ||
 			lineStart == 0 && lines.allowOpen
 		line, col := lines.position(region, mt.Start)
+		if !envsFound {
+			envs, envsFound = rules.Environments(buf), true
+		}
+		env, _ := rules.Nearest(buf, envs, mt.Start)
 		f := Finding{
 			ID:          mt.ID,
 			Kind:        mt.Kind,
@@ -209,6 +215,7 @@ func window(lines *lineState, buf []byte, base int64, end int, last bool, it Ite
 			Offset:      base + int64(mt.Start),
 			Line:        line,
 			Column:      col,
+			Environment: env,
 		}
 		switch {
 		case allowed:
