@@ -75,7 +75,7 @@ const (
 // packed object is streamed rather than inflated in memory.
 const (
 	histObjectCache     = 32 << 20
-	histWorkerCache     = 24 << 20
+	histWorkerCache     = 64 << 20
 	histLargeObject     = 1 << 20
 	histProblemsPerPack = 20
 )
