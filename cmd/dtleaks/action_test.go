@@ -1,0 +1,287 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/dtleaks/dtleaks/internal/tokentest"
+)
+
+// actionFile is the part of action.yml that GitHub reads to run the action.
+type actionFile struct {
+	Inputs map[string]struct {
+		Default string `yaml:"default"`
+	} `yaml:"inputs"`
+	Outputs map[string]struct {
+		Value string `yaml:"value"`
+	} `yaml:"outputs"`
+	Runs struct {
+		Using string `yaml:"using"`
+		Steps []struct {
+			Name             string            `yaml:"name"`
+			ID               string            `yaml:"id"`
+			Uses             string            `yaml:"uses"`
+			With             map[string]string `yaml:"with"`
+			Shell            string            `yaml:"shell"`
+			WorkingDirectory string            `yaml:"working-directory"`
+			Env              map[string]string `yaml:"env"`
+			Run              string            `yaml:"run"`
+		} `yaml:"steps"`
+	} `yaml:"runs"`
+}
+
+func readAction(t *testing.T) actionFile {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", "action.yml"))
+	must(t, err)
+	var a actionFile
+	if err := yaml.Unmarshal(data, &a); err != nil {
+		t.Fatalf("action.yml: %v", err)
+	}
+	return a
+}
+
+// git runs the git CLI in dir with a fixed identity and clock.
+func git(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	x := exec.Command("git", args...)
+	x.Dir = dir
+	x.Env = append(os.Environ(),
+		"GIT_AUTHOR_NAME=Dee Veloper", "GIT_AUTHOR_EMAIL=dee@example.com",
+		"GIT_COMMITTER_NAME=Dee Veloper", "GIT_COMMITTER_EMAIL=dee@example.com",
+		"GIT_AUTHOR_DATE=2025-01-02T03:04:05Z", "GIT_COMMITTER_DATE=2025-01-02T03:04:05Z",
+		"GIT_CONFIG_NOSYSTEM=1", "HOME="+dir)
+	out, err := x.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// commit writes files (nil content removes one) and commits them.
+func commit(t *testing.T, dir, msg string, files map[string]*string) string {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if content == nil {
+			must(t, os.Remove(p))
+			continue
+		}
+		must(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		must(t, os.WriteFile(p, []byte(*content), 0o644))
+	}
+	git(t, dir, "add", "-A")
+	git(t, dir, "commit", "-q", "--allow-empty", "-m", msg)
+	return git(t, dir, "rev-parse", "HEAD")
+}
+
+func str(s string) *string { return &s }
+
+// actionRun is one local run of the action's shell steps.
+type actionRun struct {
+	code    int
+	stdout  []byte
+	outputs map[string]string
+	summary []byte
+	sarif   []byte
+}
+
+// runAction runs the shell steps of action.yml as the runner would: with
+// the step's env (expressions filled in from inputs and the github and
+// runner contexts), in its working directory, with GITHUB_* variables and
+// the event file. It stops at the first failing step, as a job does.
+func runAction(t *testing.T, workspace, event string, payload any, inputs map[string]string) actionRun {
+	t.Helper()
+	a := readAction(t)
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	must(t, err)
+	tmp := t.TempDir()
+	eventPath := filepath.Join(tmp, "event.json")
+	data, err := json.Marshal(payload)
+	must(t, err)
+	must(t, os.WriteFile(eventPath, data, 0o644))
+	outputPath := filepath.Join(tmp, "output")
+	summaryPath := filepath.Join(tmp, "summary")
+	ctxs := map[string]string{
+		"github.action_path": root,
+		"github.workspace":   workspace,
+		"runner.temp":        filepath.Join(tmp, "runner"),
+	}
+	must(t, os.MkdirAll(ctxs["runner.temp"], 0o755))
+	for name, in := range a.Inputs {
+		v, ok := inputs[name]
+		if !ok {
+			v = in.Default
+		}
+		ctxs["inputs."+name] = v
+	}
+	expr := regexp.MustCompile(`\$\{\{\s*([a-z._-]+)\s*\}\}`)
+	fill := func(s string) string {
+		return expr.ReplaceAllStringFunc(s, func(m string) string {
+			key := expr.FindStringSubmatch(m)[1]
+			v, ok := ctxs[key]
+			if !ok {
+				t.Fatalf("action.yml uses ${{ %s }}, which this test does not provide", key)
+			}
+			return v
+		})
+	}
+	var res actionRun
+	var stdout bytes.Buffer
+	for _, step := range a.Runs.Steps {
+		if step.Run == "" {
+			continue // a uses: step, such as setup-go; Go is on this machine
+		}
+		if strings.Contains(step.Run, "${{") {
+			t.Errorf("step %q interpolates an expression into its script; pass it through env instead", step.Name)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+		x := exec.CommandContext(ctx, "bash", "--noprofile", "--norc", "-e", "-o", "pipefail", "-c", step.Run)
+		x.Dir = fill(step.WorkingDirectory)
+		x.Env = append(os.Environ(),
+			"GITHUB_ACTIONS=true", "CI=true",
+			"GITHUB_EVENT_NAME="+event, "GITHUB_EVENT_PATH="+eventPath,
+			"GITHUB_WORKSPACE="+workspace, "GITHUB_OUTPUT="+outputPath,
+			"GITHUB_STEP_SUMMARY="+summaryPath, "RUNNER_TEMP="+ctxs["runner.temp"],
+			"GITHUB_ACTION_PATH="+root)
+		for k, v := range step.Env {
+			x.Env = append(x.Env, k+"="+fill(v))
+		}
+		var errb bytes.Buffer
+		x.Stdout, x.Stderr = &stdout, &errb
+		err := x.Run()
+		cancel()
+		if ee, ok := err.(*exec.ExitError); ok {
+			res.code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatalf("step %q: %v", step.Name, err)
+		}
+		if res.code != 0 {
+			if res.code != 1 {
+				t.Logf("step %q exited %d: %s", step.Name, res.code, errb.Bytes())
+			}
+			break
+		}
+	}
+	res.stdout = stdout.Bytes()
+	res.outputs = map[string]string{}
+	if data, err := os.ReadFile(outputPath); err == nil {
+		for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+			if k, v, ok := strings.Cut(l, "="); ok {
+				res.outputs[k] = v
+			}
+		}
+	}
+	res.summary, _ = os.ReadFile(summaryPath)
+	if p := res.outputs["sarif"]; p != "" {
+		res.sarif, err = os.ReadFile(filepath.Join(workspace, p))
+		must(t, err)
+	}
+	return res
+}
+
+func TestActionDefinition(t *testing.T) {
+	a := readAction(t)
+	if a.Runs.Using != "composite" {
+		t.Errorf("runs.using = %q; want composite", a.Runs.Using)
+	}
+	setup := false
+	for _, s := range a.Runs.Steps {
+		if strings.HasPrefix(s.Uses, "actions/setup-go@") && strings.Contains(s.With["go-version-file"], "go.mod") {
+			setup = true
+		}
+		if s.Run != "" && s.Shell == "" {
+			t.Errorf("step %q has no shell, which composite actions require", s.Name)
+		}
+	}
+	if !setup {
+		t.Errorf("no actions/setup-go step with go-version-file from go.mod")
+	}
+	for _, in := range []string{"mode", "path", "args", "fail-on-findings", "sarif"} {
+		if _, ok := a.Inputs[in]; !ok {
+			t.Errorf("no input %q", in)
+		}
+	}
+	for _, out := range []string{"findings", "sarif"} {
+		if !strings.Contains(a.Outputs[out].Value, "steps.scan.outputs."+out) {
+			t.Errorf("output %q = %q; want it from the scan step", out, a.Outputs[out].Value)
+		}
+	}
+}
+
+func TestActionRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds dtleaks through the action and runs it on several repositories")
+	}
+	g := tokentest.New(40)
+	leaked, kept := g.Token("dt0c01"), g.Token("dt0s16")
+	ws := t.TempDir()
+	git(t, ws, "init", "-q", "-b", "main")
+	c1 := commit(t, ws, "start", map[string]*string{"README": str("hello\n")})
+	c2 := commit(t, ws, "add config", map[string]*string{"app.env": str("DT_API_TOKEN=" + leaked.Text + "\n")})
+	c3 := commit(t, ws, "remove config", map[string]*string{"app.env": nil})
+	c4 := commit(t, ws, "docs", map[string]*string{"docs/notes.md": str("nothing\n")})
+	toks := []tokentest.Token{leaked, kept}
+
+	cases := []struct {
+		name     string
+		event    string
+		payload  any
+		inputs   map[string]string
+		code     int
+		findings string
+	}{
+		{"push with the leak", "push", map[string]string{"before": c1, "after": c4}, nil, 1, "1"},
+		{"push after the leak", "push", map[string]string{"before": c3, "after": c4}, nil, 0, "0"},
+		{"new branch", "push", map[string]any{"before": strings.Repeat("0", 40), "after": c4, "created": true}, nil, 1, "1"},
+		{"pull request with the leak", "pull_request", map[string]any{"pull_request": map[string]any{"base": map[string]string{"sha": c1}, "head": map[string]string{"sha": c3}}}, nil, 1, "1"},
+		{"pull request without it", "pull_request", map[string]any{"pull_request": map[string]any{"base": map[string]string{"sha": c2}, "head": map[string]string{"sha": c4}}}, nil, 0, "0"},
+		{"manual run", "workflow_dispatch", map[string]any{"inputs": map[string]string{}}, nil, 1, "1"},
+		{"findings do not fail", "workflow_dispatch", map[string]any{}, map[string]string{"fail-on-findings": "false"}, 0, "1"},
+		{"explicit range", "workflow_dispatch", map[string]any{}, map[string]string{"mode": c3 + ".." + c4}, 0, "0"},
+		{"scan mode", "workflow_dispatch", map[string]any{}, map[string]string{"mode": "scan"}, 0, "0"},
+		{"bad mode", "workflow_dispatch", map[string]any{}, map[string]string{"mode": "everything"}, 2, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := runAction(t, ws, c.event, c.payload, c.inputs)
+			if r.code != c.code || r.outputs["findings"] != c.findings {
+				t.Fatalf("exit %d, findings output %q; want %d and %q\nstdout: %s", r.code, r.outputs["findings"], c.code, c.findings, r.stdout)
+			}
+			for name, out := range map[string][]byte{"stdout": r.stdout, "summary": r.summary, "sarif": r.sarif} {
+				if where, leak := tokentest.Leak(out, toks...); leak {
+					t.Errorf("%s holds a %s", name, where)
+				}
+			}
+			if c.findings == "1" {
+				if !bytes.Contains(r.stdout, []byte("::error file=app.env,line=1,col=14")) {
+					t.Errorf("no annotation on app.env:1:14 in stdout:\n%s", r.stdout)
+				}
+				if !bytes.Contains(r.summary, []byte(leaked.ID)) {
+					t.Errorf("job summary lacks %s", leaked.ID)
+				}
+				var sarif struct {
+					Runs []struct {
+						Results []json.RawMessage `json:"results"`
+					} `json:"runs"`
+				}
+				if err := json.Unmarshal(r.sarif, &sarif); err != nil || len(sarif.Runs) != 1 || len(sarif.Runs[0].Results) != 1 {
+					t.Errorf("SARIF output: %v, %d runs; want one run with one result", err, len(sarif.Runs))
+				}
+			}
+			if c.code == 2 && !bytes.Contains(r.stdout, []byte("::error title=dtleaks::unknown mode")) {
+				t.Errorf("bad mode: no error annotation in %s", r.stdout)
+			}
+		})
+	}
+}

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/dtleaks/dtleaks/internal/tokentest"
+)
+
+// TestPreCommitHooksFile checks the hook manifest pre-commit reads.
+func TestPreCommitHooksFile(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", ".pre-commit-hooks.yaml"))
+	must(t, err)
+	var hooks []struct {
+		ID            string   `yaml:"id"`
+		Entry         string   `yaml:"entry"`
+		Language      string   `yaml:"language"`
+		PassFilenames *bool    `yaml:"pass_filenames"`
+		Stages        []string `yaml:"stages"`
+	}
+	if err := yaml.Unmarshal(data, &hooks); err != nil {
+		t.Fatalf(".pre-commit-hooks.yaml: %v", err)
+	}
+	byID := map[string]int{}
+	for i, h := range hooks {
+		byID[h.ID] = i
+		if h.Language != "golang" {
+			t.Errorf("hook %s: language %q; want golang", h.ID, h.Language)
+		}
+	}
+	for _, id := range []string{"dtleaks", "dtleaks-push"} {
+		if _, ok := byID[id]; !ok {
+			t.Errorf("no hook %q", id)
+		}
+	}
+	if h := hooks[byID["dtleaks-push"]]; len(h.Stages) != 1 || h.Stages[0] != "push" || h.PassFilenames == nil || *h.PassFilenames {
+		t.Errorf("dtleaks-push: stages %v, pass_filenames %v; want [push] and false", h.Stages, h.PassFilenames)
+	}
+}
+
+// TestPreCommitTryRepo runs the real pre-commit against this repository's
+// hooks, on a temporary repository: a staged token must stop the commit and
+// be named by its identifier only; a clean change must pass.
+func TestPreCommitTryRepo(t *testing.T) {
+	if _, err := exec.LookPath("pre-commit"); err != nil {
+		t.Skip("pre-commit is not installed (apt-get install pre-commit); .ci/run installs it")
+	}
+	if testing.Short() {
+		t.Skip("builds dtleaks inside pre-commit's environment")
+	}
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	must(t, err)
+	home := t.TempDir()
+	cache := t.TempDir()
+	work := t.TempDir()
+	git(t, work, "init", "-q", "-b", "main")
+	commit(t, work, "start", map[string]*string{"README": str("hello\n")})
+
+	tok := tokentest.New(50).Token("dt0c01")
+	must(t, os.WriteFile(filepath.Join(work, "app.env"), []byte("DT_API_TOKEN="+tok.Text+"\n"), 0o644))
+	git(t, work, "add", "app.env")
+
+	tryRepo := func() result {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+		defer cancel()
+		x := exec.CommandContext(ctx, "pre-commit", "try-repo", root, "dtleaks", "--verbose")
+		x.Dir = work
+		x.Env = append(os.Environ(), "HOME="+home, "PRE_COMMIT_HOME="+cache, "PRE_COMMIT_COLOR=never",
+			"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
+		var out bytes.Buffer
+		x.Stdout, x.Stderr = &out, &out
+		err := x.Run()
+		if ctx.Err() != nil {
+			t.Fatalf("pre-commit try-repo did not finish in time:\n%s", out.Bytes())
+		}
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatalf("pre-commit try-repo: %v", err)
+		}
+		return result{stdout: out.Bytes(), code: code}
+	}
+
+	r := tryRepo()
+	if where, leak := tokentest.Leak(r.stdout, tok); leak {
+		t.Fatalf("pre-commit output holds a %s", where)
+	}
+	if r.code == 0 || !bytes.Contains(r.stdout, []byte(tok.ID+".****")) || !bytes.Contains(r.stdout, []byte("app.env:1:14")) {
+		t.Fatalf("with a staged token: exit %d; want a failure naming app.env:1:14 and %s.****\n%s", r.code, tok.ID, r.stdout)
+	}
+	t.Logf("blocked commit, as pre-commit shows it:\n%s", r.stdout)
+
+	must(t, os.WriteFile(filepath.Join(work, "app.env"), []byte("DT_API_TOKEN=${DT_API_TOKEN}\n"), 0o644))
+	git(t, work, "add", "app.env")
+	if r := tryRepo(); r.code != 0 {
+		t.Errorf("with a clean change: exit %d; want 0\n%s", r.code, r.stdout)
+	}
+}
