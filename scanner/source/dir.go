@@ -37,7 +37,9 @@ import (
 // devices are skipped without being opened. Files and directories that
 // cannot be read are yielded as errors and the walk goes on.
 type Dir struct {
-	// Roots are the files and directories to scan; none means ".".
+	// Roots are the files and directories to scan; none means ".". A
+	// root named twice is scanned once; roots that overlap are each
+	// scanned.
 	Roots []string
 	// Jobs bounds how many files and directories are read at once; 0
 	// means runtime.GOMAXPROCS(0).
@@ -62,12 +64,18 @@ func (d Dir) Items(ctx context.Context, yield func(scanner.Item, error) error) e
 	if len(roots) == 0 {
 		roots = []string{"."}
 	}
+	seen := make(map[string]bool, len(roots))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(jobs)
 	w := &dirWalker{ctx: gctx, yield: yield, noIgnore: d.NoIgnore, beforeOpen: d.beforeOpen}
 	w.queue.cond.L = &w.queue.mu
-	for i := len(roots) - 1; i >= 0; i-- {
-		w.queue.tasks = append(w.queue.tasks, dirTask{path: roots[i], kind: dirTaskRoot})
+	for _, r := range slices.Backward(roots) {
+		// The same root twice ("scan . .") would report each finding
+		// twice.
+		if c := filepath.Clean(r); !seen[c] {
+			seen[c] = true
+			w.queue.tasks = append(w.queue.tasks, dirTask{path: r, kind: dirTaskRoot})
+		}
 	}
 	stop := context.AfterFunc(gctx, w.queue.stop)
 	defer stop()

@@ -494,7 +494,7 @@ func TestDirPaths(t *testing.T) {
 		{[]string{"sub"}, map[string]string{"sub/app.env": "sub/app.env", "sub/deep/x.txt": "sub/deep/x.txt"}},
 		{[]string{"./sub/"}, map[string]string{"sub/app.env": "sub/app.env", "sub/deep/x.txt": "sub/deep/x.txt"}},
 		{[]string{"sub/deep/../app.env"}, map[string]string{"sub/app.env": "sub/app.env"}},
-		{[]string{"app.env", "sub/deep"}, map[string]string{"app.env": "app.env", "sub/deep/x.txt": "sub/deep/x.txt"}},
+		{[]string{"app.env", "sub/deep", "./app.env", "sub/deep/"}, map[string]string{"app.env": "app.env", "sub/deep/x.txt": "sub/deep/x.txt"}},
 		{[]string{root}, dirWant(root, all...)},
 		{[]string{root + "/sub/app.env"}, map[string]string{root + "/sub/app.env": "sub/app.env"}},
 	}
@@ -594,15 +594,42 @@ func TestDirSpecialFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	found, problems := dirScan(t, Dir{Roots: []string{root}, NoIgnore: true})
+	var (
+		found    map[string][]string
+		problems []scanner.Problem
+	)
+	dirWithin(t, 30*time.Second, func() { found, problems = dirScan(t, Dir{Roots: []string{root}, NoIgnore: true}) })
 	for _, p := range problems {
 		t.Errorf("problem: %v", p)
 	}
 	dirCheck(t, tr, found, dirWant(root, "a.txt", "sub/b.txt"))
 
-	_, problems = dirScan(t, Dir{Roots: []string{fifo}})
+	dirWithin(t, 30*time.Second, func() { _, problems = dirScan(t, Dir{Roots: []string{fifo}}) })
 	if len(problems) != 1 || problems[0].Path != fifo || !strings.Contains(problems[0].Err.Error(), "named pipe") {
 		t.Errorf("FIFO root: problems = %v, want one naming the pipe", problems)
+	}
+}
+
+// dirSource adapts a function to scanner.Source.
+type dirSource func(ctx context.Context, yield func(scanner.Item, error) error) error
+
+func (f dirSource) Items(ctx context.Context, yield func(scanner.Item, error) error) error {
+	return f(ctx, yield)
+}
+
+// dirWithin runs f and fails the test if it has not returned after d: a
+// scan blocked in a system call (opening a FIFO) would not see a context.
+func dirWithin(t *testing.T, d time.Duration, f func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	select {
+	case <-done:
+	case <-time.After(d):
+		t.Fatalf("still running after %v: blocked on a FIFO?", d)
 	}
 }
 
@@ -647,7 +674,28 @@ func TestDirSwapped(t *testing.T) {
 		}
 		swapped.Add(1)
 	}}
-	found, problems := dirScan(t, d)
+	var (
+		mu     sync.Mutex
+		opened []string
+	)
+	probe := dirSource(func(ctx context.Context, yield func(scanner.Item, error) error) error {
+		return d.Items(ctx, func(it scanner.Item, err error) error {
+			if err == nil {
+				mu.Lock()
+				opened = append(opened, it.Path)
+				mu.Unlock()
+			}
+			return yield(it, err)
+		})
+	})
+	var (
+		found    map[string][]string
+		problems []scanner.Problem
+	)
+	dirWithin(t, 30*time.Second, func() { found, problems = dirScan(t, probe) })
+	if want := []string{root + "/kept.txt"}; !slices.Equal(opened, want) {
+		t.Errorf("yielded %q, want only %q", opened, want)
+	}
 	if got := swapped.Load(); got != 5 {
 		t.Errorf("swapped %d paths, want 5", got)
 	}
