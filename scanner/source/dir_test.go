@@ -967,6 +967,66 @@ func TestDirCancel(t *testing.T) {
 	})
 }
 
+// TestDirChurn scans a tree while another goroutine creates, grows and
+// deletes files in it: no panic, no deadlock, every untouched token found,
+// and a file that vanished is at most a problem.
+func TestDirChurn(t *testing.T) {
+	root := t.TempDir()
+	tr := dirMany(t, root, 200)
+	want := map[string]string{}
+	for p := range tr.tokens {
+		want[dirJoin(root, p)] = p
+	}
+	churn := filepath.Join(root, "churn")
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; ctx.Err() == nil; i++ {
+			d := filepath.Join(churn, fmt.Sprint(i%5))
+			p := filepath.Join(d, fmt.Sprint("f", i%17))
+			switch i % 4 {
+			case 0, 1:
+				os.MkdirAll(d, 0o755)
+				f, err := os.OpenFile(p, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+				if err == nil {
+					f.Write([]byte(strings.Repeat("churn\n", 100)))
+					f.Close()
+				}
+			case 2:
+				os.Remove(p)
+			case 3:
+				os.RemoveAll(d)
+			}
+		}
+	}()
+	for range 5 {
+		var (
+			found    map[string][]string
+			problems []scanner.Problem
+		)
+		dirWithin(t, time.Minute, func() { found, problems = dirScan(t, Dir{Roots: []string{root}, Jobs: 4}) })
+		for p := range found {
+			if strings.HasPrefix(p, churn) {
+				t.Errorf("%q: a token in a churned file", p)
+			}
+		}
+		for item := range want {
+			if len(found[item]) != 1 {
+				t.Errorf("%q: found %v, want its token", item, found[item])
+			}
+		}
+		for _, p := range problems {
+			if !strings.HasPrefix(p.Path, churn) || !errors.Is(p.Err, fs.ErrNotExist) {
+				t.Errorf("problem outside the churn or not a vanished file: %v", p)
+			}
+		}
+	}
+	cancel()
+	wg.Wait()
+}
+
 // TestDirYieldError checks that an error from yield ends the walk and is
 // returned.
 func TestDirYieldError(t *testing.T) {

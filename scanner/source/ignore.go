@@ -57,6 +57,7 @@ type ignoreRule struct {
 // ignoreParse compiles the content of an ignore file.
 func ignoreParse(content []byte) *ignoreList {
 	l := &ignoreList{}
+	content = bytes.TrimPrefix(content, []byte("\xef\xbb\xbf")) // a UTF-8 BOM, as git skips it
 	for len(content) > 0 {
 		line := content
 		if i := bytes.IndexByte(content, '\n'); i >= 0 {

@@ -115,6 +115,7 @@ func TestIgnoreMatch(t *testing.T) {
 		{"x|y", "x|y", false, true, true},
 		{"trailing   ", "trailing", false, true, true},
 		{"crlf\r", "crlf", false, true, true},
+		{"\ufeffbom", "bom", false, true, true},
 		{"/", "a", false, false, false},
 		{"!", "!", false, false, false},
 		{"caf\u00e9", "caf\u00e9", false, true, true},
