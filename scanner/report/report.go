@@ -192,8 +192,15 @@ func history(f *scanner.Finding) bool {
 // where names the place of a finding for people: its path, or for a message
 // its location.
 func where(f *scanner.Finding) string {
-	if f.Path == "" && f.Location != "" {
+	switch {
+	case f.Path != "":
+		return Escape(f.Path)
+	case f.Location != "":
 		return f.Location
+	case f.Origin.Blob != "":
+		// An object no commit holds has no path: name the blob, which
+		// git cat-file -p shows.
+		return "blob:" + short(f.Origin.Blob)
 	}
 	return Escape(f.Path)
 }
