@@ -8,8 +8,8 @@ package main
 import (
 	"bytes"
 	"compress/zlib"
-	"crypto/sha1"
 	"context"
+	"crypto/sha1"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
