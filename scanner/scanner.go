@@ -11,6 +11,7 @@ package scanner
 import (
 	"context"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/dtleaks/dtleaks/rules"
@@ -18,8 +19,11 @@ import (
 
 // Item is one thing to scan: a file, a blob, standard input or a message.
 type Item struct {
-	// Path is the item's path relative to the scanned root, with forward
-	// slashes; "-" for standard input; empty for a commit or tag message.
+	// Path names the item with forward slashes: for a file, the root it
+	// was found under joined with its path below it, as the user would
+	// type it from the working directory; in a repository, the path from
+	// the repository's top; "-" for standard input; empty for a commit or
+	// tag message.
 	Path string
 	// Location says what the bytes are when they are not file content:
 	// "commit-message" or "tag-message". Empty for file content.
@@ -98,11 +102,13 @@ type Problem struct {
 	Err  error
 }
 
+// Error names the path once: an os error already holds it.
 func (p Problem) Error() string {
-	if p.Path == "" {
-		return p.Err.Error()
+	msg := p.Err.Error()
+	if p.Path == "" || strings.Contains(msg, p.Path) {
+		return msg
 	}
-	return p.Path + ": " + p.Err.Error()
+	return p.Path + ": " + msg
 }
 
 // Stats counts the work a scan did.

@@ -488,3 +488,36 @@ func TestRulesAndHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestScanNamedFiles is what pre-commit does: it names every staged file.
+// .gitignore does not hide a named file (as in ripgrep), but .dtleaksignore,
+// the list of paths never to scan, does.
+func TestScanNamedFiles(t *testing.T) {
+	dir, toks := tree(t, 11, map[string]string{
+		".dtleaksignore":        "testdata/\n*.golden\n",
+		".gitignore":            "build/\n",
+		"testdata/fixture.txt":  "{fixture}",
+		"pkg/testdata/deep.txt": "{deep}",
+		"pkg/x.golden":          "{golden}",
+		"build/generated.env":   "{gitignored}",
+		"app.env":               "{app}",
+		"sub/.dtleaksignore":    "local.txt\n",
+		"sub/local.txt":         "{local}",
+		"sub/other.txt":         "{other}",
+	})
+	gitInit(t, dir)
+	r := dtleaks(t, dir, "scan", "--format", "json", "testdata/fixture.txt", "pkg/testdata/deep.txt", "pkg/x.golden",
+		"build/generated.env", "app.env", "sub/local.txt", "sub/other.txt")
+	got := where(decode(t, r))
+	want := []string{
+		"app.env:1:1 " + toks["app"].ID,
+		"build/generated.env:1:1 " + toks["gitignored"].ID,
+		"sub/other.txt:1:1 " + toks["other"].ID,
+	}
+	if r.code != 1 || !equal(got, want) {
+		t.Errorf("exit %d, findings:\n%s\nwant:\n%s", r.code, strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if all := decode(t, dtleaks(t, dir, "scan", "--no-ignore", "--format", "json", "testdata/fixture.txt")); len(all) != 1 {
+		t.Errorf("--no-ignore on a named ignored file: %d findings; want 1", len(all))
+	}
+}

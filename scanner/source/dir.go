@@ -250,6 +250,21 @@ func (w *dirWalker) root(root string, found []dirTask) ([]dirTask, error) {
 	}
 	switch {
 	case fi.Mode().IsRegular():
+		if !w.noIgnore {
+			// A file named on the command line is scanned whatever
+			// .gitignore says (as ripgrep does), but .dtleaksignore
+			// lists paths never to scan: pre-commit passes every staged
+			// file, fixtures included.
+			n, key, problems := ignoreAncestors(path)
+			for _, p := range problems {
+				if err := w.problem(p.path, p.err); err != nil {
+					return found, err
+				}
+			}
+			if n.dtleaksIgnoredPath(key) {
+				return found, nil
+			}
+		}
 		return found, w.file(path, true)
 	case fi.IsDir():
 		t := dirTask{path: path, kind: dirTaskDir}

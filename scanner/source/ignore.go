@@ -341,6 +341,32 @@ func (n *ignoreNode) ignored(key, name string, isDir bool) bool {
 	return false
 }
 
+// dtleaksIgnoredPath reports whether the .dtleaksignore files in force at n
+// (the node of key's directory) ignore the file key or any directory above
+// it. Only nodes whose directory holds the path being checked are asked.
+func (n *ignoreNode) dtleaksIgnoredPath(key string) bool {
+	if key == "" {
+		return false
+	}
+	elems := strings.Split(key, "/")
+	for i := 1; i <= len(elems); i++ {
+		sub := strings.Join(elems[:i], "/")
+		isDir := i < len(elems)
+		for m := n; m != nil; m = m.parent {
+			if m.dtleaks == nil || m.dir != "" && !strings.HasPrefix(sub, m.dir+"/") {
+				continue
+			}
+			if ig, ok := m.dtleaks.match(ignoreRel(sub, m.dir), elems[i-1], isDir); ok {
+				if ig {
+					return true
+				}
+				break
+			}
+		}
+	}
+	return false
+}
+
 // ignoreRel returns key relative to dir, which is key's ancestor.
 func ignoreRel(key, dir string) string {
 	if dir == "" {
