@@ -150,6 +150,19 @@ func BenchmarkMatch(b *testing.B) {
 			}
 			return n
 		}},
+		// plain is the exact matcher alone, the one to set beside regexp;
+		// matcher above adds the base64 and legacy searches, nodecode the
+		// legacy search only (--no-decode).
+		{"plain", func(data []byte) (n int) {
+			plain(data, func(Match) bool { n++; return true })
+			return n
+		}},
+		{"nodecode", func(data []byte) (n int) {
+			for range (&Matcher{NoDecode: true}).All(data) {
+				n++
+			}
+			return n
+		}},
 		{"regexp", func(data []byte) int { return len(re.FindAllIndex(data, -1)) }},
 		{"index", func(data []byte) (n int) {
 			for range indexAll(data) {
