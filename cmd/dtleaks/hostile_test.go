@@ -29,16 +29,26 @@ import (
 
 // rusageRun runs the binary in dir and returns its result and peak resident
 // set size in bytes, for the cases whose point is bounded memory.
+//
+// The peak is measured by a fresh copy of the test binary that runs dtleaks
+// as its own child (see init): Linux charges a child forked from a process
+// with the memory of that process until it execs, so the child of a test
+// process that has held hundreds of megabytes would report them as its own.
 func rusageRun(t *testing.T, dir string, args ...string) (result, int64) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	x := exec.CommandContext(ctx, binary, args...)
+	self, err := os.Executable()
+	must(t, err)
+	spec, err := json.Marshal(append([]string{binary}, args...))
+	must(t, err)
+	rssFile := filepath.Join(t.TempDir(), "rss")
+	x := exec.CommandContext(ctx, self)
 	x.Dir = dir
-	x.Env = []string{"HOME=/nonexistent", "PATH=" + os.Getenv("PATH")}
+	x.Env = []string{"HOME=/nonexistent", "PATH=" + os.Getenv("PATH"), rusageEnv + "=" + string(spec), rusageFileEnv + "=" + rssFile}
 	var out, errb bytes.Buffer
 	x.Stdout, x.Stderr = &out, &errb
-	err := x.Run()
+	err = x.Run()
 	if ctx.Err() != nil {
 		t.Fatalf("dtleaks %s did not finish in time", strings.Join(args, " "))
 	}
@@ -48,11 +58,55 @@ func rusageRun(t *testing.T, dir string, args ...string) (result, int64) {
 	} else if err != nil {
 		t.Fatalf("running dtleaks: %v", err)
 	}
+	data, err := os.ReadFile(rssFile)
+	if err != nil {
+		t.Fatalf("no peak RSS from the wrapper (exit %d, stderr %s)", code, errb.Bytes())
+	}
+	var rss int64
+	fmt.Sscan(string(data), &rss)
+	return result{out.Bytes(), errb.Bytes(), code}, rss
+}
+
+const (
+	rusageEnv     = "DTLEAKS_TEST_RUSAGE_CMD"
+	rusageFileEnv = "DTLEAKS_TEST_RUSAGE_FILE"
+)
+
+// init turns the test binary into rusageRun's wrapper when asked: it runs
+// the command in its environment with the same streams, writes the child's
+// peak RSS in bytes to a file, and exits with the child's status.
+func init() {
+	spec := os.Getenv(rusageEnv)
+	if spec == "" {
+		return
+	}
+	var argv []string
+	if err := json.Unmarshal([]byte(spec), &argv); err != nil || len(argv) == 0 {
+		fmt.Fprintln(os.Stderr, "bad", rusageEnv)
+		os.Exit(3)
+	}
+	x := exec.Command(argv[0], argv[1:]...)
+	x.Stdin, x.Stdout, x.Stderr = os.Stdin, os.Stdout, os.Stderr
+	var env []string
+	for _, e := range os.Environ() {
+		if !strings.HasPrefix(e, rusageEnv+"=") && !strings.HasPrefix(e, rusageFileEnv+"=") {
+			env = append(env, e)
+		}
+	}
+	x.Env = env
+	err := x.Run()
+	if x.ProcessState == nil {
+		fmt.Fprintln(os.Stderr, "running", argv[0], err)
+		os.Exit(3)
+	}
 	ru, ok := x.ProcessState.SysUsage().(*syscall.Rusage)
 	if !ok {
-		t.Fatalf("no rusage for the child")
+		os.Exit(3)
 	}
-	return result{out.Bytes(), errb.Bytes(), code}, ru.Maxrss * 1024 // Linux: kilobytes
+	if err := os.WriteFile(os.Getenv(rusageFileEnv), fmt.Appendf(nil, "%d", ru.Maxrss*1024), 0o644); err != nil { // Linux: kilobytes
+		os.Exit(3)
+	}
+	os.Exit(x.ProcessState.ExitCode())
 }
 
 // noCrash fails the test if stderr looks like a Go panic or runtime crash.
@@ -505,6 +559,7 @@ func writePack(t *testing.T, gitDir string, objs []packObject) {
 	n := len(objs)
 	b.Write([]byte{0, 0, 0, 2, byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)})
 	types := map[string]byte{"commit": 1, "tree": 2, "blob": 3}
+	z, _ := zlib.NewWriterLevel(&b, zlib.BestSpeed) // one writer, reset per object: 100k new ones cost half a minute
 	for _, o := range objs {
 		size := len(o.data)
 		c := types[o.typ]<<4 | byte(size&0x0f)
@@ -515,7 +570,7 @@ func writePack(t *testing.T, gitDir string, objs []packObject) {
 			size >>= 7
 		}
 		b.WriteByte(c)
-		z, _ := zlib.NewWriterLevel(&b, zlib.BestSpeed)
+		z.Reset(&b)
 		z.Write(o.data)
 		must(t, z.Close())
 	}
@@ -705,5 +760,176 @@ func TestHostileStagedMissingBlob(t *testing.T) {
 	noCrash(t, r)
 	if r.code != 2 || !bytes.Contains(r.stderr, []byte(h[:12])) {
 		t.Errorf("staged with a missing blob: exit %d, stderr %s; want 2 naming %s", r.code, r.stderr, h[:12])
+	}
+}
+
+// newRepo makes an empty repository and returns its directory.
+func newRepo(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	gitInit(t, dir)
+	return dir
+}
+
+func blobObject(s string) packObject { return packObject{"blob", []byte(s)} }
+
+// TestHostileGitManyFiles scans a repository whose one tree holds 100k
+// small files: history finds the one token among them, and staged, with the
+// index of that tree and one file added, reports only the added token.
+// Building the pack takes a few seconds; the scans about as long.
+func TestHostileGitManyFiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds a 100k-file repository")
+	}
+	const n = 100_000
+	g := tokentest.New(509)
+	old, added := g.Token("dt0c01"), g.Token("dt0s16")
+	dir := newRepo(t)
+	objs := make([]packObject, 0, n+2)
+	entries := make([]treeEntry, 0, n)
+	for i := range n {
+		content := fmt.Sprintf("file %d\n", i)
+		if i == 54321 {
+			content = "k=" + old.Text + "\n"
+		}
+		b := blobObject(content)
+		objs = append(objs, b)
+		entries = append(entries, treeEntry{"100644", fmt.Sprintf("f%06d.txt", i), b.hash()})
+	}
+	root := treeObject(entries)
+	c := commitObject(root.hash(), "many files", 1700000000)
+	objs = append(objs, root, c)
+	start := time.Now()
+	writePack(t, filepath.Join(dir, ".git"), objs)
+	git(t, dir, "update-ref", "refs/heads/master", fmt.Sprintf("%x", c.hash()))
+	t.Logf("built in %v", time.Since(start))
+
+	start = time.Now()
+	r := dtleaks(t, dir, "history", "--format", "json", ".")
+	t.Logf("history in %v", time.Since(start))
+	fs := wantRun(t, r, 1, []string{"f054321.txt:1:3 " + old.ID}, old, added)
+	if len(fs) == 1 && fs[0].Path == "f054321.txt" && !bytes.Contains(r.stdout, fmt.Appendf(nil, "%x", c.hash())) {
+		t.Errorf("finding not traced to commit %x", c.hash())
+	}
+	if !bytes.Contains(r.stderr, []byte("100001 objects")) {
+		t.Errorf("summary does not count 100001 objects: %s", r.stderr)
+	}
+
+	start = time.Now()
+	git(t, dir, "read-tree", "HEAD")
+	must(t, os.WriteFile(filepath.Join(dir, "new.txt"), []byte("a\nk="+added.Text+"\n"), 0o644))
+	git(t, dir, "add", "new.txt")
+	t.Logf("index in %v", time.Since(start))
+	start = time.Now()
+	r = dtleaks(t, dir, "staged", "--format", "json")
+	t.Logf("staged in %v", time.Since(start))
+	wantRun(t, r, 1, []string{"new.txt:2:3 " + added.ID}, old, added)
+}
+
+// TestHostileGitMerges scans a history of 3000 merge commits, each merging
+// a side branch commit into the main line: the token that a side commit
+// introduced is traced to that commit, not to the merge that brought it in.
+func TestHostileGitMerges(t *testing.T) {
+	const n = 3000
+	tok := tokentest.New(510).Token("dt0c01")
+	dir := newRepo(t)
+	mainBlob := blobObject("main\n")
+	tokBlob := blobObject("k=" + tok.Text + "\n")
+	objs := []packObject{mainBlob, tokBlob}
+	var mainTip, sideTip [20]byte
+	var introducer [20]byte
+	for i := 1; i <= n; i++ {
+		side := blobObject(fmt.Sprintf("side %d\n", i))
+		sideEntries := []treeEntry{{"100644", "side.txt", side.hash()}}
+		if i >= n/2 {
+			sideEntries = append(sideEntries, treeEntry{"100644", "tok.txt", tokBlob.hash()})
+		}
+		sideTree := treeObject(sideEntries)
+		var sc packObject
+		if i == 1 {
+			sc = commitObject(sideTree.hash(), fmt.Sprintf("side %d", i), 1700000000+2*i)
+		} else {
+			sc = commitObject(sideTree.hash(), fmt.Sprintf("side %d", i), 1700000000+2*i, sideTip)
+		}
+		sideTip = sc.hash()
+		if i == n/2 {
+			introducer = sideTip
+		}
+		mainTree := treeObject(append(sideEntries, treeEntry{"100644", "main.txt", mainBlob.hash()}))
+		var mc packObject
+		if i == 1 {
+			mc = commitObject(mainTree.hash(), fmt.Sprintf("merge %d", i), 1700000001+2*i, sideTip)
+		} else {
+			mc = commitObject(mainTree.hash(), fmt.Sprintf("merge %d", i), 1700000001+2*i, mainTip, sideTip)
+		}
+		mainTip = mc.hash()
+		objs = append(objs, side, sideTree, sc, mainTree, mc)
+	}
+	writePack(t, filepath.Join(dir, ".git"), objs)
+	git(t, dir, "update-ref", "refs/heads/master", fmt.Sprintf("%x", mainTip))
+	git(t, dir, "update-ref", "refs/heads/side", fmt.Sprintf("%x", sideTip))
+
+	for _, jobs := range []string{"1", "2"} {
+		r := dtleaks(t, dir, "history", "--format", "json", "--jobs", jobs, ".")
+		wantRun(t, r, 1, []string{"tok.txt:1:3 " + tok.ID}, tok)
+		var fs []struct {
+			Commit string `json:"commit"`
+			AtHead bool   `json:"at_head"`
+		}
+		if err := json.Unmarshal(r.stdout, &fs); err != nil || len(fs) != 1 {
+			t.Fatalf("--jobs %s: %d findings (%v); want 1", jobs, len(fs), err)
+		}
+		if want := fmt.Sprintf("%x", introducer); fs[0].Commit != want || !fs[0].AtHead {
+			t.Errorf("--jobs %s: traced to commit %s (at_head %v); want side commit %s, still at HEAD", jobs, fs[0].Commit, fs[0].AtHead, want)
+		}
+	}
+	r := dtleaks(t, dir, "history", "--format", "json", "--range", "master~10..master", ".")
+	if r.code != 0 {
+		t.Errorf("a range of merges after the token: exit %d; want 0 (the token was introduced before it) (stderr %s)", r.code, r.stderr)
+	}
+}
+
+// TestHostileGitHugeBlob scans a 256 MB blob, packed and loose, with a
+// token at its very end: found, with memory bounded well below the blob's
+// size.
+func TestHostileGitHugeBlob(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds a 256 MB blob")
+	}
+	const size = 256 << 20
+	tok := tokentest.New(511).Token("dt0c01")
+	data := bytes.Repeat([]byte("0123456789abcdef\n"), size/17)
+	data = append(data, "k="+tok.Text+"\n"...)
+	line := bytes.Count(data, []byte("\n"))
+	big := packObject{"blob", data}
+	root := treeObject([]treeEntry{{"100644", "huge.bin", big.hash()}})
+	c := commitObject(root.hash(), "huge", 1700000000)
+
+	for _, how := range []string{"packed", "loose"} {
+		t.Run(how, func(t *testing.T) {
+			dir := newRepo(t)
+			gitDir := filepath.Join(dir, ".git")
+			if how == "packed" {
+				writePack(t, gitDir, []packObject{big, root, c})
+			} else {
+				writePack(t, gitDir, []packObject{root, c})
+				h := fmt.Sprintf("%x", big.hash())
+				must(t, os.MkdirAll(filepath.Dir(looseObject(dir, h)), 0o755))
+				f, err := os.Create(looseObject(dir, h))
+				must(t, err)
+				z, _ := zlib.NewWriterLevel(f, zlib.BestSpeed)
+				fmt.Fprintf(z, "blob %d\x00", len(data))
+				z.Write(data)
+				must(t, z.Close())
+				must(t, f.Close())
+			}
+			git(t, dir, "update-ref", "refs/heads/master", fmt.Sprintf("%x", c.hash()))
+			r, rss := rusageRun(t, dir, "history", "--format", "json", ".")
+			wantRun(t, r, 1, []string{fmt.Sprintf("huge.bin:%d:3 %s", line, tok.ID)}, tok)
+			if rss > 200<<20 {
+				t.Errorf("peak RSS %d MB on a 256 MB blob; want under 200 MB", rss>>20)
+			}
+			t.Logf("peak RSS %d MB", rss>>20)
+		})
 	}
 }
