@@ -160,6 +160,12 @@ func oneRepo(args []string) (string, error) {
 	case 0:
 		return ".", nil
 	case 1:
+		// A path that does not exist is an error here, before any
+		// work: git's discovery would otherwise look for a repository
+		// above it and scan the one the working directory is in.
+		if _, err := os.Stat(args[0]); err != nil {
+			return "", err
+		}
 		return args[0], nil
 	}
 	return "", fmt.Errorf("takes at most one repository, got %d arguments", len(args))
@@ -232,16 +238,22 @@ func newFlagSet(c command, stderr io.Writer) (*flag.FlagSet, *options) {
 
 func runCommand(ctx context.Context, c command, args []string, stdout, stderr io.Writer) int {
 	fs, o := newFlagSet(c, stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitClean
-		}
-		return exitError // the flag package has printed the error and usage
-	}
 	fail := func(err error) int {
 		fmt.Fprintf(stderr, "dtleaks %s: %s\n", c.name, report.Escape(err.Error()))
 		return exitError
 	}
+	// The flag package would print the whole usage after a bad flag:
+	// a one-line error says more, and --help asks for the usage.
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return exitClean
+		}
+		return fail(fmt.Errorf("%w; run 'dtleaks help %s'", err, c.name))
+	}
+	fs.SetOutput(stderr)
 	// Everything the user got wrong is reported before any work is done.
 	if !slices.Contains(report.Formats(), o.format) {
 		return fail(fmt.Errorf("unknown --format %q; want one of %s", o.format, strings.Join(report.Formats(), ", ")))
