@@ -933,3 +933,93 @@ func TestHostileGitHugeBlob(t *testing.T) {
 		})
 	}
 }
+
+// TestHostileCommandLine gives every command the mistakes users make: each
+// is one line on stderr naming the problem, exit 2, nothing on stdout, and
+// no work done (no summary, no report file created). TestScanErrorsBeforeWork
+// covers scan's basic cases; this covers history and staged too, bad flag
+// values, every kind of bad baseline, and report paths.
+func TestHostileCommandLine(t *testing.T) {
+	dir, _ := tree(t, 512, map[string]string{"a.txt": "{a}\n"})
+	gitInit(t, dir)
+	commit(t, dir, "one", nil)
+	must(t, os.WriteFile(filepath.Join(dir, "notjson.json"), []byte("{not json"), 0o644))
+	must(t, os.WriteFile(filepath.Join(dir, "object.json"), []byte(`{"a": 1}`), 0o644))
+	must(t, os.WriteFile(filepath.Join(dir, "numbers.json"), []byte(`[1, 2]`), 0o644))
+	must(t, os.WriteFile(filepath.Join(dir, "empty.json"), nil, 0o644))
+	must(t, os.WriteFile(filepath.Join(dir, "binary.json"), []byte("\x00\xff\x1b[2J"), 0o644))
+	must(t, os.Mkdir(filepath.Join(dir, "adir.json"), 0o755))
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--frobnicate"}, "frobnicate"},
+		{[]string{"--jobs", "many"}, "jobs"},
+		{[]string{"--jobs", "-3"}, "jobs"},
+		{[]string{"--format", "\x1b[31mxml"}, "format"},
+		{[]string{"--report", "xml=out.xml"}, "--report"},
+		{[]string{"--report", "json"}, "--report"},
+		{[]string{"--report", "json="}, "--report"},
+		{[]string{"--baseline", "nope.json"}, "nope.json"},
+		{[]string{"--baseline", "notjson.json"}, "notjson.json"},
+		{[]string{"--baseline", "object.json"}, "object.json"},
+		{[]string{"--baseline", "numbers.json"}, "numbers.json"},
+		{[]string{"--baseline", "empty.json"}, "empty.json"},
+		{[]string{"--baseline", "binary.json"}, "binary.json"},
+		{[]string{"--baseline", "adir.json"}, "adir.json"},
+		{[]string{"--output", "no/dir/out.json"}, "no/dir"},
+		{[]string{"--report", "sarif=no/dir/out.sarif"}, "no/dir"},
+		{[]string{"--output", "adir.json"}, "adir.json"},
+		{[]string{"nosuch/path"}, "nosuch/path"},
+	}
+	for _, command := range []string{"scan", "history", "staged"} {
+		for _, c := range cases {
+			args := append([]string{command, "--output", "made.out"}, c.args...)
+			if c.args[0] == "--output" {
+				args = append([]string{command}, c.args...)
+			}
+			label := strings.Join(args, " ")
+			r := dtleaks(t, dir, args...)
+			noCrash(t, r)
+			terminalSafe(t, label+": stderr", r.stderr)
+			lines := strings.Split(strings.TrimSuffix(string(r.stderr), "\n"), "\n")
+			if r.code != 2 || len(r.stdout) != 0 || len(lines) != 1 || !strings.Contains(lines[0], c.want) {
+				t.Errorf("%+q: exit %d, %d bytes of stdout, stderr %+q; want 2, nothing, one line naming %q", label, r.code, len(r.stdout), r.stderr, c.want)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "made.out")); err == nil {
+				t.Errorf("%+q: the report file was created before the error", label)
+				os.Remove(filepath.Join(dir, "made.out"))
+			}
+		}
+	}
+	// Too many repositories, and stdin mixed with paths.
+	for _, args := range [][]string{{"history", ".", "."}, {"staged", ".", "."}, {"scan", "-", "."}} {
+		if r := dtleaks(t, dir, args...); r.code != 2 || bytes.Count(r.stderr, []byte("\n")) != 1 {
+			t.Errorf("%q: exit %d, stderr %q; want 2 and one line", args, r.code, r.stderr)
+		}
+	}
+	// --help is not an error: the usage goes to stdout.
+	for _, command := range []string{"scan", "history", "staged"} {
+		r := dtleaks(t, dir, command, "--help")
+		if r.code != 0 || !bytes.Contains(r.stdout, []byte("Usage: dtleaks "+command)) {
+			t.Errorf("%s --help: exit %d, stdout %q; want 0 and the usage", command, r.code, r.stdout)
+		}
+	}
+	if os.Getuid() != 0 {
+		return
+	}
+	// A baseline the user cannot read, for real: as an unprivileged user.
+	for d := dir; d != "/"; d = filepath.Dir(d) {
+		os.Chmod(d, 0o755)
+		if strings.Count(d, string(filepath.Separator)) <= 2 {
+			break
+		}
+	}
+	must(t, os.WriteFile(filepath.Join(dir, "locked.json"), []byte("[]"), 0o600))
+	for _, command := range []string{"scan", "history", "staged"} {
+		r := cmd{dir: dir, uid: 65534, args: []string{command, "--baseline", "locked.json"}}.run(t)
+		if r.code != 2 || !bytes.Contains(r.stderr, []byte("locked.json: permission denied")) || bytes.Count(r.stderr, []byte("\n")) != 1 {
+			t.Errorf("%s with an unreadable baseline: exit %d, stderr %q; want 2 and one line", command, r.code, r.stderr)
+		}
+	}
+}
