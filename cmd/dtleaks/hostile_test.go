@@ -1023,3 +1023,81 @@ func TestHostileCommandLine(t *testing.T) {
 		}
 	}
 }
+
+// TestHostileHistoryTerminal commits files with hostile names, by an author
+// whose name and e-mail hold escape sequences and a fake workflow command,
+// with such a message: history and staged output in text and github format
+// stay free of anything a terminal acts on, one line per finding, and no
+// line is a workflow command the repository wrote.
+func TestHostileHistoryTerminal(t *testing.T) {
+	g := tokentest.New(513)
+	dir := newRepo(t)
+	toks := map[string]tokentest.Token{}
+	var names []string
+	for i, name := range hostileNames {
+		if strings.ContainsAny(name, "\n\r\t") && i%2 == 0 {
+			continue // git stores these too, but keep the tree small
+		}
+		tok := g.Token("dt0c01")
+		toks[fmt.Sprint(i)] = tok
+		names = append(names, name)
+		must(t, os.WriteFile(filepath.Join(dir, name), []byte("k="+tok.Text+"\n"), 0o644))
+	}
+	msgTok := g.Token("dt0s16")
+	toks["msg"] = msgTok
+	git(t, dir, "add", "-A")
+	evil := "\x1b]0;pwned\x07Eve\x1b[2K\n::error file=fake::x"
+	x := exec.Command("git", "-c", "user.name=x", "-c", "user.email=x@x", "commit", "-q", "-m", "\x1b[31mfix\n::error file=msg::fake "+msgTok.Text)
+	x.Dir = dir
+	x.Env = append(os.Environ(), "GIT_AUTHOR_NAME="+evil, "GIT_AUTHOR_EMAIL=e\x1b[1m@x", "GIT_CONFIG_NOSYSTEM=1", "HOME="+dir)
+	if out, err := x.CombinedOutput(); err != nil {
+		t.Fatalf("git commit: %v\n%s", err, out)
+	}
+	// git drops some control characters from identities; whatever it
+	// kept is what dtleaks must escape.
+	stagedTok := g.Token("dt0c01")
+	toks["staged"] = stagedTok
+	must(t, os.WriteFile(filepath.Join(dir, "\x1b[1mstaged\n::error file=s::x"), []byte(stagedTok.Text), 0o644))
+	git(t, dir, "add", "-A")
+
+	for _, c := range []struct {
+		args []string
+		n    int
+	}{
+		{[]string{"history", "--format", "text"}, len(names) + 2}, // + the message, + the staged blob (unreachable)
+		{[]string{"history", "--format", "github"}, len(names) + 2},
+		{[]string{"staged", "--format", "text"}, 1},
+		{[]string{"staged", "--format", "github"}, 1},
+	} {
+		label := strings.Join(c.args, " ")
+		r := dtleaks(t, dir, c.args...)
+		noCrash(t, r)
+		noLeak(t, r, toks)
+		if r.code != 1 {
+			t.Errorf("%s: exit %d; want 1 (stderr %q)", label, r.code, r.stderr)
+		}
+		terminalSafe(t, label+": stdout", r.stdout)
+		terminalSafe(t, label+": stderr", r.stderr)
+		lines := strings.Split(strings.TrimSuffix(string(r.stdout), "\n"), "\n")
+		if len(lines) != c.n {
+			t.Errorf("%s: %d lines for %d findings", label, len(lines), c.n)
+		}
+		for i, l := range lines {
+			if strings.Count(l, ".****") != 1 {
+				t.Errorf("%s: line %d is not one whole finding", label, i)
+			}
+			for _, fake := range []string{"::error file=fake", "::error file=msg", "::error file=s:", "::error file=pct"} {
+				if strings.HasPrefix(l, fake) {
+					t.Errorf("%s: line %d is a workflow command written by the repository", label, i)
+				}
+			}
+		}
+	}
+	r := dtleaks(t, dir, "history", "--format", "json")
+	var fs []struct {
+		AuthorName string `json:"author_name"`
+	}
+	if err := json.Unmarshal(r.stdout, &fs); err != nil {
+		t.Fatalf("history JSON does not parse: %v", err)
+	}
+}
