@@ -64,7 +64,7 @@ func TestStressMutatingTree(t *testing.T) {
 			tok := churnToks[rnd.IntN(len(churnToks))].Text
 			switch rnd.IntN(7) {
 			case 0, 1:
-				os.WriteFile(name, []byte(strings.Repeat("x", rnd.IntN(1<<20))+tok), 0o644)
+				os.WriteFile(name, []byte(strings.Repeat("x", rnd.IntN(256<<10))+tok), 0o644)
 			case 2:
 				if f, err := os.OpenFile(name, os.O_APPEND|os.O_WRONLY, 0); err == nil {
 					f.Write(bytes.Repeat([]byte("y\n"+tok+"\n"), 1+rnd.IntN(1000)))
