@@ -1,6 +1,7 @@
 package source
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,13 +9,11 @@ import (
 	"strings"
 	"sync/atomic"
 
+	billy "github.com/go-git/go-billy/v5"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/format/idxfile"
 	"github.com/go-git/go-git/v5/plumbing/format/objfile"
-	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-git/go-git/v5/plumbing/storer"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/dtleaks/dtleaks/scanner"
@@ -26,56 +25,25 @@ type histPack struct {
 	path     string // relative to the git directory, for problems
 	idx      *idxfile.MemoryIndex
 	entries  []*idxfile.Entry // by offset
+	graph    *histPackGraph
 	problems atomic.Int64
 }
 
-// histUnit is a piece of work for one worker: a run of consecutive objects
-// of one pack, or a batch of loose objects.
+// histUnit is a piece of work for one worker: a run of whole objects of
+// one pack with the deltas built on them, or a batch of loose objects.
 type histUnit struct {
-	pack    *histPack
-	packNo  int
-	entries []*idxfile.Entry
-	loose   []plumbing.Hash
+	pack   *histPack
+	packNo int
+	roots  []int32
+	loose  []plumbing.Hash
 }
-
-// histShard is a pack index that lists only some of the pack's entries, so
-// that a packfile.Packfile built on it iterates one shard while it still
-// finds every delta base through the whole index.
-type histShard struct {
-	idxfile.Index
-	entries []*idxfile.Entry
-	iter    *histEntries
-}
-
-func (s *histShard) EntriesByOffset() (idxfile.EntryIter, error) {
-	s.iter = &histEntries{entries: s.entries}
-	return s.iter, nil
-}
-
-// histEntries iterates a shard and remembers the entry it last returned,
-// so a decoding error can name its object.
-type histEntries struct {
-	entries []*idxfile.Entry
-	cur     *idxfile.Entry
-}
-
-func (it *histEntries) Next() (*idxfile.Entry, error) {
-	if len(it.entries) == 0 {
-		it.cur = nil
-		return nil, io.EOF
-	}
-	it.cur = it.entries[0]
-	it.entries = it.entries[1:]
-	return it.cur, nil
-}
-
-func (it *histEntries) Close() error { return nil }
 
 // storeItems yields every blob, commit message and tag message in the
-// object store, decoding packs in parallel: each worker takes runs of
-// consecutive pack entries and decodes them through its own
-// packfile.Packfile and delta base cache, so workers share nothing but the
-// read-only pack indexes.
+// object store, decoding packs in parallel: each pack's delta graph is
+// read first (see histPackGraph), then each worker takes runs of whole
+// objects and resolves the deltas built on them through its own file
+// handle, so every object is inflated once and workers share nothing but
+// the read-only graphs.
 func (h *History) storeItems(ctx context.Context, repo *histRepo, yield func(scanner.Item, error) error) error {
 	var reach *histReach
 	if h.NoUnreachable {
@@ -96,6 +64,11 @@ func (h *History) storeItems(ctx context.Context, repo *histRepo, yield func(sca
 	if err != nil {
 		return err
 	}
+	for _, p := range packs {
+		if err := h.readGraph(ctx, repo, p, yield); err != nil {
+			return err
+		}
+	}
 	units := h.units(packs)
 	loose, err := repo.dir.Objects()
 	if err != nil {
@@ -111,8 +84,8 @@ func (h *History) storeItems(ctx context.Context, repo *histRepo, yield func(sca
 	g, gctx := errgroup.WithContext(ctx)
 	for range min(h.jobs(), max(len(units), 1)) {
 		g.Go(func() error {
-			w := &histWorker{h: h, repo: repo, packs: packs, reach: reach, yield: yield,
-				cache: cache.NewObjectLRU(histWorkerCache)}
+			w := &histWorker{h: h, repo: repo, packs: packs, reach: reach, yield: yield}
+			defer w.close()
 			for {
 				i := int(next.Add(1)) - 1
 				if i >= len(units) {
@@ -197,16 +170,57 @@ func (h *History) loadPacks(ctx context.Context, repo *histRepo, yield func(scan
 	return packs, nil
 }
 
-// units splits the packs into runs of consecutive entries: small enough to
-// balance the workers, large enough that a run's delta bases are mostly in
-// it (and in its worker's cache).
+// readGraph reads the delta graph of a pack and reports the objects it
+// cannot resolve. A pack that cannot be opened is reported and left out.
+func (h *History) readGraph(ctx context.Context, repo *histRepo, p *histPack, yield func(scanner.Item, error) error) error {
+	f, err := repo.dir.ObjectPack(p.hash)
+	if err != nil {
+		return yield(scanner.Item{Path: p.path}, fmt.Errorf("history: %w", err))
+	}
+	defer f.Close()
+	var g *histPackGraph
+	err = histSafe("history: "+p.path, func() error {
+		var err error
+		g, err = histPackGraphOf(ctx, p, f)
+		return err
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return yield(scanner.Item{Path: p.path}, fmt.Errorf("history: %s: %w", p.path, err))
+	}
+	p.graph = g
+	for _, b := range g.bad {
+		if p.problems.Add(1) > histProblemsPerPack {
+			continue
+		}
+		err := fmt.Errorf("history: object %s: %w", g.hash(b.obj), b.err)
+		if err := yield(scanner.Item{Path: p.path}, err); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// units splits the whole objects of each pack into runs, leaving out
+// trees (and so every delta built on a tree): small runs, to balance the
+// workers, since a run's cost is the delta trees under it.
 func (h *History) units(packs []*histPack) []histUnit {
 	var units []histUnit
 	for i, p := range packs {
-		n := len(p.entries)
-		size := min(max(n/(h.jobs()*8), 512), 1<<16)
-		for s := 0; s < n; s += size {
-			units = append(units, histUnit{pack: p, packNo: i, entries: p.entries[s:min(s+size, n)]})
+		if p.graph == nil {
+			continue
+		}
+		var roots []int32
+		for _, r := range p.graph.roots {
+			if histRawType(p.graph.objs[r].typ) != plumbing.TreeObject {
+				roots = append(roots, r)
+			}
+		}
+		size := min(max(len(roots)/(h.jobs()*32), 16), 1024)
+		for s := 0; s < len(roots); s += size {
+			units = append(units, histUnit{pack: p, packNo: i, roots: roots[s:min(s+size, len(roots))]})
 		}
 	}
 	return units
@@ -219,7 +233,14 @@ type histWorker struct {
 	packs []*histPack
 	reach *histReach // nil unless unreachable objects are left out
 	yield func(scanner.Item, error) error
-	cache cache.Object
+	files map[int]billy.File // open packs, by number
+}
+
+// close closes the worker's pack files.
+func (w *histWorker) close() {
+	for _, f := range w.files {
+		f.Close()
+	}
 }
 
 // inEarlierPack reports whether the object is in one of the first n packs,
@@ -236,56 +257,68 @@ func (w *histWorker) inEarlierPack(hash plumbing.Hash, n int) bool {
 // packUnit yields the blobs, commits and tags of one run of a pack.
 func (w *histWorker) packUnit(ctx context.Context, u histUnit) error {
 	p := u.pack
-	f, err := w.repo.dir.ObjectPack(p.hash)
-	if err != nil {
-		return w.problem(p, fmt.Errorf("history: %w", err))
-	}
-	defer f.Close()
-	shard := &histShard{Index: p.idx, entries: u.entries}
-	pf := packfile.NewPackfileWithCache(shard, w.repo.fs, f, w.cache, histLargeObject)
-	for _, typ := range []plumbing.ObjectType{plumbing.BlobObject, plumbing.CommitObject, plumbing.TagObject} {
-		var iter storer.EncodedObjectIter
-		err := histSafe("history: "+p.path, func() error {
-			var err error
-			iter, err = pf.GetByType(typ)
-			return err
-		})
-		if err != nil {
-			return w.problem(p, err)
+	f := w.files[u.packNo]
+	if f == nil {
+		var err error
+		if f, err = w.repo.dir.ObjectPack(p.hash); err != nil {
+			return w.problem(p, fmt.Errorf("history: %w", err))
 		}
-		for {
-			if err := ctx.Err(); err != nil {
-				return err
+		if w.files == nil {
+			w.files = map[int]billy.File{}
+		}
+		w.files[u.packNo] = f
+	}
+	g := p.graph
+	pw := &histPackWalker{
+		g:  g,
+		in: newHistInflater(f),
+		want: func(t plumbing.ObjectType) bool {
+			return t == plumbing.BlobObject || t == plumbing.CommitObject || t == plumbing.TagObject
+		},
+		visit: func(i int32, typ plumbing.ObjectType, data []byte) error {
+			hash := g.hash(i)
+			if w.inEarlierPack(hash, u.packNo) {
+				return nil
 			}
-			var obj plumbing.EncodedObject
-			err := histSafe("history: "+p.path, func() error {
-				var err error
-				obj, err = iter.Next()
-				return err
-			})
-			if errors.Is(err, io.EOF) {
-				break
+			return w.object(ctx, &histMem{hash: hash, typ: typ, data: data}, p.path)
+		},
+		stream: func(i int32, typ plumbing.ObjectType, r io.Reader) error {
+			hash := g.hash(i)
+			if w.inEarlierPack(hash, u.packNo) {
+				return nil
 			}
-			if err != nil {
-				cur := shard.iter.cur
-				if cur == nil {
-					return w.problem(p, err)
-				}
-				if err := w.problem(p, fmt.Errorf("history: object %s: %w", cur.Hash, err)); err != nil {
-					return err
-				}
-				continue
-			}
-			if w.inEarlierPack(obj.Hash(), u.packNo) {
-				continue
-			}
-			if err := w.object(ctx, obj, p.path); err != nil {
-				return err
-			}
+			return w.object(ctx, &histLoose{hash: hash, typ: typ, size: g.objs[i].size, r: r}, p.path)
+		},
+		bad: func(i int32, err error) error {
+			return w.problem(p, fmt.Errorf("history: object %s: %w", g.hash(i), err))
+		},
+	}
+	for _, r := range u.roots {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := pw.walk(ctx, r); err != nil {
+			return err
 		}
 	}
 	return nil
 }
+
+// histMem is an object whose content is in memory.
+type histMem struct {
+	hash plumbing.Hash
+	typ  plumbing.ObjectType
+	data []byte
+}
+
+func (o *histMem) Hash() plumbing.Hash             { return o.hash }
+func (o *histMem) Type() plumbing.ObjectType       { return o.typ }
+func (o *histMem) SetType(plumbing.ObjectType)     {}
+func (o *histMem) Size() int64                     { return int64(len(o.data)) }
+func (o *histMem) SetSize(int64)                   {}
+func (o *histMem) Reader() (io.ReadCloser, error)  { return io.NopCloser(bytes.NewReader(o.data)), nil }
+func (o *histMem) Writer() (io.WriteCloser, error) { return nil, errors.New("read-only object") }
+func (o *histMem) String() string                  { return o.hash.String() }
 
 // problem reports an unreadable object of a pack, up to
 // histProblemsPerPack of them; storeItems counts the rest.

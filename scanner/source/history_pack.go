@@ -1,0 +1,527 @@
+package source
+
+import (
+	"bufio"
+	"bytes"
+	"compress/zlib"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/format/idxfile"
+	"github.com/go-git/go-git/v5/plumbing/format/packfile"
+)
+
+// Reading a pack the way git index-pack does: every object's header first,
+// which gives the delta graph (each delta's base), then each non-delta
+// object and, depth first, the deltas built on it. Every object is inflated
+// exactly once and no delta base is ever looked up in a cache, and whole
+// delta trees of a type nobody wants (trees, for Items) are never inflated.
+
+// Raw object types of a pack entry header.
+const (
+	histPackOFS = 6
+	histPackREF = 7
+)
+
+// histPackObj is one entry of a pack, in offset order.
+type histPackObj struct {
+	size int64 // inflated size, from the header
+	base int32 // index of the delta base; -1 for a whole object
+	hdr  uint8 // header length: the zlib stream starts at offset+hdr
+	typ  uint8 // raw header type
+	bad  bool  // header unreadable, or base missing
+}
+
+// histPackGraph is the delta graph of one pack.
+type histPackGraph struct {
+	p    *histPack
+	size int64 // of the pack file
+	objs []histPackObj
+	// kids[kidAt[i]:kidAt[i+1]] are the deltas whose base is object i,
+	// by offset.
+	kids  []int32
+	kidAt []int32
+	// roots are the whole objects, by offset, with their types.
+	roots []int32
+	// bad are the objects that cannot be resolved, with why.
+	bad []histBad
+}
+
+// histBad is an object of a pack that cannot be read.
+type histBad struct {
+	obj int32
+	err error
+}
+
+func (g *histPackGraph) offset(i int32) int64 { return int64(g.p.entries[i].Offset) }
+
+func (g *histPackGraph) hash(i int32) plumbing.Hash { return g.p.entries[i].Hash }
+
+// end is where object i's data ends: where the next object starts, or the
+// pack's trailing checksum.
+func (g *histPackGraph) end(i int32) int64 {
+	if int(i)+1 < len(g.objs) {
+		return g.offset(i + 1)
+	}
+	return g.size - 20
+}
+
+func (g *histPackGraph) children(i int32) []int32 { return g.kids[g.kidAt[i]:g.kidAt[i+1]] }
+
+// typeOf is the git type of a whole object's raw header type.
+func histRawType(t uint8) plumbing.ObjectType {
+	switch t {
+	case 1:
+		return plumbing.CommitObject
+	case 2:
+		return plumbing.TreeObject
+	case 3:
+		return plumbing.BlobObject
+	case 4:
+		return plumbing.TagObject
+	}
+	return plumbing.InvalidObject
+}
+
+// histPackGraphOf reads the header of every object of a pack, in one
+// sequential pass over the file, and builds its delta graph.
+func histPackGraphOf(ctx context.Context, p *histPack, f io.ReadSeeker) (*histPackGraph, error) {
+	size, err := f.Seek(0, io.SeekEnd)
+	if err != nil {
+		return nil, err
+	}
+	n := len(p.entries)
+	g := &histPackGraph{p: p, size: size, objs: make([]histPackObj, n)}
+	br := bufio.NewReaderSize(f, 64<<10)
+	pos := int64(-1)
+	var refs []int32 // REF deltas, resolved once every offset is known
+	refBase := map[int32]plumbing.Hash{}
+	for i := range n {
+		if i%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		o := &g.objs[i]
+		o.base = -1
+		off := g.offset(int32(i))
+		end := g.end(int32(i))
+		if off < 12 || end <= off || end > g.size-20 {
+			o.bad = true
+			g.bad = append(g.bad, histBad{int32(i), errors.New("entry outside the pack")})
+			continue
+		}
+		if pos < 0 || off < pos || off-pos > 1<<20 {
+			if _, err := f.Seek(off, io.SeekStart); err != nil {
+				return nil, err
+			}
+			br.Reset(f)
+		} else if _, err := br.Discard(int(off - pos)); err != nil {
+			pos = -1
+			o.bad = true
+			g.bad = append(g.bad, histBad{int32(i), fmt.Errorf("reading header: %w", err)})
+			continue
+		}
+		pos = off
+		h, err := histReadHeader(br, off, end)
+		pos += int64(h.n)
+		if err != nil {
+			pos = -1
+			o.bad = true
+			g.bad = append(g.bad, histBad{int32(i), fmt.Errorf("reading header: %w", err)})
+			continue
+		}
+		o.size, o.typ, o.hdr = h.size, h.typ, uint8(h.n)
+		switch h.typ {
+		case 1, 2, 3, 4:
+			g.roots = append(g.roots, int32(i))
+		case histPackOFS:
+			b, ok := slices.BinarySearchFunc(p.entries[:i], uint64(h.baseOff), func(e *histEntry, t uint64) int {
+				return cmpU64(e.Offset, t)
+			})
+			if !ok {
+				o.bad = true
+				g.bad = append(g.bad, histBad{int32(i), errors.New("delta base is not an object of the pack")})
+				continue
+			}
+			o.base = int32(b)
+		case histPackREF:
+			refs = append(refs, int32(i))
+			refBase[int32(i)] = h.baseRef
+		default:
+			o.bad = true
+			g.bad = append(g.bad, histBad{int32(i), fmt.Errorf("unknown object type %d", h.typ)})
+		}
+	}
+	for _, i := range refs {
+		o := &g.objs[i]
+		off, err := p.idx.FindOffset(refBase[i])
+		b, ok := 0, false
+		if err == nil {
+			b, ok = slices.BinarySearchFunc(p.entries, uint64(off), func(e *histEntry, t uint64) int {
+				return cmpU64(e.Offset, t)
+			})
+		}
+		if !ok {
+			o.bad = true
+			g.bad = append(g.bad, histBad{i, fmt.Errorf("delta base %s is not in the pack", refBase[i])})
+			continue
+		}
+		o.base = int32(b)
+	}
+	// Children lists, in offset order.
+	g.kidAt = make([]int32, n+1)
+	for i := range g.objs {
+		if b := g.objs[i].base; b >= 0 && !g.objs[i].bad {
+			g.kidAt[b+1]++
+		}
+	}
+	for i := range n {
+		g.kidAt[i+1] += g.kidAt[i]
+	}
+	g.kids = make([]int32, g.kidAt[n])
+	fill := slices.Clone(g.kidAt[:n])
+	for i := range g.objs {
+		if b := g.objs[i].base; b >= 0 && !g.objs[i].bad {
+			g.kids[fill[b]] = int32(i)
+			fill[b]++
+		}
+	}
+	// A delta that no whole object leads to (its base is bad, or a cycle
+	// of REF deltas in a corrupt pack) cannot be resolved.
+	seen := make([]bool, n)
+	stack := slices.Clone(g.roots)
+	for len(stack) > 0 {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		seen[i] = true
+		stack = append(stack, g.children(i)...)
+	}
+	for i := range g.objs {
+		if !seen[i] && !g.objs[i].bad {
+			g.bad = append(g.bad, histBad{int32(i), errors.New("delta base cannot be read")})
+		}
+	}
+	return g, nil
+}
+
+// histEntry is an entry of a pack index.
+type histEntry = idxfile.Entry
+
+func cmpU64(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// histHeader is a pack entry header.
+type histHeader struct {
+	typ     uint8
+	size    int64
+	baseOff int64         // OFS delta
+	baseRef plumbing.Hash // REF delta
+	n       int           // bytes read
+}
+
+// histReadHeader parses the pack entry header at off; end bounds it.
+func histReadHeader(r io.ByteReader, off, end int64) (histHeader, error) {
+	var h histHeader
+	next := func() (byte, error) {
+		if off+int64(h.n) >= end {
+			return 0, errors.New("header runs past the entry")
+		}
+		c, err := r.ReadByte()
+		if err == nil {
+			h.n++
+		}
+		return c, err
+	}
+	c, err := next()
+	if err != nil {
+		return h, err
+	}
+	h.typ = (c >> 4) & 7
+	h.size = int64(c & 15)
+	for shift := 4; c&0x80 != 0; shift += 7 {
+		if shift > 64-7 {
+			return h, errors.New("object size overflows")
+		}
+		if c, err = next(); err != nil {
+			return h, err
+		}
+		h.size |= int64(c&0x7f) << shift
+	}
+	if h.size < 0 {
+		return h, errors.New("object size overflows")
+	}
+	switch h.typ {
+	case histPackOFS:
+		if c, err = next(); err != nil {
+			return h, err
+		}
+		d := int64(c & 0x7f)
+		for c&0x80 != 0 {
+			if d >= 1<<(63-7)-1 {
+				return h, errors.New("delta offset overflows")
+			}
+			if c, err = next(); err != nil {
+				return h, err
+			}
+			d = (d+1)<<7 | int64(c&0x7f)
+		}
+		if d <= 0 || d > off {
+			return h, errors.New("delta base offset outside the pack")
+		}
+		h.baseOff = off - d
+	case histPackREF:
+		for i := range h.baseRef {
+			if h.baseRef[i], err = next(); err != nil {
+				return h, err
+			}
+		}
+	}
+	return h, nil
+}
+
+// histInflater inflates pack entries through one file handle.
+type histInflater struct {
+	f  io.ReaderAt
+	br *bufio.Reader
+	zr io.ReadCloser
+}
+
+func newHistInflater(f io.ReaderAt) *histInflater {
+	return &histInflater{f: f, br: bufio.NewReaderSize(nil, 32<<10)}
+}
+
+// stream returns the inflated content of object i, which must be read to
+// its end (io.EOF) before the next call.
+func (in *histInflater) stream(g *histPackGraph, i int32) (io.Reader, error) {
+	o := &g.objs[i]
+	start := g.offset(i) + int64(o.hdr)
+	in.br.Reset(io.NewSectionReader(in.f, start, g.end(i)-start))
+	if in.zr == nil {
+		zr, err := zlib.NewReader(in.br)
+		if err != nil {
+			return nil, err
+		}
+		in.zr = zr
+	} else if err := in.zr.(zlib.Resetter).Reset(in.br, nil); err != nil {
+		return nil, err
+	}
+	return &histSized{r: in.zr, size: o.size}, nil
+}
+
+// inflate returns the whole inflated content of object i.
+func (in *histInflater) inflate(g *histPackGraph, i int32) ([]byte, error) {
+	r, err := in.stream(g, i)
+	if err != nil {
+		return nil, err
+	}
+	size := g.objs[i].size
+	if size > (g.end(i)-g.offset(i))*1032+64 {
+		// Beyond what zlib can inflate the entry to: a lying header.
+		return nil, fmt.Errorf("object size %d impossible for its entry", size)
+	}
+	buf := make([]byte, size)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return nil, err
+	}
+	if _, err := r.Read(make([]byte, 1)); err != io.EOF {
+		if err == nil {
+			err = errors.New("more data than its header says")
+		}
+		return nil, err
+	}
+	return buf, nil
+}
+
+// histSized checks that a stream holds exactly size bytes and that zlib
+// finds it whole.
+type histSized struct {
+	r    io.Reader
+	size int64
+	n    int64
+}
+
+func (s *histSized) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	s.n += int64(n)
+	if s.n > s.size {
+		return n, fmt.Errorf("corrupt object: more than the %d bytes its header says", s.size)
+	}
+	if err == io.EOF && s.n != s.size {
+		return n, fmt.Errorf("corrupt object: %d of the %d bytes its header says", s.n, s.size)
+	}
+	if err == io.ErrUnexpectedEOF {
+		err = errors.New("corrupt object: zlib stream cut short")
+	}
+	return n, err
+}
+
+// histPatch applies a delta to its base.
+func histPatch(base, delta []byte) (out []byte, err error) {
+	err = histSafe("delta", func() error {
+		if len(base) == 0 {
+			// packfile.PatchDelta refuses an empty base, which is
+			// valid if odd: every byte then comes from the delta.
+			out, err = histPatchEmpty(delta)
+			return err
+		}
+		out, err = packfile.PatchDelta(base, delta)
+		return err
+	})
+	return out, err
+}
+
+// histPatchEmpty applies a delta to an empty base: its source size is 0
+// and it may only insert.
+func histPatchEmpty(delta []byte) ([]byte, error) {
+	d := bytes.NewReader(delta)
+	readSize := func() (uint64, error) {
+		var v uint64
+		for shift := 0; ; shift += 7 {
+			c, err := d.ReadByte()
+			if err != nil || shift > 63 {
+				return 0, packfile.ErrInvalidDelta
+			}
+			v |= uint64(c&0x7f) << shift
+			if c&0x80 == 0 {
+				return v, nil
+			}
+		}
+	}
+	src, err := readSize()
+	if err != nil || src != 0 {
+		return nil, packfile.ErrInvalidDelta
+	}
+	want, err := readSize()
+	if err != nil || want > uint64(len(delta)) {
+		return nil, packfile.ErrInvalidDelta
+	}
+	out := make([]byte, 0, want)
+	for d.Len() > 0 {
+		c, _ := d.ReadByte()
+		if c&0x80 != 0 || c == 0 || int(c) > d.Len() {
+			return nil, packfile.ErrInvalidDelta
+		}
+		chunk := make([]byte, c)
+		d.Read(chunk)
+		out = append(out, chunk...)
+	}
+	if uint64(len(out)) != want {
+		return nil, packfile.ErrInvalidDelta
+	}
+	return out, nil
+}
+
+// histPackWalker resolves delta trees of one pack: each whole object of a
+// wanted type and, depth first, the deltas built on it, each inflated once.
+// Memory is the chain of bases from the root to the object at hand, minus
+// every base whose last child is being resolved.
+type histPackWalker struct {
+	g    *histPackGraph
+	in   *histInflater
+	want func(plumbing.ObjectType) bool
+	// visit is called with each object's content, which it must not keep
+	// or change; an error from it ends the walk.
+	visit func(i int32, typ plumbing.ObjectType, data []byte) error
+	// stream, if set, is called instead of visit for a large object no
+	// delta is built on, with its content as a stream.
+	stream func(i int32, typ plumbing.ObjectType, r io.Reader) error
+	// bad reports an object that cannot be read; an error from it ends
+	// the walk.
+	bad func(i int32, err error) error
+}
+
+// walk resolves the delta tree under the whole object root.
+func (w *histPackWalker) walk(ctx context.Context, root int32) error {
+	g := w.g
+	typ := histRawType(g.objs[root].typ)
+	if !w.want(typ) {
+		return nil
+	}
+	if w.stream != nil && len(g.children(root)) == 0 && g.objs[root].size > histLargeObject {
+		r, err := w.in.stream(g, root)
+		if err != nil {
+			return w.bad(root, err)
+		}
+		return w.stream(root, typ, r)
+	}
+	data, err := w.in.inflate(g, root)
+	if err != nil {
+		return w.bad(root, w.lost(root, err))
+	}
+	return w.down(ctx, root, typ, data)
+}
+
+// down visits object i and resolves the deltas built on it. The last
+// child is resolved in the loop rather than by recursion, so that a long
+// chain holds two objects, not the whole chain.
+func (w *histPackWalker) down(ctx context.Context, i int32, typ plumbing.ObjectType, data []byte) error {
+	for {
+		if err := w.visit(i, typ, data); err != nil {
+			return err
+		}
+		kids := w.g.children(i)
+		if len(kids) == 0 {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		next, nextData := int32(-1), []byte(nil)
+		for k, c := range kids {
+			out, err := w.patch(c, data)
+			if err != nil {
+				if err := w.bad(c, w.lost(c, err)); err != nil {
+					return err
+				}
+				continue
+			}
+			if k == len(kids)-1 {
+				next, nextData = c, out
+				break
+			}
+			if err := w.down(ctx, c, typ, out); err != nil {
+				return err
+			}
+		}
+		if next < 0 {
+			return nil
+		}
+		i, data = next, nextData
+	}
+}
+
+// patch inflates delta c and applies it to its base's content.
+func (w *histPackWalker) patch(c int32, base []byte) ([]byte, error) {
+	delta, err := w.in.inflate(w.g, c)
+	if err != nil {
+		return nil, err
+	}
+	return histPatch(base, delta)
+}
+
+// lost adds to err how many deltas built on object i are lost with it.
+func (w *histPackWalker) lost(i int32, err error) error {
+	n := -1
+	stack := []int32{i}
+	for len(stack) > 0 {
+		j := stack[len(stack)-1]
+		stack = append(stack[:len(stack)-1], w.g.children(j)...)
+		n++
+	}
+	if n > 0 {
+		return fmt.Errorf("%w (and %d deltas built on it)", err, n)
+	}
+	return err
+}
