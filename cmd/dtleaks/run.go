@@ -209,7 +209,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return runCommand(ctx, c, args[1:], stdout, stderr)
 		}
 	}
-	fmt.Fprintf(stderr, "dtleaks: unknown command %q; run 'dtleaks help'\n", report.Escape(args[0]))
+	fmt.Fprintf(stderr, "dtleaks: unknown command %q; run 'dtleaks help'\n", message(args[0]))
 	return exitError
 }
 
@@ -239,7 +239,7 @@ func newFlagSet(c command, stderr io.Writer) (*flag.FlagSet, *options) {
 func runCommand(ctx context.Context, c command, args []string, stdout, stderr io.Writer) int {
 	fs, o := newFlagSet(c, stderr)
 	fail := func(err error) int {
-		fmt.Fprintf(stderr, "dtleaks %s: %s\n", c.name, report.Escape(err.Error()))
+		fmt.Fprintf(stderr, "dtleaks %s: %s\n", c.name, message(err.Error()))
 		return exitError
 	}
 	// The flag package would print the whole usage after a bad flag:
@@ -272,7 +272,7 @@ func runCommand(ctx context.Context, c command, args []string, stdout, stderr io
 		return fail(err)
 	}
 	if o.note != "" {
-		fmt.Fprintf(stderr, "dtleaks %s: %s\n", c.name, o.note)
+		fmt.Fprintf(stderr, "dtleaks %s: %s\n", c.name, message(o.note))
 	}
 	var base *report.Baseline
 	if o.baseline != "" {
@@ -340,13 +340,37 @@ func runCommand(ctx context.Context, c command, args []string, stdout, stderr io
 		}
 	}
 	for _, p := range res.Problems {
-		fmt.Fprintf(stderr, "dtleaks %s: %s\n", c.name, report.Escape(p.Error()))
+		fmt.Fprintf(stderr, "dtleaks %s: %s\n", c.name, message(p.Error()))
 	}
 	if len(res.Problems) > 0 {
 		status = exitError
 	}
 	report.Summary(stderr, c.name, res, hidden)
 	return status
+}
+
+// message makes an error message safe for standard error: every token in it
+// is redacted to its identifier and "****", and what remains is escaped for
+// the terminal. Our own errors never hold scanned bytes, but errors from
+// libraries quote what they failed to parse (go-git quotes a ref name read
+// from .git/HEAD), and flag errors quote arguments: a token there must not
+// be printed back.
+func message(s string) string {
+	var b strings.Builder
+	last := 0
+	for m := range (&rules.Matcher{}).All([]byte(s)) {
+		b.WriteString(s[last:m.Start])
+		if m.ID != "" && m.Encoding == "" {
+			b.WriteString(string(m.ID) + ".")
+		}
+		b.WriteString("****")
+		last = m.End
+	}
+	if last == 0 {
+		return report.Escape(s)
+	}
+	b.WriteString(s[last:])
+	return report.Escape(b.String())
 }
 
 // listFlag is a flag that may be given many times.
