@@ -130,7 +130,7 @@ func wantRun(t *testing.T, r result, code int, want []string, toks ...tokentest.
 	}
 	noLeak(t, r, m)
 	if r.code != code {
-		t.Errorf("exit = %d; want %d (stderr %s)", r.code, code, r.stderr)
+		t.Errorf("exit = %d; want %d (stderr %s)", r.code, code, shown(r.stderr, toks...))
 	}
 	fs := decode(t, r)
 	if want != nil && !equal(where(fs), want) {
@@ -283,7 +283,7 @@ func TestHostileSparseFile(t *testing.T) {
 		t.Errorf("peak RSS %d MB scanning a 5 GB file; want under 200 MB", rss>>20)
 	}
 	if !bytes.Contains(r.stderr, []byte("5.4 GB")) {
-		t.Errorf("summary does not count the 5.4 GB read: %s", r.stderr)
+		t.Errorf("summary does not count the 5.4 GB read: %s", shown(r.stderr, tok))
 	}
 }
 
@@ -370,7 +370,7 @@ func TestHostilePaths(t *testing.T) {
 			noCrash(t, r)
 			noLeak(t, r, toks)
 			if r.code != 1 {
-				t.Errorf("exit = %d; want 1 (stderr %q)", r.code, r.stderr)
+				t.Errorf("exit = %d; want 1 (stderr %s)", r.code, shownMap(r.stderr, toks))
 			}
 			terminalSafe(t, "stderr", r.stderr)
 			lines := strings.Split(strings.TrimSuffix(string(r.stdout), "\n"), "\n")
@@ -727,10 +727,10 @@ func TestHostileGit(t *testing.T) {
 			noLeak(t, r, toks)
 			terminalSafe(t, "stderr", r.stderr)
 			if r.code != 2 {
-				t.Errorf("exit = %d; want 2 (stderr %s)", r.code, r.stderr)
+				t.Errorf("exit = %d; want 2 (stderr %s)", r.code, shownMap(r.stderr, toks))
 			}
 			if !bytes.Contains(r.stderr, []byte(name)) {
-				t.Errorf("stderr does not name %s: %s", name, r.stderr)
+				t.Errorf("stderr does not name %s: %s", name, shownMap(r.stderr, toks))
 			}
 			found := map[string]bool{}
 			for _, f := range decode(t, r) {
@@ -759,7 +759,7 @@ func TestHostileStagedMissingBlob(t *testing.T) {
 	r := dtleaks(t, dir, "staged")
 	noCrash(t, r)
 	if r.code != 2 || !bytes.Contains(r.stderr, []byte(h[:12])) {
-		t.Errorf("staged with a missing blob: exit %d, stderr %s; want 2 naming %s", r.code, r.stderr, h[:12])
+		t.Errorf("staged with a missing blob: exit %d, stderr %q; want 2 naming %s", r.code, r.stderr, h[:12]) // the lost blob's token is not in stderr: no content was read
 	}
 }
 
@@ -812,7 +812,7 @@ func TestHostileGitManyFiles(t *testing.T) {
 		t.Errorf("finding not traced to commit %x", c.hash())
 	}
 	if !bytes.Contains(r.stderr, []byte("100001 objects")) {
-		t.Errorf("summary does not count 100001 objects: %s", r.stderr)
+		t.Errorf("summary does not count 100001 objects: %s", shown(r.stderr, old, added))
 	}
 
 	start = time.Now()
@@ -885,7 +885,7 @@ func TestHostileGitMerges(t *testing.T) {
 	}
 	r := dtleaks(t, dir, "history", "--format", "json", "--range", "master~10..master", ".")
 	if r.code != 0 {
-		t.Errorf("a range of merges after the token: exit %d; want 0 (the token was introduced before it) (stderr %s)", r.code, r.stderr)
+		t.Errorf("a range of merges after the token: exit %d; want 0 (the token was introduced before it) (stderr %s)", r.code, shown(r.stderr, tok))
 	}
 }
 
@@ -940,7 +940,7 @@ func TestHostileGitHugeBlob(t *testing.T) {
 // covers scan's basic cases; this covers history and staged too, bad flag
 // values, every kind of bad baseline, and report paths.
 func TestHostileCommandLine(t *testing.T) {
-	dir, _ := tree(t, 512, map[string]string{"a.txt": "{a}\n"})
+	dir, toks := tree(t, 512, map[string]string{"a.txt": "{a}\n"})
 	gitInit(t, dir)
 	commit(t, dir, "one", nil)
 	must(t, os.WriteFile(filepath.Join(dir, "notjson.json"), []byte("{not json"), 0o644))
@@ -984,7 +984,7 @@ func TestHostileCommandLine(t *testing.T) {
 			terminalSafe(t, label+": stderr", r.stderr)
 			lines := strings.Split(strings.TrimSuffix(string(r.stderr), "\n"), "\n")
 			if r.code != 2 || len(r.stdout) != 0 || len(lines) != 1 || !strings.Contains(lines[0], c.want) {
-				t.Errorf("%+q: exit %d, %d bytes of stdout, stderr %+q; want 2, nothing, one line naming %q", label, r.code, len(r.stdout), r.stderr, c.want)
+				t.Errorf("%+q: exit %d, %d bytes of stdout, stderr %s; want 2, nothing, one line naming %q", label, r.code, len(r.stdout), shownMap(r.stderr, toks), c.want)
 			}
 			if _, err := os.Stat(filepath.Join(dir, "made.out")); err == nil {
 				t.Errorf("%+q: the report file was created before the error", label)
@@ -995,7 +995,7 @@ func TestHostileCommandLine(t *testing.T) {
 	// Too many repositories, and stdin mixed with paths.
 	for _, args := range [][]string{{"history", ".", "."}, {"staged", ".", "."}, {"scan", "-", "."}} {
 		if r := dtleaks(t, dir, args...); r.code != 2 || bytes.Count(r.stderr, []byte("\n")) != 1 {
-			t.Errorf("%q: exit %d, stderr %q; want 2 and one line", args, r.code, r.stderr)
+			t.Errorf("%q: exit %d, stderr %s; want 2 and one line", args, r.code, shownMap(r.stderr, toks))
 		}
 	}
 	// --help is not an error: the usage goes to stdout.
@@ -1019,7 +1019,7 @@ func TestHostileCommandLine(t *testing.T) {
 	for _, command := range []string{"scan", "history", "staged"} {
 		r := cmd{dir: dir, uid: 65534, args: []string{command, "--baseline", "locked.json"}}.run(t)
 		if r.code != 2 || !bytes.Contains(r.stderr, []byte("locked.json: permission denied")) || bytes.Count(r.stderr, []byte("\n")) != 1 {
-			t.Errorf("%s with an unreadable baseline: exit %d, stderr %q; want 2 and one line", command, r.code, r.stderr)
+			t.Errorf("%s with an unreadable baseline: exit %d, stderr %s; want 2 and one line", command, r.code, shownMap(r.stderr, toks))
 		}
 	}
 }
@@ -1074,7 +1074,7 @@ func TestHostileHistoryTerminal(t *testing.T) {
 		noCrash(t, r)
 		noLeak(t, r, toks)
 		if r.code != 1 {
-			t.Errorf("%s: exit %d; want 1 (stderr %q)", label, r.code, r.stderr)
+			t.Errorf("%s: exit %d; want 1 (stderr %s)", label, r.code, shownMap(r.stderr, toks))
 		}
 		terminalSafe(t, label+": stdout", r.stdout)
 		terminalSafe(t, label+": stderr", r.stderr)

@@ -115,7 +115,14 @@ func TestHygiene(t *testing.T) {
 		runs++
 		c.env = env
 		r := c.run(t)
+		// Some arguments are tokens: the label shows them redacted, as a
+		// failure message must.
 		label := strings.Join(c.args, " ")
+		for _, s := range secrets {
+			if s.Text != "" {
+				label = strings.ReplaceAll(label, s.Text, s.ID+".****")
+			}
+		}
 		hygieneLeak(t, label+": stdout", r.stdout, secrets)
 		hygieneLeak(t, label+": stderr", r.stderr, secrets)
 		noCrash(t, r)
@@ -124,7 +131,7 @@ func TestHygiene(t *testing.T) {
 			ok = ok || r.code == w
 		}
 		if !ok {
-			t.Errorf("%s: exit %d; want one of %v (stderr %s)", label, r.code, wantCodes, r.stderr)
+			t.Errorf("%s: exit %d; want one of %v (stderr %s)", label, r.code, wantCodes, shown(r.stderr, secrets...))
 		}
 		return r
 	}
@@ -193,30 +200,49 @@ func TestHygiene(t *testing.T) {
 		}
 	})
 	t.Run("errors with a token in hand", func(t *testing.T) {
+		// Whole tokens to plant (the pseudo-tokens above have no Text).
+		var real []tokentest.Token
+		for _, s := range secrets {
+			if s.Text != "" {
+				real = append(real, s)
+			}
+		}
+		if len(real) < 6 {
+			t.Fatalf("%d whole tokens in the corpus; want 6", len(real))
+		}
 		// Files that are not what their flag wants, holding tokens: the
 		// error names the file, never its content.
 		bad := filepath.Join(reports, "bad-baseline.json")
-		must(t, os.WriteFile(bad, []byte("[{\"fingerprint\": "+secrets[2].Text+"}]"), 0o644))
+		must(t, os.WriteFile(bad, []byte("[{\"fingerprint\": "+real[0].Text+"}]"), 0o644))
 		check(t, cmd{dir: dir, args: []string{"scan", "--baseline", bad, "."}}, 2)
 		check(t, cmd{dir: dir, args: []string{"scan", "--baseline", filepath.Join(dir, "app.env"), "."}}, 2)
 		check(t, cmd{dir: dir, args: []string{"history", "--baseline", filepath.Join(dir, "secret.yaml"), "."}}, 2)
 		check(t, cmd{dir: dir, args: []string{"scan", "--baseline", filepath.Join(dir, "bin", "blob.bin"), "."}}, 2)
-		// A revision argument that is not one.
+		// A revision argument that is not one, or that is a token.
 		check(t, cmd{dir: dir, args: []string{"history", "--range", "nosuch..HEAD", "."}}, 2)
+		check(t, cmd{dir: dir, args: []string{"history", "--range", real[5].Text + "..HEAD", "."}}, 2)
+		check(t, cmd{dir: dir, args: []string{"history", "--since-commit", real[5].Text, "."}}, 2)
+		// Arguments that are tokens: echoed in the error, redacted.
+		check(t, cmd{dir: dir, args: []string{real[5].Text}}, 2)
+		check(t, cmd{dir: dir, args: []string{"scan", "--format", real[5].Text}}, 2)
+		check(t, cmd{dir: dir, args: []string{"scan", "--" + real[5].Text}}, 2)
+		check(t, cmd{dir: dir, args: []string{"scan", "nosuch/" + real[5].Text}}, 2)
+		check(t, cmd{dir: dir, args: []string{"staged", "--jobs", real[5].Text}}, 2)
 		// A repository whose HEAD and a ref hold a token instead of a hash.
 		gd := filepath.Join(reports, "badrefs")
 		must(t, os.MkdirAll(gd, 0o755))
 		gitInit(t, gd)
-		must(t, os.WriteFile(filepath.Join(gd, ".git", "refs", "heads", "tok"), []byte(secrets[3].Text+"\n"), 0o644))
-		must(t, os.WriteFile(filepath.Join(gd, ".git", "HEAD"), []byte("ref: "+secrets[4].Text+"\n"), 0o644))
-		for _, c := range []string{"history", "staged"} {
-			check(t, cmd{dir: gd, args: []string{c, "--format", "json"}})
-		}
+		must(t, os.WriteFile(filepath.Join(gd, ".git", "refs", "heads", "tok"), []byte(real[1].Text+"\n"), 0o644))
+		must(t, os.WriteFile(filepath.Join(gd, ".git", "HEAD"), []byte("ref: "+real[2].Text+"\n"), 0o644))
+		// staged reads HEAD and fails on it, and go-git's error quotes
+		// the ref name: the token in it must come out redacted.
+		check(t, cmd{dir: gd, args: []string{"staged", "--format", "json"}}, 2)
+		check(t, cmd{dir: gd, args: []string{"history", "--format", "json"}})
 		// An ignore file that is a token, and a .git file pointing at one.
-		must(t, os.WriteFile(filepath.Join(gd, ".dtleaksignore"), []byte(secrets[5].Text+"\n!"+secrets[5].Text+"\n[\n"), 0o644))
+		must(t, os.WriteFile(filepath.Join(gd, ".dtleaksignore"), []byte(real[3].Text+"\n!"+real[3].Text+"\n[\n"), 0o644))
 		wt := filepath.Join(reports, "wt")
 		must(t, os.MkdirAll(wt, 0o755))
-		must(t, os.WriteFile(filepath.Join(wt, ".git"), []byte("gitdir: "+secrets[6].Text+"\n"), 0o644))
+		must(t, os.WriteFile(filepath.Join(wt, ".git"), []byte("gitdir: "+real[4].Text+"\n"), 0o644))
 		check(t, cmd{dir: gd, args: []string{"scan", "."}})
 		for _, c := range []string{"scan", "history", "staged"} {
 			check(t, cmd{dir: wt, args: []string{c}})
@@ -342,7 +368,7 @@ func TestHistoryJobsDeterministic(t *testing.T) {
 		for _, jobs := range []string{"1", "8"} {
 			r := dtleaks(t, dir, "history", "--format", format, "--jobs", jobs, ".")
 			if r.code != 1 {
-				t.Fatalf("--jobs %s: exit %d (stderr %s)", jobs, r.code, r.stderr)
+				t.Fatalf("--jobs %s: exit %d (stderr %d bytes)", jobs, r.code, len(r.stderr))
 			}
 			if first == nil {
 				first = r.stdout
@@ -351,4 +377,22 @@ func TestHistoryJobsDeterministic(t *testing.T) {
 			}
 		}
 	}
+}
+
+// shown returns out for a failure message, or a note in its place when it
+// holds a run of a secret: a test must not print the leak it found.
+func shown(out []byte, toks ...tokentest.Token) string {
+	if where, leak := tokentest.Leak(out, toks...); leak {
+		return "(withheld: holds a " + where + ")"
+	}
+	return fmt.Sprintf("%q", out)
+}
+
+// shownMap is shown for a map of tokens, as tree returns them.
+func shownMap(out []byte, toks map[string]tokentest.Token) string {
+	var all []tokentest.Token
+	for _, t := range toks {
+		all = append(all, t)
+	}
+	return shown(out, all...)
 }
