@@ -54,6 +54,9 @@ type History struct {
 	introduced map[plumbing.Hash][]histIntro
 	// repo is the repository Items opened, for Resolve.
 	repo *histRepo
+	// packs are the packs Items read, with their delta graphs, for
+	// Resolve to read trees through.
+	packs []*histPack
 }
 
 // histIntro is one introduction of a blob: the commit whose tree has the
@@ -71,11 +74,10 @@ const (
 )
 
 // Bounds on what History keeps in memory: the shared object cache of a
-// storage, the per-worker delta base cache, and the size above which a
-// packed object is streamed rather than inflated in memory.
+// storage, and the size above which a packed object no delta is built on
+// is streamed rather than inflated in memory.
 const (
 	histObjectCache     = 32 << 20
-	histWorkerCache     = 64 << 20
 	histLargeObject     = 1 << 20
 	histProblemsPerPack = 20
 )

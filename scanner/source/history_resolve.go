@@ -30,6 +30,9 @@ type histTracer struct {
 	targets  map[plumbing.Hash]bool
 	memo     map[plumbing.Hash][]histPair
 	problems []scanner.Problem
+	// trees, if set, holds the trees read ahead (see History.histTrees);
+	// a tree not in it is read through the storage.
+	trees map[plumbing.Hash][]histTreeEnt
 }
 
 // pairs returns the target blobs below tree h with their paths, sorted.
@@ -40,25 +43,35 @@ func (t *histTracer) pairs(ctx context.Context, h plumbing.Hash) ([]histPair, er
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	tree, err := histTree(t.repo, h)
-	if err != nil {
-		t.problems = append(t.problems, scanner.Problem{Err: err})
-		t.memo[h] = nil
-		return nil, nil
+	ents, ok := t.trees[h]
+	if !ok {
+		tree, err := histTree(t.repo, h)
+		if err != nil {
+			t.problems = append(t.problems, scanner.Problem{Err: err})
+			t.memo[h] = nil
+			return nil, nil
+		}
+		for _, e := range tree.Entries {
+			switch {
+			case e.Mode == filemode.Dir:
+				ents = append(ents, histTreeEnt{name: e.Name, hash: e.Hash, dir: true})
+			case histIsFile(e.Mode) && t.targets[e.Hash]:
+				ents = append(ents, histTreeEnt{name: e.Name, hash: e.Hash})
+			}
+		}
 	}
 	var out []histPair
-	for _, e := range tree.Entries {
-		switch {
-		case e.Mode == filemode.Dir:
-			sub, err := t.pairs(ctx, e.Hash)
-			if err != nil {
-				return nil, err
-			}
-			for _, p := range sub {
-				out = append(out, histPair{path: e.Name + "/" + p.path, blob: p.blob})
-			}
-		case histIsFile(e.Mode) && t.targets[e.Hash]:
-			out = append(out, histPair{path: e.Name, blob: e.Hash})
+	for _, e := range ents {
+		if !e.dir {
+			out = append(out, histPair{path: e.name, blob: e.hash})
+			continue
+		}
+		sub, err := t.pairs(ctx, e.hash)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range sub {
+			out = append(out, histPair{path: e.name + "/" + p.path, blob: p.blob})
 		}
 	}
 	t.memo[h] = out
@@ -150,6 +163,8 @@ func (h *History) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.
 	}
 	defer repo.st.Close()
 	h.repo = nil
+	packs := h.packs
+	h.packs = nil
 	t := &histTracer{repo: repo, targets: map[plumbing.Hash]bool{}, memo: map[plumbing.Hash][]histPair{}}
 	var msgs, blobs []scanner.Finding
 	for _, f := range fs {
@@ -173,7 +188,12 @@ func (h *History) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.
 		reach, err = histReachable(ctx, repo)
 		if err == nil {
 			problems = append(problems, reach.problems...)
-			if len(blobs) > 0 {
+			if len(blobs) > 0 && packs != nil {
+				h.packs = packs
+				t.trees, err = h.histTrees(ctx, repo, t.targets)
+				h.packs = nil
+			}
+			if err == nil && len(blobs) > 0 {
 				sites, err = t.trace(ctx, reach)
 			}
 		}

@@ -69,6 +69,7 @@ func (h *History) storeItems(ctx context.Context, repo *histRepo, yield func(sca
 			return err
 		}
 	}
+	h.packs = packs
 	units := h.units(packs)
 	loose, err := repo.dir.Objects()
 	if err != nil {

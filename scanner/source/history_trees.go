@@ -1,0 +1,150 @@
+package source
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+
+	billy "github.com/go-git/go-billy/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"golang.org/x/sync/errgroup"
+)
+
+// histTreeEnt is an entry of a tree that tracing needs: a subtree, or a
+// target blob.
+type histTreeEnt struct {
+	name string
+	hash plumbing.Hash
+	dir  bool
+}
+
+// histTrees reads every tree of the repository's packs through their
+// delta graphs (see histPackWalker), so that tracing costs one inflate per
+// tree instead of a go-git lookup, with its delta base cache misses, per
+// tree. It keeps of each tree only its subtrees and the target blobs.
+// Trees it cannot read are left out: tracing reads them the slow way and
+// reports them there.
+func (h *History) histTrees(ctx context.Context, repo *histRepo, targets map[plumbing.Hash]bool) (map[plumbing.Hash][]histTreeEnt, error) {
+	out := map[plumbing.Hash][]histTreeEnt{}
+	var mu sync.Mutex
+	type unit struct {
+		p     *histPack
+		roots []int32
+	}
+	var units []unit
+	for _, p := range h.packs {
+		g := p.graph
+		if g == nil {
+			continue
+		}
+		var roots []int32
+		for _, r := range g.roots {
+			if histRawType(g.objs[r].typ) == plumbing.TreeObject {
+				roots = append(roots, r)
+			}
+		}
+		size := min(max(len(roots)/(h.jobs()*32), 16), 1024)
+		for s := 0; s < len(roots); s += size {
+			units = append(units, unit{p: p, roots: roots[s:min(s+size, len(roots))]})
+		}
+	}
+	var next atomic.Int64
+	g, gctx := errgroup.WithContext(ctx)
+	for range min(h.jobs(), max(len(units), 1)) {
+		g.Go(func() error {
+			files := map[*histPack]billy.File{}
+			defer func() {
+				for _, f := range files {
+					f.Close()
+				}
+			}()
+			mine := map[plumbing.Hash][]histTreeEnt{}
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(units) {
+					break
+				}
+				u := units[i]
+				f := files[u.p]
+				if f == nil {
+					var err error
+					if f, err = repo.dir.ObjectPack(u.p.hash); err != nil {
+						// Reported by Items already; tracing falls back.
+						continue
+					}
+					files[u.p] = f
+				}
+				pg := u.p.graph
+				w := &histPackWalker{
+					g:    pg,
+					in:   newHistInflater(f),
+					want: func(t plumbing.ObjectType) bool { return t == plumbing.TreeObject },
+					visit: func(i int32, _ plumbing.ObjectType, data []byte) error {
+						if ents, err := histParseTree(data, targets); err == nil {
+							mine[pg.hash(i)] = ents
+						}
+						return nil
+					},
+					bad: func(int32, error) error { return nil },
+				}
+				for _, r := range u.roots {
+					if err := gctx.Err(); err != nil {
+						return err
+					}
+					if err := w.walk(gctx, r); err != nil {
+						return err
+					}
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for k, v := range mine {
+				out[k] = v
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// histParseTree parses a tree object, "MODE NAME\0HASH" entries, keeping
+// the subtrees and the file entries whose blob is a target.
+func histParseTree(data []byte, targets map[plumbing.Hash]bool) ([]histTreeEnt, error) {
+	var out []histTreeEnt
+	for len(data) > 0 {
+		sp := bytes.IndexByte(data, ' ')
+		if sp <= 0 {
+			return nil, errors.New("bad tree entry")
+		}
+		mode := data[:sp]
+		data = data[sp+1:]
+		nul := bytes.IndexByte(data, 0)
+		if nul <= 0 || len(data) < nul+1+20 {
+			return nil, errors.New("bad tree entry")
+		}
+		name := data[:nul]
+		var hash plumbing.Hash
+		copy(hash[:], data[nul+1:nul+21])
+		data = data[nul+21:]
+		var m filemode.FileMode
+		for _, c := range mode {
+			if c < '0' || c > '7' || m > 1<<28 {
+				return nil, errors.New("bad tree entry mode")
+			}
+			m = m*8 + filemode.FileMode(c-'0')
+		}
+		switch {
+		case m == filemode.Dir:
+			out = append(out, histTreeEnt{name: string(name), hash: hash, dir: true})
+		case histIsFile(m) && targets[hash]:
+			out = append(out, histTreeEnt{name: string(name), hash: hash})
+		}
+	}
+	return out, nil
+}
