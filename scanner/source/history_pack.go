@@ -2,7 +2,6 @@ package source
 
 import (
 	"bufio"
-	"bytes"
 	"compress/zlib"
 	"context"
 	"errors"
@@ -291,15 +290,90 @@ func histReadHeader(r io.ByteReader, off, end int64) (histHeader, error) {
 	return h, nil
 }
 
-// histInflater inflates pack entries through one file handle.
+// histInflater inflates pack entries through one file handle, and keeps
+// the buffers its walker releases for reuse.
 type histInflater struct {
-	f  io.ReaderAt
-	br *bufio.Reader
-	zr io.ReadCloser
+	f    *histWindow
+	br   *bufio.Reader
+	zr   io.ReadCloser
+	pool [][]byte
 }
 
 func newHistInflater(f io.ReaderAt) *histInflater {
-	return &histInflater{f: f, br: bufio.NewReaderSize(nil, 32<<10)}
+	return &histInflater{f: &histWindow{r: f}, br: bufio.NewReaderSize(nil, 32<<10)}
+}
+
+// Bounds of the buffer pool: how many buffers, and the largest one kept.
+const (
+	histPoolBuffers = 16
+	histPoolMax     = 4 << 20
+)
+
+// get returns a buffer of n bytes, of unspecified content.
+func (in *histInflater) get(n int64) []byte {
+	best := -1
+	for i, b := range in.pool {
+		if int64(cap(b)) >= n && (best < 0 || cap(b) < cap(in.pool[best])) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return make([]byte, n)
+	}
+	b := in.pool[best]
+	in.pool[best] = in.pool[len(in.pool)-1]
+	in.pool = in.pool[:len(in.pool)-1]
+	return b[:n]
+}
+
+// put gives back a buffer nothing refers to any more.
+func (in *histInflater) put(b []byte) {
+	if b == nil || cap(b) > histPoolMax {
+		return
+	}
+	if len(in.pool) < histPoolBuffers {
+		in.pool = append(in.pool, b)
+		return
+	}
+	// Keep the larger buffers.
+	for i, o := range in.pool {
+		if cap(o) < cap(b) {
+			in.pool[i] = b
+			return
+		}
+	}
+}
+
+// histWindow reads a pack through a window of it, so that neighbouring
+// entries (a delta is usually near its base) cost one read between them.
+type histWindow struct {
+	r   io.ReaderAt
+	buf []byte
+	off int64
+}
+
+const histWindowSize = 256 << 10
+
+func (w *histWindow) ReadAt(p []byte, off int64) (int, error) {
+	if off >= w.off && off+int64(len(p)) <= w.off+int64(len(w.buf)) {
+		return copy(p, w.buf[off-w.off:]), nil
+	}
+	if len(p) >= histWindowSize/2 {
+		return w.r.ReadAt(p, off)
+	}
+	if cap(w.buf) < histWindowSize {
+		w.buf = make([]byte, histWindowSize)
+	}
+	n, err := w.r.ReadAt(w.buf[:histWindowSize], off)
+	w.buf, w.off = w.buf[:n], off
+	if n >= len(p) {
+		return copy(p, w.buf), nil
+	}
+	copy(p, w.buf)
+	if err == nil {
+		err = io.EOF
+	}
+	return n, err
 }
 
 // stream returns the inflated content of object i, which must be read to
@@ -331,11 +405,14 @@ func (in *histInflater) inflate(g *histPackGraph, i int32) ([]byte, error) {
 		// Beyond what zlib can inflate the entry to: a lying header.
 		return nil, fmt.Errorf("object size %d impossible for its entry", size)
 	}
-	buf := make([]byte, size)
+	buf := in.get(size)
 	if _, err := io.ReadFull(r, buf); err != nil {
+		in.put(buf)
 		return nil, err
 	}
-	if _, err := r.Read(make([]byte, 1)); err != io.EOF {
+	var one [1]byte
+	if _, err := r.Read(one[:]); err != io.EOF {
+		in.put(buf)
 		if err == nil {
 			err = errors.New("more data than its header says")
 		}
@@ -367,60 +444,91 @@ func (s *histSized) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// histPatch applies a delta to its base.
-func histPatch(base, delta []byte) (out []byte, err error) {
-	err = histSafe("delta", func() error {
-		if len(base) == 0 {
-			// packfile.PatchDelta refuses an empty base, which is
-			// valid if odd: every byte then comes from the delta.
-			out, err = histPatchEmpty(delta)
-			return err
-		}
-		out, err = packfile.PatchDelta(base, delta)
-		return err
-	})
-	return out, err
-}
-
-// histPatchEmpty applies a delta to an empty base: its source size is 0
-// and it may only insert.
-func histPatchEmpty(delta []byte) ([]byte, error) {
-	d := bytes.NewReader(delta)
-	readSize := func() (uint64, error) {
-		var v uint64
-		for shift := 0; ; shift += 7 {
-			c, err := d.ReadByte()
-			if err != nil || shift > 63 {
-				return 0, packfile.ErrInvalidDelta
-			}
-			v |= uint64(c&0x7f) << shift
-			if c&0x80 == 0 {
-				return v, nil
-			}
-		}
-	}
-	src, err := readSize()
-	if err != nil || src != 0 {
+// histPatch applies a git delta to its base, into a buffer from in's
+// pool. Unlike packfile.PatchDelta it sizes its output once and takes an
+// empty base, which is odd but valid.
+func histPatch(in *histInflater, base, delta []byte) ([]byte, error) {
+	src, delta, ok := histDeltaSize(delta)
+	if !ok || src != uint64(len(base)) {
 		return nil, packfile.ErrInvalidDelta
 	}
-	want, err := readSize()
-	if err != nil || want > uint64(len(delta)) {
+	size, delta, ok := histDeltaSize(delta)
+	// Each command byte makes at most 64 KiB (a copy) or 127 bytes.
+	if !ok || size > uint64(len(delta))*0x10000 {
 		return nil, packfile.ErrInvalidDelta
 	}
-	out := make([]byte, 0, want)
-	for d.Len() > 0 {
-		c, _ := d.ReadByte()
-		if c&0x80 != 0 || c == 0 || int(c) > d.Len() {
-			return nil, packfile.ErrInvalidDelta
-		}
-		chunk := make([]byte, c)
-		d.Read(chunk)
-		out = append(out, chunk...)
-	}
-	if uint64(len(out)) != want {
+	out := in.get(int64(size))
+	n, err := histApplyDelta(out, base, delta)
+	if err != nil || n != len(out) {
+		in.put(out)
 		return nil, packfile.ErrInvalidDelta
 	}
 	return out, nil
+}
+
+// histDeltaSize reads a size at the start of a delta. Like git, it takes
+// a size cut short by the end of the delta, and an empty delta as size 0.
+func histDeltaSize(d []byte) (uint64, []byte, bool) {
+	var v uint64
+	for i := range d {
+		if i*7 > 64-7 {
+			return 0, nil, false
+		}
+		v |= uint64(d[i]&0x7f) << (7 * i)
+		if d[i]&0x80 == 0 || i == len(d)-1 {
+			return v, d[i+1:], true
+		}
+	}
+	return 0, d, true
+}
+
+// histApplyDelta runs the commands of a delta (past its two sizes) into
+// out, and returns how many bytes they wrote.
+func histApplyDelta(out, base, delta []byte) (int, error) {
+	n := 0
+	for i := 0; i < len(delta); {
+		cmd := delta[i]
+		i++
+		switch {
+		case cmd&0x80 != 0:
+			var off, size uint64
+			for b := range 4 {
+				if cmd&(1<<b) != 0 {
+					if i >= len(delta) {
+						return n, packfile.ErrInvalidDelta
+					}
+					off |= uint64(delta[i]) << (8 * b)
+					i++
+				}
+			}
+			for b := range 3 {
+				if cmd&(0x10<<b) != 0 {
+					if i >= len(delta) {
+						return n, packfile.ErrInvalidDelta
+					}
+					size |= uint64(delta[i]) << (8 * b)
+					i++
+				}
+			}
+			if size == 0 {
+				size = 0x10000
+			}
+			if off+size > uint64(len(base)) || uint64(n)+size > uint64(len(out)) {
+				return n, packfile.ErrInvalidDelta
+			}
+			n += copy(out[n:], base[off:off+size])
+		case cmd != 0:
+			size := int(cmd)
+			if i+size > len(delta) || n+size > len(out) {
+				return n, packfile.ErrInvalidDelta
+			}
+			n += copy(out[n:], delta[i:i+size])
+			i += size
+		default:
+			return n, packfile.ErrInvalidDelta
+		}
+	}
+	return n, nil
 }
 
 // histPackWalker resolves delta trees of one pack: each whole object of a
@@ -473,6 +581,7 @@ func (w *histPackWalker) down(ctx context.Context, i int32, typ plumbing.ObjectT
 		}
 		kids := w.g.children(i)
 		if len(kids) == 0 {
+			w.in.put(data)
 			return nil
 		}
 		if err := ctx.Err(); err != nil {
@@ -495,6 +604,7 @@ func (w *histPackWalker) down(ctx context.Context, i int32, typ plumbing.ObjectT
 				return err
 			}
 		}
+		w.in.put(data)
 		if next < 0 {
 			return nil
 		}
@@ -508,7 +618,8 @@ func (w *histPackWalker) patch(c int32, base []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return histPatch(base, delta)
+	defer w.in.put(delta)
+	return histPatch(w.in, base, delta)
 }
 
 // lost adds to err how many deltas built on object i are lost with it.
