@@ -109,13 +109,13 @@ func TestScanWindowsLineEndings(t *testing.T) {
 		for _, b := range seps {
 			// Padding around MaxSpan puts the separators and tokens on
 			// every side of a window's edge.
-			for pad := rules.MaxSpan - 160; pad < rules.MaxSpan+60; pad += 11 {
+			for pad := rules.MaxSpan - 160; pad < rules.MaxSpan+60; pad += 23 {
 				data := []byte(fmt.Sprintf("%sx%s%s%s%s\xffé%s", bytes.Repeat([]byte("q"), pad), a, tok, b, a, tok))
 				want := scanOracle(data)
 				if len(want) != 2 {
 					t.Fatalf("oracle found %d tokens; want 2", len(want))
 				}
-				for _, cs := range []int{1, 2, 3, 5, 17, 64, 200} {
+				for _, cs := range []int{1, 3, 17, 200} {
 					got, _, err := scanItem(context.Background(), Item{Path: "f", R: bytes.NewReader(data)}, &rules.Matcher{}, make([]byte, 0, cs+rules.MaxSpan))
 					if err != nil {
 						t.Fatal(err)
