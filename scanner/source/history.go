@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 
 	billy "github.com/go-git/go-billy/v5"
 	"github.com/go-git/go-git/v5"
@@ -112,6 +113,31 @@ type histRepo struct {
 	// newStorage returns a fresh storage on the same object store, for a
 	// worker that decodes objects beside others.
 	newStorage func() *filesystem.Storage
+
+	// commits holds what tracing needs of the commits Items decoded, so
+	// that Resolve need not read them again; histReadCommit takes each
+	// out as it reads it, so the graph is never held twice.
+	commitsMu sync.Mutex
+	commits   map[plumbing.Hash]*histCommit
+}
+
+// keepCommit records a commit Items decoded, for histReadCommit.
+func (r *histRepo) keepCommit(h plumbing.Hash, c *histCommit) {
+	r.commitsMu.Lock()
+	defer r.commitsMu.Unlock()
+	if r.commits == nil {
+		r.commits = map[plumbing.Hash]*histCommit{}
+	}
+	r.commits[h] = c
+}
+
+// takeCommit returns and forgets a commit keepCommit recorded.
+func (r *histRepo) takeCommit(h plumbing.Hash) *histCommit {
+	r.commitsMu.Lock()
+	defer r.commitsMu.Unlock()
+	c := r.commits[h]
+	delete(r.commits, h)
+	return c
 }
 
 // open finds the repository at h.Path the way git does (a working tree, a

@@ -169,6 +169,9 @@ func histObject(repo *histRepo, h plumbing.Hash) (plumbing.EncodedObject, error)
 
 // histReadCommit reads the parts of a commit tracing needs.
 func histReadCommit(repo *histRepo, h plumbing.Hash) (*histCommit, error) {
+	if c := repo.takeCommit(h); c != nil {
+		return c, nil
+	}
 	var c *histCommit
 	err := histSafe("history: commit "+h.String(), func() error {
 		obj, err := repo.st.EncodedObject(plumbing.CommitObject, h)

@@ -293,14 +293,14 @@ func histReadHeader(r io.ByteReader, off, end int64) (histHeader, error) {
 // histInflater inflates pack entries through one file handle, and keeps
 // the buffers its walker releases for reuse.
 type histInflater struct {
-	f    *histWindow
+	f    io.ReaderAt
 	br   *bufio.Reader
 	zr   io.ReadCloser
 	pool [][]byte
 }
 
 func newHistInflater(f io.ReaderAt) *histInflater {
-	return &histInflater{f: &histWindow{r: f}, br: bufio.NewReaderSize(nil, 32<<10)}
+	return &histInflater{f: f, br: bufio.NewReaderSize(nil, 32<<10)}
 }
 
 // Bounds of the buffer pool: how many buffers, and the largest one kept.
@@ -342,38 +342,6 @@ func (in *histInflater) put(b []byte) {
 			return
 		}
 	}
-}
-
-// histWindow reads a pack through a window of it, so that neighbouring
-// entries (a delta is usually near its base) cost one read between them.
-type histWindow struct {
-	r   io.ReaderAt
-	buf []byte
-	off int64
-}
-
-const histWindowSize = 256 << 10
-
-func (w *histWindow) ReadAt(p []byte, off int64) (int, error) {
-	if off >= w.off && off+int64(len(p)) <= w.off+int64(len(w.buf)) {
-		return copy(p, w.buf[off-w.off:]), nil
-	}
-	if len(p) >= histWindowSize/2 {
-		return w.r.ReadAt(p, off)
-	}
-	if cap(w.buf) < histWindowSize {
-		w.buf = make([]byte, histWindowSize)
-	}
-	n, err := w.r.ReadAt(w.buf[:histWindowSize], off)
-	w.buf, w.off = w.buf[:n], off
-	if n >= len(p) {
-		return copy(p, w.buf), nil
-	}
-	copy(p, w.buf)
-	if err == nil {
-		err = io.EOF
-	}
-	return n, err
 }
 
 // stream returns the inflated content of object i, which must be read to

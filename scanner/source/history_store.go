@@ -462,6 +462,9 @@ func (w *histWorker) object(ctx context.Context, obj plumbing.EncodedObject, whe
 				}
 				msg = c.Message
 				it.Origin.AuthorName, it.Origin.AuthorEmail, it.Origin.Date = c.Author.Name, c.Author.Email, c.Author.When
+				if w.repo != nil {
+					w.repo.keepCommit(hash, &histCommit{tree: c.TreeHash, parents: c.ParentHashes, when: c.Committer.When.Unix()})
+				}
 				return nil
 			}
 			var t object.Tag
