@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -62,6 +63,7 @@ func (h *History) histTrees(ctx context.Context, repo *histRepo, targets map[plu
 				}
 			}()
 			mine := map[plumbing.Hash][]histTreeEnt{}
+			tp := &histTreeParser{names: map[string]string{}}
 			for {
 				i := int(next.Add(1)) - 1
 				if i >= len(units) {
@@ -83,7 +85,7 @@ func (h *History) histTrees(ctx context.Context, repo *histRepo, targets map[plu
 					in:   newHistInflater(f),
 					want: func(t plumbing.ObjectType) bool { return t == plumbing.TreeObject },
 					visit: func(i int32, _ plumbing.ObjectType, data []byte) error {
-						if ents, err := histParseTree(data, targets); err == nil {
+						if ents, err := tp.parse(data, targets); err == nil {
 							mine[pg.hash(i)] = ents
 						}
 						return nil
@@ -113,10 +115,18 @@ func (h *History) histTrees(ctx context.Context, repo *histRepo, targets map[plu
 	return out, nil
 }
 
-// histParseTree parses a tree object, "MODE NAME\0HASH" entries, keeping
-// the subtrees and the file entries whose blob is a target.
-func histParseTree(data []byte, targets map[plumbing.Hash]bool) ([]histTreeEnt, error) {
-	var out []histTreeEnt
+// histTreeParser parses trees with reused scratch space, and interns
+// entry names, which repeat from one version of a tree to the next.
+type histTreeParser struct {
+	scratch []histTreeEnt
+	names   map[string]string
+}
+
+// parse parses a tree object, "MODE NAME\0HASH" entries, keeping the
+// subtrees and the file entries whose blob is a target.
+func (tp *histTreeParser) parse(data []byte, targets map[plumbing.Hash]bool) ([]histTreeEnt, error) {
+	out := tp.scratch[:0]
+	defer func() { tp.scratch = out[:0] }()
 	for len(data) > 0 {
 		sp := bytes.IndexByte(data, ' ')
 		if sp <= 0 {
@@ -141,10 +151,22 @@ func histParseTree(data []byte, targets map[plumbing.Hash]bool) ([]histTreeEnt, 
 		}
 		switch {
 		case m == filemode.Dir:
-			out = append(out, histTreeEnt{name: string(name), hash: hash, dir: true})
+			out = append(out, histTreeEnt{name: tp.intern(name), hash: hash, dir: true})
 		case histIsFile(m) && targets[hash]:
-			out = append(out, histTreeEnt{name: string(name), hash: hash})
+			out = append(out, histTreeEnt{name: tp.intern(name), hash: hash})
 		}
 	}
-	return out, nil
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return slices.Clone(out), nil
+}
+
+func (tp *histTreeParser) intern(b []byte) string {
+	if s, ok := tp.names[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	tp.names[s] = s
+	return s
 }
