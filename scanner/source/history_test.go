@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -552,5 +553,77 @@ func TestHistoryDeterministic(t *testing.T) {
 	}
 	if !reflect.DeepEqual(one.Findings, eight.Findings) {
 		t.Errorf("Jobs 1 and 8 differ:\n%v\n%v", gots(one.Findings), gots(eight.Findings))
+	}
+}
+
+// TestHistoryCorruptObject damages one delta base inside an intact pack:
+// it and the deltas built on it are problems naming their objects, and
+// everything else is still scanned.
+func TestHistoryCorruptObject(t *testing.T) {
+	tok := tokentest.New(11).Token("dt0c01")
+	g := newHistGit(t)
+	base := strings.Repeat("a line of the base file, long enough to deltify against\n", 400)
+	g.write("base.txt", base)
+	g.write("z.env", tok.Text)
+	g.commit("base")
+	g.write("base.txt", base+"one more line\n")
+	g.commit("edit")
+	g.git("repack", "-q", "-a", "-d", "-f")
+	idx, _ := filepath.Glob(filepath.Join(g.dir, ".git/objects/pack/*.idx"))
+	if len(idx) != 1 {
+		t.Fatalf("%d pack indexes; want 1", len(idx))
+	}
+	// verify-pack -v: "HASH TYPE SIZE PACKED-SIZE OFFSET [DEPTH BASE]".
+	var victim string
+	var off, packed int64
+	list := g.git("verify-pack", "-v", idx[0]) + "\n"
+	for line := range strings.Lines(list) {
+		f := strings.Fields(line)
+		if len(f) == 5 && f[1] == "blob" && strings.Contains(list, " "+f[0]+"\n") {
+			victim = f[0]
+			packed, _ = strconv.ParseInt(f[3], 10, 64)
+			off, _ = strconv.ParseInt(f[4], 10, 64)
+			break
+		}
+	}
+	if victim == "" {
+		t.Fatalf("no blob that a delta is built on")
+	}
+	pack := strings.TrimSuffix(idx[0], ".idx") + ".pack"
+	if err := os.Chmod(pack, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(pack, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte("\xff\xff\xff\xff\xff\xff"), off+packed/2); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	res, err := scanner.Scan(context.Background(), &History{Path: g.dir}, scanner.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	named := false
+	for _, p := range res.Problems {
+		named = named || strings.Contains(p.Error(), victim)
+		if !strings.Contains(p.Error(), ".pack") && !strings.Contains(p.Error(), "object") {
+			t.Errorf("problem does not name the pack or object: %v", p)
+		}
+	}
+	if !named {
+		t.Errorf("none of %d problems names the damaged object %s", len(res.Problems), victim)
+	}
+	found := false
+	for _, f := range res.Findings {
+		found = found || f.ID == rules.ID(tok.ID)
+	}
+	if !found {
+		t.Errorf("token in an intact blob not found")
+	}
+	if d, leak := tokentest.Leak([]byte(fmt.Sprint(res.Problems)), tok); leak {
+		t.Errorf("problems leak: %s", d)
 	}
 }
