@@ -492,10 +492,13 @@ type dirFile struct {
 	read int64
 }
 
-// Read reads from the file. A short read that reaches the size the file
-// had when opened is the end: for a regular file a short read means there
-// was no more data, and reporting io.EOF with it saves a system call per
-// file. A file that grows after its last read is scanned as it was.
+// Read reads from the file. A read that reaches the size the file had when
+// opened is the end: for a regular file a short read means there was no
+// more data, and reporting io.EOF with it saves a system call per file; a
+// full one means the file grew, and a file appended to faster than it is
+// read (a busy log) must not keep the scan going for ever. So a file is
+// scanned as it was when opened, plus at most one read of what was added.
+// A file that says it is empty (as /proc files do) is read to its end.
 func (f *dirFile) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
@@ -511,7 +514,7 @@ func (f *dirFile) Read(p []byte) (int, error) {
 			return 0, io.EOF
 		}
 		f.read += int64(n)
-		if n < len(p) && f.read >= f.size {
+		if f.read >= f.size && (n < len(p) || f.size > 0) {
 			return n, io.EOF
 		}
 		return n, nil

@@ -157,3 +157,45 @@ func TestDirHostileMutating(t *testing.T) {
 		}
 	}
 }
+
+// TestDirFileGrowingForEver is a log appended to faster than it is read: a
+// scan must still end, having read the file as it was when opened plus at
+// most one read of what was added.
+func TestDirFileGrowingForEver(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "busy.log")
+	if err := os.WriteFile(path, bytes.Repeat([]byte("line\n"), 1000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := dirOpen(path, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	chunk := bytes.Repeat([]byte("more\n"), 1<<14)
+	buf := make([]byte, 4096)
+	total := 0
+	for reads := 0; ; reads++ {
+		if _, err := w.Write(chunk); err != nil { // always ahead of the reader
+			t.Fatal(err)
+		}
+		n, err := f.Read(buf)
+		total += n
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if reads > 10000 {
+			t.Fatalf("still reading after %d reads (%d bytes) of a 5000-byte file", reads, total)
+		}
+	}
+	if total < 5000 || total > 5000+len(buf) {
+		t.Errorf("read %d bytes; want the 5000 the file had when opened, plus at most one read", total)
+	}
+}
