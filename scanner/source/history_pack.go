@@ -71,6 +71,19 @@ func (g *histPackGraph) end(i int32) int64 {
 
 func (g *histPackGraph) children(i int32) []int32 { return g.kids[g.kidAt[i]:g.kidAt[i+1]] }
 
+// cost is the bytes the delta tree under object i inflates to, plus one
+// per object for its fixed cost.
+func (g *histPackGraph) cost(i int32) int64 {
+	var n int64
+	stack := []int32{i}
+	for len(stack) > 0 {
+		j := stack[len(stack)-1]
+		stack = append(stack[:len(stack)-1], g.children(j)...)
+		n += g.objs[j].size + 1
+	}
+	return n
+}
+
 // typeOf is the git type of a whole object's raw header type.
 func histRawType(t uint8) plumbing.ObjectType {
 	switch t {

@@ -2,10 +2,12 @@ package source
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -205,24 +207,46 @@ func (h *History) readGraph(ctx context.Context, repo *histRepo, p *histPack, yi
 }
 
 // units splits the whole objects of each pack into runs, leaving out
-// trees (and so every delta built on a tree): small runs, to balance the
-// workers, since a run's cost is the delta trees under it.
+// trees (and so every delta built on a tree). A run's cost is the bytes of
+// the delta trees under it, which the headers give: runs are cut to about
+// an equal cost, so that a long chain of versions of a large file is a run
+// of its own, and the costliest runs go first, so that no worker is left
+// with one at the end while the others idle.
 func (h *History) units(packs []*histPack) []histUnit {
-	var units []histUnit
+	type costed struct {
+		u    histUnit
+		cost int64
+	}
+	var all []costed
 	for i, p := range packs {
-		if p.graph == nil {
+		g := p.graph
+		if g == nil {
 			continue
 		}
 		var roots []int32
-		for _, r := range p.graph.roots {
-			if histRawType(p.graph.objs[r].typ) != plumbing.TreeObject {
-				roots = append(roots, r)
+		var costs []int64
+		var total int64
+		for _, r := range g.roots {
+			if histRawType(g.objs[r].typ) == plumbing.TreeObject {
+				continue
+			}
+			c := g.cost(r)
+			roots, costs, total = append(roots, r), append(costs, c), total+c
+		}
+		target := max(total/int64(h.jobs()*32), 1)
+		start, acc := 0, int64(0)
+		for j := range roots {
+			acc += costs[j]
+			if acc >= target || j-start+1 >= 1024 || j == len(roots)-1 {
+				all = append(all, costed{histUnit{pack: p, packNo: i, roots: roots[start : j+1]}, acc})
+				start, acc = j+1, 0
 			}
 		}
-		size := min(max(len(roots)/(h.jobs()*32), 16), 1024)
-		for s := 0; s < len(roots); s += size {
-			units = append(units, histUnit{pack: p, packNo: i, roots: roots[s:min(s+size, len(roots))]})
-		}
+	}
+	slices.SortStableFunc(all, func(a, b costed) int { return cmp.Compare(b.cost, a.cost) })
+	units := make([]histUnit, len(all))
+	for i, c := range all {
+		units[i] = c.u
 	}
 	return units
 }
