@@ -340,7 +340,11 @@ func runCommand(ctx context.Context, c command, args []string, stdout, stderr io
 		}
 	}
 	for _, p := range res.Problems {
-		fmt.Fprintf(stderr, "dtleaks %s: %s\n", c.name, message(p.Error()))
+		// The line names the command; the source's own "history: " is
+		// said once.
+		msg := strings.TrimPrefix(p.Error(), c.name+": ")
+		msg = strings.ReplaceAll(msg, ": "+c.name+": ", ": ")
+		fmt.Fprintf(stderr, "dtleaks %s: %s\n", c.name, message(msg))
 	}
 	if len(res.Problems) > 0 {
 		status = exitError

@@ -58,6 +58,8 @@ type History struct {
 	// packs are the packs Items read, with their delta graphs, for
 	// Resolve to read trees through.
 	packs []*histPack
+	// loose holds the loose objects Items listed, for treeLinks.
+	loose map[plumbing.Hash]bool
 }
 
 // histIntro is one introduction of a blob: the commit whose tree has the

@@ -61,7 +61,11 @@ func histReachable(ctx context.Context, repo *histRepo) (*histReach, error) {
 			shallow[h] = true
 		}
 	}
-	var roots []plumbing.Hash
+	type root struct {
+		name plumbing.ReferenceName
+		hash plumbing.Hash
+	}
+	var roots []root
 	err := histSafe("history: reading refs", func() error {
 		iter, err := repo.References()
 		if err != nil {
@@ -90,7 +94,7 @@ func histReachable(ctx context.Context, repo *histRepo) (*histReach, error) {
 				r.problems = append(r.problems, scanner.Problem{Err: fmt.Errorf("history: ref %s: %w", ref.Name(), err)})
 				continue
 			}
-			roots = append(roots, res.Hash())
+			roots = append(roots, root{ref.Name(), res.Hash()})
 		}
 		return nil
 	})
@@ -98,12 +102,17 @@ func histReachable(ctx context.Context, repo *histRepo) (*histReach, error) {
 		return nil, err
 	}
 	var queue []plumbing.Hash
-	for _, h := range roots {
+	for _, rt := range roots {
+		h := rt.hash
 		// Peel tags, which may point at tags, commits, trees or blobs.
 		for depth := 0; depth < 64; depth++ {
 			obj, err := histObject(repo, h)
 			if err != nil {
-				r.problems = append(r.problems, scanner.Problem{Err: fmt.Errorf("history: ref target %s: %w", h, err)})
+				what := "points at"
+				if h != rt.hash {
+					what = "leads through a tag to"
+				}
+				r.problems = append(r.problems, scanner.Problem{Err: fmt.Errorf("history: ref %s %s %s: %w", rt.name, what, h, histNotFound(err))})
 				break
 			}
 			if obj.Type() == plumbing.TagObject {

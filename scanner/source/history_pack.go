@@ -520,9 +520,10 @@ type histPackWalker struct {
 	g    *histPackGraph
 	in   *histInflater
 	want func(plumbing.ObjectType) bool
-	// visit is called with each object's content, which it must not keep
-	// or change; an error from it ends the walk.
-	visit func(i int32, typ plumbing.ObjectType, data []byte) error
+	// visit is called with each object's content and, for a delta, its
+	// base's content (nil for a whole object), neither of which it may
+	// keep or change; an error from it ends the walk.
+	visit func(i int32, typ plumbing.ObjectType, data, base []byte) error
 	// stream, if set, is called instead of visit for a large object no
 	// delta is built on, with its content as a stream.
 	stream func(i int32, typ plumbing.ObjectType, r io.Reader) error
@@ -549,15 +550,22 @@ func (w *histPackWalker) walk(ctx context.Context, root int32) error {
 	if err != nil {
 		return w.bad(root, w.lost(root, err))
 	}
-	return w.down(ctx, root, typ, data)
+	return w.down(ctx, root, typ, data, nil)
 }
 
-// down visits object i and resolves the deltas built on it. The last
-// child is resolved in the loop rather than by recursion, so that a long
-// chain holds two objects, not the whole chain.
-func (w *histPackWalker) down(ctx context.Context, i int32, typ plumbing.ObjectType, data []byte) error {
+// down visits object i, whose delta base holds base, and resolves the
+// deltas built on it. The last child is resolved in the loop rather than
+// by recursion, so that a long chain holds three objects (the base, the
+// object, its delta), not the whole chain.
+func (w *histPackWalker) down(ctx context.Context, i int32, typ plumbing.ObjectType, data, base []byte) error {
+	var owned []byte // a base this call took over, returned after its visit
 	for {
-		if err := w.visit(i, typ, data); err != nil {
+		err := w.visit(i, typ, data, base)
+		if owned != nil {
+			w.in.put(owned)
+			owned = nil
+		}
+		if err != nil {
 			return err
 		}
 		kids := w.g.children(i)
@@ -581,15 +589,15 @@ func (w *histPackWalker) down(ctx context.Context, i int32, typ plumbing.ObjectT
 				next, nextData = c, out
 				break
 			}
-			if err := w.down(ctx, c, typ, out); err != nil {
+			if err := w.down(ctx, c, typ, out, data); err != nil {
 				return err
 			}
 		}
-		w.in.put(data)
 		if next < 0 {
+			w.in.put(data)
 			return nil
 		}
-		i, data = next, nextData
+		i, data, base, owned = next, nextData, data, data
 	}
 }
 

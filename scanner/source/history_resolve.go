@@ -149,10 +149,29 @@ func histBetter(a, b histSite) bool {
 // findings are marked unreachable when no ref leads to their commit or tag.
 func (h *History) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.Finding, []scanner.Problem, error) {
 	if len(fs) == 0 {
-		if h.repo != nil {
-			h.repo.st.Close()
+		if h.repo == nil {
+			return fs, nil, nil
 		}
-		return fs, nil, nil
+		defer h.repo.st.Close()
+		if h.introduced != nil {
+			return fs, nil, nil // the range walk read every tree and ref
+		}
+		// Nothing to trace, but a ref or a tree entry naming an object
+		// the store lacks is history the scan could not see.
+		var problems []scanner.Problem
+		if !h.NoUnreachable { // else Items walked the refs
+			reach, err := histReachable(ctx, h.repo)
+			if err != nil {
+				return nil, nil, err
+			}
+			problems = reach.problems
+		}
+		_, lp, err := h.histTrees(ctx, h.repo, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		h.repo, h.packs = nil, nil
+		return fs, append(problems, lp...), nil
 	}
 	repo := h.repo
 	if repo == nil {
@@ -187,11 +206,15 @@ func (h *History) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.
 	} else {
 		reach, err = histReachable(ctx, repo)
 		if err == nil {
-			problems = append(problems, reach.problems...)
-			if len(blobs) > 0 && packs != nil {
+			if !h.NoUnreachable { // Items reported them
+				problems = append(problems, reach.problems...)
+			}
+			if packs != nil {
+				var lp []scanner.Problem
 				h.packs = packs
-				t.trees, err = h.histTrees(ctx, repo, t.targets)
+				t.trees, lp, err = h.histTrees(ctx, repo, t.targets)
 				h.packs = nil
+				problems = append(problems, lp...)
 			}
 			if err == nil && len(blobs) > 0 {
 				sites, err = t.trace(ctx, reach)

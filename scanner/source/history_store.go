@@ -77,6 +77,10 @@ func (h *History) storeItems(ctx context.Context, repo *histRepo, yield func(sca
 	if err != nil {
 		return fmt.Errorf("history: listing loose objects: %w", err)
 	}
+	h.loose = make(map[plumbing.Hash]bool, len(loose))
+	for _, l := range loose {
+		h.loose[l] = true
+	}
 	for len(loose) > 0 {
 		n := min(len(loose), 512)
 		units = append(units, histUnit{loose: loose[:n]})
@@ -207,7 +211,7 @@ func (h *History) readGraph(ctx context.Context, repo *histRepo, p *histPack, yi
 }
 
 // units splits the whole objects of each pack into runs, leaving out
-// trees (and so every delta built on a tree). A run's cost is the bytes of
+// trees (and so every delta built on a tree): Resolve reads those. A run's cost is the bytes of
 // the delta trees under it, which the headers give: runs are cut to about
 // an equal cost, so that a long chain of versions of a large file is a run
 // of its own, and the costliest runs go first, so that no worker is left
@@ -300,7 +304,7 @@ func (w *histWorker) packUnit(ctx context.Context, u histUnit) error {
 		want: func(t plumbing.ObjectType) bool {
 			return t == plumbing.BlobObject || t == plumbing.CommitObject || t == plumbing.TagObject
 		},
-		visit: func(i int32, typ plumbing.ObjectType, data []byte) error {
+		visit: func(i int32, typ plumbing.ObjectType, data, base []byte) error {
 			hash := g.hash(i)
 			if w.inEarlierPack(hash, u.packNo) {
 				return nil
@@ -460,6 +464,9 @@ func (o *histLoose) String() string                  { return o.hash.String() }
 // loose object path); an error from yield is returned.
 func (w *histWorker) object(ctx context.Context, obj plumbing.EncodedObject, where string) error {
 	hash := obj.Hash()
+	if obj.Type() == plumbing.TreeObject {
+		return w.looseTree(obj, where)
+	}
 	if w.reach != nil && !w.reach.has(hash, obj.Type()) {
 		return nil
 	}
@@ -519,6 +526,30 @@ func (w *histWorker) object(ctx context.Context, obj plumbing.EncodedObject, whe
 	defer rc.Close()
 	it.R = &histSafeReader{r: rc, hash: hash}
 	return w.yieldItem(it)
+}
+
+// looseTree checks the entries of a loose tree (see treeLinks); Resolve
+// checks the packed ones.
+func (w *histWorker) looseTree(obj plumbing.EncodedObject, where string) error {
+	var data []byte
+	err := histSafe("history: object "+obj.Hash().String(), func() error {
+		rc, err := obj.Reader()
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		data, err = io.ReadAll(rc)
+		return err
+	})
+	if err != nil {
+		return w.yieldErr(where, fmt.Errorf("history: object %s: %w", obj.Hash(), err))
+	}
+	for _, err := range w.h.treeLinks(obj.Hash(), data, nil) {
+		if err := w.yieldErr(where, err); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (w *histWorker) yieldItem(it scanner.Item) error { return w.yield(it, nil) }

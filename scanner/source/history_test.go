@@ -39,8 +39,20 @@ func newHistGit(t *testing.T, args ...string) *histGit {
 
 func (g *histGit) gitIn(dir string, args ...string) string {
 	g.t.Helper()
+	return g.run(dir, "", args...)
+}
+
+// gitWithInput runs git in the repository with in as its standard input.
+func (g *histGit) gitWithInput(in string, args ...string) string {
+	g.t.Helper()
+	return g.run(g.dir, in, args...)
+}
+
+func (g *histGit) run(dir, in string, args ...string) string {
+	g.t.Helper()
 	cmd := exec.Command("git", args...)
 	cmd.Dir = dir
+	cmd.Stdin = strings.NewReader(in)
 	date := time.Date(2024, 1, 1, 0, g.n, 0, 0, time.UTC).Format(time.RFC3339)
 	cmd.Env = append(os.Environ(), "HOME="+g.home, "GIT_CONFIG_NOSYSTEM=1",
 		"GIT_AUTHOR_NAME=Ann Author", "GIT_AUTHOR_EMAIL=ann@example.com", "GIT_AUTHOR_DATE="+date,

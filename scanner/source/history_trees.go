@@ -2,8 +2,10 @@ package source
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -12,6 +14,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/dtleaks/dtleaks/scanner"
 )
 
 // histTreeEnt is an entry of a tree that tracing needs: a subtree, or a
@@ -25,11 +29,14 @@ type histTreeEnt struct {
 // histTrees reads every tree of the repository's packs through their
 // delta graphs (see histPackWalker), so that tracing costs one inflate per
 // tree instead of a go-git lookup, with its delta base cache misses, per
-// tree. It keeps of each tree only its subtrees and the target blobs.
-// Trees it cannot read are left out: tracing reads them the slow way and
-// reports them there.
-func (h *History) histTrees(ctx context.Context, repo *histRepo, targets map[plumbing.Hash]bool) (map[plumbing.Hash][]histTreeEnt, error) {
+// tree. It keeps of each tree only its subtrees and the target blobs, and
+// nothing when there are no targets. On the way it checks that the store
+// holds every object each tree names (see histTreeLinks) and returns what
+// it lacks as problems. Trees it cannot read are reported and left out:
+// tracing reads them the slow way.
+func (h *History) histTrees(ctx context.Context, repo *histRepo, targets map[plumbing.Hash]bool) (map[plumbing.Hash][]histTreeEnt, []scanner.Problem, error) {
 	out := map[plumbing.Hash][]histTreeEnt{}
+	var problems []scanner.Problem
 	var mu sync.Mutex
 	type unit struct {
 		p     *histPack
@@ -63,6 +70,7 @@ func (h *History) histTrees(ctx context.Context, repo *histRepo, targets map[plu
 				}
 			}()
 			mine := map[plumbing.Hash][]histTreeEnt{}
+			var myProblems []scanner.Problem
 			tp := &histTreeParser{names: map[string]string{}}
 			for {
 				i := int(next.Add(1)) - 1
@@ -79,18 +87,28 @@ func (h *History) histTrees(ctx context.Context, repo *histRepo, targets map[plu
 					}
 					files[u.p] = f
 				}
-				pg := u.p.graph
+				pg, path := u.p.graph, u.p.path
 				w := &histPackWalker{
 					g:    pg,
 					in:   newHistInflater(f),
 					want: func(t plumbing.ObjectType) bool { return t == plumbing.TreeObject },
-					visit: func(i int32, _ plumbing.ObjectType, data []byte) error {
+					visit: func(i int32, _ plumbing.ObjectType, data, base []byte) error {
+						hash := pg.hash(i)
+						for _, err := range h.treeLinks(hash, data, base) {
+							myProblems = append(myProblems, scanner.Problem{Path: path, Err: err})
+						}
+						if len(targets) == 0 {
+							return nil
+						}
 						if ents, err := tp.parse(data, targets); err == nil {
-							mine[pg.hash(i)] = ents
+							mine[hash] = ents
 						}
 						return nil
 					},
-					bad: func(int32, error) error { return nil },
+					bad: func(i int32, err error) error {
+						myProblems = append(myProblems, scanner.Problem{Path: path, Err: fmt.Errorf("history: object %s: %w", pg.hash(i), err)})
+						return nil
+					},
 				}
 				for _, r := range u.roots {
 					if err := gctx.Err(); err != nil {
@@ -106,13 +124,39 @@ func (h *History) histTrees(ctx context.Context, repo *histRepo, targets map[plu
 			for k, v := range mine {
 				out[k] = v
 			}
+			problems = append(problems, myProblems...)
 			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return out, nil
+	return out, histCapProblems(problems), nil
+}
+
+// histCapProblems orders problems, drops repeats (a tree in two packs is
+// checked twice) and keeps histProblemsPerPack of each pack, counting the
+// rest: a store that lost thousands of objects gets a readable report.
+func histCapProblems(ps []scanner.Problem) []scanner.Problem {
+	slices.SortFunc(ps, func(a, b scanner.Problem) int {
+		return cmp.Or(cmp.Compare(a.Path, b.Path), cmp.Compare(a.Err.Error(), b.Err.Error()))
+	})
+	ps = slices.CompactFunc(ps, func(a, b scanner.Problem) bool {
+		return a.Path == b.Path && a.Err.Error() == b.Err.Error()
+	})
+	var out []scanner.Problem
+	for len(ps) > 0 {
+		n := 1
+		for n < len(ps) && ps[n].Path == ps[0].Path {
+			n++
+		}
+		out = append(out, ps[:min(n, histProblemsPerPack)]...)
+		if n > histProblemsPerPack {
+			out = append(out, scanner.Problem{Path: ps[0].Path, Err: fmt.Errorf("history: %d more problems with the trees of this pack", n-histProblemsPerPack)})
+		}
+		ps = ps[n:]
+	}
+	return out
 }
 
 // histTreeParser parses trees with reused scratch space, and interns

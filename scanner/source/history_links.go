@@ -1,0 +1,140 @@
+package source
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+)
+
+// A history scan reads every object the store holds, so an object that a
+// tree names but the store lacks would go unnoticed: nothing is there to
+// read. Yet it is content the scan could not see (a disk error, an
+// interrupted transfer, a hand-pruned store), and a scan that calls such a
+// repository clean is lying. So every tree in the store is checked (the
+// loose ones by Items, the packed ones by the tree pass of Resolve, which
+// reads them anyway): each entry it names must be in a pack or loose. A tree that is a delta of
+// another shares most entries with its base, and those were checked with
+// the base; only the entries the delta changed are looked up, which keeps
+// the check to a small part of the scan.
+
+// histTreeIter walks the entries of a tree object: "MODE NAME\0HASH".
+type histTreeIter struct{ data []byte }
+
+// next returns the next entry; ok is false at the end.
+func (it *histTreeIter) next() (mode, name, hash []byte, ok bool, err error) {
+	if len(it.data) == 0 {
+		return nil, nil, nil, false, nil
+	}
+	sp := bytes.IndexByte(it.data, ' ')
+	if sp <= 0 {
+		return nil, nil, nil, false, errors.New("bad tree entry")
+	}
+	rest := it.data[sp+1:]
+	nul := bytes.IndexByte(rest, 0)
+	if nul <= 0 || len(rest) < nul+1+20 {
+		return nil, nil, nil, false, errors.New("bad tree entry")
+	}
+	mode, name, hash = it.data[:sp], rest[:nul], rest[nul+1:nul+21]
+	it.data = rest[nul+21:]
+	return mode, name, hash, true, nil
+}
+
+// histParseMode parses an entry's octal mode.
+func histParseMode(mode []byte) (filemode.FileMode, error) {
+	var m filemode.FileMode
+	for _, c := range mode {
+		if c < '0' || c > '7' || m > 1<<28 {
+			return 0, errors.New("bad tree entry mode")
+		}
+		m = m*8 + filemode.FileMode(c-'0')
+	}
+	return m, nil
+}
+
+// histTreeLinks calls missing for each entry of the tree data whose object
+// exists does not know, leaving out the entries that base (the content of
+// the tree data is a delta of, or nil) has too, name, mode and object: they
+// were checked with it. Submodule entries name commits of another
+// repository and are not checked. A tree that does not parse is an error;
+// a base that does not parse only means every entry is checked.
+func histTreeLinks(data, base []byte, exists func(plumbing.Hash) bool, missing func(dir bool, name []byte, h plumbing.Hash)) error {
+	b := histTreeIter{data: base}
+	bMode, bName, bHash, bOK, bErr := b.next()
+	it := histTreeIter{data: data}
+	for {
+		mode, name, hash, ok, err := it.next()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return nil
+		}
+		// Entries are sorted by name; an unsorted (corrupt) tree only
+		// costs lookups, since an entry is skipped only when the base has
+		// it exactly.
+		for bOK && bErr == nil && bytes.Compare(bName, name) < 0 {
+			bMode, bName, bHash, bOK, bErr = b.next()
+		}
+		if bOK && bErr == nil && bytes.Equal(bName, name) && bytes.Equal(bHash, hash) && bytes.Equal(bMode, mode) {
+			continue
+		}
+		m, err := histParseMode(mode)
+		if err != nil {
+			return err
+		}
+		if m == filemode.Submodule {
+			continue
+		}
+		h := plumbing.Hash(hash)
+		if !exists(h) {
+			missing(m == filemode.Dir, name, h)
+		}
+	}
+}
+
+// histMissingError is the problem of a tree entry whose object the store
+// lacks.
+func histMissingError(tree plumbing.Hash, dir bool, name []byte, h plumbing.Hash) error {
+	kind := "blob"
+	if dir {
+		kind = "tree"
+	}
+	return fmt.Errorf("history: tree %s: %s %s (%s) is missing from the repository: its content cannot be scanned", histShort(tree), kind, h, scannerQuote(name))
+}
+
+// scannerQuote quotes an entry name for a message: a name is repository
+// content and may hold anything, terminal escapes included.
+func scannerQuote(name []byte) string {
+	return fmt.Sprintf("%q", name)
+}
+
+// exists reports whether the store Items listed holds the object, packed
+// or loose.
+func (h *History) exists(hash plumbing.Hash) bool {
+	if h.loose[hash] {
+		return true
+	}
+	for _, p := range h.packs {
+		if ok, _ := p.idx.Contains(hash); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// treeLinks checks that the store holds every object the tree data names
+// (see histTreeLinks) and returns what it lacks, and a tree that does not
+// parse, as problems.
+func (h *History) treeLinks(tree plumbing.Hash, data, base []byte) []error {
+	var errs []error
+	err := histTreeLinks(data, base, h.exists, func(dir bool, name []byte, hash plumbing.Hash) {
+		errs = append(errs, histMissingError(tree, dir, name, hash))
+	})
+	if err != nil {
+		errs = append(errs, fmt.Errorf("history: tree %s: %w", tree, err))
+	}
+	return errs
+}
