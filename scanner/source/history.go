@@ -60,6 +60,9 @@ type History struct {
 	packs []*histPack
 	// loose holds the loose objects Items listed, for treeLinks.
 	loose map[plumbing.Hash]bool
+	// borrows is set when the repository borrows objects from another
+	// store (see checkAlternates).
+	borrows bool
 }
 
 // histIntro is one introduction of a blob: the commit whose tree has the

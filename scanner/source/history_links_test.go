@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/dtleaks/dtleaks/internal/tokentest"
 )
 
 // linkTree builds tree object data from "MODE NAME HASHSEED" lines, in the
@@ -147,5 +149,37 @@ func TestHistoryMissingLinks(t *testing.T) {
 	}
 	if res.Stats.Items < 60 {
 		t.Errorf("%d items scanned; the 60 blobs beside the damage were not all read", res.Stats.Items)
+	}
+}
+
+// TestHistoryAlternates scans a clone made with --shared, whose history
+// lives in another repository's store: the token committed in the clone is
+// found, the borrowed history is named as not scanned (one problem, not one
+// per object the clone's trees and refs name), and scanning the other
+// repository finds what it holds.
+func TestHistoryAlternates(t *testing.T) {
+	gen := tokentest.New(60)
+	shared, local := gen.Token("dt0c01"), gen.Token("dt0s16")
+	origin := newHistGit(t)
+	origin.write("old.env", "K="+shared.Text+"\n")
+	origin.commit("shared history")
+	clone := &histGit{t: t, dir: filepath.Join(t.TempDir(), "clone"), home: origin.home}
+	origin.gitIn(origin.dir, "clone", "-q", "--shared", origin.dir, clone.dir)
+	clone.write("new.env", "K="+local.Text+"\n")
+	clone.commit("local work")
+
+	for _, noUnreachable := range []bool{false, true} {
+		res := histScan(t, &History{Path: clone.dir, NoUnreachable: noUnreachable})
+		if len(res.Findings) != 1 || string(res.Findings[0].ID) != local.ID {
+			t.Errorf("NoUnreachable=%v: findings %v; want only %s", noUnreachable, gots(res.Findings), local.ID)
+		}
+		if len(res.Problems) != 1 || !strings.Contains(res.Problems[0].Error(), "borrows objects from "+filepath.Join(origin.dir, ".git", "objects")) {
+			t.Errorf("NoUnreachable=%v: problems %v; want one naming the borrowed store", noUnreachable, res.Problems)
+		}
+	}
+	res := histScan(t, &History{Path: origin.dir})
+	checkClean(t, res)
+	if len(res.Findings) != 1 || string(res.Findings[0].ID) != shared.ID {
+		t.Errorf("origin: findings %v; want %s", gots(res.Findings), shared.ID)
 	}
 }

@@ -159,7 +159,7 @@ func (h *History) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.
 		// Nothing to trace, but a ref or a tree entry naming an object
 		// the store lacks is history the scan could not see.
 		var problems []scanner.Problem
-		if !h.NoUnreachable { // else Items walked the refs
+		if !h.NoUnreachable && !h.borrows { // else Items walked the refs, or missing objects are expected
 			reach, err := histReachable(ctx, h.repo)
 			if err != nil {
 				return nil, nil, err
@@ -206,7 +206,7 @@ func (h *History) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.
 	} else {
 		reach, err = histReachable(ctx, repo)
 		if err == nil {
-			if !h.NoUnreachable { // Items reported them
+			if !h.NoUnreachable && !h.borrows { // Items reported them, or they are expected in the other store
 				problems = append(problems, reach.problems...)
 			}
 			if packs != nil {

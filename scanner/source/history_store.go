@@ -47,6 +47,9 @@ type histUnit struct {
 // handle, so every object is inflated once and workers share nothing but
 // the read-only graphs.
 func (h *History) storeItems(ctx context.Context, repo *histRepo, yield func(scanner.Item, error) error) error {
+	if err := h.checkAlternates(repo, yield); err != nil {
+		return err
+	}
 	var reach *histReach
 	if h.NoUnreachable {
 		var err error
@@ -57,6 +60,9 @@ func (h *History) storeItems(ctx context.Context, repo *histRepo, yield func(sca
 			return err
 		}
 		for _, p := range reach.problems {
+			if h.borrows {
+				break // objects missing here are expected in the other store
+			}
 			if err := yield(scanner.Item{Path: p.Path}, p.Err); err != nil {
 				return err
 			}
