@@ -71,8 +71,9 @@ const (
 // # Encoded and legacy tokens
 //
 // Unless NoDecode is set, All also yields the tokens [Decoded] finds in
-// base64 text, and always the legacy tokens [LegacyTokens] recognises from
-// their context. Both are rare, so they are collected first and merged into
+// base64 text and those [UTF16] finds in UTF-16 text, and always the legacy
+// tokens [LegacyTokens] recognises from their context. All are rare, so
+// they are collected first and merged into
 // the stream of plain matches by Start; where two spans overlap, the one
 // that starts first (a plain match on a tie) is kept.
 func (m *Matcher) All(b []byte) iter.Seq[Match] {
@@ -81,6 +82,7 @@ func (m *Matcher) All(b []byte) iter.Seq[Match] {
 		collect := func(x Match) bool { extra = append(extra, x); return true }
 		if !m.NoDecode {
 			decoded(b, collect)
+			utf16Tokens(b, collect)
 		}
 		legacyTokens(b, collect)
 		if len(extra) == 0 {

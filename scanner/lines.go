@@ -33,7 +33,9 @@ func (l *lineState) advance(buf []byte, end int) {
 	region := buf[:end]
 	// A "\r" that ends the region and whose "\n" starts the next window is
 	// counted there, once, as the "\n".
-	crlfSplit := end > 0 && end < len(buf) && region[end-1] == '\r' && buf[end] == '\n'
+	crlfSplit := end > 0 && end < len(buf) && (region[end-1] == '\r' && (buf[end] == '\n' ||
+		buf[end] == 0 && end+1 < len(buf) && buf[end+1] == '\n') ||
+		end > 1 && region[end-2] == '\r' && region[end-1] == 0 && buf[end] == '\n')
 	l.breaks += countBreaks(region, crlfSplit)
 	lt := lastTerm(region)
 	open := region
@@ -52,12 +54,14 @@ func (l *lineState) advance(buf []byte, end int) {
 	}
 }
 
-// countBreaks counts line breaks in b. dropLastCR says that a "\r" ending b
-// is the first half of a "\r\n" split off at the end of b.
+// countBreaks counts line breaks in b. A "\r\x00\n" is one break: it is
+// the "\r\n" of UTF-16 text, little- or big-endian. dropLastCR says that
+// the last "\r" of b is the first half of a "\r\n" or "\r\x00\n" split
+// off at the end of b.
 func countBreaks(b []byte, dropLastCR bool) int {
 	n := bytes.Count(b, []byte{'\n'})
 	if bytes.IndexByte(b, '\r') >= 0 {
-		n += bytes.Count(b, []byte{'\r'}) - bytes.Count(b, []byte("\r\n"))
+		n += bytes.Count(b, []byte{'\r'}) - bytes.Count(b, []byte("\r\n")) - bytes.Count(b, []byte("\r\x00\n"))
 		if dropLastCR {
 			n--
 		}

@@ -200,6 +200,15 @@ func window(lines *lineState, buf []byte, base int64, end int, last bool, it Ite
 		allowed := bytes.Contains(ownLine, []byte(AllowMarker)) ||
 			lineStart == 0 && lines.allowOpen
 		line, col := lines.position(region, mt.Start)
+		if mt.Encoding == "utf-16" {
+			// Each character before the token counted twice, with its
+			// NUL, and the NUL of the line break once; a byte order mark,
+			// which an editor does not show, as one character.
+			col = (col + 1) / 2
+			if line == 1 && base == 0 && len(buf) >= 2 && (buf[0] == 0xff && buf[1] == 0xfe || buf[0] == 0xfe && buf[1] == 0xff) {
+				col--
+			}
+		}
 		if !envsFound {
 			envs, envsFound = rules.Environments(buf), true
 		}

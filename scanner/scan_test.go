@@ -308,6 +308,11 @@ func TestCountBreaks(t *testing.T) {
 		{"a\r\n\r\r\n", false, 3},
 		{"a\r", true, 0},
 		{"\n\r\n\r", true, 2},
+		{"a\x00\r\x00\n\x00b\x00\r\x00\n\x00", false, 2}, // UTF-16LE
+		{"\x00a\x00\r\x00\n\x00b\x00\r\x00\n", false, 2}, // UTF-16BE
+		{"\r\x00\r\x00\n", false, 2},
+		{"a\x00\r\x00", true, 0},
+		{"\r\r\x00", true, 1},
 	}
 	for _, c := range cases {
 		if got := countBreaks([]byte(c.in), c.drop); got != c.want {

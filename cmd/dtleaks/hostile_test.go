@@ -157,6 +157,13 @@ func TestHostileFiles(t *testing.T) {
 		}
 		return out
 	}
+	utf16be := func(s string) []byte {
+		var out []byte
+		for _, u := range utf16.Encode([]rune(s)) {
+			out = append(out, byte(u>>8), byte(u))
+		}
+		return out
+	}
 	cat := func(parts ...any) []byte {
 		var buf bytes.Buffer
 		for _, p := range parts {
@@ -192,11 +199,13 @@ func TestHostileFiles(t *testing.T) {
 		{"CR only", cat("x\ry\r\r  ", a.Text, "\r", b.Text, "\r"), 1, []string{"4:3 " + a.ID, "5:1 " + b.ID}},
 		{"mixed endings", cat("a\nb\r\nc\rd\n\r", a.Text, "\n\r\n", b.Text), 1, []string{"6:1 " + a.ID, "8:1 " + b.ID}},
 		{"LF CR pairs", cat("\n\r\n\r", a.Text), 1, []string{"4:1 " + a.ID}},
-		// GAP: an ASCII token in UTF-16 text has a NUL between its
-		// characters, which the matcher does not look through. This case
-		// pins today's behaviour (scanned, nothing found, exit 0) so the
-		// change is seen when UTF-16 support is added.
-		{"UTF-16LE with BOM", cat("\xff\xfe", utf16le("token: "+c.Text+"\n")), 0, nil},
+		// An ASCII token in UTF-16 text has a NUL beside each of its
+		// characters (PowerShell 5 output, registry exports): found, at
+		// the line and column an editor shows, whatever the line breaks.
+		{"UTF-16LE with BOM", cat("\xff\xfe", utf16le("token: "+c.Text+"\n")), 1, []string{"1:8 " + c.ID}},
+		{"UTF-16LE CRLF", cat("\xff\xfe", utf16le("a\r\nb\r\n  $t = '"+c.Text+"'\r\n"+b.Text)), 1, []string{"3:9 " + c.ID, "4:1 " + b.ID}},
+		{"UTF-16BE with BOM", cat("\xfe\xff", utf16be("x\r\ny: "+c.Text)), 1, []string{"2:4 " + c.ID}},
+		{"UTF-16LE without BOM", utf16le("é\n\tk=" + c.Text), 1, []string{"2:4 " + c.ID}},
 		// A UTF-16 file is still searched as bytes: a token in an ASCII
 		// trailer is found.
 		{"UTF-16LE then ASCII", cat("\xff\xfe", utf16le("x\n"), "\n", d.Text), 1, nil},

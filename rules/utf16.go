@@ -1,0 +1,125 @@
+package rules
+
+import (
+	"encoding/binary"
+	"iter"
+)
+
+// This file finds tokens in UTF-16 text: PowerShell 5 writes its output
+// files and transcripts in UTF-16LE, and so do Windows registry exports and
+// many Windows tools. There an ASCII token stands with a NUL after (or,
+// big-endian, before) each of its characters, and the plain matcher,
+// which looks for 64 token characters in a row, never sees it.
+//
+// Every character of a token is ASCII, so its UTF-16 form alternates
+// between token characters and NULs over at least 160 bytes (the 80
+// characters of a Short or Agent token). Such a span holds one of the
+// blocks tested below, in which every other byte is NUL and the others are
+// not, which costs one word test per block to rule out: text seldom has a
+// NUL, and binary data seldom alternates. Around such a block
+// the run of alternating bytes is taken out, its characters are matched as
+// plain text, and each hit is mapped back to the UTF-16 bytes it came from.
+// Which of the two bytes is the NUL is all that is needed: the same test
+// finds little-endian text at an even offset and big-endian text at an odd
+// one.
+
+// The blocks tested are utf16Block bytes at every utf16Stride: a UTF-16
+// token spans at least 160 bytes, and any 159 bytes hold such a block
+// (127 bytes to the next stride, 32 of block).
+const (
+	utf16Block  = 32
+	utf16Stride = 128
+)
+
+// Masks of the bytes at even and at odd offsets of a little-endian word.
+const (
+	utf16Even = 0x00FF00FF00FF00FF
+	utf16Odd  = 0xFF00FF00FF00FF00
+	utf16Ones = 0x0101010101010101
+	utf16High = 0x8080808080808080
+)
+
+// UTF16 yields the tokens that stand in b as UTF-16 text, little- or
+// big-endian, as [Matcher.All] does unless NoDecode is set. Each Match has
+// Encoding "utf-16"; Start is the byte of the token's first character and
+// End is one past the byte of its last, so that the span holds the NULs
+// between the characters whichever the byte order (which the bytes around
+// a token seldom settle). Kind, ID and Fingerprint are those of the token.
+// Matches come in order of Start and never overlap.
+func UTF16(b []byte) iter.Seq[Match] {
+	return func(yield func(Match) bool) { utf16Tokens(b, yield) }
+}
+
+// utf16Tokens is UTF16 as a plain function, for Matcher.All; it reports
+// whether yield asked for more.
+func utf16Tokens(b []byte, yield func(Match) bool) bool {
+	var narrow []byte
+	done := 0 // bytes before this are part of a run already matched
+	for i := 0; i+utf16Block <= len(b); i += utf16Stride {
+		if i+utf16Block <= done {
+			continue
+		}
+		nul := utf16Phase(b[i : i+utf16Block])
+		if nul < 0 {
+			continue
+		}
+		// The characters are the bytes of the other parity, with a NUL
+		// between each two: first and last are the run's first and last.
+		ch := i + 1 - nul // the block's first character
+		first, last := ch, ch
+		for c := ch - 2; c >= done && b[c] != 0 && b[c+1] == 0; c -= 2 {
+			first = c
+		}
+		for c := ch + 2; c < len(b) && b[c] != 0 && b[c-1] == 0; c += 2 {
+			last = c
+		}
+		narrow = narrow[:0]
+		for c := first; c <= last; c += 2 {
+			narrow = append(narrow, b[c])
+		}
+		if !plain(narrow, func(m Match) bool {
+			m.Start, m.End = first+2*m.Start, first+2*m.End-1
+			m.Encoding = "utf-16"
+			return yield(m)
+		}) {
+			return false
+		}
+		done = last + 1
+	}
+	return true
+}
+
+// utf16Phase tests a block: it returns 1 when the bytes at odd offsets are
+// all NUL and those at even offsets none, 0 for the reverse, and -1 when the
+// block alternates neither way.
+func utf16Phase(blk []byte) int {
+	// Text has no NUL, and fails here on one word.
+	if x := binary.LittleEndian.Uint64(blk); x&utf16Odd != 0 && x&utf16Even != 0 {
+		return -1
+	}
+	var w [utf16Block / 8]uint64
+	for k := range w {
+		w[k] = binary.LittleEndian.Uint64(blk[8*k:])
+	}
+	// In a little-endian word the byte at an even offset is the low one.
+	for _, nul := range [2]int{1, 0} {
+		zero := uint64(utf16Odd)
+		if nul == 0 {
+			zero = utf16Even
+		}
+		ok := true
+		for _, x := range w {
+			// The NUL bytes must be zero and, with them set, no byte
+			// may be zero: the characters are not NUL.
+			y := x | zero
+			if x&zero != 0 || (y-utf16Ones)&^y&utf16High != 0 {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return nul
+		}
+	}
+	return -1
+}

@@ -1,0 +1,149 @@
+package rules
+
+import (
+	"bytes"
+	"slices"
+	"testing"
+
+	"github.com/dtleaks/dtleaks/internal/tokentest"
+)
+
+// wide encodes ASCII text as UTF-16, little- or big-endian.
+func wide(s string, bigEndian bool) string {
+	var b []byte
+	for i := range len(s) {
+		if bigEndian {
+			b = append(b, 0, s[i])
+		} else {
+			b = append(b, s[i], 0)
+		}
+	}
+	return string(b)
+}
+
+// narrowOf takes the characters out of the UTF-16 span of a match.
+func narrowOf(b []byte) []byte {
+	return bytes.ReplaceAll(b, []byte{0}, nil)
+}
+
+func TestUTF16(t *testing.T) {
+	g := tokentest.New(90)
+	std, short, agent := g.Token("dt0c01"), genShort(g, "dt0s16"), genAgent(g)
+	le := func(s string) string { return wide(s, false) }
+	be := func(s string) string { return wide(s, true) }
+	type hit struct {
+		start int
+		tok   tokentest.Token
+	}
+	tests := []struct {
+		name string
+		b    string
+		want []hit
+	}{
+		{"LE with BOM, CRLF", "\xff\xfe" + le("# script\r\n$env:DT_TOKEN = '") + le(std.Text) + le("'\r\n"), []hit{{2 + 2*len("# script\r\n$env:DT_TOKEN = '"), std}}},
+		{"BE with BOM", "\xfe\xff" + be("k=") + be(std.Text), []hit{{2 + 4 + 1, std}}},
+		{"LE at an odd offset in binary", "\x01\x02\x03" + le(short.Text) + "\x00\x00\x07", []hit{{3, short}}},
+		{"BE at an even offset in binary", "\x01\x02" + be(agent.Text), []hit{{3, agent}}},
+		{"two tokens in one run", le(std.Text + " and " + short.Text), []hit{{0, std}, {2 * (len(std.Text) + 5), short}}},
+		{"glued", le("x" + std.Text + "y"), []hit{{2, std}}},
+		{"non-ASCII Latin-1 around", le("cl") + "\xe9\x00" + le("=") + le(std.Text), []hit{{8, std}}},
+		{"beside a plain token", std.Text + "\n" + le(short.Text), []hit{{0, std}, {len(std.Text) + 1, short}}},
+		{"a second NUL inside breaks the token", le(std.Text[:50]) + "\x00\x00" + le(std.Text[50:]), nil},
+		{"a stray byte shifts the parity", le(std.Text[:50]) + "!" + le(std.Text[50:]), nil},
+		{"public portion of 23", le("dt0c01." + std.Text[7:30] + std.Text[31:]), nil},
+		{"lowercase secret", le(string(bytes.ToLower([]byte(std.Text)))), nil},
+		{"all NUL", string(make([]byte, 4096)), nil},
+		{"UTF-16 text without a token", le("Hello, world.\r\n") + be("more"), nil},
+		{"cut short", le(std.Text[:len(std.Text)-1]), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := []byte(tt.b)
+			var got []Match
+			for m := range (&Matcher{}).All(b) {
+				got = append(got, m)
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("%d hits; want %d: %v", len(got), len(tt.want), got)
+			}
+			for i, m := range got {
+				w := tt.want[i]
+				plainHit := m.Encoding == ""
+				n := len(w.tok.Text)
+				if !plainHit {
+					n = 2*n - 1 // the characters and the NULs between them
+				}
+				if m.Start != w.start || m.End != w.start+n {
+					t.Errorf("hit %d at %d-%d; want %d-%d", i, m.Start, m.End, w.start, w.start+n)
+				}
+				if string(m.ID) != w.tok.ID || m.Fingerprint != fingerprint([]byte(w.tok.Text)) {
+					t.Errorf("hit %d: %v; want the token %s", i, m, w.tok.ID)
+				}
+				if !plainHit && (m.Encoding != "utf-16" || string(narrowOf(b[m.Start:m.End])) != w.tok.Text) {
+					t.Errorf("hit %d: encoding %q, or its span is not the token's UTF-16 form", i, m.Encoding)
+				}
+			}
+			if tt.want == nil {
+				for range (&Matcher{NoDecode: true}).All(b) {
+					t.Errorf("NoDecode found a hit")
+				}
+			}
+			for m := range (&Matcher{NoDecode: true}).All(b) {
+				if m.Encoding == "utf-16" {
+					t.Errorf("NoDecode found a UTF-16 hit")
+				}
+			}
+		})
+	}
+}
+
+// checkUTF16 encodes b as UTF-16 (little- or big-endian, after off bytes
+// of 0xff) and checks that the UTF-16 hits are exactly the plain hits the
+// oracles find in b, mapped to the encoded bytes.
+func checkUTF16(t *testing.T, b []byte, off int, bigEndian bool) {
+	t.Helper()
+	enc := append(bytes.Repeat([]byte{0xff}, off), wide(string(b), bigEndian)...)
+	var w []span
+	// A hit spans its characters and the NULs between them.
+	shift := off
+	if bigEndian {
+		shift++
+	}
+	for _, s := range want(b) {
+		w = append(w, span{shift + 2*s.Start, shift + 2*s.End - 1, s.Shape})
+	}
+	var got []span
+	for m := range UTF16(enc) {
+		got = append(got, span{m.Start, m.End, m.Kind.Shape})
+		tok := narrowOf(enc[m.Start:m.End])
+		if m.Encoding != "utf-16" || m.Fingerprint != fingerprint(tok) || !bytes.HasPrefix(tok, []byte(m.ID)) {
+			t.Errorf("hit at %d-%d: encoding, fingerprint or ID is not the token's", m.Start, m.End)
+		}
+	}
+	if !slices.Equal(got, w) {
+		t.Errorf("UTF16 mismatch, len(b)=%d off=%d bigEndian=%v:\n got  %v\n want %v", len(b), off, bigEndian, got, w)
+	}
+}
+
+// FuzzUTF16 checks the UTF-16 search against the plain oracles: whatever
+// the text, its UTF-16 form at any offset, in either byte order, holds the
+// same tokens at the mapped offsets.
+func FuzzUTF16(f *testing.F) {
+	for i, seed := range fuzzSeeds() {
+		f.Add(seed, uint8(i%3), i%2 == 0)
+	}
+	f.Fuzz(func(t *testing.T, b []byte, off uint8, bigEndian bool) {
+		checkUTF16(t, b, int(off%8), bigEndian)
+	})
+}
+
+// TestUTF16Seeds runs the fuzz seeds at every offset and byte order
+// without -fuzz.
+func TestUTF16Seeds(t *testing.T) {
+	for _, b := range fuzzSeeds() {
+		for off := range 4 {
+			checkUTF16(t, b, off, false)
+			checkUTF16(t, b, off, true)
+		}
+	}
+}
