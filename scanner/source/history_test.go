@@ -639,3 +639,20 @@ func TestHistoryCorruptObject(t *testing.T) {
 		t.Errorf("problems leak: %s", d)
 	}
 }
+
+// TestHistoryNotes finds a token written only in a git note: the note is a
+// blob under refs/notes/commits, reachable, so --no-unreachable keeps it.
+func TestHistoryNotes(t *testing.T) {
+	tok := tokentest.New(61).Token("dt0c01")
+	g := newHistGit(t)
+	g.write("a.txt", "clean\n")
+	g.commit("one")
+	g.git("notes", "add", "-m", "deployed with "+tok.Text)
+	for _, noUnreachable := range []bool{false, true} {
+		res := histScan(t, &History{Path: g.dir, NoUnreachable: noUnreachable})
+		checkClean(t, res)
+		if len(res.Findings) != 1 || string(res.Findings[0].ID) != tok.ID || res.Findings[0].Origin.Unreachable {
+			t.Errorf("NoUnreachable=%v: findings %v; want %s, reachable", noUnreachable, gots(res.Findings), tok.ID)
+		}
+	}
+}
