@@ -389,7 +389,7 @@ func (w *histWorker) looseUnit(ctx context.Context, hashes []plumbing.Hash) erro
 			if err != nil {
 				return err
 			}
-			obj := &histLoose{hash: hash, typ: typ, size: size, r: &histLooseCheck{r: r, hash: hash, size: size}}
+			obj := &histLoose{hash: hash, typ: typ, size: size, r: &histLooseCheck{histSized: histSized{r: r, size: size}, zr: r, hash: hash}}
 			if err := w.object(ctx, obj, path); err != nil {
 				return histYieldError{err}
 			}
@@ -427,30 +427,19 @@ type histLoose struct {
 }
 
 // histLooseCheck reads a loose object's content and, at its end, checks it
-// against the object's header and name: zlib data that inflates cleanly to
-// fewer (or more) bytes than the header says, or to bytes that do not hash
-// to the object's name, is a corrupt object, reported rather than scanned as
-// if it were whole.
+// against the object's header (see histSized) and name: zlib data that
+// inflates cleanly to bytes that do not hash to the object's name is a
+// corrupt object, reported rather than scanned as if it were whole.
 type histLooseCheck struct {
-	r    *objfile.Reader
+	histSized
+	zr   *objfile.Reader
 	hash plumbing.Hash
-	size int64
-	n    int64
 }
 
 func (c *histLooseCheck) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	if c.n > c.size {
-		return n, fmt.Errorf("corrupt object: more than the %d bytes its header says", c.size)
-	}
-	if err == io.EOF {
-		switch {
-		case c.n != c.size:
-			return n, fmt.Errorf("corrupt object: %d of the %d bytes its header says", c.n, c.size)
-		case c.r.Hash() != c.hash:
-			return n, errors.New("corrupt object: content does not match its hash")
-		}
+	n, err := c.histSized.Read(p)
+	if err == io.EOF && c.zr.Hash() != c.hash {
+		return n, errors.New("corrupt object: content does not match its hash")
 	}
 	return n, err
 }
