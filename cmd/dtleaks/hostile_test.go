@@ -1135,3 +1135,25 @@ func TestHostileGitBrokenRefClean(t *testing.T) {
 		})
 	}
 }
+
+// TestHostileGitSHA256 runs history and staged on a repository that names
+// its objects with SHA-256, which go-git cannot read: each must fail with
+// exit 2 and say why, not scan nothing and call it clean.
+func TestHostileGitSHA256(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := exec.Command("git", "init", "-q", "--object-format=sha256", dir).CombinedOutput(); err != nil {
+		t.Skipf("this git cannot make a SHA-256 repository: %v: %s", err, out)
+	}
+	tok := tokentest.New(510).Token("dt0c01")
+	commit(t, dir, "one", map[string]*string{"a.env": str("K=" + tok.Text + "\n")})
+	must(t, os.WriteFile(filepath.Join(dir, "b.env"), []byte("K="+tok.Text+"\n"), 0o644))
+	git(t, dir, "add", "b.env")
+	for _, mode := range []string{"history", "staged"} {
+		r := dtleaks(t, dir, mode, ".")
+		noCrash(t, r)
+		noLeak(t, r, map[string]tokentest.Token{"t": tok})
+		if r.code != 2 || !bytes.Contains(r.stderr, []byte("SHA-256 repositories are not supported")) {
+			t.Errorf("%s: exit %d, stderr %q; want 2 saying SHA-256 is not supported", mode, r.code, r.stderr)
+		}
+	}
+}

@@ -239,7 +239,11 @@ func newFlagSet(c command, stderr io.Writer) (*flag.FlagSet, *options) {
 func runCommand(ctx context.Context, c command, args []string, stdout, stderr io.Writer) int {
 	fs, o := newFlagSet(c, stderr)
 	fail := func(err error) int {
-		fmt.Fprintf(stderr, "dtleaks %s: %s\n", c.name, message(err.Error()))
+		msg := ownMessage(c.name, err.Error())
+		if strings.Contains(msg, "unknown extension: objectformat") {
+			msg += " (SHA-256 repositories are not supported: go-git reads SHA-1 ones only)"
+		}
+		fmt.Fprintf(stderr, "dtleaks %s: %s\n", c.name, message(msg))
 		return exitError
 	}
 	// The flag package would print the whole usage after a bad flag:
@@ -340,11 +344,7 @@ func runCommand(ctx context.Context, c command, args []string, stdout, stderr io
 		}
 	}
 	for _, p := range res.Problems {
-		// The line names the command; the source's own "history: " is
-		// said once.
-		msg := strings.TrimPrefix(p.Error(), c.name+": ")
-		msg = strings.ReplaceAll(msg, ": "+c.name+": ", ": ")
-		fmt.Fprintf(stderr, "dtleaks %s: %s\n", c.name, message(msg))
+		fmt.Fprintf(stderr, "dtleaks %s: %s\n", c.name, message(ownMessage(c.name, p.Error())))
 	}
 	if len(res.Problems) > 0 {
 		status = exitError
@@ -359,6 +359,13 @@ func runCommand(ctx context.Context, c command, args []string, stdout, stderr io
 // libraries quote what they failed to parse (go-git quotes a ref name read
 // from .git/HEAD), and flag errors quote arguments: a token there must not
 // be printed back.
+// ownMessage drops from an error's text the command name the sources put
+// in front ("history: "), since the line printed names the command already.
+func ownMessage(name, s string) string {
+	s = strings.TrimPrefix(s, name+": ")
+	return strings.ReplaceAll(s, ": "+name+": ", ": ")
+}
+
 func message(s string) string {
 	var b strings.Builder
 	last := 0
