@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	billy "github.com/go-git/go-billy/v5"
+	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
@@ -60,8 +61,9 @@ type History struct {
 	packs []*histPack
 	// loose holds the loose objects Items listed, for treeLinks.
 	loose map[plumbing.Hash]bool
-	// borrows is set when the repository borrows objects from another
-	// store (see checkAlternates).
+	// borrows is set when the repository borrows objects from a store
+	// that cannot be read (see histAlternates): the objects its trees name
+	// may be there, so the missing-object checks are off.
 	borrows bool
 }
 
@@ -103,7 +105,7 @@ func (h *History) Items(ctx context.Context, yield func(scanner.Item, error) err
 	}
 	if err != nil {
 		// Resolve, which would close it, is not called after a failure.
-		repo.st.Close()
+		repo.close()
 		h.repo = nil
 	}
 	return err
@@ -118,6 +120,12 @@ type histRepo struct {
 	// newStorage returns a fresh storage on the same object store, for a
 	// worker that decodes objects beside others.
 	newStorage func() *filesystem.Storage
+
+	// alts are the object stores the repository borrows from, and
+	// altProblems the ones it names and cannot be read (see
+	// histAlternates).
+	alts        []histAlt
+	altProblems []scanner.Problem
 
 	// commits holds what tracing needs of the commits Items decoded, so
 	// that Resolve need not read them again; histReadCommit takes each
@@ -174,15 +182,20 @@ func (h *History) open() (*histRepo, error) {
 	}
 	fs := st0.Filesystem()
 	newStorage := func() *filesystem.Storage {
+		// AlternatesFS lets go-git follow absolute alternates paths
+		// itself (revisions, the range walk); relative ones it cannot,
+		// and histRepo.object reads those.
 		return filesystem.NewStorageWithOptions(fs, cache.NewObjectLRU(histObjectCache),
-			filesystem.Options{LargeObjectThreshold: histLargeObject, KeepDescriptors: true})
+			filesystem.Options{LargeObjectThreshold: histLargeObject, KeepDescriptors: true, AlternatesFS: osfs.New("/")})
 	}
 	st := newStorage()
 	r, err := git.Open(st, nil)
 	if err != nil {
 		return nil, fmt.Errorf("history: %s: %w", path, err)
 	}
-	return &histRepo{Repository: r, st: st, fs: fs, dir: dotgit.New(fs), newStorage: newStorage}, nil
+	hr := &histRepo{Repository: r, st: st, fs: fs, dir: dotgit.New(fs), newStorage: newStorage}
+	hr.alts, hr.altProblems = histAlternates(histObjectsDir(fs.Root()))
+	return hr, nil
 }
 
 // histIsBare reports whether dir looks like a bare repository: no .git, but

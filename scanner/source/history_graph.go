@@ -170,7 +170,7 @@ func histObject(repo *histRepo, h plumbing.Hash) (plumbing.EncodedObject, error)
 	var obj plumbing.EncodedObject
 	err := histSafe("history: object "+h.String(), func() error {
 		var err error
-		obj, err = repo.st.EncodedObject(plumbing.AnyObject, h)
+		obj, err = repo.object(plumbing.AnyObject, h)
 		return err
 	})
 	return obj, err
@@ -183,7 +183,7 @@ func histReadCommit(repo *histRepo, h plumbing.Hash) (*histCommit, error) {
 	}
 	var c *histCommit
 	err := histSafe("history: commit "+h.String(), func() error {
-		obj, err := repo.st.EncodedObject(plumbing.CommitObject, h)
+		obj, err := repo.object(plumbing.CommitObject, h)
 		if err != nil {
 			return err
 		}
@@ -213,7 +213,7 @@ func histNotFound(err error) error {
 func histTree(repo *histRepo, h plumbing.Hash) (*object.Tree, error) {
 	var t object.Tree
 	err := histSafe("history: tree "+h.String(), func() error {
-		obj, err := repo.st.EncodedObject(plumbing.TreeObject, h)
+		obj, err := repo.object(plumbing.TreeObject, h)
 		if err != nil {
 			return err
 		}

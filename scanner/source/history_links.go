@@ -4,14 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
-
-	"github.com/dtleaks/dtleaks/scanner"
 )
 
 // A history scan reads every object the store holds, so an object that a
@@ -135,7 +130,7 @@ func (h *History) exists(hash plumbing.Hash) bool {
 // parse, as problems.
 func (h *History) treeLinks(tree plumbing.Hash, data, base []byte) []error {
 	if h.borrows {
-		return nil // the objects may be in the other store: see checkAlternates
+		return nil // the objects may be in a borrowed store that cannot be read
 	}
 	var errs []error
 	err := histTreeLinks(data, base, h.exists, func(dir bool, name []byte, hash plumbing.Hash) {
@@ -145,40 +140,4 @@ func (h *History) treeLinks(tree plumbing.Hash, data, base []byte) []error {
 		errs = append(errs, fmt.Errorf("history: tree %s: %w", tree, err))
 	}
 	return errs
-}
-
-// histAlternatesFile is where a repository names other object stores it
-// borrows from (git clone --shared or --reference, forks sharing a pool).
-const histAlternatesFile = "objects/info/alternates"
-
-// checkAlternates reports a repository that borrows objects from another
-// store: the scan reads this store only, so the borrowed history is not
-// scanned, and a clean result would mislead. The tree check is turned off,
-// since an object missing here is expected to be there.
-func (h *History) checkAlternates(repo *histRepo, yield func(scanner.Item, error) error) error {
-	f, err := repo.fs.Open(histAlternatesFile)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return yield(scanner.Item{Path: histAlternatesFile}, fmt.Errorf("history: %w", err))
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, 64<<10))
-	if err != nil {
-		return yield(scanner.Item{Path: histAlternatesFile}, fmt.Errorf("history: %w", err))
-	}
-	var stores []string
-	for _, l := range strings.Split(string(data), "\n") {
-		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
-			stores = append(stores, l)
-		}
-	}
-	if len(stores) == 0 {
-		return nil
-	}
-	h.borrows = true
-	return yield(scanner.Item{Path: histAlternatesFile}, fmt.Errorf(
-		"history: this repository borrows objects from %s, which are not scanned: scan that repository too, or copy them in with git repack -a -d",
-		strings.Join(stores, ", ")))
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/dtleaks/dtleaks/internal/tokentest"
+	"github.com/dtleaks/dtleaks/scanner"
 )
 
 // linkTree builds tree object data from "MODE NAME HASHSEED" lines, in the
@@ -152,34 +153,83 @@ func TestHistoryMissingLinks(t *testing.T) {
 	}
 }
 
-// TestHistoryAlternates scans a clone made with --shared, whose history
-// lives in another repository's store: the token committed in the clone is
-// found, the borrowed history is named as not scanned (one problem, not one
-// per object the clone's trees and refs name), and scanning the other
-// repository finds what it holds.
+// TestHistoryAlternates scans clones whose history lives in another
+// repository's store: one made with --shared (an absolute path in
+// objects/info/alternates) and one borrowing through a relative path, as
+// forges' fork pools do. The borrowed history is scanned and traced like
+// the clone's own, with no problem; a borrowed store that is gone is a
+// problem naming it, and what the clone holds is still found.
 func TestHistoryAlternates(t *testing.T) {
 	gen := tokentest.New(60)
 	shared, local := gen.Token("dt0c01"), gen.Token("dt0s16")
 	origin := newHistGit(t)
+	origin.write("README", "base\n")
+	origin.commit("base")
 	origin.write("old.env", "K="+shared.Text+"\n")
-	origin.commit("shared history")
-	clone := &histGit{t: t, dir: filepath.Join(t.TempDir(), "clone"), home: origin.home}
-	origin.gitIn(origin.dir, "clone", "-q", "--shared", origin.dir, clone.dir)
-	clone.write("new.env", "K="+local.Text+"\n")
-	clone.commit("local work")
+	sharedCommit := origin.commit("shared history")
+	origin.git("repack", "-q", "-a", "-d")
 
-	for _, noUnreachable := range []bool{false, true} {
-		res := histScan(t, &History{Path: clone.dir, NoUnreachable: noUnreachable})
+	clone := func(t *testing.T) *histGit {
+		c := &histGit{t: t, dir: filepath.Join(t.TempDir(), "clone"), home: origin.home}
+		origin.gitIn(origin.dir, "clone", "-q", "--shared", origin.dir, c.dir)
+		c.write("new.env", "K="+local.Text+"\n")
+		c.commit("local work")
+		return c
+	}
+	alternates := func(c *histGit) string { return filepath.Join(c.dir, ".git", "objects", "info", "alternates") }
+	want := func(t *testing.T, res scanner.Result, noUnreachable bool) {
+		t.Helper()
+		found := map[string]scanner.Finding{}
+		for _, f := range res.Findings {
+			found[string(f.ID)] = f
+		}
+		if len(res.Findings) != 2 || found[shared.ID].Origin.Commit != sharedCommit || found[local.ID].Path != "new.env" {
+			t.Errorf("NoUnreachable=%v: findings %v; want %s traced to %s and %s", noUnreachable, gots(res.Findings), shared.ID, sharedCommit[:12], local.ID)
+		}
+	}
+
+	t.Run("absolute", func(t *testing.T) {
+		c := clone(t)
+		for _, noUnreachable := range []bool{false, true} {
+			res := histScan(t, &History{Path: c.dir, NoUnreachable: noUnreachable})
+			checkClean(t, res)
+			want(t, res, noUnreachable)
+		}
+		res := histScan(t, &History{Path: c.dir, Range: "HEAD~2..HEAD"})
+		checkClean(t, res)
+		if len(res.Findings) != 2 {
+			t.Errorf("range: findings %v; want both tokens", gots(res.Findings))
+		}
+	})
+	t.Run("relative", func(t *testing.T) {
+		c := clone(t)
+		rel, err := filepath.Rel(filepath.Join(c.dir, ".git", "objects"), filepath.Join(origin.dir, ".git", "objects"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(alternates(c), []byte("# a pool\n"+rel+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		res := histScan(t, &History{Path: c.dir})
+		checkClean(t, res)
+		want(t, res, false)
+	})
+	t.Run("gone", func(t *testing.T) {
+		c := clone(t)
+		gone := filepath.Join(t.TempDir(), "gone", "objects")
+		if err := os.WriteFile(alternates(c), []byte(gone+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		res := histScan(t, &History{Path: c.dir})
 		if len(res.Findings) != 1 || string(res.Findings[0].ID) != local.ID {
-			t.Errorf("NoUnreachable=%v: findings %v; want only %s", noUnreachable, gots(res.Findings), local.ID)
+			t.Errorf("findings %v; want %s", gots(res.Findings), local.ID)
 		}
-		if len(res.Problems) != 1 || !strings.Contains(res.Problems[0].Error(), "borrows objects from "+filepath.Join(origin.dir, ".git", "objects")) {
-			t.Errorf("NoUnreachable=%v: problems %v; want one naming the borrowed store", noUnreachable, res.Problems)
+		named := false
+		for _, p := range res.Problems {
+			named = named || strings.Contains(p.Error(), gone)
 		}
-	}
-	res := histScan(t, &History{Path: origin.dir})
-	checkClean(t, res)
-	if len(res.Findings) != 1 || string(res.Findings[0].ID) != shared.ID {
-		t.Errorf("origin: findings %v; want %s", gots(res.Findings), shared.ID)
-	}
+		if !named {
+			t.Errorf("problems %v; want one naming %s", res.Problems, gone)
+		}
+	})
 }

@@ -3,6 +3,7 @@ package source
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -151,6 +152,12 @@ func (h *History) rangeItems(ctx context.Context, repo *histRepo, yield func(sca
 		g.Go(func() error {
 			st := repo.newStorage()
 			defer st.Close()
+			alts := repo.newAltStorages()
+			defer func() {
+				for _, a := range alts {
+					a.Close()
+				}
+			}()
 			for {
 				i := int(next.Add(1)) - 1
 				if i >= len(blobs) {
@@ -159,7 +166,7 @@ func (h *History) rangeItems(ctx context.Context, repo *histRepo, yield func(sca
 				if err := gctx.Err(); err != nil {
 					return err
 				}
-				if err := histYieldBlob(st, blobs[i], yield); err != nil {
+				if err := histYieldBlob(st, alts, blobs[i], yield); err != nil {
 					return err
 				}
 			}
@@ -223,10 +230,16 @@ func (h *History) rangeTags(ctx context.Context, repo *histRepo, commits map[plu
 }
 
 // histYieldBlob yields one blob read through st.
-func histYieldBlob(st *filesystem.Storage, blob plumbing.Hash, yield func(scanner.Item, error) error) error {
+func histYieldBlob(st *filesystem.Storage, alts []*filesystem.Storage, blob plumbing.Hash, yield func(scanner.Item, error) error) error {
 	var rc io.ReadCloser
 	err := histSafe("history: blob "+blob.String(), func() error {
 		obj, err := st.EncodedObject(plumbing.BlobObject, blob)
+		for _, a := range alts {
+			if !errors.Is(err, plumbing.ErrObjectNotFound) {
+				break
+			}
+			obj, err = a.EncodedObject(plumbing.BlobObject, blob)
+		}
 		if err != nil {
 			return err
 		}

@@ -152,7 +152,7 @@ func (h *History) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.
 		if h.repo == nil {
 			return fs, nil, nil
 		}
-		defer h.repo.st.Close()
+		defer h.repo.close()
 		if h.introduced != nil {
 			return fs, nil, nil // the range walk read every tree and ref
 		}
@@ -180,7 +180,7 @@ func (h *History) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.
 			return nil, nil, err
 		}
 	}
-	defer repo.st.Close()
+	defer repo.close()
 	h.repo = nil
 	packs := h.packs
 	h.packs = nil
@@ -236,10 +236,14 @@ func (h *History) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.
 		}
 		var oc *object.Commit
 		if err := histSafe("history: commit "+c.String(), func() error {
-			var err error
-			oc, err = repo.CommitObject(c)
-			return err
+			obj, err := repo.object(plumbing.CommitObject, c)
+			if err != nil {
+				return err
+			}
+			oc = &object.Commit{}
+			return oc.Decode(obj)
 		}); err != nil {
+			oc = nil
 			problems = append(problems, scanner.Problem{Err: fmt.Errorf("history: commit %s: %w", c, err)})
 		}
 		authors[c] = oc

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -16,6 +17,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/format/idxfile"
 	"github.com/go-git/go-git/v5/plumbing/format/objfile"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/filesystem/dotgit"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/dtleaks/dtleaks/scanner"
@@ -23,8 +25,9 @@ import (
 
 // histPack is one packfile of the object store and its index.
 type histPack struct {
+	dir      *dotgit.DotGit // the store that holds it
 	hash     plumbing.Hash
-	path     string // relative to the git directory, for problems
+	path     string // relative to the git directory (absolute in a borrowed store), for problems
 	idx      *idxfile.MemoryIndex
 	entries  []*idxfile.Entry // by offset
 	graph    *histPackGraph
@@ -38,6 +41,24 @@ type histUnit struct {
 	packNo int
 	roots  []int32
 	loose  []plumbing.Hash
+	store  histStore // of the loose objects
+}
+
+// histStore is an object store: the repository's own, or one it borrows
+// from, whose objects directory prefixes the paths of its files in
+// problems.
+type histStore struct {
+	dir    *dotgit.DotGit
+	prefix string
+}
+
+// stores returns the repository's object store and those it borrows from.
+func (r *histRepo) stores() []histStore {
+	out := []histStore{{dir: r.dir, prefix: "objects/"}}
+	for _, a := range r.alts {
+		out = append(out, histStore{dir: a.dir, prefix: filepath.ToSlash(a.objects) + "/"})
+	}
+	return out
 }
 
 // storeItems yields every blob, commit message and tag message in the
@@ -47,8 +68,11 @@ type histUnit struct {
 // handle, so every object is inflated once and workers share nothing but
 // the read-only graphs.
 func (h *History) storeItems(ctx context.Context, repo *histRepo, yield func(scanner.Item, error) error) error {
-	if err := h.checkAlternates(repo, yield); err != nil {
-		return err
+	for _, p := range repo.altProblems {
+		h.borrows = true
+		if err := yield(scanner.Item{Path: p.Path}, p.Err); err != nil {
+			return err
+		}
 	}
 	var reach *histReach
 	if h.NoUnreachable {
@@ -79,18 +103,20 @@ func (h *History) storeItems(ctx context.Context, repo *histRepo, yield func(sca
 	}
 	h.packs = packs
 	units := h.units(packs)
-	loose, err := repo.dir.Objects()
-	if err != nil {
-		return fmt.Errorf("history: listing loose objects: %w", err)
-	}
-	h.loose = make(map[plumbing.Hash]bool, len(loose))
-	for _, l := range loose {
-		h.loose[l] = true
-	}
-	for len(loose) > 0 {
-		n := min(len(loose), 512)
-		units = append(units, histUnit{loose: loose[:n]})
-		loose = loose[n:]
+	h.loose = map[plumbing.Hash]bool{}
+	for _, st := range repo.stores() {
+		loose, err := st.dir.Objects()
+		if err != nil {
+			return fmt.Errorf("history: listing loose objects of %s: %w", st.prefix, err)
+		}
+		for _, l := range loose {
+			h.loose[l] = true
+		}
+		for len(loose) > 0 {
+			n := min(len(loose), 512)
+			units = append(units, histUnit{loose: loose[:n], store: st})
+			loose = loose[n:]
+		}
 	}
 
 	var next atomic.Int64
@@ -111,7 +137,7 @@ func (h *History) storeItems(ctx context.Context, repo *histRepo, yield func(sca
 				if units[i].pack != nil {
 					err = w.packUnit(gctx, units[i])
 				} else {
-					err = w.looseUnit(gctx, units[i].loose)
+					err = w.looseUnit(gctx, units[i].store, units[i].loose)
 				}
 				if err != nil {
 					return err
@@ -136,57 +162,68 @@ func (h *History) storeItems(ctx context.Context, repo *histRepo, yield func(sca
 // loadPacks reads every pack index. A pack whose index cannot be read is
 // reported and left out; the rest of the store is still scanned.
 func (h *History) loadPacks(ctx context.Context, repo *histRepo, yield func(scanner.Item, error) error) ([]*histPack, error) {
-	hashes, err := repo.dir.ObjectPacks()
-	if err != nil {
-		return nil, fmt.Errorf("history: listing packs: %w", err)
-	}
 	var packs []*histPack
-	for _, ph := range hashes {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		p := &histPack{hash: ph, path: "objects/pack/pack-" + ph.String() + ".pack"}
-		err := histSafe("history: index of "+p.path, func() error {
-			f, err := repo.dir.ObjectPackIdx(ph)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			p.idx = idxfile.NewMemoryIndex()
-			if err := idxfile.NewDecoder(f).Decode(p.idx); err != nil {
-				return fmt.Errorf("history: index of %s: %w", p.path, err)
-			}
-			it, err := p.idx.EntriesByOffset()
-			if err != nil {
-				return fmt.Errorf("history: index of %s: %w", p.path, err)
-			}
-			defer it.Close()
-			for {
-				e, err := it.Next()
-				if errors.Is(err, io.EOF) {
-					return nil
-				}
-				if err != nil {
-					return fmt.Errorf("history: index of %s: %w", p.path, err)
-				}
-				p.entries = append(p.entries, e)
-			}
-		})
+	for _, st := range repo.stores() {
+		hashes, err := st.dir.ObjectPacks()
 		if err != nil {
-			if err := yield(scanner.Item{Path: p.path}, err); err != nil {
+			return nil, fmt.Errorf("history: listing packs of %s: %w", st.prefix, err)
+		}
+		for _, ph := range hashes {
+			p, err := h.loadPack(ctx, st, ph, yield)
+			if err != nil {
 				return nil, err
 			}
-			continue
+			if p != nil {
+				packs = append(packs, p)
+			}
 		}
-		packs = append(packs, p)
 	}
 	return packs, nil
+}
+
+// loadPack reads the index of one pack; it returns nil for a pack it
+// reported as unreadable.
+func (h *History) loadPack(ctx context.Context, st histStore, ph plumbing.Hash, yield func(scanner.Item, error) error) (*histPack, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	p := &histPack{dir: st.dir, hash: ph, path: st.prefix + "pack/pack-" + ph.String() + ".pack"}
+	err := histSafe("history: index of "+p.path, func() error {
+		f, err := st.dir.ObjectPackIdx(ph)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		p.idx = idxfile.NewMemoryIndex()
+		if err := idxfile.NewDecoder(f).Decode(p.idx); err != nil {
+			return fmt.Errorf("history: index of %s: %w", p.path, err)
+		}
+		it, err := p.idx.EntriesByOffset()
+		if err != nil {
+			return fmt.Errorf("history: index of %s: %w", p.path, err)
+		}
+		defer it.Close()
+		for {
+			e, err := it.Next()
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("history: index of %s: %w", p.path, err)
+			}
+			p.entries = append(p.entries, e)
+		}
+	})
+	if err != nil {
+		return nil, yield(scanner.Item{Path: p.path}, err)
+	}
+	return p, nil
 }
 
 // readGraph reads the delta graph of a pack and reports the objects it
 // cannot resolve. A pack that cannot be opened is reported and left out.
 func (h *History) readGraph(ctx context.Context, repo *histRepo, p *histPack, yield func(scanner.Item, error) error) error {
-	f, err := repo.dir.ObjectPack(p.hash)
+	f, err := p.dir.ObjectPack(p.hash)
 	if err != nil {
 		return yield(scanner.Item{Path: p.path}, fmt.Errorf("history: %w", err))
 	}
@@ -295,7 +332,7 @@ func (w *histWorker) packUnit(ctx context.Context, u histUnit) error {
 	f := w.files[u.packNo]
 	if f == nil {
 		var err error
-		if f, err = w.repo.dir.ObjectPack(p.hash); err != nil {
+		if f, err = p.dir.ObjectPack(p.hash); err != nil {
 			return w.problem(p, fmt.Errorf("history: %w", err))
 		}
 		if w.files == nil {
@@ -365,7 +402,7 @@ func (w *histWorker) problem(p *histPack, err error) error {
 }
 
 // looseUnit yields the loose objects of a batch that no pack holds.
-func (w *histWorker) looseUnit(ctx context.Context, hashes []plumbing.Hash) error {
+func (w *histWorker) looseUnit(ctx context.Context, st histStore, hashes []plumbing.Hash) error {
 	for _, hash := range hashes {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -373,9 +410,9 @@ func (w *histWorker) looseUnit(ctx context.Context, hashes []plumbing.Hash) erro
 		if w.inEarlierPack(hash, len(w.packs)) {
 			continue
 		}
-		path := "objects/" + hash.String()[:2] + "/" + hash.String()[2:]
+		path := st.prefix + hash.String()[:2] + "/" + hash.String()[2:]
 		err := histSafe("history: object "+hash.String(), func() error {
-			f, err := w.repo.dir.Object(hash)
+			f, err := st.dir.Object(hash)
 			if err != nil {
 				return err
 			}

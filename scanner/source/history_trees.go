@@ -81,7 +81,7 @@ func (h *History) histTrees(ctx context.Context, repo *histRepo, targets map[plu
 				f := files[u.p]
 				if f == nil {
 					var err error
-					if f, err = repo.dir.ObjectPack(u.p.hash); err != nil {
+					if f, err = u.p.dir.ObjectPack(u.p.hash); err != nil {
 						// Reported by Items already; tracing falls back.
 						continue
 					}
