@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/go-git/go-billy/v5/osfs"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"io"
 	"os"
 	"runtime"
@@ -181,7 +183,13 @@ func (s *Staged) load(ctx context.Context) (*stagedState, error) {
 		path = "."
 	}
 	opts := &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true}
-	open := func() (*git.Repository, error) { return git.PlainOpenWithOptions(path, opts) }
+	open := func() (*git.Repository, error) {
+		r, err := git.PlainOpenWithOptions(path, opts)
+		if err != nil {
+			return nil, err
+		}
+		return stagedFollowAlternates(r), nil
+	}
 	repo, err := open()
 	if errors.Is(err, git.ErrRepositoryNotExists) {
 		return nil, fmt.Errorf("staged: %s is not in a git repository: %w", path, err)
@@ -490,4 +498,27 @@ func (st *stagedState) goneBlobs() ([]stagedGone, error) {
 		w.Close()
 	}
 	return out, nil
+}
+
+// stagedFollowAlternates reopens a repository's storage so that go-git
+// follows absolute paths in objects/info/alternates: a clone made with
+// --shared or --reference has HEAD's objects in the other store. (go-git
+// cannot follow a relative path there; such a clone's HEAD is then an
+// error naming the missing object.) A repository without a work tree is
+// returned as it is, for the caller's check to refuse.
+func stagedFollowAlternates(r *git.Repository) *git.Repository {
+	st, ok := r.Storer.(*filesystem.Storage)
+	if !ok {
+		return r
+	}
+	wt, err := r.Worktree()
+	if err != nil {
+		return r
+	}
+	alt := filesystem.NewStorageWithOptions(st.Filesystem(), cache.NewObjectLRUDefault(), filesystem.Options{AlternatesFS: osfs.New("/")})
+	nr, err := git.Open(alt, wt.Filesystem)
+	if err != nil {
+		return r
+	}
+	return nr
 }

@@ -720,3 +720,20 @@ func BenchmarkStagedIndex(b *testing.B) {
 		}
 	}
 }
+
+// TestStagedSharedClone stages an edit in a clone made with --shared, whose
+// HEAD objects are all in the origin's store: the committed token is not
+// reported, the added one is.
+func TestStagedSharedClone(t *testing.T) {
+	origin := newStagedRepo(t)
+	old := origin.token()
+	origin.write("app.env", "A=1\nOLD="+old.Text+"\n")
+	origin.commit("init")
+	origin.git("repack", "-q", "-a", "-d")
+	r := &stagedRepo{t: t, dir: filepath.Join(t.TempDir(), "clone"), gen: origin.gen}
+	origin.git("clone", "-q", "--shared", origin.dir, r.dir)
+	tok := r.token()
+	r.write("app.env", "A=1\nOLD="+old.Text+"\nNEW="+tok.Text+"\n")
+	r.git("add", "app.env")
+	r.check(hit("app.env", 3, tok))
+}
