@@ -62,8 +62,8 @@ type Match struct {
 	ID ID
 	// Fingerprint is the hex SHA-256 of the whole (decoded) token.
 	Fingerprint Fingerprint
-	// Encoding names how the token was encoded in the input ("base64"), or
-	// is empty when the token stood there as it is.
+	// Encoding names how the token was encoded in the input ("base64",
+	// "utf-16"), or is empty when the token stood there as it is.
 	Encoding string
 }
 

@@ -77,7 +77,8 @@ type Finding struct {
 	Kind *rules.Kind
 	// Fingerprint is the hex SHA-256 of the whole token.
 	Fingerprint rules.Fingerprint
-	// Encoding is "base64" for a token found in its encoded form.
+	// Encoding is "base64" or "utf-16" for a token found in an encoded
+	// form, whose position is that of the encoded text.
 	Encoding string
 	// Path, Location and Origin are copied from the item.
 	Path     string
