@@ -16,12 +16,20 @@ import (
 // characters of a Short or Agent token). Such a span holds one of the
 // blocks tested below, in which every other byte is NUL and the others are
 // not, which costs one word test per block to rule out: text seldom has a
-// NUL, and binary data seldom alternates. Around such a block
-// the run of alternating bytes is taken out, its characters are matched as
-// plain text, and each hit is mapped back to the UTF-16 bytes it came from.
+// NUL, and binary data seldom alternates. Around such a block the run of
+// alternating bytes is taken out, its characters are matched as any text
+// is (plain, base64 and legacy tokens), and each hit is mapped back to the
+// UTF-16 bytes it came from. A legacy token is shorter than a block's
+// reach, so it is found in UTF-16 text of 80 characters or more (a whole
+// file is one run: its line breaks alternate too), not in a shorter one.
 // Which of the two bytes is the NUL is all that is needed: the same test
 // finds little-endian text at an even offset and big-endian text at an odd
 // one.
+
+// utf16Matcher finds the tokens in the characters of UTF-16 text: plain,
+// base64-encoded and legacy ones, as in any text. (The characters hold no
+// NUL, so it finds no UTF-16 inside them.)
+var utf16Matcher Matcher
 
 // The blocks tested are utf16Block bytes at every utf16Stride: a UTF-16
 // token spans at least 160 bytes, and any 159 bytes hold such a block
@@ -40,8 +48,9 @@ const (
 )
 
 // UTF16 yields the tokens that stand in b as UTF-16 text, little- or
-// big-endian, as [Matcher.All] does unless NoDecode is set. Each Match has
-// Encoding "utf-16"; Start is the byte of the token's first character and
+// big-endian, as [Matcher.All] does unless NoDecode is set: plain tokens,
+// and those base64-encoded or recognised as legacy tokens in the text.
+// Each Match has Encoding "utf-16"; Start is the byte of the token's first character and
 // End is one past the byte of its last, so that the span holds the NULs
 // between the characters whichever the byte order (which the bytes around
 // a token seldom settle). Kind, ID and Fingerprint are those of the token.
@@ -77,12 +86,12 @@ func utf16Tokens(b []byte, yield func(Match) bool) bool {
 		for c := first; c <= last; c += 2 {
 			narrow = append(narrow, b[c])
 		}
-		if !plain(narrow, func(m Match) bool {
+		for m := range utf16Matcher.All(narrow) {
 			m.Start, m.End = first+2*m.Start, first+2*m.End-1
 			m.Encoding = "utf-16"
-			return yield(m)
-		}) {
-			return false
+			if !yield(m) {
+				return false
+			}
 		}
 		done = last + 1
 	}

@@ -2,7 +2,9 @@ package rules
 
 import (
 	"bytes"
+	"encoding/base64"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/dtleaks/dtleaks/internal/tokentest"
@@ -56,6 +58,31 @@ func TestUTF16(t *testing.T) {
 		{"UTF-16 text without a token", le("Hello, world.\r\n") + be("more"), nil},
 		{"cut short", le(std.Text[:len(std.Text)-1]), nil},
 	}
+	// Base64 and legacy tokens in UTF-16 text.
+	b64 := base64.StdEncoding.EncodeToString([]byte("token: " + std.Text))
+	legacy := "Abcdefghij0123456789K"
+	type other struct {
+		name  string
+		b     string
+		start int
+		id    string
+	}
+	for _, o := range []other{
+		// The span starts at the quantum holding the token's first byte,
+		// the third: "token: " is seven bytes.
+		{"base64", le("secret: " + b64 + "\r\n"), 2 * (len("secret: ") + 8), std.ID},
+		{"legacy", le("# PowerShell transcript, long enough to hold a tested block of UTF-16\r\n$h = @{Authorization = 'Api-Token " + legacy + "'}\r\n"), 2 * len("# PowerShell transcript, long enough to hold a tested block of UTF-16\r\n$h = @{Authorization = 'Api-Token "), ""},
+	} {
+		t.Run(o.name, func(t *testing.T) {
+			var got []Match
+			for m := range (&Matcher{}).All([]byte(o.b)) {
+				got = append(got, m)
+			}
+			if len(got) != 1 || got[0].Start != o.start || string(got[0].ID) != o.id || got[0].Encoding != "utf-16" {
+				t.Errorf("hits %v; want one at %d, ID %q, encoding utf-16", got, o.start, o.id)
+			}
+		})
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b := []byte(tt.b)
@@ -98,8 +125,11 @@ func TestUTF16(t *testing.T) {
 }
 
 // checkUTF16 encodes b as UTF-16 (little- or big-endian, after off bytes
-// of 0xff) and checks that the UTF-16 hits are exactly the plain hits the
-// oracles find in b, mapped to the encoded bytes.
+// of 0xff) and checks that the UTF-16 hits are exactly the matcher's hits
+// in each run of b between NULs (a NUL character ends the run of UTF-16
+// text the search takes out), mapped to the encoded bytes. That the
+// matcher's plain hits are the oracles' is FuzzMatch's to check; here the
+// plain hits are checked against the oracles too, for inputs without NUL.
 func checkUTF16(t *testing.T, b []byte, off int, bigEndian bool) {
 	t.Helper()
 	enc := append(bytes.Repeat([]byte{0xff}, off), wide(string(b), bigEndian)...)
@@ -109,15 +139,33 @@ func checkUTF16(t *testing.T, b []byte, off int, bigEndian bool) {
 	if bigEndian {
 		shift++
 	}
-	for _, s := range want(b) {
-		w = append(w, span{shift + 2*s.Start, shift + 2*s.End - 1, s.Shape})
+	at := 0
+	for _, seg := range bytes.Split(b, []byte{0}) {
+		var m Matcher
+		for x := range m.All(seg) {
+			w = append(w, span{shift + 2*(at+x.Start), shift + 2*(at+x.End) - 1, x.Kind.Shape})
+		}
+		at += len(seg) + 1
+	}
+	if bytes.IndexByte(b, 0) < 0 {
+		var plainHits []span
+		for _, s := range w {
+			if s.Shape != Legacy && bytes.HasPrefix(narrowOf(enc[s.Start:s.End]), []byte("dt0")) {
+				plainHits = append(plainHits, span{(s.Start - shift) / 2, (s.End - shift + 1) / 2, s.Shape})
+			}
+		}
+		if o := want(b); !slices.Equal(plainHits, o) {
+			t.Errorf("plain hits in UTF-16 %v; the oracles find %v", plainHits, o)
+		}
 	}
 	var got []span
 	for m := range UTF16(enc) {
 		got = append(got, span{m.Start, m.End, m.Kind.Shape})
-		tok := narrowOf(enc[m.Start:m.End])
-		if m.Encoding != "utf-16" || m.Fingerprint != fingerprint(tok) || !bytes.HasPrefix(tok, []byte(m.ID)) {
-			t.Errorf("hit at %d-%d: encoding, fingerprint or ID is not the token's", m.Start, m.End)
+		if m.Encoding != "utf-16" {
+			t.Errorf("hit at %d-%d: encoding %q", m.Start, m.End, m.Encoding)
+		}
+		if tok := narrowOf(enc[m.Start:m.End]); bytes.HasPrefix(tok, []byte("dt0")) && (m.Fingerprint != fingerprint(tok) || !bytes.HasPrefix(tok, []byte(m.ID))) {
+			t.Errorf("hit at %d-%d: fingerprint or ID is not the token's", m.Start, m.End)
 		}
 	}
 	if !slices.Equal(got, w) {
@@ -129,7 +177,7 @@ func checkUTF16(t *testing.T, b []byte, off int, bigEndian bool) {
 // the text, its UTF-16 form at any offset, in either byte order, holds the
 // same tokens at the mapped offsets.
 func FuzzUTF16(f *testing.F) {
-	for i, seed := range fuzzSeeds() {
+	for i, seed := range utf16Seeds() {
 		f.Add(seed, uint8(i%3), i%2 == 0)
 	}
 	f.Fuzz(func(t *testing.T, b []byte, off uint8, bigEndian bool) {
@@ -137,10 +185,18 @@ func FuzzUTF16(f *testing.F) {
 	})
 }
 
+// utf16Seeds are the matcher's and the base64 decoder's fuzz seeds, and a
+// legacy token in a line of context.
+func utf16Seeds() [][]byte {
+	seeds := append(fuzzSeeds(), decodeSeeds()...)
+	tok := legacyGen(tokentest.New(24), 1)[0]
+	return append(seeds, []byte(strings.Repeat("padding of a long line ", 4)+"\r\nAuthorization: Api-Token "+tok+"\r\n"))
+}
+
 // TestUTF16Seeds runs the fuzz seeds at every offset and byte order
 // without -fuzz.
 func TestUTF16Seeds(t *testing.T) {
-	for _, b := range fuzzSeeds() {
+	for _, b := range utf16Seeds() {
 		for off := range 4 {
 			checkUTF16(t, b, off, false)
 			checkUTF16(t, b, off, true)
