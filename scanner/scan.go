@@ -18,6 +18,18 @@ import (
 // documentation examples and test fixtures.
 const AllowMarker = "dtleaks:allow"
 
+// The marker written in UTF-16, little- and big-endian less its last NUL,
+// for tokens found in UTF-16 text (on a line that does not go on past the
+// window the token is found in).
+var allowLE, allowBE = func() ([]byte, []byte) {
+	var le, be []byte
+	for i := range len(AllowMarker) {
+		le = append(le, AllowMarker[i], 0)
+		be = append(be, 0, AllowMarker[i])
+	}
+	return le[:len(le)-1], be[1:]
+}()
+
 // DefaultChunkSize is how many bytes Scan reads at a time from one item.
 const DefaultChunkSize = 1 << 20
 
@@ -198,7 +210,8 @@ func window(lines *lineState, buf []byte, base int64, end int, last bool, it Ite
 			ownLine = buf[lineStart:lineEnd]
 		}
 		allowed := bytes.Contains(ownLine, []byte(AllowMarker)) ||
-			lineStart == 0 && lines.allowOpen
+			lineStart == 0 && lines.allowOpen ||
+			mt.Encoding == "utf-16" && (bytes.Contains(ownLine, allowLE) || bytes.Contains(ownLine, allowBE))
 		line, col := lines.position(region, mt.Start)
 		if mt.Encoding == "utf-16" {
 			// Each character before the token counted twice, with its

@@ -206,6 +206,7 @@ func TestHostileFiles(t *testing.T) {
 		{"UTF-16LE CRLF", cat("\xff\xfe", utf16le("a\r\nb\r\n  $t = '"+c.Text+"'\r\n"+b.Text)), 1, []string{"3:9 " + c.ID, "4:1 " + b.ID}},
 		{"UTF-16BE with BOM", cat("\xfe\xff", utf16be("x\r\ny: "+c.Text)), 1, []string{"2:4 " + c.ID}},
 		{"UTF-16LE without BOM", utf16le("é\n\tk=" + c.Text), 1, []string{"2:4 " + c.ID}},
+		{"UTF-16 allow marker", cat("\xff\xfe", utf16le("x = '"+c.Text+"' # dtleaks:allow\r\ny = '"+d.Text+"'\r\n"), "\n", utf16be("z = '"+e.Text+"' // dtleaks:allow\n")), 1, []string{"2:6 " + d.ID}},
 		// A UTF-16 file is still searched as bytes: a token in an ASCII
 		// trailer is found.
 		{"UTF-16LE then ASCII", cat("\xff\xfe", utf16le("x\n"), "\n", d.Text), 1, nil},
