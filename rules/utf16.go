@@ -65,7 +65,8 @@ func utf16Tokens(b []byte, yield func(Match) bool) bool {
 	var narrow []byte
 	done := 0 // bytes before this are part of a run already matched
 	for i := 0; i+utf16Block <= len(b); i += utf16Stride {
-		if i+utf16Block <= done {
+		// Text has no NUL, and fails here on one word, without a call.
+		if x := binary.LittleEndian.Uint64(b[i:]); x&utf16Odd != 0 && x&utf16Even != 0 || i+utf16Block <= done {
 			continue
 		}
 		nul := utf16Phase(b[i : i+utf16Block])
@@ -102,10 +103,6 @@ func utf16Tokens(b []byte, yield func(Match) bool) bool {
 // all NUL and those at even offsets none, 0 for the reverse, and -1 when the
 // block alternates neither way.
 func utf16Phase(blk []byte) int {
-	// Text has no NUL, and fails here on one word.
-	if x := binary.LittleEndian.Uint64(blk); x&utf16Odd != 0 && x&utf16Even != 0 {
-		return -1
-	}
 	var w [utf16Block / 8]uint64
 	for k := range w {
 		w[k] = binary.LittleEndian.Uint64(blk[8*k:])
