@@ -43,6 +43,7 @@ type Environment struct {
 func Environments(b []byte) []Environment {
 	var out []Environment
 	// URLs with a scheme.
+	lo := 0 // where the last URL found ends: the next one's scheme starts here or later
 	for i := 0; ; {
 		j := bytes.Index(b[i:], []byte("://"))
 		if j < 0 {
@@ -50,9 +51,9 @@ func Environments(b []byte) []Environment {
 		}
 		p := i + j
 		i = p + 3
-		if env, ok := envURL(b, p); ok {
+		if env, ok := envURL(b, p, lo); ok {
 			out = append(out, env)
-			i = env.End
+			i, lo = env.End, env.End
 		}
 	}
 	// SaaS hosts without one.
@@ -117,10 +118,11 @@ func Nearest(b []byte, envs []Environment, offset int) (string, bool) {
 	return envs[best].URL, true
 }
 
-// envURL parses the URL whose "://" is at b[p:].
-func envURL(b []byte, p int) (Environment, bool) {
+// envURL parses the URL whose "://" is at b[p:] and whose scheme starts at
+// lo or later: the letters before lo belong to the URL before it.
+func envURL(b []byte, p, lo int) (Environment, bool) {
 	s := p
-	for s > 0 && p-s < 5 && envLetter(b[s-1]) {
+	for s > lo && p-s < 5 && envLetter(b[s-1]) {
 		s--
 	}
 	scheme := strings.ToLower(string(b[s:p]))

@@ -711,6 +711,11 @@ func TestHostileGit(t *testing.T) {
 			must(t, os.Remove(looseObject(dir, h)))
 			return h
 		}, []string{"a"}},
+		{"missing blob, --no-unreachable", []string{"--no-unreachable"}, func(t *testing.T, dir string) string {
+			h := obj(t, dir, "HEAD:c.txt")
+			must(t, os.Remove(looseObject(dir, h)))
+			return h
+		}, []string{"a"}},
 		{"ref to a missing object", nil, func(t *testing.T, dir string) string {
 			must(t, os.WriteFile(filepath.Join(dir, ".git", "refs", "heads", "ghost"), []byte("1234567890123456789012345678901234567890\n"), 0o644))
 			return "1234567890123456789012345678901234567890"
