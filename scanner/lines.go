@@ -15,6 +15,9 @@ type lineState struct {
 	breaks    int
 	col       int
 	allowOpen bool
+	// bom is set when the item starts with a UTF-16 byte order mark,
+	// which an editor does not show as a column.
+	bom bool
 }
 
 // position returns the 1-based line and column of region[s].

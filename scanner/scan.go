@@ -181,6 +181,9 @@ func finish(lines *lineState, buf []byte, base int64, end int, it Item, m *rules
 // window starts with.
 func window(lines *lineState, buf []byte, base int64, end int, last bool, it Item, m *rules.Matcher, pending []Finding) (done, rest []Finding) {
 	region := buf[:end]
+	if base == 0 {
+		lines.bom = len(buf) >= 2 && (buf[0] == 0xff && buf[1] == 0xfe || buf[0] == 0xfe && buf[1] == 0xff)
+	}
 	// Lines that began in an earlier window and were still open: they end
 	// at the first terminator here, or go on past this window.
 	firstTerm := indexTermFrom(region, 0)
@@ -218,7 +221,7 @@ func window(lines *lineState, buf []byte, base int64, end int, last bool, it Ite
 			// NUL, and the NUL of the line break once; a byte order mark,
 			// which an editor does not show, as one character.
 			col = (col + 1) / 2
-			if line == 1 && base == 0 && len(buf) >= 2 && (buf[0] == 0xff && buf[1] == 0xfe || buf[0] == 0xfe && buf[1] == 0xff) {
+			if line == 1 && lines.bom {
 				col--
 			}
 		}

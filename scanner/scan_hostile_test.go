@@ -2,8 +2,10 @@ package scanner
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"unicode/utf8"
 
@@ -13,7 +15,8 @@ import (
 
 // FuzzScanWindows checks Scan's windowing against a plain oracle on hostile
 // input: arbitrary bytes (binary, invalid UTF-8, every mix of "\n", "\r\n"
-// and lone "\r", base64 and legacy-token context) with tokens spliced in.
+// and lone "\r", UTF-16, base64 and legacy-token context) with tokens, plain
+// and in UTF-16, spliced in.
 // Read in windows of any size, an item must give exactly the matches the
 // matcher finds in the whole input at once, each at the line and column
 // counted over the whole input; lines holding the allow marker are left out.
@@ -29,6 +32,8 @@ func FuzzScanWindows(f *testing.F) {
 		"\x00\x00@\x00\r",
 		"x\r",
 		"@@",
+		"\xff\xfe~\r\x00\n\x00~\r\x00",
+		"\x00\r\x00\n~\x00 \x00@\n~",
 	} {
 		f.Add([]byte(s), uint16(1), uint8(0))
 		f.Add([]byte(s), uint16(1100), uint8(3))
@@ -39,18 +44,24 @@ func FuzzScanWindows(f *testing.F) {
 		if len(in) > 8<<10 {
 			return
 		}
-		// Each '@' becomes a token; pad puts the input at different
-		// offsets from the window edges.
+		// Each '@' becomes a token and each '~' a token in UTF-16LE; pad
+		// puts the input at different offsets from the window edges.
 		var b bytes.Buffer
 		b.Write(bytes.Repeat([]byte("p"), int(pad)))
 		n := 0
 		for _, c := range in {
-			if c == '@' {
+			switch c {
+			case '@':
 				b.WriteString(toks[n%len(toks)].Text)
 				n++
-				continue
+			case '~':
+				for _, ch := range []byte(toks[n%len(toks)].Text) {
+					b.Write([]byte{ch, 0})
+				}
+				n++
+			default:
+				b.WriteByte(c)
 			}
-			b.WriteByte(c)
 		}
 		data := b.Bytes()
 		want := scanOracle(data)
@@ -59,7 +70,7 @@ func FuzzScanWindows(f *testing.F) {
 			if err != nil {
 				t.Fatalf("chunk %d: %v", cs, err)
 			}
-			if d := diffPlaces(places(got), want); d != "" {
+			if d := diffPlaces(places(byOffset(got)), want); d != "" {
 				t.Errorf("chunk %d, %d bytes: %s", cs, len(data), d)
 			}
 		}
@@ -84,6 +95,12 @@ func scanOracle(data []byte) []place {
 						continue // counted at the '\n'
 					}
 				}
+				// "\r\x00\n" is the CRLF of UTF-16 text.
+				if i+2 < len(data) && data[i+1] == 0 && data[i+2] == '\n' {
+					if i+2 < m.Start {
+						continue // counted at the '\n'
+					}
+				}
 				line, lineStart = line+1, i+1
 			}
 		}
@@ -94,7 +111,19 @@ func scanOracle(data []byte) []place {
 		if bytes.Contains(data[lineStart:lineEnd], []byte(AllowMarker)) {
 			continue
 		}
-		out = append(out, place{m.ID, line, utf8.RuneCount(data[lineStart:m.Start]) + 1})
+		col := utf8.RuneCount(data[lineStart:m.Start]) + 1
+		if m.Encoding == "utf-16" {
+			if bytes.Contains(data[lineStart:lineEnd], allowLE) || bytes.Contains(data[lineStart:lineEnd], allowBE) {
+				continue
+			}
+			// A character and its NUL are one column, a byte order mark
+			// none.
+			col = (col + 1) / 2
+			if line == 1 && (bytes.HasPrefix(data, []byte{0xff, 0xfe}) || bytes.HasPrefix(data, []byte{0xfe, 0xff})) {
+				col--
+			}
+		}
+		out = append(out, place{m.ID, line, col})
 	}
 	return out
 }
@@ -120,11 +149,19 @@ func TestScanWindowsLineEndings(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					if d := diffPlaces(places(got), want); d != "" {
+					if d := diffPlaces(places(byOffset(got)), want); d != "" {
 						t.Errorf("seps %q %q, pad %d, chunk %d: %s", a, b, pad, cs, d)
 					}
 				}
 			}
 		}
 	}
+}
+
+// byOffset orders findings by where they start, as the oracle lists them:
+// scanItem decides a finding whose line goes on past its window only when
+// the line ends, after findings further on, and Scan sorts what it returns.
+func byOffset(fs []Finding) []Finding {
+	slices.SortStableFunc(fs, func(a, b Finding) int { return cmp.Compare(a.Offset, b.Offset) })
+	return fs
 }
