@@ -76,9 +76,14 @@ func legacyTokens(b []byte, yield func(Match) bool) {
 		}
 		te := ts + legacyLen
 		i = te
+		lead := ts - s
+		if s2 := legacyContextStart(b, s); s2 < s {
+			lead = ts - s2
+		}
 		if !yield(Match{
 			Start:       ts,
 			End:         te,
+			Lead:        min(lead, MaxLead),
 			Kind:        Classify("", Legacy),
 			Fingerprint: legacyFingerprint(b[ts:te]),
 		}) {
@@ -337,4 +342,19 @@ func legacySpaces(b []byte, i int) int {
 func legacyFingerprint(t []byte) Fingerprint {
 	sum := sha256.Sum256(t)
 	return Fingerprint(hex.EncodeToString(sum[:]))
+}
+
+// legacyContextStart returns where the context of a name at b[s:] starts:
+// for the header form, the "Authorization" before it (which legacyHeader
+// looks for within a few separators), else s.
+func legacyContextStart(b []byte, s int) int {
+	j := s
+	for n := 0; j > 0 && n < 8 && bytes.IndexByte([]byte(" \t\"':="), b[j-1]) >= 0; n++ {
+		j--
+	}
+	const auth = "authorization"
+	if j >= len(auth) && legacyFold(b[j-len(auth):j], auth) {
+		return j - len(auth)
+	}
+	return s
 }

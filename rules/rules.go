@@ -65,7 +65,15 @@ type Match struct {
 	// Encoding names how the token was encoded in the input ("base64",
 	// "utf-16"), or is empty when the token stood there as it is.
 	Encoding string
+	// Lead is how many bytes before Start the match depends on: the name
+	// or header that makes a legacy token recognisable (at most MaxLead),
+	// and 0 for every other match. A reader of the input in windows must
+	// give a match to the window that holds its context, Start-Lead.
+	Lead int
 }
+
+// MaxLead bounds Match.Lead.
+const MaxLead = 128
 
 // String describes the match by identifier, kind and offsets, such as
 // "dt0c01.ST2EY72KQINMH574WMNVI7YN (classic-access-token) at 10-106".

@@ -89,6 +89,7 @@ func utf16Tokens(b []byte, yield func(Match) bool) bool {
 		}
 		for m := range utf16Matcher.All(narrow) {
 			m.Start, m.End = first+2*m.Start, first+2*m.End-1
+			m.Lead = min(2*m.Lead, MaxLead)
 			m.Encoding = "utf-16"
 			if !yield(m) {
 				return false

@@ -203,10 +203,23 @@ func window(lines *lineState, buf []byte, base int64, end int, last bool, it Ite
 	var envs []rules.Environment // found once per window, at its first match
 	envsFound := false
 	for mt := range m.All(buf) {
-		if mt.Start >= end {
-			break
+		// A match belongs to the window that holds its context, which
+		// starts Lead bytes before it (a legacy token's name): the next
+		// window, starting at end, would see the context cut. So this
+		// window takes the matches whose context starts at end or
+		// before, and, unless it is the first, none whose context starts
+		// at its very first byte, which may be cut.
+		owner := mt.Start - mt.Lead
+		if owner > end {
+			if mt.Start > end+rules.MaxLead {
+				break
+			}
+			continue
 		}
-		lineStart := lastTerm(region[:mt.Start]) + 1 // 0 when the line began earlier
+		if owner == 0 && base > 0 {
+			continue
+		}
+		lineStart := lastTerm(buf[:mt.Start]) + 1 // 0 when the line began earlier
 		lineEnd := indexTermFrom(buf, mt.End)
 		ownLine := buf[lineStart:]
 		if lineEnd >= 0 {
@@ -215,7 +228,7 @@ func window(lines *lineState, buf []byte, base int64, end int, last bool, it Ite
 		allowed := bytes.Contains(ownLine, []byte(AllowMarker)) ||
 			lineStart == 0 && lines.allowOpen ||
 			mt.Encoding == "utf-16" && (bytes.Contains(ownLine, allowLE) || bytes.Contains(ownLine, allowBE))
-		line, col := lines.position(region, mt.Start)
+		line, col := lines.position(buf, mt.Start)
 		if mt.Encoding == "utf-16" {
 			// Each character before the token counted twice, with its
 			// NUL, and the NUL of the line break once; a byte order mark,
