@@ -147,31 +147,11 @@ func histBetter(a, b histSite) bool {
 // tree. A blob that no commit holds (not even an unreachable one still in
 // the store) keeps an empty path and is marked unreachable. Message
 // findings are marked unreachable when no ref leads to their commit or tag.
+// Found or not, the refs and the packed trees are checked for objects the
+// store lacks (see histTreeLinks), and those are returned as problems.
 func (h *History) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.Finding, []scanner.Problem, error) {
-	if len(fs) == 0 {
-		if h.repo == nil {
-			return fs, nil, nil
-		}
-		defer h.repo.close()
-		if h.introduced != nil {
-			return fs, nil, nil // the range walk read every tree and ref
-		}
-		// Nothing to trace, but a ref or a tree entry naming an object
-		// the store lacks is history the scan could not see.
-		var problems []scanner.Problem
-		if !h.NoUnreachable && !h.borrows { // else Items walked the refs, or missing objects are expected
-			reach, err := histReachable(ctx, h.repo)
-			if err != nil {
-				return nil, nil, err
-			}
-			problems = reach.problems
-		}
-		_, lp, err := h.histTrees(ctx, h.repo, nil)
-		if err != nil {
-			return nil, nil, err
-		}
-		h.repo, h.packs = nil, nil
-		return fs, append(problems, lp...), nil
+	if len(fs) == 0 && h.repo == nil {
+		return fs, nil, nil // Items did not run, or failed
 	}
 	repo := h.repo
 	if repo == nil {
