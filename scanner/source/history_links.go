@@ -2,7 +2,6 @@ package source
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -19,40 +18,6 @@ import (
 // another shares most entries with its base, and those were checked with
 // the base; only the entries the delta changed are looked up, which keeps
 // the check to a small part of the scan.
-
-// histTreeIter walks the entries of a tree object: "MODE NAME\0HASH".
-type histTreeIter struct{ data []byte }
-
-// next returns the next entry; ok is false at the end.
-func (it *histTreeIter) next() (mode, name, hash []byte, ok bool, err error) {
-	if len(it.data) == 0 {
-		return nil, nil, nil, false, nil
-	}
-	sp := bytes.IndexByte(it.data, ' ')
-	if sp <= 0 {
-		return nil, nil, nil, false, errors.New("bad tree entry")
-	}
-	rest := it.data[sp+1:]
-	nul := bytes.IndexByte(rest, 0)
-	if nul <= 0 || len(rest) < nul+1+20 {
-		return nil, nil, nil, false, errors.New("bad tree entry")
-	}
-	mode, name, hash = it.data[:sp], rest[:nul], rest[nul+1:nul+21]
-	it.data = rest[nul+21:]
-	return mode, name, hash, true, nil
-}
-
-// histParseMode parses an entry's octal mode.
-func histParseMode(mode []byte) (filemode.FileMode, error) {
-	var m filemode.FileMode
-	for _, c := range mode {
-		if c < '0' || c > '7' || m > 1<<28 {
-			return 0, errors.New("bad tree entry mode")
-		}
-		m = m*8 + filemode.FileMode(c-'0')
-	}
-	return m, nil
-}
 
 // histTreeLinks calls missing for each entry of the tree data whose object
 // exists does not know, leaving out the entries that base (the content of
@@ -96,20 +61,16 @@ func histTreeLinks(data, base []byte, exists func(plumbing.Hash) bool, missing f
 }
 
 // histMissingError is the problem of a tree entry whose object the store
-// lacks.
+// lacks. The entry name is quoted: it is repository content and may hold
+// anything, terminal escapes included.
 func histMissingError(tree plumbing.Hash, dir bool, name []byte, h plumbing.Hash) error {
 	kind := "blob"
 	if dir {
 		kind = "tree"
 	}
-	return fmt.Errorf("history: tree %s: %s %s (%s) is missing from the repository: its content cannot be scanned", histShort(tree), kind, h, scannerQuote(name))
+	return fmt.Errorf("history: tree %s: %s %s (%q) is missing from the repository: its content cannot be scanned", histShort(tree), kind, h, name)
 }
 
-// scannerQuote quotes an entry name for a message: a name is repository
-// content and may hold anything, terminal escapes included.
-func scannerQuote(name []byte) string {
-	return fmt.Sprintf("%q", name)
-}
 
 // exists reports whether the store Items listed holds the object, packed
 // or loose.

@@ -171,33 +171,25 @@ type histTreeParser struct {
 func (tp *histTreeParser) parse(data []byte, targets map[plumbing.Hash]bool) ([]histTreeEnt, error) {
 	out := tp.scratch[:0]
 	defer func() { tp.scratch = out[:0] }()
-	for len(data) > 0 {
-		sp := bytes.IndexByte(data, ' ')
-		if sp <= 0 {
-			return nil, errors.New("bad tree entry")
+	it := histTreeIter{data: data}
+	for {
+		mode, name, hash, ok, err := it.next()
+		if err != nil {
+			return nil, err
 		}
-		mode := data[:sp]
-		data = data[sp+1:]
-		nul := bytes.IndexByte(data, 0)
-		if nul <= 0 || len(data) < nul+1+20 {
-			return nil, errors.New("bad tree entry")
+		if !ok {
+			break
 		}
-		name := data[:nul]
-		var hash plumbing.Hash
-		copy(hash[:], data[nul+1:nul+21])
-		data = data[nul+21:]
-		var m filemode.FileMode
-		for _, c := range mode {
-			if c < '0' || c > '7' || m > 1<<28 {
-				return nil, errors.New("bad tree entry mode")
-			}
-			m = m*8 + filemode.FileMode(c-'0')
+		m, err := histParseMode(mode)
+		if err != nil {
+			return nil, err
 		}
+		h := plumbing.Hash(hash)
 		switch {
 		case m == filemode.Dir:
-			out = append(out, histTreeEnt{name: tp.intern(name), hash: hash, dir: true})
-		case histIsFile(m) && targets[hash]:
-			out = append(out, histTreeEnt{name: tp.intern(name), hash: hash})
+			out = append(out, histTreeEnt{name: tp.intern(name), hash: h, dir: true})
+		case histIsFile(m) && targets[h]:
+			out = append(out, histTreeEnt{name: tp.intern(name), hash: h})
 		}
 	}
 	if len(out) == 0 {
@@ -213,4 +205,38 @@ func (tp *histTreeParser) intern(b []byte) string {
 	s := string(b)
 	tp.names[s] = s
 	return s
+}
+
+// histTreeIter walks the entries of a tree object: "MODE NAME\0HASH".
+type histTreeIter struct{ data []byte }
+
+// next returns the next entry; ok is false at the end.
+func (it *histTreeIter) next() (mode, name, hash []byte, ok bool, err error) {
+	if len(it.data) == 0 {
+		return nil, nil, nil, false, nil
+	}
+	sp := bytes.IndexByte(it.data, ' ')
+	if sp <= 0 {
+		return nil, nil, nil, false, errors.New("bad tree entry")
+	}
+	rest := it.data[sp+1:]
+	nul := bytes.IndexByte(rest, 0)
+	if nul <= 0 || len(rest) < nul+1+20 {
+		return nil, nil, nil, false, errors.New("bad tree entry")
+	}
+	mode, name, hash = it.data[:sp], rest[:nul], rest[nul+1:nul+21]
+	it.data = rest[nul+21:]
+	return mode, name, hash, true, nil
+}
+
+// histParseMode parses an entry's octal mode.
+func histParseMode(mode []byte) (filemode.FileMode, error) {
+	var m filemode.FileMode
+	for _, c := range mode {
+		if c < '0' || c > '7' || m > 1<<28 {
+			return 0, errors.New("bad tree entry mode")
+		}
+		m = m*8 + filemode.FileMode(c-'0')
+	}
+	return m, nil
 }
