@@ -185,8 +185,7 @@ func (h *History) open() (*histRepo, error) {
 		// AlternatesFS lets go-git follow absolute alternates paths
 		// itself (revisions, the range walk); relative ones it cannot,
 		// and histRepo.object reads those.
-		return filesystem.NewStorageWithOptions(fs, cache.NewObjectLRU(histObjectCache),
-			filesystem.Options{LargeObjectThreshold: histLargeObject, KeepDescriptors: true, AlternatesFS: osfs.New("/")})
+		return histStorage(fs, osfs.New("/"))
 	}
 	st := newStorage()
 	r, err := git.Open(st, nil)
@@ -196,6 +195,15 @@ func (h *History) open() (*histRepo, error) {
 	hr := &histRepo{Repository: r, st: st, fs: fs, dir: dotgit.New(fs), newStorage: newStorage}
 	hr.alts, hr.altProblems = histAlternates(histObjectsDir(fs.Root()))
 	return hr, nil
+}
+
+// histStorage opens the object storage of the git directory fs with the
+// bounds History reads under: a bounded object cache, large objects
+// streamed, pack files kept open. alternates, if not nil, is the file system
+// go-git follows objects/info/alternates paths in.
+func histStorage(fs, alternates billy.Filesystem) *filesystem.Storage {
+	return filesystem.NewStorageWithOptions(fs, cache.NewObjectLRU(histObjectCache),
+		filesystem.Options{LargeObjectThreshold: histLargeObject, KeepDescriptors: true, AlternatesFS: alternates})
 }
 
 // histIsBare reports whether dir looks like a bare repository: no .git, but

@@ -9,9 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	billy "github.com/go-git/go-billy/v5"
 	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 	"github.com/go-git/go-git/v5/storage/filesystem/dotgit"
 
@@ -37,7 +37,8 @@ const histAlternatesDepth = 5
 
 // histAlt is a borrowed object store.
 type histAlt struct {
-	objects string // its objects directory, absolute
+	objects string           // its objects directory, absolute
+	fs      billy.Filesystem // the directory that holds objects
 	dir     *dotgit.DotGit
 	st      *filesystem.Storage
 }
@@ -91,9 +92,7 @@ func histAlternates(objects string) ([]histAlt, []scanner.Problem) {
 				continue
 			}
 			afs := osfs.New(filepath.Dir(dir), osfs.WithBoundOS())
-			st := filesystem.NewStorageWithOptions(afs, cache.NewObjectLRU(histObjectCache),
-				filesystem.Options{LargeObjectThreshold: histLargeObject, KeepDescriptors: true})
-			alts = append(alts, histAlt{objects: dir, dir: dotgit.New(afs), st: st})
+			alts = append(alts, histAlt{objects: dir, fs: afs, dir: dotgit.New(afs), st: histStorage(afs, nil)})
 			walk(dir, depth+1)
 		}
 		if err := sc.Err(); err != nil {
@@ -132,9 +131,7 @@ func (r *histRepo) close() {
 func (r *histRepo) newAltStorages() []*filesystem.Storage {
 	var out []*filesystem.Storage
 	for _, a := range r.alts {
-		afs := osfs.New(filepath.Dir(a.objects), osfs.WithBoundOS())
-		out = append(out, filesystem.NewStorageWithOptions(afs, cache.NewObjectLRU(histObjectCache),
-			filesystem.Options{LargeObjectThreshold: histLargeObject, KeepDescriptors: true}))
+		out = append(out, histStorage(a.fs, nil))
 	}
 	return out
 }
