@@ -70,20 +70,16 @@ func legacyTokens(b []byte, yield func(Match) bool) {
 		if s > 0 && legacyNameChar(b[s-1]) {
 			continue // a name too long to be one of ours
 		}
-		ts, ok := legacyValue(b, s, e)
+		cs, ts, ok := legacyValue(b, s, e)
 		if !ok {
 			continue
 		}
 		te := ts + legacyLen
 		i = te
-		lead := ts - s
-		if s2 := legacyContextStart(b, s); s2 < s {
-			lead = ts - s2
-		}
 		if !yield(Match{
 			Start:       ts,
 			End:         te,
-			Lead:        min(lead, MaxLead),
+			Lead:        min(ts-cs, MaxLead),
 			Kind:        Classify("", Legacy),
 			Fingerprint: legacyFingerprint(b[ts:te]),
 		}) {
@@ -158,17 +154,19 @@ func legacyTokenAt(b []byte, j int) int {
 }
 
 // legacyValue looks, after the name b[s:e], for the separator and value of
-// a context Legacy knows, and returns where a valid token value starts.
-func legacyValue(b []byte, s, e int) (int, bool) {
+// a context Legacy knows, and returns where the context starts (the name,
+// or the Authorization header before it) and where a valid token value
+// starts.
+func legacyValue(b []byte, s, e int) (cs, ts int, ok bool) {
 	name := b[s:e]
 	switch {
 	case legacyFold(name, "api-token"):
 		// The Authorization scheme: Api-Token, spaces, the token.
-		if t, ok := legacyHeader(b, s, e); ok {
-			return t, true
+		if cs, ts, ok := legacyHeader(b, s, e); ok {
+			return cs, ts, true
 		}
 	case !legacyIsName(name):
-		return 0, false
+		return 0, 0, false
 	}
 	i := e
 	quote := byte(0)
@@ -184,23 +182,24 @@ func legacyValue(b []byte, s, e int) (int, bool) {
 	case i < len(b) && b[i] == ':':
 		i++
 	default:
-		return 0, false
+		return 0, 0, false
 	}
 	i = legacySpaces(b, i)
 	if i < len(b) && (b[i] == '"' || b[i] == '\'') {
 		quote = b[i]
 		i++
 	}
-	return i, legacyToken(b, i, quote)
+	return s, i, legacyToken(b, i, quote)
 }
 
 // legacyHeader recognises "Authorization: Api-Token <t>", where b[s:e] is
 // "Api-Token": the name before it must be Authorization, separated by a
-// colon (or, in JSON and YAML, by quotes around key and value).
-func legacyHeader(b []byte, s, e int) (int, bool) {
+// colon (or, in JSON and YAML, by quotes around key and value). It returns
+// where "Authorization" starts and where the token value does.
+func legacyHeader(b []byte, s, e int) (cs, ts int, ok bool) {
 	i := e
 	if i >= len(b) || b[i] != ' ' && b[i] != '\t' {
-		return 0, false
+		return 0, 0, false
 	}
 	i = legacySpaces(b, i)
 	j := s
@@ -209,16 +208,16 @@ func legacyHeader(b []byte, s, e int) (int, bool) {
 	}
 	const auth = "authorization"
 	if j < len(auth) || !legacyFold(b[j-len(auth):j], auth) || j > len(auth) && legacyNameChar(b[j-len(auth)-1]) {
-		return 0, false
+		return 0, 0, false
 	}
 	if bytes.IndexByte(b[j:s], ':') < 0 && bytes.IndexByte(b[j:s], '=') < 0 {
-		return 0, false
+		return 0, 0, false
 	}
 	quote := byte(0)
 	if s > 0 && (b[s-1] == '"' || b[s-1] == '\'') {
 		quote = b[s-1] // "Authorization": "Api-Token <t>"
 	}
-	return i, legacyToken(b, i, quote)
+	return j - len(auth), i, legacyToken(b, i, quote)
 }
 
 // legacyToken reports whether a valid token value starts at b[i] and ends
@@ -342,19 +341,4 @@ func legacySpaces(b []byte, i int) int {
 func legacyFingerprint(t []byte) Fingerprint {
 	sum := sha256.Sum256(t)
 	return Fingerprint(hex.EncodeToString(sum[:]))
-}
-
-// legacyContextStart returns where the context of a name at b[s:] starts:
-// for the header form, the "Authorization" before it (which legacyHeader
-// looks for within a few separators), else s.
-func legacyContextStart(b []byte, s int) int {
-	j := s
-	for n := 0; j > 0 && n < 8 && bytes.IndexByte([]byte(" \t\"':="), b[j-1]) >= 0; n++ {
-		j--
-	}
-	const auth = "authorization"
-	if j >= len(auth) && legacyFold(b[j-len(auth):j], auth) {
-		return j - len(auth)
-	}
-	return s
 }
