@@ -71,7 +71,6 @@ func histMissingError(tree plumbing.Hash, dir bool, name []byte, h plumbing.Hash
 	return fmt.Errorf("history: tree %s: %s %s (%q) is missing from the repository: its content cannot be scanned", histShort(tree), kind, h, name)
 }
 
-
 // exists reports whether the store Items listed holds the object, packed
 // or loose.
 func (h *History) exists(hash plumbing.Hash) bool {
