@@ -55,12 +55,7 @@ func (r *histReach) has(h plumbing.Hash, t plumbing.ObjectType) bool {
 // problem, and the walk goes on without it.
 func histReachable(ctx context.Context, repo *histRepo) (*histReach, error) {
 	r := &histReach{commits: map[plumbing.Hash]*histCommit{}, tags: map[plumbing.Hash]bool{}, blobs: map[plumbing.Hash]bool{}}
-	shallow := map[plumbing.Hash]bool{}
-	if hs, err := repo.st.Shallow(); err == nil {
-		for _, h := range hs {
-			shallow[h] = true
-		}
-	}
+	shallow := histShallow(repo)
 	type root struct {
 		name plumbing.ReferenceName
 		hash plumbing.Hash
@@ -162,6 +157,18 @@ func histReachable(ctx context.Context, repo *histRepo) (*histReach, error) {
 		}
 	}
 	return r, nil
+}
+
+// histShallow returns the shallow commits of a shallow clone, whose
+// parents the store does not hold.
+func histShallow(repo *histRepo) map[plumbing.Hash]bool {
+	shallow := map[plumbing.Hash]bool{}
+	if hs, err := repo.st.Shallow(); err == nil {
+		for _, h := range hs {
+			shallow[h] = true
+		}
+	}
+	return shallow
 }
 
 // histObject reads an object's header and content through the shared

@@ -2,6 +2,7 @@ package source
 
 import (
 	"bufio"
+	"cmp"
 	"compress/zlib"
 	"context"
 	"errors"
@@ -153,7 +154,7 @@ func histPackGraphOf(ctx context.Context, p *histPack, f io.ReadSeeker) (*histPa
 			g.roots = append(g.roots, int32(i))
 		case histPackOFS:
 			b, ok := slices.BinarySearchFunc(p.entries[:i], uint64(h.baseOff), func(e *histEntry, t uint64) int {
-				return cmpU64(e.Offset, t)
+				return cmp.Compare(e.Offset, t)
 			})
 			if !ok {
 				o.bad = true
@@ -175,7 +176,7 @@ func histPackGraphOf(ctx context.Context, p *histPack, f io.ReadSeeker) (*histPa
 		b, ok := 0, false
 		if err == nil {
 			b, ok = slices.BinarySearchFunc(p.entries, uint64(off), func(e *histEntry, t uint64) int {
-				return cmpU64(e.Offset, t)
+				return cmp.Compare(e.Offset, t)
 			})
 		}
 		if !ok {
@@ -223,16 +224,6 @@ func histPackGraphOf(ctx context.Context, p *histPack, f io.ReadSeeker) (*histPa
 
 // histEntry is an entry of a pack index.
 type histEntry = idxfile.Entry
-
-func cmpU64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
 
 // histHeader is a pack entry header.
 type histHeader struct {

@@ -97,12 +97,7 @@ func (h *History) rangeItems(ctx context.Context, repo *histRepo, yield func(sca
 	if err != nil {
 		return err
 	}
-	shallow := map[plumbing.Hash]bool{}
-	if hs, err := repo.st.Shallow(); err == nil {
-		for _, s := range hs {
-			shallow[s] = true
-		}
-	}
+	shallow := histShallow(repo)
 	excluded, err := histWalk(ctx, repo, fromHash, nil, shallow)
 	if err != nil {
 		return err

@@ -192,7 +192,7 @@ func (h *History) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.
 			if packs != nil {
 				var lp []scanner.Problem
 				h.packs = packs
-				t.trees, lp, err = h.histTrees(ctx, repo, t.targets)
+				t.trees, lp, err = h.histTrees(ctx, t.targets)
 				h.packs = nil
 				problems = append(problems, lp...)
 			}

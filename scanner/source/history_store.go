@@ -68,8 +68,8 @@ func (r *histRepo) stores() []histStore {
 // handle, so every object is inflated once and workers share nothing but
 // the read-only graphs.
 func (h *History) storeItems(ctx context.Context, repo *histRepo, yield func(scanner.Item, error) error) error {
+	h.borrows = len(repo.altProblems) > 0
 	for _, p := range repo.altProblems {
-		h.borrows = true
 		if err := yield(scanner.Item{Path: p.Path}, p.Err); err != nil {
 			return err
 		}
@@ -83,12 +83,11 @@ func (h *History) storeItems(ctx context.Context, repo *histRepo, yield func(sca
 		if err := histAllBlobs(ctx, repo, reach); err != nil {
 			return err
 		}
-		for _, p := range reach.problems {
-			if h.borrows {
-				break // objects missing here are expected in the other store
-			}
-			if err := yield(scanner.Item{Path: p.Path}, p.Err); err != nil {
-				return err
+		if !h.borrows { // else objects missing here are expected in the other store
+			for _, p := range reach.problems {
+				if err := yield(scanner.Item{Path: p.Path}, p.Err); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -97,7 +96,7 @@ func (h *History) storeItems(ctx context.Context, repo *histRepo, yield func(sca
 		return err
 	}
 	for _, p := range packs {
-		if err := h.readGraph(ctx, repo, p, yield); err != nil {
+		if err := h.readGraph(ctx, p, yield); err != nil {
 			return err
 		}
 	}
@@ -222,7 +221,7 @@ func (h *History) loadPack(ctx context.Context, st histStore, ph plumbing.Hash, 
 
 // readGraph reads the delta graph of a pack and reports the objects it
 // cannot resolve. A pack that cannot be opened is reported and left out.
-func (h *History) readGraph(ctx context.Context, repo *histRepo, p *histPack, yield func(scanner.Item, error) error) error {
+func (h *History) readGraph(ctx context.Context, p *histPack, yield func(scanner.Item, error) error) error {
 	f, err := p.dir.ObjectPack(p.hash)
 	if err != nil {
 		return yield(scanner.Item{Path: p.path}, fmt.Errorf("history: %w", err))
@@ -595,10 +594,14 @@ func (w *histWorker) yieldErr(where string, err error) error {
 type histSafeReader struct {
 	r    io.Reader
 	hash plumbing.Hash
+	what string
 }
 
 func (r *histSafeReader) Read(p []byte) (n int, err error) {
-	err = histSafe("history: object "+r.hash.String(), func() error {
+	if r.what == "" { // named once, not on every read
+		r.what = "history: object " + r.hash.String()
+	}
+	err = histSafe(r.what, func() error {
 		var err error
 		n, err = r.r.Read(p)
 		return err

@@ -34,7 +34,7 @@ type histTreeEnt struct {
 // holds every object each tree names (see histTreeLinks) and returns what
 // it lacks as problems. Trees it cannot read are reported and left out:
 // tracing reads them the slow way.
-func (h *History) histTrees(ctx context.Context, repo *histRepo, targets map[plumbing.Hash]bool) (map[plumbing.Hash][]histTreeEnt, []scanner.Problem, error) {
+func (h *History) histTrees(ctx context.Context, targets map[plumbing.Hash]bool) (map[plumbing.Hash][]histTreeEnt, []scanner.Problem, error) {
 	out := map[plumbing.Hash][]histTreeEnt{}
 	var problems []scanner.Problem
 	var mu sync.Mutex
