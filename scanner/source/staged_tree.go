@@ -75,13 +75,7 @@ func (c *stagedCompare) dir(prefix string, lo, hi int, ct *stagedCacheTree, head
 			headEntries[e.Name] = e
 		}
 	}
-	var children map[string]*stagedCacheTree
-	if ct != nil && len(ct.children) > 0 {
-		children = make(map[string]*stagedCacheTree, len(ct.children))
-		for _, k := range ct.children {
-			children[k.name] = k
-		}
-	}
+	children := ct.childMap()
 	for i := lo; i < hi; {
 		e := &c.entries[i]
 		rest := e.name[len(prefix):]
@@ -254,13 +248,7 @@ func (c *stagedCompare) stagedHash(prefix string, lo, hi int, ct *stagedCacheTre
 // computeHash hashes the tree object of one directory, taking the hashes
 // of its subdirectories from stagedHash.
 func (c *stagedCompare) computeHash(prefix string, lo, hi int, ct *stagedCacheTree) (plumbing.Hash, bool) {
-	var children map[string]*stagedCacheTree
-	if ct != nil && len(ct.children) > 0 {
-		children = make(map[string]*stagedCacheTree, len(ct.children))
-		for _, k := range ct.children {
-			children[k.name] = k
-		}
-	}
+	children := ct.childMap()
 	var buf []byte // grows to the size of this one tree object
 	add := func(mode uint32, name string, h plumbing.Hash) {
 		buf = strconv.AppendUint(buf, uint64(mode), 8)
@@ -307,4 +295,17 @@ func (c *stagedCompare) computeHash(prefix string, lo, hi int, ct *stagedCacheTr
 	var h plumbing.Hash
 	hh.Sum(h[:0])
 	return h, true
+}
+
+// childMap returns the cached-tree children of t by name; nil for a nil t
+// or one without children.
+func (t *stagedCacheTree) childMap() map[string]*stagedCacheTree {
+	if t == nil || len(t.children) == 0 {
+		return nil
+	}
+	m := make(map[string]*stagedCacheTree, len(t.children))
+	for _, k := range t.children {
+		m[k.name] = k
+	}
+	return m
 }
