@@ -230,9 +230,6 @@ func decodeToURL(s string) string {
 	return string(b)
 }
 
-// decodeMatcher finds the tokens in decoded text.
-var decodeMatcher Matcher
-
 // decodeRun appends to found the tokens encoded in the run b[s:e] of base64
 // characters, with spans in b, sorted and made disjoint.
 func decodeRun(b []byte, s, e int, found []Match) []Match {
@@ -283,18 +280,23 @@ func decodeOnce(run []byte, g, off int) (Match, bool) {
 	var buf [(decodeWindow + 4) / 4 * 3]byte
 	dec := decodeQuanta(buf[:0], run[from:min(len(run), g+decodeWindow)])
 	want := (g-from)/4*3 + off
-	for m := range decodeMatcher.All(dec) {
+	// Only a plain token can start at want: the window is too short for
+	// base64 inside it, holds no NUL for UTF-16, and has too little before
+	// want for a legacy token's context.
+	var found Match
+	ok := false
+	plain(dec, func(m Match) bool {
 		if m.Start < want {
-			continue
+			return true
 		}
-		if m.Start > want {
-			break
+		if m.Start == want {
+			m.Start = g
+			m.End = min(len(run), from+(m.End+2)/3*4)
+			found, ok = m, true
 		}
-		m.Start = g
-		m.End = min(len(run), from+(m.End+2)/3*4)
-		return m, true
-	}
-	return Match{}, false
+		return false
+	})
+	return found, ok
 }
 
 // decodeTwice looks for a token encoded twice, where the bytes of the

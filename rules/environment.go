@@ -2,6 +2,8 @@ package rules
 
 import (
 	"bytes"
+	"cmp"
+	"slices"
 	"strings"
 )
 
@@ -80,7 +82,7 @@ func Environments(b []byte) []Environment {
 		}
 	}
 	if n > 0 && len(out) > n {
-		envSort(out)
+		slices.SortStableFunc(out, func(a, b Environment) int { return cmp.Compare(a.Start, b.Start) })
 	}
 	return out
 }
@@ -308,13 +310,4 @@ func envIndexFold(b []byte, w string) int {
 		i++
 	}
 	return -1
-}
-
-// envSort sorts environments by Start; there are few.
-func envSort(envs []Environment) {
-	for i := 1; i < len(envs); i++ {
-		for j := i; j > 0 && envs[j].Start < envs[j-1].Start; j-- {
-			envs[j], envs[j-1] = envs[j-1], envs[j]
-		}
-	}
 }

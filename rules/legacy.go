@@ -2,9 +2,8 @@ package rules
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"iter"
+	"strings"
 )
 
 // This file finds legacy tokens: the 21-character tokens Dynatrace issued
@@ -81,7 +80,7 @@ func legacyTokens(b []byte, yield func(Match) bool) {
 			End:         te,
 			Lead:        min(ts-cs, MaxLead),
 			Kind:        Classify("", Legacy),
-			Fingerprint: legacyFingerprint(b[ts:te]),
+			Fingerprint: fingerprint(b[ts:te]),
 		}) {
 			return
 		}
@@ -203,7 +202,7 @@ func legacyHeader(b []byte, s, e int) (cs, ts int, ok bool) {
 	}
 	i = legacySpaces(b, i)
 	j := s
-	for n := 0; j > 0 && n < 8 && bytes.IndexByte([]byte(" \t\"':="), b[j-1]) >= 0; n++ {
+	for n := 0; j > 0 && n < 8 && strings.IndexByte(" \t\"':=", b[j-1]) >= 0; n++ {
 		j--
 	}
 	const auth = "authorization"
@@ -236,7 +235,7 @@ func legacyToken(b []byte, i int, quote byte) bool {
 		if e >= len(b) || b[e] != quote {
 			return false
 		}
-	} else if e < len(b) && bytes.IndexByte([]byte(" \t\r\n,;&#}])\"'"), b[e]) < 0 {
+	} else if e < len(b) && strings.IndexByte(" \t\r\n,;&#}])\"'", b[e]) < 0 {
 		return false
 	}
 	return legacyRandom(b[i:e])
@@ -334,11 +333,4 @@ func legacySpaces(b []byte, i int) int {
 		i++
 	}
 	return i
-}
-
-// legacyFingerprint is the hex SHA-256 of a legacy token, as [Fingerprint]
-// is of any token.
-func legacyFingerprint(t []byte) Fingerprint {
-	sum := sha256.Sum256(t)
-	return Fingerprint(hex.EncodeToString(sum[:]))
 }

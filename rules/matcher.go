@@ -178,10 +178,6 @@ var classes, secretClass = func() (t, s [256]uint8) {
 	return t, s
 }()
 
-func isUpperDigit(c byte) bool { return 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' }
-func isLetter(c byte) bool     { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
-func isDigit(c byte) bool      { return '0' <= c && c <= '9' }
-
 // tokenAround finds the token whose secret holds b[s], if there is one, and
 // returns its start and shape. It reads a few words unless b[s] lies in a
 // run of secret characters just after a dot and "dt0" stands where a shape
