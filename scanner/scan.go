@@ -185,12 +185,13 @@ func window(lines *lineState, buf []byte, base int64, end int, last bool, it Ite
 		lines.bom = len(buf) >= 2 && (buf[0] == 0xff && buf[1] == 0xfe || buf[0] == 0xfe && buf[1] == 0xff)
 	}
 	// Lines that began in an earlier window and were still open: they end
-	// at the first terminator here, or go on past this window.
-	firstTerm := indexTermFrom(region, 0)
+	// at the first terminator here, or go on past this window. The marker
+	// counts only up to that line's end, which may lie in the overlap.
 	if len(pending) > 0 {
-		upTo := len(buf)
-		if firstTerm >= 0 {
-			upTo = firstTerm
+		firstTerm := indexTermFrom(region, 0)
+		upTo := indexTermFrom(buf, 0)
+		if upTo < 0 {
+			upTo = len(buf)
 		}
 		if bytes.Contains(buf[:upTo], []byte(AllowMarker)) {
 			pending = nil

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -169,4 +170,21 @@ func TestScanWindowsLineEndings(t *testing.T) {
 func byOffset(fs []Finding) []Finding {
 	slices.SortStableFunc(fs, func(a, b Finding) int { return cmp.Compare(a.Offset, b.Offset) })
 	return fs
+}
+
+// TestScanAllowNextLine puts a token on a line longer than a window and
+// dtleaks:allow on the line after it: the marker belongs to the next line,
+// so the token is still reported, whatever the window size.
+func TestScanAllowNextLine(t *testing.T) {
+	tok := tokentest.New(952).Token("dt0c01")
+	data := []byte("k=" + tok.Text + strings.Repeat("x", 4200) + "\n# dtleaks:allow\n" + strings.Repeat("more\n", 3000))
+	for _, cs := range []int{64, 2048, 4096, 1 << 20} {
+		got, _, err := scanItem(context.Background(), Item{Path: "f", R: bytes.NewReader(data)}, &rules.Matcher{}, make([]byte, 0, cs+rules.MaxSpan))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || string(got[0].ID) != tok.ID {
+			t.Errorf("chunk %d: %d findings; want the token on line 1", cs, len(got))
+		}
+	}
 }
