@@ -353,12 +353,6 @@ func runCommand(ctx context.Context, c command, args []string, stdout, stderr io
 	return status
 }
 
-// message makes an error message safe for standard error: every token in it
-// is redacted to its identifier and "****", and what remains is escaped for
-// the terminal. Our own errors never hold scanned bytes, but errors from
-// libraries quote what they failed to parse (go-git quotes a ref name read
-// from .git/HEAD), and flag errors quote arguments: a token there must not
-// be printed back.
 // ownMessage drops from an error's text the command name the sources put
 // in front ("history: "), since the line printed names the command already.
 func ownMessage(name, s string) string {
@@ -366,6 +360,12 @@ func ownMessage(name, s string) string {
 	return strings.ReplaceAll(s, ": "+name+": ", ": ")
 }
 
+// message makes an error message safe for standard error: every token in it
+// is redacted to its identifier and "****", and what remains is escaped for
+// the terminal. Our own errors never hold scanned bytes, but errors from
+// libraries quote what they failed to parse (go-git quotes a ref name read
+// from .git/HEAD), and flag errors quote arguments: a token there must not
+// be printed back.
 func message(s string) string {
 	var b strings.Builder
 	last := 0
