@@ -74,7 +74,14 @@ func countBreaks(b []byte, dropLastCR bool) int {
 
 // lastTerm returns the index of the last '\n' or '\r' in b, or -1.
 func lastTerm(b []byte) int {
-	return max(bytes.LastIndexByte(b, '\n'), bytes.LastIndexByte(b, '\r'))
+	// A '\r' can only be later than the last '\n' in what follows it:
+	// search only there, not the whole of b (which, for files with '\n'
+	// endings, is every byte before each match).
+	n := bytes.LastIndexByte(b, '\n')
+	if r := bytes.LastIndexByte(b[n+1:], '\r'); r >= 0 {
+		return n + 1 + r
+	}
+	return n
 }
 
 // indexTermFrom returns the index of the first '\n' or '\r' in b at or after
@@ -83,17 +90,20 @@ func indexTermFrom(b []byte, from int) int {
 	if from > len(b) {
 		return -1
 	}
-	n := bytes.IndexByte(b[from:], '\n')
-	r := bytes.IndexByte(b[from:], '\r')
-	switch {
-	case n < 0 && r < 0:
-		return -1
-	case n < 0:
-		return from + r
-	case r < 0:
-		return from + n
+	rest := b[from:]
+	n := bytes.IndexByte(rest, '\n')
+	// A '\r' can only come first before the first '\n': search only there.
+	before := rest
+	if n >= 0 {
+		before = rest[:n]
 	}
-	return from + min(n, r)
+	if r := bytes.IndexByte(before, '\r'); r >= 0 {
+		return from + r
+	}
+	if n < 0 {
+		return -1
+	}
+	return from + n
 }
 
 // safeEnd moves a window's end forward to the start of a UTF-8 sequence, so

@@ -329,3 +329,43 @@ func TestSafeEnd(t *testing.T) {
 		}
 	}
 }
+
+// TestLineEndSearch checks lastTerm and indexTermFrom, which look for a
+// '\r' only where it can come before (or after) the nearest '\n', against
+// the plain definition on every short mix of '\n', '\r' and other bytes.
+func TestLineEndSearch(t *testing.T) {
+	alphabet := []byte("\n\rx")
+	for n := 0; n <= 6; n++ {
+		total := 1
+		for range n {
+			total *= len(alphabet)
+		}
+		for code := range total {
+			b := make([]byte, n)
+			for i, c := 0, code; i < n; i, c = i+1, c/len(alphabet) {
+				b[i] = alphabet[c%len(alphabet)]
+			}
+			last := -1
+			for i, c := range b {
+				if c == '\n' || c == '\r' {
+					last = i
+				}
+			}
+			if got := lastTerm(b); got != last {
+				t.Errorf("lastTerm(%q) = %d; want %d", b, got, last)
+			}
+			for from := 0; from <= n+1; from++ {
+				first := -1
+				for i := from; i < n; i++ {
+					if b[i] == '\n' || b[i] == '\r' {
+						first = i
+						break
+					}
+				}
+				if got := indexTermFrom(b, from); got != first {
+					t.Errorf("indexTermFrom(%q, %d) = %d; want %d", b, from, got, first)
+				}
+			}
+		}
+	}
+}
