@@ -92,6 +92,47 @@ type Finding struct {
 	// Environment is the base URL of the Dynatrace environment nearest to
 	// the token in the same item, when there is one.
 	Environment string
+	// Repository names the repository the finding is in, when a run scans
+	// several: a URL without credentials, or a local path. Empty otherwise.
+	Repository string
+	// Verification is what Dynatrace said of the token when it was asked
+	// (--verify); nil when nobody asked.
+	Verification *Verification
+}
+
+// Status is the verdict of a verification.
+type Status string
+
+// The verdicts of a verification.
+const (
+	// Live: the token authenticates in its environment.
+	Live Status = "live"
+	// Invalid: the environment rejected the token (revoked, deleted, or of
+	// another environment).
+	Invalid Status = "invalid"
+	// Unknown: no verdict could be had (no safe check for the type, no known
+	// environment, a network failure); Verification.Reason says why.
+	Unknown Status = "unknown"
+)
+
+// Verification is what asking Dynatrace about a token told. It holds what
+// the environment says of the token, never the token.
+type Verification struct {
+	Status Status
+	// Reason says why the status is Unknown, or how a verdict was reached.
+	Reason string
+	// Environment is the base URL that answered.
+	Environment string
+	// Name, Owner and Scopes are the token's metadata, when the environment
+	// returned them.
+	Name, Owner string
+	Scopes      []string
+	// Created, Expires and LastUsed are zero when unknown or never.
+	Created, Expires, LastUsed time.Time
+	// LastUsedIP is the address the token was last used from.
+	LastUsedIP string
+	// Privileged is true for a live token with a write or admin scope.
+	Privileged bool
 }
 
 // Problem is an item, or part of one, that could not be scanned. A scan with
