@@ -985,6 +985,9 @@ func TestHostileCommandLine(t *testing.T) {
 	}
 	for _, command := range []string{"scan", "history", "staged"} {
 		for _, c := range cases {
+			if command == "scan" && c.args[0] == "nosuch/path" {
+				continue // a problem beside the other paths' findings: scan_missing_path.txtar
+			}
 			args := append([]string{command, "--output", "made.out"}, c.args...)
 			if c.args[0] == "--output" {
 				args = append([]string{command}, c.args...)

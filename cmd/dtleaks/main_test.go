@@ -15,30 +15,42 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rogpeppe/go-internal/testscript"
+
 	"github.com/dtleaks/dtleaks/internal/tokentest"
 )
 
 // binary is the dtleaks executable the end-to-end tests run, built once.
 var binary string
 
+// TestMain makes the test binary the "dtleaks" command of the transcripts
+// (testscript runs it under that name), and otherwise builds the binary the
+// end-to-end tests run, then runs the tests.
 func TestMain(m *testing.M) {
+	testscript.Main(e2e{m}, map[string]func(){"dtleaks": scriptDtleaks})
+}
+
+// e2e runs the tests with the dtleaks binary built.
+type e2e struct{ m *testing.M }
+
+func (e e2e) Run() int {
+	m := e.m
 	dir, err := os.MkdirTemp("", "dtleaks-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
+		return 2
 	}
 	binary = filepath.Join(dir, "dtleaks")
 	build := exec.Command("go", "build", "-o", binary, ".")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building dtleaks:", err)
-		os.Exit(2)
+		return 2
 	}
 	// Everyone may run it: some tests drop to an unprivileged user.
 	os.Chmod(dir, 0o755)
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	defer os.RemoveAll(dir)
+	return m.Run()
 }
 
 // result is what one run of the binary did.
@@ -409,7 +421,7 @@ func TestScanErrorsBeforeWork(t *testing.T) {
 	}{
 		{"unknown flag", []string{"scan", "--frobnicate"}, "frobnicate"},
 		{"unknown command", []string{"scna"}, "unknown command"},
-		{"missing path", []string{"scan", "no/such/dir"}, "no such file"},
+		{"missing repository", []string{"history", "no/such/dir"}, "no such file"},
 		{"unknown format", []string{"scan", "--format", "xml"}, "xml"},
 		{"missing baseline", []string{"scan", "--baseline", "nope.json"}, "nope.json"},
 		{"invalid baseline", []string{"scan", "--baseline", "bad.json"}, "bad.json"},

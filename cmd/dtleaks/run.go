@@ -68,6 +68,10 @@ type options struct {
 	noUnreachable    bool
 	// note is a line for standard error about choices made for the user.
 	note string
+	// stdin is what "scan -" reads, and getenv the environment: run's
+	// arguments, so that nothing reads the process's own.
+	stdin  io.Reader
+	getenv func(string) string
 }
 
 var commands = []command{
@@ -90,14 +94,9 @@ a token compiled into an artefact is a leak.`,
 			for _, a := range args {
 				if a == "-" {
 					if len(args) > 1 {
-						return nil, errors.New(`"-" (standard input) cannot be combined with other paths`)
+						return nil, errors.New(`standard input ("-") cannot be combined with other paths`)
 					}
-					return &source.Reader{R: stdinReader, Name: "-"}, nil
-				}
-			}
-			for _, a := range args {
-				if _, err := os.Lstat(a); err != nil {
-					return nil, err
+					return &source.Reader{R: o.stdin, Name: "-"}, nil
 				}
 			}
 			return &source.Dir{Roots: args, Jobs: o.jobs, NoIgnore: o.noIgnore}, nil
@@ -124,7 +123,7 @@ that introduced the token at its path.`,
 				return nil, errors.New("--range and --since-commit cannot be combined")
 			}
 			if o.rangeSpec == autoRange {
-				spec, why, err := ciRange(os.Getenv)
+				spec, why, err := ciRange(o.getenv)
 				if err != nil {
 					return nil, err
 				}
@@ -152,9 +151,6 @@ not scanned. Use it as a plain .git/hooks/pre-commit line: "dtleaks staged".`,
 	},
 }
 
-// stdinReader is the reader "scan -" reads; run sets it.
-var stdinReader io.Reader
-
 func oneRepo(args []string) (string, error) {
 	switch len(args) {
 	case 0:
@@ -171,10 +167,10 @@ func oneRepo(args []string) (string, error) {
 	return "", fmt.Errorf("takes at most one repository, got %d arguments", len(args))
 }
 
-// run is the whole program as a function of its arguments and streams: it
-// never calls os.Exit, so tests can run it in-process.
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	stdinReader = stdin
+// run is the whole program as a function of its arguments, its streams and
+// its environment (getenv, as os.Getenv): it reads no global state and never
+// calls os.Exit, so tests can run it in-process.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return exitError
@@ -190,6 +186,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 					return exitClean
 				}
 			}
+			return unknownCommand(stderr, args[1])
 		}
 		fmt.Fprint(stdout, usage)
 		return exitClean
@@ -206,18 +203,17 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	for _, c := range commands {
 		if c.name == args[0] {
-			return runCommand(ctx, c, args[1:], stdout, stderr)
+			return runCommand(ctx, c, args[1:], stdin, stdout, stderr, getenv)
 		}
 	}
-	fmt.Fprintf(stderr, "dtleaks: unknown command %q; run 'dtleaks help'\n", message(args[0]))
-	return exitError
+	return unknownCommand(stderr, args[0])
 }
 
 func newFlagSet(c command, stderr io.Writer) (*flag.FlagSet, *options) {
 	o := &options{}
 	fs := flag.NewFlagSet("dtleaks "+c.name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.format, "format", "text", "report `format`: "+strings.Join(report.Formats(), ", "))
+	fs.StringVar(&o.format, "format", "text", "report `FORMAT`: "+strings.Join(reportFormats(), ", "))
 	fs.StringVar(&o.output, "output", "", "write the report to `FILE` instead of standard output")
 	fs.Var(&o.reports, "report", "also write the report in `FORMAT=FILE` (repeatable; FORMAT one of "+strings.Join(reportFormats(), ", ")+"),\nfrom the same scan")
 	fs.StringVar(&o.baseline, "baseline", "", "hide the findings listed in `FILE`, a JSON report of an earlier run (matched by fingerprint and path)")
@@ -227,17 +223,19 @@ func newFlagSet(c command, stderr io.Writer) (*flag.FlagSet, *options) {
 	if c.setup != nil {
 		c.setup(fs, o)
 	}
+	addShortFlags(fs)
 	fs.Usage = func() {
 		w := fs.Output()
-		fmt.Fprintf(w, "Usage: dtleaks %s [flags] %s\n\n%s\n\nFlags:\n", c.name, c.args, c.short)
-		fs.PrintDefaults()
+		fmt.Fprintf(w, "Usage: dtleaks %s [flags] %s\n\n%s\n\nFlags (anywhere among the arguments; \"--\" ends them):\n", c.name, c.args, c.short)
+		printFlags(w, fs)
 		fmt.Fprintf(w, "\nExit status: 0 nothing found, 1 tokens found, 2 an error.\n")
 	}
 	return fs, o
 }
 
-func runCommand(ctx context.Context, c command, args []string, stdout, stderr io.Writer) int {
+func runCommand(ctx context.Context, c command, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	fs, o := newFlagSet(c, stderr)
+	o.stdin, o.getenv = stdin, getenv
 	fail := func(err error) int {
 		msg := ownMessage(c.name, err.Error())
 		if strings.Contains(msg, "unknown extension: objectformat") {
@@ -249,7 +247,8 @@ func runCommand(ctx context.Context, c command, args []string, stdout, stderr io
 	// The flag package would print the whole usage after a bad flag:
 	// a one-line error says more, and --help asks for the usage.
 	fs.SetOutput(io.Discard)
-	if err := fs.Parse(args); err != nil {
+	positional, err := parseArgs(fs, args)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(stdout)
 			fs.Usage()
@@ -259,8 +258,8 @@ func runCommand(ctx context.Context, c command, args []string, stdout, stderr io
 	}
 	fs.SetOutput(stderr)
 	// Everything the user got wrong is reported before any work is done.
-	if !slices.Contains(report.Formats(), o.format) {
-		return fail(fmt.Errorf("unknown --format %q; want one of %s", o.format, strings.Join(report.Formats(), ", ")))
+	if !slices.Contains(reportFormats(), o.format) {
+		return fail(fmt.Errorf("unknown --format %q; want one of %s", o.format, strings.Join(reportFormats(), ", ")))
 	}
 	for _, spec := range o.reports {
 		format, name, ok := strings.Cut(spec, "=")
@@ -271,7 +270,7 @@ func runCommand(ctx context.Context, c command, args []string, stdout, stderr io
 	if o.jobs < 1 {
 		return fail(fmt.Errorf("--jobs must be at least 1, got %d", o.jobs))
 	}
-	src, err := c.source(o, fs.Args())
+	src, err := c.source(o, positional)
 	if err != nil {
 		return fail(err)
 	}
@@ -334,7 +333,7 @@ func runCommand(ctx context.Context, c command, args []string, stdout, stderr io
 			return fail(err)
 		}
 	}
-	ropts.Color = o.output == "" && !o.noColor && os.Getenv("NO_COLOR") == "" && isTerminal(stdout)
+	ropts.Color = o.output == "" && !o.noColor && colorAllowed(getenv) && isTerminal(stdout)
 	if err := writeReport(out, o.format, res, ropts); err != nil {
 		return fail(fmt.Errorf("writing report: %w", err))
 	}
@@ -390,8 +389,8 @@ type listFlag []string
 func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
 
-// reportFormats are the formats --report writes: those of --format, and
-// "markdown", the table GitHub shows as a job summary.
+// reportFormats are the formats --format and --report write: those of the
+// report package, and "markdown", the table GitHub shows as a job summary.
 func reportFormats() []string { return append(report.Formats(), "markdown") }
 
 // writeReport writes res in format, including the formats only --report
