@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 
 	"github.com/dtleaks/dtleaks/rules"
@@ -47,17 +48,25 @@ func ReadBaseline(r io.Reader) (*Baseline, error) {
 		return nil, errors.New("empty, want a JSON array of findings (as --format json writes)")
 	}
 	if !json.Valid(trimmed) {
-		// Decode again only to find where the syntax breaks; the error
-		// names an offset and at most one character of the input.
+		if kind := reportKind(trimmed); kind != "" {
+			return nil, fmt.Errorf("a %s report, not JSON: %s", kind, baselineHint)
+		}
+		// Decode again only to find where the syntax breaks. The
+		// decoder's message quotes the character it stopped at, which
+		// may be one of a secret's: only the offset is kept.
 		var v any
 		err := json.Unmarshal(trimmed, &v)
 		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			return nil, fmt.Errorf("not valid JSON: at byte %d: %v", se.Offset, err)
+		if !errors.As(err, &se) {
+			return nil, fmt.Errorf("not valid JSON: %s", baselineHint)
 		}
-		return nil, fmt.Errorf("not valid JSON: %v", err)
+		lead := int64(len(data) - len(bytes.TrimLeft(data, " \t\r\n")))
+		return nil, fmt.Errorf("not valid JSON (syntax error at byte %d): %s", lead+se.Offset, baselineHint)
 	}
 	if trimmed[0] != '[' {
+		if trimmed[0] == '{' && isSARIF(trimmed) {
+			return nil, fmt.Errorf("a SARIF report, want an array of findings: %s", baselineHint)
+		}
 		return nil, fmt.Errorf("a JSON %s, want an array of findings (as --format json writes)", jsonKind(trimmed[0]))
 	}
 	var entries []json.RawMessage
@@ -98,6 +107,36 @@ func ReadBaseline(r io.Reader) (*Baseline, error) {
 		b.known[baselineKey{rules.Fingerprint(fp), path}] = true
 	}
 	return b, nil
+}
+
+// baselineHint says how to write a file ReadBaseline reads.
+const baselineHint = "write the baseline with --format json (dtleaks scan --format json --output FILE)"
+
+// textReportLine is the start of a line of the text format,
+// "PATH:LINE:COLUMN: TYPE PREFIX.PUBLIC.****", with or without colour.
+var textReportLine = regexp.MustCompile(`(?m)^.*:[0-9]+:[0-9]+:(\x1b\[[0-9;]*m)? (\x1b\[[0-9;]*m)?[a-z0-9-]+(\x1b\[[0-9;]*m)? [^ ]*\.\*\*\*\*`)
+
+// reportKind names the dtleaks report format data is written in, when it
+// is one of those that are not JSON, or returns "".
+func reportKind(data []byte) string {
+	switch {
+	case bytes.HasPrefix(data, []byte("::")):
+		return "github"
+	case bytes.HasPrefix(data, []byte("### dtleaks")):
+		return "markdown"
+	case textReportLine.Match(data[:min(len(data), 64<<10)]):
+		return "text"
+	}
+	return ""
+}
+
+// isSARIF reports whether data, a JSON object, is a SARIF log.
+func isSARIF(data []byte) bool {
+	var log struct {
+		Version *string          `json:"version"`
+		Runs    *json.RawMessage `json:"runs"`
+	}
+	return json.Unmarshal(data, &log) == nil && log.Version != nil && log.Runs != nil
 }
 
 func jsonKind(c byte) string {

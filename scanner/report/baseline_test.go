@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -20,7 +22,7 @@ func TestReadBaselineErrors(t *testing.T) {
 	}{
 		{"empty", "", "empty"},
 		{"blank", " \n\t", "empty"},
-		{"syntax", `[{"fingerprint": }]`, "not valid JSON: at byte"},
+		{"syntax", `[{"fingerprint": }]`, "not valid JSON (syntax error at byte 18)"},
 		{"truncated", `[{"fingerprint": "` + fp1 + `"`, "not valid JSON"},
 		{"trailing data", `[] []`, "not valid JSON"},
 		{"object", `{"runs": []}`, "JSON object, want an array"},
@@ -44,6 +46,44 @@ func TestReadBaselineErrors(t *testing.T) {
 		}
 		if !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: ReadBaseline error = %q; want it to contain %q", tt.name, err, tt.want)
+		}
+	}
+}
+
+// TestReadBaselineNotJSON: a baseline that is not JSON gets an error that
+// names where the syntax breaks by byte offset only, never a character of
+// the file (which may hold a secret), says which report it looks like when
+// it is one of dtleaks' other formats, and says how to write a baseline.
+func TestReadBaselineNotJSON(t *testing.T) {
+	const hint = "write the baseline with --format json"
+	tests := []struct {
+		name, in, want string // want: a part of the error message
+	}{
+		{"text report", "config/app.env:2:14: classic-access-token dt0c01.ABCDEFGHIJKLMNOPQRSTUVWX.****\n", "a text report, not JSON"},
+		{"text report, colour", "\x1b[1mconfig/app.env:2:14:\x1b[0m \x1b[33mclassic-access-token\x1b[0m dt0c01.ABCDEFGHIJKLMNOPQRSTUVWX.****\n", "a text report, not JSON"},
+		{"github report", "::error file=a.env,line=1,col=1,title=Dynatrace token leaked::x\n", "a github report, not JSON"},
+		{"markdown report", "### dtleaks: 1 Dynatrace token finding (1 distinct token)\n\n| Location |\n", "a markdown report, not JSON"},
+		{"sarif report", `{"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": []}`, "a SARIF report, want an array of findings"},
+		{"syntax", "{zebra", "not valid JSON (syntax error at byte 2)"},
+		{"syntax after blanks", "\n\n  [1, zebra]", "not valid JSON (syntax error at byte 9)"},
+		{"binary", "\x00\xffQ", "not valid JSON (syntax error at byte 1)"},
+	}
+	for _, tt := range tests {
+		_, err := report.ReadBaseline(strings.NewReader(tt.in))
+		if err == nil {
+			t.Errorf("%s: no error", tt.name)
+			continue
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, tt.want) || !strings.Contains(msg, hint) {
+			t.Errorf("%s: error %q; want it to contain %q and %q", tt.name, msg, tt.want, hint)
+		}
+		// No character of the input: not the letters of "zebra", not
+		// the token's identifier, not the file's first character.
+		for _, part := range []string{"z", "Q", "ABCDEFGH", "classic", "config", "Location", "schemastore", "'", "\\x"} {
+			if strings.Contains(msg, part) {
+				t.Errorf("%s: error %q shows %q from the file", tt.name, msg, part)
+			}
 		}
 	}
 }
@@ -107,6 +147,10 @@ func TestBaselineFilter(t *testing.T) {
 	}
 }
 
+// notJSONMessage is every error ReadBaseline may give for a file that is not
+// JSON: no character of the file in it.
+var notJSONMessage = regexp.MustCompile(`^(not valid JSON \(syntax error at byte [0-9]+\)|a (text|github|markdown) report, not JSON): write the baseline with --format json \(dtleaks scan --format json --output FILE\)$`)
+
 // FuzzReadBaseline checks that no input makes ReadBaseline panic, and that
 // a JSON report written by Write, whatever its path, reads back into a
 // baseline that hides exactly the findings it lists.
@@ -123,9 +167,19 @@ func FuzzReadBaseline(f *testing.F) {
 	f.Add([]byte(`{"runs":[]}`), "")
 	f.Add([]byte(`[null]`), "\xff")
 	f.Add([]byte(`[{"fingerprint":"`+fp1+`","path":1e999}]`), "x")
+	f.Add([]byte("{zebra"), "")
+	f.Add([]byte("a.env:1:1: classic-access-token dt0c01.X.****\n"), "")
 	f.Fuzz(func(t *testing.T, data []byte, path string) {
-		if b, err := report.ReadBaseline(bytes.NewReader(data)); err == nil {
-			b.Filter([]scanner.Finding{{Fingerprint: rules.Fingerprint(fp1), Path: path}})
+		read, readErr := report.ReadBaseline(bytes.NewReader(data))
+		if readErr == nil {
+			read.Filter([]scanner.Finding{{Fingerprint: rules.Fingerprint(fp1), Path: path}})
+		}
+		// Not JSON: the message is one of ours, with an offset at most,
+		// and nothing taken from the file.
+		if trimmed := bytes.TrimSpace(data); len(trimmed) > 0 && !json.Valid(trimmed) {
+			if readErr == nil || !notJSONMessage.MatchString(readErr.Error()) {
+				t.Fatalf("ReadBaseline of %d bytes that are not JSON: error %q; want one matching %s", len(data), readErr, notJSONMessage)
+			}
 		}
 
 		sum := sha256.Sum256(data)
