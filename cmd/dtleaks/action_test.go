@@ -207,6 +207,22 @@ func TestActionDefinition(t *testing.T) {
 	if !setup {
 		t.Errorf("no actions/setup-go step with go-version-file from go.mod")
 	}
+	// Every scan ends dtleaks' flags with "--" before the path input, so a
+	// path that starts with "-" is a path, not a flag (issue 11).
+	scans := 0
+	for _, s := range a.Runs.Steps {
+		for _, line := range strings.Split(s.Run, "\n") {
+			if strings.Contains(line, `"$DTLEAKS_BIN" "${cmd[@]}"`) {
+				scans++
+				if !strings.Contains(line, ` -- "$INPUT_PATH"`) {
+					t.Errorf("step %q runs dtleaks without \"--\" before the path: %s", s.Name, strings.TrimSpace(line))
+				}
+			}
+		}
+	}
+	if scans == 0 {
+		t.Errorf("no step runs a dtleaks scan")
+	}
 	for _, in := range []string{"mode", "path", "args", "fail-on-findings", "sarif"} {
 		if _, ok := a.Inputs[in]; !ok {
 			t.Errorf("no input %q", in)

@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -46,6 +48,50 @@ func TestPreCommitHooksFile(t *testing.T) {
 	}
 }
 
+// TestPreCommitEntryFileNames runs the dtleaks hook's entry as pre-commit
+// does, with staged file names appended, for names that look like flags or
+// like standard input: each must be scanned as the file it is, so a file
+// named --help, --no-decode or - cannot let a token through (issue 11).
+func TestPreCommitEntryFileNames(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", ".pre-commit-hooks.yaml"))
+	must(t, err)
+	var hooks []struct {
+		ID    string `yaml:"id"`
+		Entry string `yaml:"entry"`
+	}
+	must(t, yaml.Unmarshal(data, &hooks))
+	for _, h := range hooks {
+		if f := strings.Fields(h.Entry); len(f) == 0 || f[len(f)-1] != "--" {
+			t.Errorf("hook %s: entry %q does not end its flags with --", h.ID, h.Entry)
+		}
+	}
+	entry := ""
+	for _, h := range hooks {
+		if h.ID == "dtleaks" {
+			entry = h.Entry
+		}
+	}
+	words := strings.Fields(entry)
+	if len(words) < 2 || words[0] != "dtleaks" {
+		t.Fatalf("dtleaks hook entry %q; want a dtleaks command line", entry)
+	}
+	dir, toks := tree(t, 51, map[string]string{
+		"--help":      "{help}\n",
+		"--no-decode": "{nodecode}\n",
+		"-":           "{stdin}\n",
+		"app.env":     "{app}\n",
+	})
+	// A token encoded in base64, which --no-decode would hide.
+	must(t, os.WriteFile(filepath.Join(dir, "--no-decode"), []byte(base64.StdEncoding.EncodeToString([]byte(toks["nodecode"].Text))+"\n"), 0o644))
+	for _, staged := range [][]string{{"--help"}, {"--no-decode"}, {"-"}, {"--no-decode", "app.env"}, {"-", "app.env"}} {
+		r := cmd{dir: dir, args: append(slices.Clone(words[1:]), staged...)}.run(t)
+		noLeak(t, r, toks)
+		if r.code != 1 || bytes.Count(r.stdout, []byte(".****")) != len(staged) {
+			t.Errorf("hook on staged %q: exit %d, stdout %q; want 1 and %d findings", staged, r.code, r.stdout, len(staged))
+		}
+	}
+}
+
 // TestPreCommitTryRepo runs the real pre-commit against this repository's
 // hooks, on a temporary repository: a staged token must stop the commit and
 // be named by its identifier only; a clean change must pass.
@@ -76,6 +122,10 @@ func TestPreCommitTryRepo(t *testing.T) {
 	tok := tokentest.New(50).Token("dt0c01")
 	must(t, os.WriteFile(filepath.Join(work, "app.env"), []byte("DT_API_TOKEN="+tok.Text+"\n"), 0o644))
 	git(t, work, "add", "app.env")
+	// A file whose name is a flag, staged beside it: pre-commit passes it
+	// after the entry's flags, where it must still be a file (issue 11).
+	must(t, os.WriteFile(filepath.Join(work, "--help"), []byte("DT_API_TOKEN="+tok.Text+"\n"), 0o644))
+	git(t, work, "add", "--", "--help")
 
 	tryRepo := func() result {
 		t.Helper()
@@ -104,10 +154,13 @@ func TestPreCommitTryRepo(t *testing.T) {
 	if where, leak := tokentest.Leak(r.stdout, tok); leak {
 		t.Fatalf("pre-commit output holds a %s", where)
 	}
-	if r.code == 0 || !bytes.Contains(r.stdout, []byte(tok.ID+".****")) || !bytes.Contains(r.stdout, []byte("app.env:1:14")) {
-		t.Fatalf("with a staged token: exit %d; want a failure naming app.env:1:14 and %s.****\n%s", r.code, tok.ID, r.stdout)
+	if r.code == 0 || !bytes.Contains(r.stdout, []byte(tok.ID+".****")) || !bytes.Contains(r.stdout, []byte("app.env:1:14")) || !bytes.Contains(r.stdout, []byte("--help:1:14")) {
+		t.Fatalf("with a staged token: exit %d; want a failure naming app.env:1:14, --help:1:14 and %s.****\n%s", r.code, tok.ID, r.stdout)
 	}
 	t.Logf("blocked commit, as pre-commit shows it:\n%s", r.stdout)
+
+	git(t, work, "rm", "-q", "--cached", "--", "--help")
+	must(t, os.Remove(filepath.Join(work, "--help")))
 
 	must(t, os.WriteFile(filepath.Join(work, "app.env"), []byte("DT_API_TOKEN=${DT_API_TOKEN}\n"), 0o644))
 	git(t, work, "add", "app.env")
