@@ -93,6 +93,13 @@ func New(t testing.TB, admin string, tokens ...*Token) *Server {
 	return s
 }
 
+// Add makes more tokens known.
+func (s *Server) Add(tokens ...*Token) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokens = append(s.tokens, tokens...)
+}
+
 // Requests returns a copy of the requests received so far.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
