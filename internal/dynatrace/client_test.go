@@ -190,10 +190,12 @@ func TestTLSVerified(t *testing.T) {
 }
 
 func TestDisableDelete(t *testing.T) {
-	a, b, c3, ag := gen.Token("dt0c01"), gen.Token("dt0c01"), gen.Token("dt0c01"), short("dt0g02")
+	a, b, c3, ag, d := gen.Token("dt0c01"), gen.Token("dt0c01"), gen.Token("dt0c01"), short("dt0g02"), gen.Token("dt0c01")
 	bad := dtToken(b)
 	bad.Put, bad.Echo = 403, true
-	srv, c := setup(t, dtToken(a), bad, dtToken(c3), &dttest.Token{ID: ag.ID, ActiveGate: true})
+	invalid := dtToken(d)
+	invalid.Put, invalid.Echo = 400, true
+	srv, c := setup(t, dtToken(a), bad, dtToken(c3), &dttest.Token{ID: ag.ID, ActiveGate: true}, invalid)
 	ctx := context.Background()
 	admin := Secret(adminTok.Text)
 
@@ -212,6 +214,11 @@ func TestDisableDelete(t *testing.T) {
 		t.Errorf("PUT 403: %v", err)
 	} else {
 		noLeak(t, err.Error(), a, b, c3, adminTok)
+	}
+	if err := c.Disable(ctx, srv.URL, d.ID, admin); !errors.As(err, &se) || se.Code != 400 {
+		t.Errorf("PUT 400: %v", err)
+	} else {
+		noLeak(t, err.Error(), a, b, c3, d, adminTok)
 	}
 	if err := c.Disable(ctx, srv.URL, "dt0c01.AAAAAAAAAAAAAAAAAAAAAAAA", admin); !errors.As(err, &se) || se.Code != 404 {
 		t.Errorf("PUT 404: %v", err)
