@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -83,6 +84,9 @@ func New(t testing.TB, admin string, tokens ...*Token) *Server {
 	t.Helper()
 	s := &Server{Admin: admin, tokens: tokens}
 	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	// Clients that give up mid-handshake (an untrusted certificate, a
+	// connection HTTP/2 did not need) are expected: no log lines for them.
+	s.Server.Config.ErrorLog = log.New(io.Discard, "", 0)
 	s.Server.StartTLS()
 	t.Cleanup(s.Close)
 	s.CAFile = filepath.Join(t.TempDir(), "ca.pem")
