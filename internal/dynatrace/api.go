@@ -93,8 +93,9 @@ func (c *Client) Lookup(ctx context.Context, base string, token Secret) (*TokenI
 
 // Token gets a token's metadata by its identifier with an administrator
 // token: GET {base}/api/v2/apiTokens/{id}
-// (https://docs.dynatrace.com/docs/dynatrace-api/environment-api/tokens-v2/api-tokens/get-token,
-// apiTokens.read scope).
+// (https://docs.dynatrace.com/managed/dynatrace-api/environment-api/tokens-v2/api-tokens/get-token:
+// apiTokens.read scope; 404 when there is no such token; the ApiToken
+// object has "enabled").
 func (c *Client) Token(ctx context.Context, base, id string, admin Secret) (*TokenInfo, error) {
 	u, err := idURL(base, "/api/v2/apiTokens/", id)
 	if err != nil {
@@ -116,7 +117,7 @@ func (c *Client) Token(ctx context.Context, base, id string, admin Secret) (*Tok
 
 // Disable disables a token by its identifier: PUT {base}/api/v2/apiTokens/{id}
 // with {"enabled": false}
-// (https://docs.dynatrace.com/docs/dynatrace-api/environment-api/tokens-v2/api-tokens/put-token:
+// (https://docs.dynatrace.com/managed/dynatrace-api/environment-api/tokens-v2/api-tokens/put-token:
 // apiTokens.write scope; 204 on success; "You can't disable the token
 // you're using for authentication of the request").
 func (c *Client) Disable(ctx context.Context, base, id string, admin Secret) error {
@@ -133,7 +134,9 @@ func (c *Client) Disable(ctx context.Context, base, id string, admin Secret) err
 // Delete deletes a token by its identifier: DELETE
 // {base}/api/v2/apiTokens/{id}
 // (https://docs.dynatrace.com/docs/dynatrace-api/environment-api/tokens-v2/api-tokens/del-token:
-// apiTokens.write scope; 204 on success, 404 when there is no such token).
+// apiTokens.write scope; 204 on success, 404 when there is no such token,
+// 400 for the token authenticating the request). The page allows the
+// token's secret in place of its ID; only the ID is ever sent.
 func (c *Client) Delete(ctx context.Context, base, id string, admin Secret) error {
 	u, err := idURL(base, "/api/v2/apiTokens/", id)
 	if err != nil {

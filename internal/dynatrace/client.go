@@ -243,8 +243,10 @@ func (c *Client) do(ctx context.Context, r request) (*response, error) {
 		if resp.StatusCode != http.StatusTooManyRequests {
 			return &response{code: resp.StatusCode, header: resp.Header, body: body}, nil
 		}
-		// Access limits: https://docs.dynatrace.com/docs/shortlink/api-access-limit
-		// (429 Too Many Requests with a Retry-After header).
+		// https://docs.dynatrace.com/docs/shortlink/api-access-limit: an
+		// environment answers 429 when its request thread pool and queue
+		// are full. The page documents no Retry-After header: one sent is
+		// honoured within the bound, and without one the wait is a second.
 		wait, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now())
 		if attempt >= maxAttempts || !ok || wait > c.maxRetryWait {
 			return nil, ErrRateLimited
@@ -255,8 +257,8 @@ func (c *Client) do(ctx context.Context, r request) (*response, error) {
 	}
 }
 
-// retryAfter parses a Retry-After header: seconds, or an HTTP date. A
-// missing header means one second.
+// retryAfter parses a Retry-After header (RFC 9110, section 10.2.3):
+// seconds, or an HTTP date. A missing header means one second.
 func retryAfter(h string, now time.Time) (time.Duration, bool) {
 	h = strings.TrimSpace(h)
 	if h == "" {
