@@ -220,8 +220,12 @@ func revokeTargets(args, named []string) ([]revokeTarget, error) {
 	}
 	for _, a := range args {
 		if dynatrace.ValidID(a) {
-			env, problem := onlyEnv()
-			add(revokeTarget{id: a, kind: revokeKind(a), env: env, problem: problem})
+			t := revokeTarget{id: a, kind: revokeKind(a)}
+			t.env, t.problem = onlyEnv()
+			if t.kind == "" {
+				t.problem = notRevocable(a[:6] + " tokens")
+			}
+			add(t)
 			continue
 		}
 		if looksLikeToken(a) {
@@ -243,7 +247,7 @@ func revokeTargets(args, named []string) ([]revokeTarget, error) {
 			case !dynatrace.ValidID(e.TokenID):
 				t.problem = "not a token identifier"
 			case t.kind == "":
-				t.problem = e.Type + " tokens are not revocable through the tokens API: revoke it in Dynatrace (Account Management for OAuth clients and platform tokens)"
+				t.problem = notRevocable(e.Type + " tokens")
 			case t.env == "":
 				t.env, t.problem = onlyEnv()
 			}
@@ -251,6 +255,11 @@ func revokeTargets(args, named []string) ([]revokeTarget, error) {
 		}
 	}
 	return out, nil
+}
+
+// notRevocable says why a kind of token is left to the user.
+func notRevocable(what string) string {
+	return what + " are not revocable through the tokens API: revoke it in Dynatrace (Account Management for OAuth clients and platform tokens)"
 }
 
 // revokeKind says which API revokes a token, by its prefix: "token" for

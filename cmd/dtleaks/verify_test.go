@@ -347,6 +347,11 @@ func TestRevokeRefuses(t *testing.T) {
 	if n := len(other.Requests()) + len(srv.Requests()); n != 0 {
 		t.Errorf("%d requests were sent", n)
 	}
+	// An identifier of a type the tokens API does not revoke: nothing sent.
+	r0 := cmd{dir: dir, env: withAdmin, args: []string{"revoke", "--yes", "--environment", other.URL, "--ca-file", other.CAFile, toks["client"].ID}}.run(t)
+	if r0.code != exitError || !strings.Contains(string(r0.stdout), "not revocable") || len(other.Requests()) != 0 {
+		t.Errorf("platform token by identifier: exit %d, %d requests: %s", r0.code, len(other.Requests()), shownMap(r0.stdout, toks))
+	}
 	// The admin token itself is not revoked with itself.
 	r := cmd{dir: dir, env: withAdmin, args: []string{"revoke", "--yes", "--environment", other.URL, "--ca-file", other.CAFile, admin.ID}}.run(t)
 	if r.code != exitError || !strings.Contains(string(r.stdout), "DT_ADMIN_TOKEN itself") {
