@@ -16,6 +16,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dtleaks/dtleaks/internal/dynatrace/dttest"
 	"github.com/dtleaks/dtleaks/internal/tokentest"
 )
 
@@ -395,4 +396,126 @@ func shownMap(out []byte, toks map[string]tokentest.Token) string {
 		all = append(all, t)
 	}
 	return shown(out, all...)
+}
+
+// TestHygieneVerify runs --verify (scan and history) in every format, with
+// report files, and revoke in each of its modes, against a stand-in whose
+// every error answer quotes the request back (the token in the body and
+// the Authorization header), and checks every byte the runs wrote.
+func TestHygieneVerify(t *testing.T) {
+	g := tokentest.New(601)
+	admin := g.Token("dt0c01")
+	srv := dttest.New(t, admin.Text)
+	env := srv.URL + "/e/abcdefgh"
+	secrets := []tokentest.Token{admin}
+	tok := func(prefix string, f func(*dttest.Token)) tokentest.Token {
+		x := g.Token(prefix)
+		secrets = append(secrets, x)
+		d := &dttest.Token{Text: x.Text, ID: x.ID, Echo: true, Name: "n " + x.ID, Scopes: []string{"settings.write"}}
+		f(d)
+		srv.Add(d)
+		return x
+	}
+	same := func(*dttest.Token) {}
+	live := tok("dt0c01", same)
+	dead := tok("dt0c01", func(d *dttest.Token) { d.Disabled = true })
+	broken := tok("dt0c01", func(d *dttest.Token) { d.Lookup = 500 })
+	reader := tok("dt0c01", func(d *dttest.Token) { d.Lookup = 403 })
+	missing := tok("dt0c01", func(d *dttest.Token) { d.Lookup = 404 })
+	busy := tok("dt0c01", func(d *dttest.Token) { d.Lookup = 429 })
+	moved := tok("dt0c01", func(d *dttest.Token) { d.Lookup = 302; d.Redirect = "https://127.0.0.1:1/steal?t=" + d.Text })
+	encoded := tok("dt0c01", same)
+	refused := tok("dt0c01", func(d *dttest.Token) { d.Put = 400 })
+	b64 := base64.StdEncoding.EncodeToString([]byte(encoded.Text))
+	secrets = append(secrets, tokentest.Token{ID: "base64 form", Secret: b64})
+	legacyText := "Ab3" + g.String("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 18)
+	secrets = append(secrets, tokentest.Token{ID: "legacy token", Secret: legacyText})
+	srv.Add(&dttest.Token{Text: legacyText, Lookup: 500, Echo: true})
+
+	dir := newRepo(t)
+	must(t, os.WriteFile(filepath.Join(dir, "app.env"), []byte("DT_URL="+env+"\nA="+live.Text+"\nB="+dead.Text+"\nC="+broken.Text+
+		"\nD="+reader.Text+"\nE="+missing.Text+"\nF="+busy.Text+"\nG="+moved.Text+"\nH="+refused.Text+"\nK="+b64+"\n"), 0o644))
+	must(t, os.WriteFile(filepath.Join(dir, "curl.sh"), []byte("curl -H 'Authorization: Api-Token "+legacyText+"' "+env+"/api/v2/metrics\n"), 0o644))
+	commit(t, dir, "config", nil)
+
+	reports := t.TempDir()
+	verifyArgs := []string{"--verify", "--environment", env, "--ca-file", srv.CAFile}
+	check := func(c cmd, wantCodes ...int) result {
+		t.Helper()
+		r := c.run(t)
+		label := strings.Join(c.args, " ")
+		for _, s := range secrets {
+			if s.Text != "" {
+				label = strings.ReplaceAll(label, s.Text, s.ID+".****")
+			}
+		}
+		hygieneLeak(t, label+": stdout", r.stdout, secrets)
+		hygieneLeak(t, label+": stderr", r.stderr, secrets)
+		noCrash(t, r)
+		ok := len(wantCodes) == 0
+		for _, w := range wantCodes {
+			ok = ok || r.code == w
+		}
+		if !ok {
+			t.Errorf("%s: exit %d; want %v (stderr %s)", label, r.code, wantCodes, shown(r.stderr, secrets...))
+		}
+		return r
+	}
+	n := 0
+	for _, command := range []string{"scan", "history"} {
+		for _, format := range []string{"text", "json", "sarif", "github"} {
+			n++
+			args := append([]string{command, "--format", format, "--no-color",
+				"--report", fmt.Sprintf("markdown=%s/%d.md", reports, n),
+				"--report", fmt.Sprintf("sarif=%s/%d.sarif", reports, n),
+				"--report", fmt.Sprintf("json=%s/%d.json", reports, n),
+				"--output", fmt.Sprintf("%s/%d.out", reports, n)}, verifyArgs...)
+			check(cmd{dir: dir, args: append(args, ".")}, 1)
+			check(cmd{dir: dir, args: append(append([]string{command, "--format", format}, verifyArgs...), ".")}, 1)
+		}
+	}
+	// The runs above prove something only if the stand-in echoed secrets
+	// back: it did, to each of the tokens with an error answer.
+	echoed := 0
+	for _, q := range srv.Requests() {
+		hygieneLeak(t, "a request URL", []byte(q.Path+"?"+q.Query), secrets)
+		if strings.Contains(q.Body, broken.Text) {
+			echoed++
+		}
+	}
+	if echoed == 0 {
+		t.Error("no request for the token whose answer echoes it")
+	}
+	var found []verifiedFinding
+	must(t, json.Unmarshal([]byte(mustRead(t, filepath.Join(reports, "1.json"))), &found))
+	verdicts := map[string]string{}
+	for _, f := range found {
+		verdicts[f.TokenID] = f.Verified
+	}
+	if verdicts[live.ID] != "live" || verdicts[encoded.ID] != "live" || verdicts[broken.ID] != "unknown" || verdicts[moved.ID] != "unknown" {
+		t.Errorf("verdicts %v", verdicts)
+	}
+
+	report := filepath.Join(reports, "1.json")
+	withAdmin := []string{"DT_ADMIN_TOKEN=" + admin.Text}
+	rv := []string{"revoke", "--environment", env, "--ca-file", srv.CAFile}
+	check(cmd{dir: dir, args: append(rv, report)}, 0, 2)
+	check(cmd{dir: dir, env: withAdmin, args: append(rv, report)}, 0, 2)
+	check(cmd{dir: dir, env: withAdmin, args: append(rv, "--yes", report)}, 2)
+	check(cmd{dir: dir, env: withAdmin, args: append(rv, "--yes", "--delete", report)}, 2)
+	check(cmd{dir: dir, env: withAdmin, args: append(rv, "--yes", refused.ID, live.ID)}, 0, 2)
+	check(cmd{dir: dir, env: withAdmin, args: append(rv, "--yes", live.Text)}, 2)
+	check(cmd{dir: dir, env: withAdmin, args: append(rv, "--admin-token", admin.Text, live.ID)}, 2)
+	check(cmd{dir: dir, env: withAdmin, args: append(rv, "--environment", "https://"+admin.Text+"@127.0.0.1:1", live.ID)}, 2)
+	check(cmd{dir: dir, env: withAdmin, args: append(rv, filepath.Join(dir, "app.env"))}, 2)
+	check(cmd{dir: dir, env: []string{"DT_ADMIN_TOKEN=" + refused.Text}, args: append(rv, "--yes", live.ID)}, 2)
+
+	filepath.WalkDir(reports, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			data, err := os.ReadFile(p)
+			must(t, err)
+			hygieneLeak(t, p, data, secrets)
+		}
+		return nil
+	})
 }

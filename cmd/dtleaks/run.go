@@ -31,6 +31,8 @@ Usage:
   dtleaks scan [flags] [PATH ...]   scan files and directories (default "."); "-" reads standard input
   dtleaks history [flags] [REPO]    scan every blob and message in a git repository's history
   dtleaks staged [flags] [REPO]     scan what the next commit would add (for a pre-commit hook)
+  dtleaks revoke [flags] [REPORT.json | ID ...]
+                                    disable (or delete) leaked tokens by identifier (a dry run unless --yes)
   dtleaks rules                     list the token types dtleaks knows (also: --list-types)
   dtleaks version                   print the version
   dtleaks help [COMMAND]            show help for a command
@@ -66,6 +68,10 @@ type options struct {
 	// history
 	rangeSpec, since string
 	noUnreachable    bool
+	// --verify (scan, history)
+	verify       bool
+	environments listFlag
+	caFile       string
 	// note is a line for standard error about choices made for the user.
 	note string
 	// stdin is what "scan -" reads, and getenv the environment: run's
@@ -86,6 +92,7 @@ line; FIFOs, sockets and devices are skipped unread. Binary files are scanned:
 a token compiled into an artefact is a leak.`,
 		setup: func(fs *flag.FlagSet, o *options) {
 			fs.BoolVar(&o.noIgnore, "no-ignore", false, "scan everything: ignore no .gitignore, .git/info/exclude or .dtleaksignore")
+			verifyFlags(fs, o)
 		},
 		source: func(o *options, args []string) (scanner.Source, error) {
 			if len(args) == 0 {
@@ -113,6 +120,7 @@ that introduced the token at its path.`,
 			fs.StringVar(&o.rangeSpec, "range", "", "scan only the commits in `A..B` and the blobs they introduce;\n\"auto\" takes the range from pre-commit's pre-push stage or the GitHub Actions event\n(pull request: its commits; push: the pushed commits; otherwise the whole history)")
 			fs.StringVar(&o.since, "since-commit", "", "scan only the commits after `REV` (REV..HEAD)")
 			fs.BoolVar(&o.noUnreachable, "no-unreachable", false, "skip objects that no ref reaches")
+			verifyFlags(fs, o)
 		},
 		source: func(o *options, args []string) (scanner.Source, error) {
 			repo, err := oneRepo(args)
@@ -176,7 +184,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitError
 	}
 	switch args[0] {
+	case "revoke":
+		return runRevoke(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
+		if len(args) > 1 && args[1] == "revoke" {
+			return runRevoke(ctx, []string{"--help"}, stdout, stderr)
+		}
 		if len(args) > 1 {
 			for _, c := range commands {
 				if c.name == args[1] {
@@ -274,6 +287,11 @@ func runCommand(ctx context.Context, c command, args []string, stdin io.Reader, 
 	if err != nil {
 		return fail(err)
 	}
+	vr, err := newVerifier(o)
+	if err != nil {
+		return fail(err)
+	}
+	src = vr.wrap(src)
 	if o.note != "" {
 		fmt.Fprintf(stderr, "dtleaks %s: %s\n", c.name, message(o.note))
 	}
@@ -319,6 +337,9 @@ func runCommand(ctx context.Context, c command, args []string, stdin io.Reader, 
 	if base != nil {
 		res.Findings, hidden = base.Filter(res.Findings)
 		res.Stats.Findings = len(res.Findings)
+	}
+	if err := vr.run(ctx, res.Findings); err != nil {
+		return fail(errors.New("interrupted"))
 	}
 	status := exitClean
 	if len(res.Findings) > 0 {

@@ -102,3 +102,57 @@ func fixture() (scanner.Result, []tokentest.Token) {
 		Stats:    scanner.Stats{Items: 1520, Bytes: 270_123_456, Findings: len(fs), Duration: 1234567 * time.Microsecond},
 	}, toks
 }
+
+// verifiedFixture is a result after --verify: a live token with write
+// scopes and all its metadata, the same token found again, a live token
+// that may not look itself up, an invalid one, and unknown ones whose
+// reasons hold text from outside (an environment URL with a control
+// character).
+func verifiedFixture() (scanner.Result, []tokentest.Token) {
+	g := tokentest.New(8)
+	var toks []tokentest.Token
+	finding := func(t tokentest.Token, path string, line int) scanner.Finding {
+		return scanner.Finding{
+			ID:          rules.ID(t.ID),
+			Kind:        rules.Classify(t.ID[:6], rules.Standard),
+			Fingerprint: rules.Fingerprint(t.Fingerprint),
+			Path:        path,
+			Line:        line,
+			Column:      10,
+			Environment: "https://abc12345.live.dynatrace.com",
+		}
+	}
+	tok := func() tokentest.Token { t := g.Token("dt0c01"); toks = append(toks, t); return t }
+	admin, reader, dead, far := tok(), tok(), tok(), tok()
+	agent := g.Token("dt0a01")
+	toks = append(toks, agent)
+
+	live := &scanner.Verification{
+		Status: scanner.Live, Reason: "looked up", Environment: "https://abc12345.live.dynatrace.com",
+		Name: "ci | deploy", Owner: "ci@example.com", Scopes: []string{"apiTokens.write", "metrics.read"},
+		Created: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC), Expires: time.Date(2031, 1, 2, 3, 4, 5, 0, time.UTC),
+		LastUsed: time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC), LastUsedIP: "192.0.2.7", Privileged: true,
+	}
+	a1 := finding(admin, "deploy/a.env", 2)
+	a1.Verification = live
+	a2 := finding(admin, "deploy/b.env", 7)
+	a2.Verification = live
+	r := finding(reader, "deploy/c.env", 1)
+	r.Verification = &scanner.Verification{Status: scanner.Live, Reason: "the token authenticates but may not look itself up (403)", Environment: "https://abc12345.live.dynatrace.com"}
+	d := finding(dead, "old/d.env", 3)
+	d.Verification = &scanner.Verification{Status: scanner.Invalid, Reason: "the environment rejected the token (401)", Environment: "https://abc12345.live.dynatrace.com"}
+	f := finding(far, "x/e.env", 4)
+	f.Environment = "https://evil.example:9999/e/abcdefgh"
+	f.Verification = &scanner.Verification{Status: scanner.Unknown, Reason: "environment https://evil.example:9999/e/abcdefgh\x1b[2J is not a Dynatrace SaaS domain and was not named with --environment: not contacted"}
+	ag := scanner.Finding{
+		ID: rules.ID(agent.ID), Kind: rules.Classify("dt0a01", rules.Standard), Fingerprint: rules.Fingerprint(agent.Fingerprint),
+		Path: "agent.yaml", Line: 1, Column: 1,
+		Verification: &scanner.Verification{Status: scanner.Unknown, Reason: "no safe check for agent-connection-token"},
+	}
+	fs := []scanner.Finding{a1, a2, r, d, f, ag}
+	scanner.Sort(fs)
+	return scanner.Result{
+		Findings: fs,
+		Stats:    scanner.Stats{Items: 6, Bytes: 1234, Findings: len(fs), Duration: 1500 * time.Millisecond},
+	}, toks
+}

@@ -99,8 +99,14 @@ func StepSummary(w io.Writer, res scanner.Result) error {
 		fmt.Fprintf(bw, "### dtleaks: %s (%s)\n\n",
 			plural(int64(n), "Dynatrace token finding", "Dynatrace token findings"),
 			plural(int64(distinct(res.Findings)), "distinct token", "distinct tokens"))
-		bw.WriteString("| Location | Type | Token | Commit | Environment |\n")
-		bw.WriteString("| --- | --- | --- | --- | --- |\n")
+		verified := anyVerified(res.Findings)
+		if verified {
+			bw.WriteString("| Location | Type | Token | Commit | Environment | Verified |\n")
+			bw.WriteString("| --- | --- | --- | --- | --- | --- |\n")
+		} else {
+			bw.WriteString("| Location | Type | Token | Commit | Environment |\n")
+			bw.WriteString("| --- | --- | --- | --- | --- |\n")
+		}
 		for i := range res.Findings {
 			f := &res.Findings[i]
 			loc := markdown(fmt.Sprintf("%s:%d:%d", where(f), f.Line, f.Column))
@@ -120,6 +126,11 @@ func StepSummary(w io.Writer, res scanner.Result) error {
 			}
 			if f.Origin.AtHead {
 				commit += " (still at HEAD)"
+			}
+			if verified {
+				fmt.Fprintf(bw, "| %s | %s | %s | %s | %s | %s |\n",
+					loc, markdown(kindName(f)), token, commit, markdown(Escape(f.Environment)), verifiedColumn(f))
+				continue
 			}
 			fmt.Fprintf(bw, "| %s | %s | %s | %s | %s |\n",
 				loc, markdown(kindName(f)), token, commit, markdown(Escape(f.Environment)))

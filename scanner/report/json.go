@@ -32,6 +32,10 @@ type jsonFinding struct {
 	AtHead      *bool  `json:"at_head,omitempty"`
 	Blob        string `json:"blob,omitempty"`
 	Reachable   *bool  `json:"reachable,omitempty"`
+
+	// Verification fields (--verify), present only when the finding was
+	// verified.
+	*jsonVerification
 }
 
 func newJSONFinding(f *scanner.Finding) jsonFinding {
@@ -48,6 +52,7 @@ func newJSONFinding(f *scanner.Finding) jsonFinding {
 		Location:    f.Location,
 		Environment: validUTF8(f.Environment),
 	}
+	j.jsonVerification = newJSONVerification(f.Verification)
 	if history(f) {
 		o := f.Origin
 		atHead, reachable := o.AtHead, !o.Unreachable

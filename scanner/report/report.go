@@ -31,6 +31,13 @@
 // written with each invalid byte replaced by U+FFFD, the replacement
 // character, and a baseline matches paths after the same replacement.
 //
+// A finding that was verified (--verify) adds verified ("live", "invalid"
+// or "unknown"), verified_reason and verified_environment (the API base
+// that answered), and for a live token what Dynatrace said of it:
+// privileged (true when it has a write or admin scope), token_name,
+// token_owner, token_scopes, created, expires and last_used (RFC 3339). A
+// finding nobody verified has none of these fields.
+//
 // # Fingerprints and baselines
 //
 // The fingerprint is the hex SHA-256 of the whole token. It is safe to commit
@@ -69,6 +76,11 @@
 //     while the same token in two files is two alerts.
 //   - History details (commit, blob, at_head, reachable) and encoding and
 //     environment are result properties.
+//   - A verified finding adds its verdict and the token's metadata as
+//     result properties (verified, verifiedReason, tokenScopes, …); a live
+//     token with a write or admin scope gets the result property
+//     security-severity "10.0", the highest, above its rule's, and its
+//     message starts by saying so.
 //
 // # GitHub Actions
 //

@@ -55,12 +55,15 @@ func render(t *testing.T, name string, fn func(io.Writer, scanner.Result) error,
 
 func TestGolden(t *testing.T) {
 	full, toks := fixture()
+	verified, vtoks := verifiedFixture()
+	toks = append(toks, vtoks...)
 	cases := []struct {
 		name string
 		res  scanner.Result
 	}{
 		{"fixture", full},
 		{"empty", scanner.Result{}},
+		{"verified", verified},
 	}
 	for _, c := range cases {
 		for _, f := range formats {

@@ -118,6 +118,8 @@ type sarifResultProps struct {
 	Blob        string `json:"blob,omitempty"`
 	AtHead      *bool  `json:"atHead,omitempty"`
 	Reachable   *bool  `json:"reachable,omitempty"`
+	// Verification properties (--verify), only for a verified finding.
+	*sarifVerification
 }
 
 // SARIF writes the findings as a SARIF 2.1.0 log for GitHub code scanning
@@ -217,6 +219,7 @@ func helpURI(source string) string {
 // what to do.
 func sarifMessage(f *scanner.Finding) string {
 	var b strings.Builder
+	b.WriteString(sarifVerifiedMessage(f))
 	if f.ID == "" {
 		fmt.Fprintf(&b, "Dynatrace %s with fingerprint %s", kindName(f), shortFingerprint(f.Fingerprint))
 	} else {
@@ -289,6 +292,7 @@ func sarifPropsFor(f *scanner.Finding) *sarifResultProps {
 		Encoding:    f.Encoding,
 		Environment: validUTF8(f.Environment),
 	}
+	p.sarifVerification = newSARIFVerification(f.Verification)
 	if history(f) {
 		o := f.Origin
 		atHead, reachable := o.AtHead, !o.Unreachable

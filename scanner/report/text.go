@@ -118,6 +118,9 @@ func extras(f *scanner.Finding) []string {
 	if o.AtHead {
 		out = append(out, "still at HEAD")
 	}
+	if v := verifiedExtra(f); v != "" {
+		out = append(out, v)
+	}
 	return out
 }
 
@@ -133,9 +136,10 @@ func Summary(w io.Writer, mode string, res scanner.Result, hidden int) error {
 	if mode == "history" {
 		noun, nouns = "object", "objects"
 	}
-	s := fmt.Sprintf("dtleaks: %s (%s)",
+	s := fmt.Sprintf("dtleaks: %s (%s%s)",
 		plural(int64(len(res.Findings)), "finding", "findings"),
-		plural(int64(distinct(res.Findings)), "distinct token", "distinct tokens"))
+		plural(int64(distinct(res.Findings)), "distinct token", "distinct tokens"),
+		verifiedSummary(res.Findings))
 	if hidden > 0 {
 		s += fmt.Sprintf(", %d hidden by the baseline", hidden)
 	}
