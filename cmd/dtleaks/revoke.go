@@ -58,7 +58,7 @@ type revokeTarget struct {
 	problem string
 }
 
-func runRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runRevoke(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	fs := flag.NewFlagSet("dtleaks revoke", flag.ContinueOnError)
 	var (
 		yes, del bool
@@ -101,7 +101,7 @@ func runRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	var admin dynatrace.Secret
 	if yes {
-		admin = dynatrace.Secret(strings.TrimSpace(os.Getenv("DT_ADMIN_TOKEN")))
+		admin = dynatrace.Secret(strings.TrimSpace(getenv("DT_ADMIN_TOKEN")))
 		if admin == "" {
 			return fail(errors.New("--yes needs an administrator's access token in the environment variable DT_ADMIN_TOKEN"))
 		}
@@ -128,7 +128,7 @@ func runRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 		fmt.Fprintln(stdout, message(line))
 	}
-	if !yes && os.Getenv("DT_ADMIN_TOKEN") == "" {
+	if !yes && getenv("DT_ADMIN_TOKEN") == "" {
 		fmt.Fprintln(stderr, "dtleaks revoke: DT_ADMIN_TOKEN is not set: --yes will need it")
 	}
 	if failed > 0 {

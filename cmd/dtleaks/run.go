@@ -185,10 +185,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	switch args[0] {
 	case "revoke":
-		return runRevoke(ctx, args[1:], stdout, stderr)
+		return runRevoke(ctx, args[1:], stdout, stderr, getenv)
 	case "help", "-h", "-help", "--help":
 		if len(args) > 1 && args[1] == "revoke" {
-			return runRevoke(ctx, []string{"--help"}, stdout, stderr)
+			return runRevoke(ctx, []string{"--help"}, stdout, stderr, getenv)
 		}
 		if len(args) > 1 {
 			for _, c := range commands {
