@@ -90,7 +90,10 @@ type Finding struct {
 	// (each invalid UTF-8 byte counts as one), as an editor shows it.
 	Line, Column int
 	// Environment is the base URL of the Dynatrace environment nearest to
-	// the token in the same item, when there is one.
+	// the token in the window of the item it was found in (the
+	// Options.ChunkSize bytes Scan read at once, with the overlap before
+	// them), when there is one: an environment named further away in a
+	// large item is not seen.
 	Environment string
 	// Repository names the repository the finding is in, when a run scans
 	// several: a URL without credentials, or a local path. Empty otherwise.

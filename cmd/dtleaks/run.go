@@ -16,6 +16,8 @@ import (
 	"github.com/dtleaks/dtleaks/scanner"
 	"github.com/dtleaks/dtleaks/scanner/report"
 	"github.com/dtleaks/dtleaks/scanner/source"
+	"github.com/dtleaks/dtleaks/scanner/source/history"
+	"github.com/dtleaks/dtleaks/scanner/source/staged"
 )
 
 // Exit statuses. The worst one wins: an error outranks findings.
@@ -134,7 +136,7 @@ that introduced the token at its path.`,
 					o.note += " (" + spec + ")"
 				}
 			}
-			return &source.History{Path: repo, Jobs: o.jobs, Range: o.rangeSpec, Since: o.since, NoUnreachable: o.noUnreachable}, nil
+			return &history.Source{Path: repo, Jobs: o.jobs, Range: o.rangeSpec, Since: o.since, NoUnreachable: o.noUnreachable}, nil
 		},
 	},
 	{
@@ -147,7 +149,7 @@ not scanned. Use it as a plain .git/hooks/pre-commit line: "dtleaks staged".`,
 			if err != nil {
 				return nil, err
 			}
-			return &source.Staged{Path: repo, Jobs: o.jobs}, nil
+			return &staged.Source{Path: repo, Jobs: o.jobs}, nil
 		},
 	},
 }

@@ -1,4 +1,4 @@
-package source
+package history
 
 import (
 	"context"
@@ -18,37 +18,37 @@ import (
 	"github.com/dtleaks/dtleaks/scanner"
 )
 
-// histGit builds a repository with the git CLI, with fixed identities and
+// gitRepo builds a repository with the git CLI, with fixed identities and
 // commit dates one minute apart, so "oldest" is well defined.
-type histGit struct {
+type gitRepo struct {
 	t    *testing.T
 	dir  string
 	home string
 	n    int
 }
 
-func newHistGit(t *testing.T, args ...string) *histGit {
+func newGitRepo(t *testing.T, args ...string) *gitRepo {
 	t.Helper()
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git not installed")
 	}
-	g := &histGit{t: t, dir: t.TempDir(), home: t.TempDir()}
+	g := &gitRepo{t: t, dir: t.TempDir(), home: t.TempDir()}
 	g.git(append([]string{"init", "-q", "-b", "main"}, args...)...)
 	return g
 }
 
-func (g *histGit) gitIn(dir string, args ...string) string {
+func (g *gitRepo) gitIn(dir string, args ...string) string {
 	g.t.Helper()
 	return g.run(dir, "", args...)
 }
 
 // gitWithInput runs git in the repository with in as its standard input.
-func (g *histGit) gitWithInput(in string, args ...string) string {
+func (g *gitRepo) gitWithInput(in string, args ...string) string {
 	g.t.Helper()
 	return g.run(g.dir, in, args...)
 }
 
-func (g *histGit) run(dir, in string, args ...string) string {
+func (g *gitRepo) run(dir, in string, args ...string) string {
 	g.t.Helper()
 	cmd := exec.Command("git", args...)
 	cmd.Dir = dir
@@ -65,9 +65,9 @@ func (g *histGit) run(dir, in string, args ...string) string {
 	return strings.TrimSpace(string(out))
 }
 
-func (g *histGit) git(args ...string) string { g.t.Helper(); return g.gitIn(g.dir, args...) }
+func (g *gitRepo) git(args ...string) string { g.t.Helper(); return g.gitIn(g.dir, args...) }
 
-func (g *histGit) write(path, content string) {
+func (g *gitRepo) write(path, content string) {
 	g.t.Helper()
 	p := filepath.Join(g.dir, path)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -79,7 +79,7 @@ func (g *histGit) write(path, content string) {
 }
 
 // commit stages everything and commits; it returns the commit's hash.
-func (g *histGit) commit(msg string) string {
+func (g *gitRepo) commit(msg string) string {
 	g.t.Helper()
 	g.n++
 	g.git("add", "-A")
@@ -113,7 +113,7 @@ func gots(fs []scanner.Finding) []got {
 	return out
 }
 
-func histScan(t *testing.T, h *History) scanner.Result {
+func scan(t *testing.T, h *Source) scanner.Result {
 	t.Helper()
 	res, err := scanner.Scan(context.Background(), h, scanner.Options{})
 	if err != nil {
@@ -140,18 +140,18 @@ func checkGots(t *testing.T, res scanner.Result, want ...got) {
 
 // layouts runs a test on the repository as git left it (loose objects) and
 // after packing everything, unreachable objects included.
-func layouts(t *testing.T, f func(t *testing.T, pack func(g *histGit))) {
-	t.Run("loose", func(t *testing.T) { f(t, func(*histGit) {}) })
+func layouts(t *testing.T, f func(t *testing.T, pack func(g *gitRepo))) {
+	t.Run("loose", func(t *testing.T) { f(t, func(*gitRepo) {}) })
 	t.Run("packed", func(t *testing.T) {
-		f(t, func(g *histGit) { g.git("repack", "-q", "-a", "-d", "--keep-unreachable") })
+		f(t, func(g *gitRepo) { g.git("repack", "-q", "-a", "-d", "--keep-unreachable") })
 	})
 }
 
-func TestHistoryDeletedAndAtHead(t *testing.T) {
-	layouts(t, func(t *testing.T, pack func(*histGit)) {
+func TestDeletedAndAtHead(t *testing.T) {
+	layouts(t, func(t *testing.T, pack func(*gitRepo)) {
 		gen := tokentest.New(1)
 		gone, kept := gen.Token("dt0c01"), gen.Token("dt0c01")
-		g := newHistGit(t)
+		g := newGitRepo(t)
 		g.write("app.env", "TOKEN="+gone.Text+"\n")
 		g.write("keep/conf.yaml", "a: 1\ntoken: "+kept.Text+"\n")
 		c1 := g.commit("add config")
@@ -160,7 +160,7 @@ func TestHistoryDeletedAndAtHead(t *testing.T) {
 		g.git("rm", "-q", "app.env")
 		g.commit("remove config")
 		pack(g)
-		res := histScan(t, &History{Path: g.dir})
+		res := scan(t, &Source{Path: g.dir})
 		checkClean(t, res)
 		checkGots(t, res,
 			got{rules.ID(gone.ID), "app.env", "", c1, false, false},
@@ -177,9 +177,9 @@ func TestHistoryDeletedAndAtHead(t *testing.T) {
 	})
 }
 
-func TestHistoryRenameAndSameBlob(t *testing.T) {
+func TestRenameAndSameBlob(t *testing.T) {
 	tok := tokentest.New(2).Token("dt0c01")
-	g := newHistGit(t)
+	g := newGitRepo(t)
 	g.write("a.env", tok.Text)
 	c1 := g.commit("add")
 	for i := range 5 {
@@ -188,7 +188,7 @@ func TestHistoryRenameAndSameBlob(t *testing.T) {
 	}
 	g.git("mv", "a.env", "b.env")
 	c2 := g.commit("rename")
-	res := histScan(t, &History{Path: g.dir})
+	res := scan(t, &Source{Path: g.dir})
 	checkClean(t, res)
 	checkGots(t, res,
 		got{rules.ID(tok.ID), "a.env", "", c1, true, false},
@@ -196,11 +196,11 @@ func TestHistoryRenameAndSameBlob(t *testing.T) {
 	)
 }
 
-func TestHistoryRefs(t *testing.T) {
-	layouts(t, func(t *testing.T, pack func(*histGit)) {
+func TestRefs(t *testing.T) {
+	layouts(t, func(t *testing.T, pack func(*gitRepo)) {
 		gen := tokentest.New(3)
 		onBranch, light, annotated, stashed, merged := gen.Token("dt0c01"), gen.Token("dt0c01"), gen.Token("dt0c01"), gen.Token("dt0c01"), gen.Token("dt0c01")
-		g := newHistGit(t)
+		g := newGitRepo(t)
 		g.write("README", "hi")
 		g.commit("init")
 
@@ -233,7 +233,7 @@ func TestHistoryRefs(t *testing.T) {
 		g.git("stash", "-q")
 		pack(g)
 
-		res := histScan(t, &History{Path: g.dir})
+		res := scan(t, &Source{Path: g.dir})
 		checkClean(t, res)
 		var stash string
 		for _, f := range res.Findings {
@@ -254,11 +254,11 @@ func TestHistoryRefs(t *testing.T) {
 	})
 }
 
-func TestHistoryUnreachable(t *testing.T) {
-	layouts(t, func(t *testing.T, pack func(*histGit)) {
+func TestUnreachable(t *testing.T) {
+	layouts(t, func(t *testing.T, pack func(*gitRepo)) {
 		gen := tokentest.New(4)
 		dangling, loose := gen.Token("dt0c01"), gen.Token("dt0c01")
-		g := newHistGit(t)
+		g := newGitRepo(t)
 		g.write("README", "hi")
 		g.commit("init")
 		g.git("checkout", "-q", "-b", "gone")
@@ -274,7 +274,7 @@ func TestHistoryUnreachable(t *testing.T) {
 		}
 		pack(g)
 
-		res := histScan(t, &History{Path: g.dir})
+		res := scan(t, &Source{Path: g.dir})
 		checkClean(t, res)
 		checkGots(t, res,
 			got{rules.ID(loose.ID), "", "", "", false, true},
@@ -286,21 +286,21 @@ func TestHistoryUnreachable(t *testing.T) {
 			}
 		}
 
-		res = histScan(t, &History{Path: g.dir, NoUnreachable: true})
+		res = scan(t, &Source{Path: g.dir, NoUnreachable: true})
 		checkClean(t, res)
 		checkGots(t, res)
 	})
 }
 
-func TestHistoryMessages(t *testing.T) {
+func TestMessages(t *testing.T) {
 	gen := tokentest.New(5)
 	inCommit, inTag := gen.Token("dt0c01"), gen.Token("dt0c01")
-	g := newHistGit(t)
+	g := newGitRepo(t)
 	c1 := g.commit("deploy with " + inCommit.Text)
 	g.n++
 	g.git("tag", "-a", "-m", "token "+inTag.Text, "v1")
 	tag := g.git("rev-parse", "v1")
-	res := histScan(t, &History{Path: g.dir})
+	res := scan(t, &Source{Path: g.dir})
 	checkClean(t, res)
 	checkGots(t, res,
 		got{rules.ID(inCommit.ID), "", "commit-message", c1, false, false},
@@ -313,10 +313,10 @@ func TestHistoryMessages(t *testing.T) {
 	}
 }
 
-func TestHistoryRange(t *testing.T) {
+func TestRange(t *testing.T) {
 	gen := tokentest.New(6)
 	old, fresh, msg := gen.Token("dt0c01"), gen.Token("dt0c01"), gen.Token("dt0c01")
-	g := newHistGit(t)
+	g := newGitRepo(t)
 	g.write("old.env", old.Text)
 	c1 := g.commit("old")
 	g.write("new.env", fresh.Text)
@@ -328,24 +328,24 @@ func TestHistoryRange(t *testing.T) {
 		{rules.ID(fresh.ID), "new.env", "", c2, true, false},
 		{rules.ID(old.ID), "old.env", "", c2, true, false},
 	}
-	for _, h := range []*History{{Path: g.dir, Range: c1 + ".." + c3}, {Path: g.dir, Since: c1}, {Path: g.dir, Range: c1 + ".."}} {
-		res := histScan(t, h)
+	for _, h := range []*Source{{Path: g.dir, Range: c1 + ".." + c3}, {Path: g.dir, Since: c1}, {Path: g.dir, Range: c1 + ".."}} {
+		res := scan(t, h)
 		checkClean(t, res)
 		checkGots(t, res, want...)
 	}
-	res := histScan(t, &History{Path: g.dir, Range: c2 + ".." + c3})
+	res := scan(t, &Source{Path: g.dir, Range: c2 + ".." + c3})
 	checkClean(t, res)
 	checkGots(t, res, want[0])
 
-	_, err := scanner.Scan(context.Background(), &History{Path: g.dir, Range: "nope..HEAD"}, scanner.Options{})
+	_, err := scanner.Scan(context.Background(), &Source{Path: g.dir, Range: "nope..HEAD"}, scanner.Options{})
 	if err == nil {
 		t.Errorf("Scan with an unknown revision: no error")
 	}
 }
 
-func TestHistoryLayouts(t *testing.T) {
+func TestLayouts(t *testing.T) {
 	tok := tokentest.New(7).Token("dt0c01")
-	g := newHistGit(t)
+	g := newGitRepo(t)
 	g.write("a.env", tok.Text)
 	g.commit("one")
 	g.write("b.txt", "b")
@@ -358,7 +358,7 @@ func TestHistoryLayouts(t *testing.T) {
 		// be mistaken for it.
 		bare := filepath.Join(g.dir, "bare.git")
 		g.git("clone", "-q", "--bare", g.dir, bare)
-		res := histScan(t, &History{Path: bare})
+		res := scan(t, &Source{Path: bare})
 		checkClean(t, res)
 		if len(res.Findings) != 1 || res.Findings[0].Path != "a.env" {
 			t.Errorf("findings %v; want a.env", gots(res.Findings))
@@ -367,25 +367,25 @@ func TestHistoryLayouts(t *testing.T) {
 	t.Run("shallow", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "shallow")
 		g.git("clone", "-q", "--depth", "2", "file://"+g.dir, dir)
-		res := histScan(t, &History{Path: dir})
+		res := scan(t, &Source{Path: dir})
 		checkClean(t, res)
 		// Only the last two commits are in the clone: the token is
 		// attributed to the shallow boundary, the oldest commit there.
 		checkGots(t, res, got{rules.ID(tok.ID), "a.env", "", c2, true, false})
-		res = histScan(t, &History{Path: dir, Since: "HEAD~1"})
+		res = scan(t, &Source{Path: dir, Since: "HEAD~1"})
 		checkClean(t, res)
 		checkGots(t, res)
 	})
 	t.Run("empty", func(t *testing.T) {
-		e := newHistGit(t)
-		res := histScan(t, &History{Path: e.dir})
+		e := newGitRepo(t)
+		res := scan(t, &Source{Path: e.dir})
 		checkClean(t, res)
 		checkGots(t, res)
 	})
 	t.Run("worktree", func(t *testing.T) {
 		wt := filepath.Join(t.TempDir(), "wt")
 		g.git("worktree", "add", "-q", wt)
-		res := histScan(t, &History{Path: filepath.Join(wt)})
+		res := scan(t, &Source{Path: filepath.Join(wt)})
 		checkClean(t, res)
 		if len(res.Findings) != 1 || res.Findings[0].Path != "a.env" || !res.Findings[0].Origin.AtHead {
 			t.Errorf("findings %v; want a.env at head", gots(res.Findings))
@@ -395,39 +395,39 @@ func TestHistoryLayouts(t *testing.T) {
 		if err := os.MkdirAll(filepath.Join(g.dir, "sub"), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		res := histScan(t, &History{Path: filepath.Join(g.dir, "sub")})
+		res := scan(t, &Source{Path: filepath.Join(g.dir, "sub")})
 		checkClean(t, res)
 		if len(res.Findings) != 1 {
 			t.Errorf("findings %v; want 1", gots(res.Findings))
 		}
 	})
 	t.Run("not a repository", func(t *testing.T) {
-		_, err := scanner.Scan(context.Background(), &History{Path: t.TempDir()}, scanner.Options{})
+		_, err := scanner.Scan(context.Background(), &Source{Path: t.TempDir()}, scanner.Options{})
 		if err == nil || !strings.Contains(err.Error(), "not a git repository") {
 			t.Errorf("Scan outside a repository: %v", err)
 		}
 	})
 }
 
-func TestHistorySubmodule(t *testing.T) {
+func TestSubmodule(t *testing.T) {
 	gen := tokentest.New(8)
 	inSub, inSuper := gen.Token("dt0c01"), gen.Token("dt0c01")
-	sub := newHistGit(t)
+	sub := newGitRepo(t)
 	sub.write("s.env", inSub.Text)
 	sub.commit("sub")
-	g := newHistGit(t)
+	g := newGitRepo(t)
 	g.write("p.env", inSuper.Text)
 	g.git("-c", "protocol.file.allow=always", "submodule", "add", "-q", sub.dir, "mod")
 	c := g.commit("with submodule")
-	res := histScan(t, &History{Path: g.dir})
+	res := scan(t, &Source{Path: g.dir})
 	checkClean(t, res)
 	checkGots(t, res, got{rules.ID(inSuper.ID), "p.env", "", c, true, false})
 }
 
 // corrupt returns a packed repository holding tok, and the path of its
 // pack.
-func corruptRepo(t *testing.T, tok tokentest.Token) (*histGit, string) {
-	g := newHistGit(t)
+func corruptRepo(t *testing.T, tok tokentest.Token) (*gitRepo, string) {
+	g := newGitRepo(t)
 	for i := range 40 {
 		g.write(fmt.Sprintf("f%02d.txt", i), strings.Repeat(fmt.Sprintf("line %d of file %d\n", i, i), 200+i))
 	}
@@ -441,7 +441,7 @@ func corruptRepo(t *testing.T, tok tokentest.Token) (*histGit, string) {
 	return g, packs[0]
 }
 
-func TestHistoryCorruptPack(t *testing.T) {
+func TestCorruptPack(t *testing.T) {
 	tok := tokentest.New(9).Token("dt0c01")
 	g, pack := corruptRepo(t, tok)
 	fi, err := os.Stat(pack)
@@ -451,7 +451,7 @@ func TestHistoryCorruptPack(t *testing.T) {
 	if err := os.Truncate(pack, fi.Size()/2); err != nil {
 		t.Fatal(err)
 	}
-	res, err := scanner.Scan(context.Background(), &History{Path: g.dir}, scanner.Options{})
+	res, err := scanner.Scan(context.Background(), &Source{Path: g.dir}, scanner.Options{})
 	if err == nil && len(res.Problems) == 0 {
 		t.Fatalf("truncated pack: no error and no problem")
 	}
@@ -465,9 +465,9 @@ func TestHistoryCorruptPack(t *testing.T) {
 	}
 }
 
-func TestHistoryCorruptLoose(t *testing.T) {
+func TestCorruptLoose(t *testing.T) {
 	tok := tokentest.New(10).Token("dt0c01")
-	g := newHistGit(t)
+	g := newGitRepo(t)
 	g.write("a.txt", "plain text\n")
 	g.write("z.env", tok.Text)
 	g.commit("files")
@@ -479,7 +479,7 @@ func TestHistoryCorruptLoose(t *testing.T) {
 	if err := os.WriteFile(obj, []byte("this is not zlib data at all"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	res := histScan(t, &History{Path: g.dir})
+	res := scan(t, &Source{Path: g.dir})
 	if len(res.Problems) == 0 {
 		t.Fatalf("corrupt loose object: no problem")
 	}
@@ -497,8 +497,8 @@ func TestHistoryCorruptLoose(t *testing.T) {
 	}
 }
 
-func TestHistoryCancel(t *testing.T) {
-	g := newHistGit(t)
+func TestCancel(t *testing.T) {
+	g := newGitRepo(t)
 	var b strings.Builder
 	for i := range 3000 {
 		fmt.Fprintf(&b, "blob\nmark :%d\ndata <<EOF\nfile number %d\nEOF\n", i+1, i)
@@ -516,7 +516,7 @@ func TestHistoryCancel(t *testing.T) {
 	for _, jobs := range []int{1, 4} {
 		ctx, cancel := context.WithCancel(context.Background())
 		n := 0
-		h := &History{Path: g.dir, Jobs: jobs}
+		h := &Source{Path: g.dir, Jobs: jobs}
 		start := time.Now()
 		var mu = make(chan struct{}, 1)
 		mu <- struct{}{}
@@ -542,9 +542,9 @@ func TestHistoryCancel(t *testing.T) {
 	}
 }
 
-func TestHistoryDeterministic(t *testing.T) {
+func TestDeterministic(t *testing.T) {
 	gen := tokentest.New(11)
-	g := newHistGit(t)
+	g := newGitRepo(t)
 	var toks []tokentest.Token
 	for i := range 30 {
 		tok := gen.Token("dt0c01")
@@ -557,8 +557,8 @@ func TestHistoryDeterministic(t *testing.T) {
 		}
 	}
 	g.git("repack", "-q", "-a", "-d")
-	one := histScan(t, &History{Path: g.dir, Jobs: 1})
-	eight := histScan(t, &History{Path: g.dir, Jobs: 8})
+	one := scan(t, &Source{Path: g.dir, Jobs: 1})
+	eight := scan(t, &Source{Path: g.dir, Jobs: 8})
 	checkClean(t, one)
 	if len(one.Findings) == 0 {
 		t.Fatal("no findings")
@@ -568,12 +568,12 @@ func TestHistoryDeterministic(t *testing.T) {
 	}
 }
 
-// TestHistoryCorruptObject damages one delta base inside an intact pack:
+// TestCorruptObject damages one delta base inside an intact pack:
 // it and the deltas built on it are problems naming their objects, and
 // everything else is still scanned.
-func TestHistoryCorruptObject(t *testing.T) {
+func TestCorruptObject(t *testing.T) {
 	tok := tokentest.New(11).Token("dt0c01")
-	g := newHistGit(t)
+	g := newGitRepo(t)
 	base := strings.Repeat("a line of the base file, long enough to deltify against\n", 400)
 	g.write("base.txt", base)
 	g.write("z.env", tok.Text)
@@ -614,7 +614,7 @@ func TestHistoryCorruptObject(t *testing.T) {
 	}
 	f.Close()
 
-	res, err := scanner.Scan(context.Background(), &History{Path: g.dir}, scanner.Options{})
+	res, err := scanner.Scan(context.Background(), &Source{Path: g.dir}, scanner.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -640,16 +640,16 @@ func TestHistoryCorruptObject(t *testing.T) {
 	}
 }
 
-// TestHistoryNotes finds a token written only in a git note: the note is a
+// TestNotes finds a token written only in a git note: the note is a
 // blob under refs/notes/commits, reachable, so --no-unreachable keeps it.
-func TestHistoryNotes(t *testing.T) {
+func TestNotes(t *testing.T) {
 	tok := tokentest.New(61).Token("dt0c01")
-	g := newHistGit(t)
+	g := newGitRepo(t)
 	g.write("a.txt", "clean\n")
 	g.commit("one")
 	g.git("notes", "add", "-m", "deployed with "+tok.Text)
 	for _, noUnreachable := range []bool{false, true} {
-		res := histScan(t, &History{Path: g.dir, NoUnreachable: noUnreachable})
+		res := scan(t, &Source{Path: g.dir, NoUnreachable: noUnreachable})
 		checkClean(t, res)
 		if len(res.Findings) != 1 || string(res.Findings[0].ID) != tok.ID || res.Findings[0].Origin.Unreachable {
 			t.Errorf("NoUnreachable=%v: findings %v; want %s, reachable", noUnreachable, gots(res.Findings), tok.ID)

@@ -1,8 +1,7 @@
-package source
+package staged
 
 import (
 	"context"
-	"crypto/sha1"
 	"errors"
 	"fmt"
 	"os"
@@ -13,35 +12,34 @@ import (
 	"testing"
 
 	git "github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/plumbing/format/index"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/dtleaks/dtleaks/internal/tokentest"
 	"github.com/dtleaks/dtleaks/scanner"
 )
 
-// stagedRepo is a repository built with the git CLI in a temporary
+// testRepo is a repository built with the git CLI in a temporary
 // directory, with tokens generated from a fixed seed.
-type stagedRepo struct {
+type testRepo struct {
 	t   *testing.T
 	dir string
 	gen *tokentest.Gen
 }
 
-func newStagedRepo(t *testing.T) *stagedRepo {
+func newTestRepo(t *testing.T) *testRepo {
 	t.Helper()
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git not installed")
 	}
-	r := &stagedRepo{t: t, dir: t.TempDir(), gen: tokentest.New(11)}
+	r := &testRepo{t: t, dir: t.TempDir(), gen: tokentest.New(11)}
 	r.git("init", "-q", "-b", "main")
 	return r
 }
 
-// stagedGitEnv is the environment of git commands: fixed identities and
+// gitEnv is the environment of git commands: fixed identities and
 // dates, no user configuration, and no index or repository inherited from
 // a hook the tests may run under.
-func stagedGitEnv() []string {
+func gitEnv() []string {
 	env := slices.DeleteFunc(os.Environ(), func(kv string) bool {
 		return strings.HasPrefix(kv, "GIT_INDEX_FILE=") || strings.HasPrefix(kv, "GIT_DIR=") || strings.HasPrefix(kv, "GIT_WORK_TREE=")
 	})
@@ -51,11 +49,11 @@ func stagedGitEnv() []string {
 		"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.invalid", "GIT_COMMITTER_DATE=2024-01-01T00:00:00Z")
 }
 
-func (r *stagedRepo) gitIn(dir string, args ...string) string {
+func (r *testRepo) gitIn(dir string, args ...string) string {
 	r.t.Helper()
 	cmd := exec.Command("git", args...)
 	cmd.Dir = dir
-	cmd.Env = stagedGitEnv()
+	cmd.Env = gitEnv()
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		// The output names paths and hashes; no test writes a token into
@@ -65,9 +63,9 @@ func (r *stagedRepo) gitIn(dir string, args ...string) string {
 	return strings.TrimSpace(string(out))
 }
 
-func (r *stagedRepo) git(args ...string) string { r.t.Helper(); return r.gitIn(r.dir, args...) }
+func (r *testRepo) git(args ...string) string { r.t.Helper(); return r.gitIn(r.dir, args...) }
 
-func (r *stagedRepo) write(path, content string) {
+func (r *testRepo) write(path, content string) {
 	r.t.Helper()
 	full := filepath.Join(r.dir, filepath.FromSlash(path))
 	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
@@ -78,45 +76,45 @@ func (r *stagedRepo) write(path, content string) {
 	}
 }
 
-func (r *stagedRepo) token() tokentest.Token { return r.gen.Token("dt0c01") }
+func (r *testRepo) token() tokentest.Token { return r.gen.Token("dt0c01") }
 
-func (r *stagedRepo) commit(msg string) {
+func (r *testRepo) commit(msg string) {
 	r.t.Helper()
 	r.git("add", "-A")
 	r.git("commit", "-q", "--allow-empty", "-m", msg)
 }
 
-// stagedHit is a finding as the tests compare it: no secret in it.
-type stagedHit struct {
+// spot is a finding as the tests compare it: no secret in it.
+type spot struct {
 	Path string
 	Line int
 	ID   string
 }
 
-func (h stagedHit) String() string { return fmt.Sprintf("%s:%d %s", h.Path, h.Line, h.ID) }
+func (h spot) String() string { return fmt.Sprintf("%s:%d %s", h.Path, h.Line, h.ID) }
 
-// stagedScan runs a whole scan of src and returns its findings and problems.
-func stagedScan(t *testing.T, src *Staged) ([]stagedHit, []scanner.Problem) {
+// scan runs a whole scan of src and returns its findings and problems.
+func scan(t *testing.T, src *Source) ([]spot, []scanner.Problem) {
 	t.Helper()
 	res, err := scanner.Scan(context.Background(), src, scanner.Options{})
 	if err != nil {
 		t.Fatalf("Scan: %v", err)
 	}
-	var hits []stagedHit
+	var hits []spot
 	for _, f := range res.Findings {
-		hits = append(hits, stagedHit{f.Path, f.Line, string(f.ID)})
+		hits = append(hits, spot{f.Path, f.Line, string(f.ID)})
 	}
 	return hits, res.Problems
 }
 
-func (r *stagedRepo) check(want ...stagedHit) {
+func (r *testRepo) check(want ...spot) {
 	r.t.Helper()
-	r.checkSrc(&Staged{Path: r.dir}, want...)
+	r.checkSrc(&Source{Path: r.dir}, want...)
 }
 
-func (r *stagedRepo) checkSrc(src *Staged, want ...stagedHit) {
+func (r *testRepo) checkSrc(src *Source, want ...spot) {
 	r.t.Helper()
-	got, problems := stagedScan(r.t, src)
+	got, problems := scan(r.t, src)
 	for _, p := range problems {
 		r.t.Errorf("problem: %v", p)
 	}
@@ -125,10 +123,10 @@ func (r *stagedRepo) checkSrc(src *Staged, want ...stagedHit) {
 	}
 }
 
-func hit(path string, line int, tok tokentest.Token) stagedHit { return stagedHit{path, line, tok.ID} }
+func hit(path string, line int, tok tokentest.Token) spot { return spot{path, line, tok.ID} }
 
-func TestStagedNewFile(t *testing.T) {
-	r := newStagedRepo(t)
+func TestNewFile(t *testing.T) {
+	r := newTestRepo(t)
 	r.write("README", "hello\n")
 	r.commit("init")
 	tok := r.token()
@@ -137,8 +135,8 @@ func TestStagedNewFile(t *testing.T) {
 	r.check(hit("conf/app.env", 3, tok))
 }
 
-func TestStagedEdit(t *testing.T) {
-	r := newStagedRepo(t)
+func TestEdit(t *testing.T) {
+	r := newTestRepo(t)
 	old := r.token()
 	r.write("app.env", "A=1\nOLD="+old.Text+"\nB=2\nC=3\n")
 	r.commit("init")
@@ -150,8 +148,8 @@ func TestStagedEdit(t *testing.T) {
 	r.check(hit("app.env", 4, tok))
 }
 
-func TestStagedUntouchedToken(t *testing.T) {
-	r := newStagedRepo(t)
+func TestUntouchedToken(t *testing.T) {
+	r := newTestRepo(t)
 	old := r.token()
 	r.write("app.env", "x\ny\nOLD="+old.Text+"\nz\n")
 	r.commit("init")
@@ -160,8 +158,8 @@ func TestStagedUntouchedToken(t *testing.T) {
 	r.check()
 }
 
-func TestStagedChangedLine(t *testing.T) {
-	r := newStagedRepo(t)
+func TestChangedLine(t *testing.T) {
+	r := newTestRepo(t)
 	old := r.token()
 	r.write("app.env", "x\nOLD="+old.Text+"\n")
 	r.commit("init")
@@ -171,8 +169,8 @@ func TestStagedChangedLine(t *testing.T) {
 	r.check(hit("app.env", 2, old))
 }
 
-func TestStagedUnstaged(t *testing.T) {
-	r := newStagedRepo(t)
+func TestUnstaged(t *testing.T) {
+	r := newTestRepo(t)
 	r.write("app.env", "x\n")
 	r.commit("init")
 	tok := r.token()
@@ -181,8 +179,8 @@ func TestStagedUnstaged(t *testing.T) {
 	r.check()
 }
 
-func TestStagedThenRestored(t *testing.T) {
-	r := newStagedRepo(t)
+func TestThenRestored(t *testing.T) {
+	r := newTestRepo(t)
 	r.write("app.env", "x\n")
 	r.commit("init")
 	tok := r.token()
@@ -192,8 +190,8 @@ func TestStagedThenRestored(t *testing.T) {
 	r.check(hit("app.env", 2, tok))
 }
 
-func TestStagedInitialCommit(t *testing.T) {
-	r := newStagedRepo(t)
+func TestInitialCommit(t *testing.T) {
+	r := newTestRepo(t)
 	a, b := r.token(), r.token()
 	r.write("a.env", "T="+a.Text+"\n")
 	r.write("dir/sub/b.env", "\n\nT="+b.Text+"\n")
@@ -201,13 +199,13 @@ func TestStagedInitialCommit(t *testing.T) {
 	r.check(hit("a.env", 1, a), hit("dir/sub/b.env", 3, b))
 }
 
-func TestStagedEmptyRepository(t *testing.T) {
-	r := newStagedRepo(t) // no index file at all
+func TestEmptyRepository(t *testing.T) {
+	r := newTestRepo(t) // no index file at all
 	r.check()
 }
 
-func TestStagedDeleted(t *testing.T) {
-	r := newStagedRepo(t)
+func TestDeleted(t *testing.T) {
+	r := newTestRepo(t)
 	tok := r.token()
 	r.write("app.env", "T="+tok.Text+"\n")
 	r.write("keep", "k\n")
@@ -216,8 +214,8 @@ func TestStagedDeleted(t *testing.T) {
 	r.check()
 }
 
-func TestStagedRename(t *testing.T) {
-	r := newStagedRepo(t)
+func TestRename(t *testing.T) {
+	r := newTestRepo(t)
 	old := r.token()
 	body := "a\nb\nc\nd\nOLD=" + old.Text + "\ne\nf\ng\n"
 	r.write("conf/app.env", body)
@@ -238,8 +236,8 @@ func TestStagedRename(t *testing.T) {
 	r.check(hit("deploy/prod/app.env", 2, tok))
 }
 
-func TestStagedCopyIsAdded(t *testing.T) {
-	r := newStagedRepo(t)
+func TestCopyIsAdded(t *testing.T) {
+	r := newTestRepo(t)
 	old := r.token()
 	r.write("app.env", "OLD="+old.Text+"\n")
 	r.commit("init")
@@ -250,8 +248,8 @@ func TestStagedCopyIsAdded(t *testing.T) {
 	r.check(hit("copy.env", 1, old))
 }
 
-func TestStagedBinary(t *testing.T) {
-	r := newStagedRepo(t)
+func TestBinary(t *testing.T) {
+	r := newTestRepo(t)
 	r.write("blob.bin", "\x00\x01\x02old\x00\n")
 	r.commit("init")
 	tok := r.token()
@@ -260,22 +258,22 @@ func TestStagedBinary(t *testing.T) {
 	r.check(hit("blob.bin", 2, tok))
 }
 
-func TestStagedSubdirectory(t *testing.T) {
-	r := newStagedRepo(t)
+func TestSubdirectory(t *testing.T) {
+	r := newTestRepo(t)
 	r.write("a/b/c/keep", "k\n")
 	r.commit("init")
 	tok := r.token()
 	r.write("top.env", "T="+tok.Text+"\n")
 	r.git("add", "top.env")
-	r.checkSrc(&Staged{Path: filepath.Join(r.dir, "a", "b")}, hit("top.env", 1, tok))
+	r.checkSrc(&Source{Path: filepath.Join(r.dir, "a", "b")}, hit("top.env", 1, tok))
 
 	// The default path is the current directory.
 	t.Chdir(filepath.Join(r.dir, "a", "b", "c"))
-	r.checkSrc(&Staged{}, hit("top.env", 1, tok))
+	r.checkSrc(&Source{}, hit("top.env", 1, tok))
 }
 
-func TestStagedWorktree(t *testing.T) {
-	r := newStagedRepo(t)
+func TestWorktree(t *testing.T) {
+	r := newTestRepo(t)
 	r.write("keep", "k\n")
 	r.commit("init")
 	wt := filepath.Join(t.TempDir(), "wt")
@@ -288,14 +286,14 @@ func TestStagedWorktree(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.gitIn(wt, "add", "wt.env")
-	r.checkSrc(&Staged{Path: wt}, hit("wt.env", 1, tok))
+	r.checkSrc(&Source{Path: wt}, hit("wt.env", 1, tok))
 	// The main work tree's index has nothing staged.
 	r.check()
 }
 
-func TestStagedNotARepository(t *testing.T) {
+func TestNotARepository(t *testing.T) {
 	dir := t.TempDir()
-	_, err := scanner.Scan(context.Background(), &Staged{Path: dir}, scanner.Options{})
+	_, err := scanner.Scan(context.Background(), &Source{Path: dir}, scanner.Options{})
 	if !errors.Is(err, git.ErrRepositoryNotExists) {
 		t.Fatalf("Scan(not a repository) error = %v; want git.ErrRepositoryNotExists", err)
 	}
@@ -304,19 +302,19 @@ func TestStagedNotARepository(t *testing.T) {
 	}
 }
 
-func TestStagedBare(t *testing.T) {
-	r := newStagedRepo(t)
+func TestBare(t *testing.T) {
+	r := newTestRepo(t)
 	r.write("keep", "k\n")
 	r.commit("init")
 	bare := filepath.Join(t.TempDir(), "bare.git")
 	r.git("clone", "-q", "--bare", r.dir, bare)
-	if _, err := scanner.Scan(context.Background(), &Staged{Path: bare}, scanner.Options{}); err == nil {
+	if _, err := scanner.Scan(context.Background(), &Source{Path: bare}, scanner.Options{}); err == nil {
 		t.Fatal("Scan(bare repository) succeeded; want an error: there is no index")
 	}
 }
 
-func TestStagedSymlink(t *testing.T) {
-	r := newStagedRepo(t)
+func TestSymlink(t *testing.T) {
+	r := newTestRepo(t)
 	r.write("keep", "k\n")
 	r.commit("init")
 	tok := r.token()
@@ -327,8 +325,8 @@ func TestStagedSymlink(t *testing.T) {
 	r.check(hit("link", 1, tok))
 }
 
-func TestStagedSubmoduleSkipped(t *testing.T) {
-	r := newStagedRepo(t)
+func TestSubmoduleSkipped(t *testing.T) {
+	r := newTestRepo(t)
 	r.write("keep", "k\n")
 	r.commit("init")
 	head := r.git("rev-parse", "HEAD")
@@ -339,8 +337,8 @@ func TestStagedSubmoduleSkipped(t *testing.T) {
 	r.check(hit("b.env", 1, tok))
 }
 
-func TestStagedIntentToAdd(t *testing.T) {
-	r := newStagedRepo(t)
+func TestIntentToAdd(t *testing.T) {
+	r := newTestRepo(t)
 	r.write("keep", "k\n")
 	r.commit("init")
 	tok := r.token()
@@ -349,8 +347,8 @@ func TestStagedIntentToAdd(t *testing.T) {
 	r.check()
 }
 
-func TestStagedModeOnly(t *testing.T) {
-	r := newStagedRepo(t)
+func TestModeOnly(t *testing.T) {
+	r := newTestRepo(t)
 	old := r.token()
 	r.write("run.sh", "T="+old.Text+"\n")
 	r.commit("init")
@@ -358,8 +356,8 @@ func TestStagedModeOnly(t *testing.T) {
 	r.check()
 }
 
-func TestStagedFileBecomesDirectory(t *testing.T) {
-	r := newStagedRepo(t)
+func TestFileBecomesDirectory(t *testing.T) {
+	r := newTestRepo(t)
 	old := r.token()
 	r.write("conf", "T="+old.Text+"\n")
 	r.commit("init")
@@ -370,8 +368,8 @@ func TestStagedFileBecomesDirectory(t *testing.T) {
 	r.check(hit("conf/app.env", 2, tok))
 }
 
-func TestStagedUnmerged(t *testing.T) {
-	r := newStagedRepo(t)
+func TestUnmerged(t *testing.T) {
+	r := newTestRepo(t)
 	r.write("f", "base\n")
 	r.commit("base")
 	r.git("checkout", "-q", "-b", "other")
@@ -381,50 +379,50 @@ func TestStagedUnmerged(t *testing.T) {
 	r.write("f", "main\n")
 	r.commit("main")
 	cmd := exec.Command("git", "merge", "-q", "other")
-	cmd.Dir, cmd.Env = r.dir, stagedGitEnv()
+	cmd.Dir, cmd.Env = r.dir, gitEnv()
 	if err := cmd.Run(); err == nil {
 		t.Fatal("merge succeeded; want a conflict")
 	}
-	_, problems := stagedScan(t, &Staged{Path: r.dir})
-	if len(problems) != 1 || problems[0].Path != "f" || !errors.Is(problems[0].Err, errStagedUnmerged) {
+	_, problems := scan(t, &Source{Path: r.dir})
+	if len(problems) != 1 || problems[0].Path != "f" || !errors.Is(problems[0].Err, errUnmerged) {
 		t.Errorf("problems = %v; want one unmerged path f", problems)
 	}
 }
 
-// TestStagedIndexFile checks the index a hook is given: `git commit -a`
+// TestIndexFile checks the index a hook is given: `git commit -a`
 // stages into a temporary index and names it in $GIT_INDEX_FILE.
-func TestStagedIndexFile(t *testing.T) {
-	r := newStagedRepo(t)
+func TestIndexFile(t *testing.T) {
+	r := newTestRepo(t)
 	r.write("app.env", "x\n")
 	r.commit("init")
 	tok := r.token()
 	r.write("app.env", "x\nT="+tok.Text+"\n")
 	tmp := filepath.Join(t.TempDir(), "next-index")
 	cmd := exec.Command("sh", "-c", `cp "$(git rev-parse --git-dir)/index" "$TMPINDEX" && GIT_INDEX_FILE="$TMPINDEX" git add app.env`)
-	cmd.Dir, cmd.Env = r.dir, append(stagedGitEnv(), "TMPINDEX="+tmp)
+	cmd.Dir, cmd.Env = r.dir, append(gitEnv(), "TMPINDEX="+tmp)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	r.check() // the repository's index has nothing staged
-	r.checkSrc(&Staged{Path: r.dir, IndexFile: tmp}, hit("app.env", 2, tok))
+	r.checkSrc(&Source{Path: r.dir, IndexFile: tmp}, hit("app.env", 2, tok))
 	t.Setenv("GIT_INDEX_FILE", tmp)
-	r.checkSrc(&Staged{Path: r.dir}, hit("app.env", 2, tok))
+	r.checkSrc(&Source{Path: r.dir}, hit("app.env", 2, tok))
 }
 
-// TestStagedHook runs a real pre-commit hook that runs this test binary as
+// TestHook runs a real pre-commit hook that runs this test binary as
 // `dtleaks staged` would run, for `git commit` and `git commit -a`.
-func TestStagedHook(t *testing.T) {
+func TestHook(t *testing.T) {
 	if os.Getenv("STAGED_HOOK_CHILD") != "" {
 		return
 	}
-	r := newStagedRepo(t)
+	r := newTestRepo(t)
 	r.write("app.env", "x\n")
 	r.commit("init")
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	hook := "#!/bin/sh\nexec '" + exe + "' -test.run=TestStagedHookChild\n"
+	hook := "#!/bin/sh\nexec '" + exe + "' -test.run=TestHookChild\n"
 	if err := os.WriteFile(filepath.Join(r.dir, ".git", "hooks", "pre-commit"), []byte(hook), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -433,7 +431,7 @@ func TestStagedHook(t *testing.T) {
 	for _, args := range [][]string{{"commit", "-q", "-a", "-m", "m"}, {"commit", "-q", "-m", "m", "app.env"}} {
 		cmd := exec.Command("git", args...)
 		cmd.Dir = r.dir
-		cmd.Env = append(stagedGitEnv(), "STAGED_HOOK_CHILD=1")
+		cmd.Env = append(gitEnv(), "STAGED_HOOK_CHILD=1")
 		out, err := cmd.CombinedOutput()
 		if err == nil {
 			t.Errorf("git %s: the hook let a new token through", strings.Join(args, " "))
@@ -447,12 +445,12 @@ func TestStagedHook(t *testing.T) {
 	}
 }
 
-// TestStagedHookChild is the pre-commit hook of TestStagedHook.
-func TestStagedHookChild(t *testing.T) {
+// TestHookChild is the pre-commit hook of TestHook.
+func TestHookChild(t *testing.T) {
 	if os.Getenv("STAGED_HOOK_CHILD") == "" {
-		t.Skip("run by TestStagedHook's pre-commit hook")
+		t.Skip("run by TestHook's pre-commit hook")
 	}
-	got, problems := stagedScan(t, &Staged{})
+	got, problems := scan(t, &Source{})
 	for _, p := range problems {
 		t.Errorf("problem: %v", p)
 	}
@@ -466,13 +464,13 @@ func TestStagedHookChild(t *testing.T) {
 	}
 }
 
-// TestStagedChangesOracle builds a repository of many directories, stages
+// TestChangesOracle builds a repository of many directories, stages
 // a mix of changes, and checks the changed paths against a plain
 // comparison of the whole index (read by go-git) with the whole HEAD tree,
 // both with git's cached tree and without it (as go-git writes an index),
 // and that the cached tree spares reading unchanged parts of HEAD.
-func TestStagedChangesOracle(t *testing.T) {
-	r := newStagedRepo(t)
+func TestChangesOracle(t *testing.T) {
+	r := newTestRepo(t)
 	for d := range 6 {
 		for s := range 4 {
 			for f := range 5 {
@@ -497,10 +495,10 @@ func TestStagedChangesOracle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := stagedOracle(t, repo); !slices.Equal(got, want) {
+		if got := oracle(t, repo); !slices.Equal(got, want) {
 			t.Fatalf("%s: oracle = %v; want %v", name, got, want)
 		}
-		st, err := (&Staged{Path: r.dir}).load(context.Background())
+		st, err := (&Source{Path: r.dir}).load(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -540,8 +538,8 @@ func TestStagedChangesOracle(t *testing.T) {
 	check("go-git index", 9)
 }
 
-// stagedOracle compares the whole index with the whole HEAD tree.
-func stagedOracle(t *testing.T, repo *git.Repository) []string {
+// oracle compares the whole index with the whole HEAD tree.
+func oracle(t *testing.T, repo *git.Repository) []string {
 	t.Helper()
 	idx, err := repo.Storer.Index()
 	if err != nil {
@@ -575,12 +573,12 @@ func stagedOracle(t *testing.T, repo *git.Repository) []string {
 	return changed
 }
 
-// TestStagedIndexVersions reads the same staged change from index
+// TestIndexVersions reads the same staged change from index
 // versions 2, 3 (with an extended flag) and 4 (prefix-compressed names).
-func TestStagedIndexVersions(t *testing.T) {
+func TestIndexVersions(t *testing.T) {
 	for _, v := range []string{"2", "3", "4"} {
 		t.Run("v"+v, func(t *testing.T) {
-			r := newStagedRepo(t)
+			r := newTestRepo(t)
 			r.write("a/b/keep", "k\n")
 			r.write("a/bc", "k\n")
 			r.commit("init")
@@ -597,16 +595,16 @@ func TestStagedIndexVersions(t *testing.T) {
 	}
 }
 
-// TestStagedCancel checks that a cancelled context stops Items.
-func TestStagedCancel(t *testing.T) {
-	r := newStagedRepo(t)
+// TestCancel checks that a cancelled context stops Items.
+func TestCancel(t *testing.T) {
+	r := newTestRepo(t)
 	for i := range 100 {
 		r.write(fmt.Sprintf("f%03d", i), "x\n")
 	}
 	r.git("add", "-A")
 	ctx, cancel := context.WithCancel(context.Background())
 	n := 0
-	err := (&Staged{Path: r.dir, Jobs: 1}).Items(ctx, func(it scanner.Item, err error) error {
+	err := (&Source{Path: r.dir, Jobs: 1}).Items(ctx, func(it scanner.Item, err error) error {
 		n++
 		cancel()
 		return nil
@@ -619,11 +617,11 @@ func TestStagedCancel(t *testing.T) {
 	}
 }
 
-// TestStagedJobs scans an initial commit of many files with several
+// TestJobs scans an initial commit of many files with several
 // workers, each with its own repository handle.
-func TestStagedJobs(t *testing.T) {
-	r := newStagedRepo(t)
-	var want []stagedHit
+func TestJobs(t *testing.T) {
+	r := newTestRepo(t)
+	var want []spot
 	for i := range 200 {
 		p := fmt.Sprintf("d%d/f%03d.env", i%7, i)
 		if i%20 == 0 {
@@ -635,102 +633,36 @@ func TestStagedJobs(t *testing.T) {
 		r.write(p, "x\n")
 	}
 	r.git("add", "-A")
-	slices.SortFunc(want, func(a, b stagedHit) int { return strings.Compare(a.Path, b.Path) })
-	r.checkSrc(&Staged{Path: r.dir, Jobs: 4}, want...)
+	slices.SortFunc(want, func(a, b spot) int { return strings.Compare(a.Path, b.Path) })
+	r.checkSrc(&Source{Path: r.dir, Jobs: 4}, want...)
 }
 
-func stagedSHA1(b []byte) [20]byte { return sha1.Sum(b) }
-
-// FuzzStagedIndex checks the index reader against go-git's decoder: on any
-// input both accept, they agree on every entry. The fuzzer's input is the
-// index without its trailing checksum, which the target appends, so that
-// mutations reach the parser instead of failing the checksum.
-func FuzzStagedIndex(f *testing.F) {
-	for _, v := range []uint32{2, 3, 4} {
-		idx := &index.Index{Version: v}
-		for _, name := range []string{"a", "a/b", "a/c/d", "ab", "b/" + strings.Repeat("x", 40)} {
-			e := idx.Add(name)
-			e.Mode = 0o100644
-			e.Hash[0] = byte(len(name))
-			if v == 3 && name == "ab" {
-				e.IntentToAdd = true
-			}
-		}
-		var buf strings.Builder
-		if err := index.NewEncoder(&buf).Encode(idx); err != nil {
-			f.Fatal(err)
-		}
-		b := []byte(buf.String())
-		f.Add(b[:len(b)-20])
-	}
-	f.Fuzz(func(t *testing.T, body []byte) {
-		sum := stagedSHA1(body)
-		b := append(append([]byte(nil), body...), sum[:]...)
-		mine, err := stagedParseIndex(b)
-		if err != nil {
-			return
-		}
-		var theirs index.Index
-		if err := index.NewDecoder(strings.NewReader(string(b))).Decode(&theirs); err != nil {
-			return
-		}
-		if len(mine.entries) != len(theirs.Entries) {
-			t.Fatalf("%d entries; go-git has %d", len(mine.entries), len(theirs.Entries))
-		}
-		for i, e := range theirs.Entries {
-			m := mine.entries[i]
-			if m.name != e.Name || m.hash != e.Hash || m.mode != uint32(e.Mode) || m.stage != uint8(e.Stage) ||
-				m.intentToAdd != e.IntentToAdd || m.skipWorktree != e.SkipWorktree {
-				t.Fatalf("entry %d = %+v; go-git has %+v", i, m, *e)
-			}
-		}
-	})
-}
-
-// BenchmarkStaged scans the repository named by $STAGED_BENCH_REPO (built
+// BenchmarkSource scans the repository named by $STAGED_BENCH_REPO (built
 // by bench/staged/run.sh: 100k files and one staged change) in process.
 // The figure that matters, process start to exit, is what
 // bench/staged/run.sh measures; this one is for profiling.
-func BenchmarkStaged(b *testing.B) {
+func BenchmarkSource(b *testing.B) {
 	dir := os.Getenv("STAGED_BENCH_REPO")
 	if dir == "" {
 		b.Skip("STAGED_BENCH_REPO not set: run bench/staged/run.sh")
 	}
 	for b.Loop() {
-		if _, err := scanner.Scan(context.Background(), &Staged{Path: dir}, scanner.Options{}); err != nil {
+		if _, err := scanner.Scan(context.Background(), &Source{Path: dir}, scanner.Options{}); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
-// BenchmarkStagedIndex reads the index of $STAGED_BENCH_REPO.
-func BenchmarkStagedIndex(b *testing.B) {
-	dir := os.Getenv("STAGED_BENCH_REPO")
-	if dir == "" {
-		b.Skip("STAGED_BENCH_REPO not set: run bench/staged/run.sh")
-	}
-	raw, err := os.ReadFile(filepath.Join(dir, ".git", "index"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(int64(len(raw)))
-	for b.Loop() {
-		if _, err := stagedParseIndex(raw); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// TestStagedSharedClone stages an edit in a clone made with --shared, whose
+// TestSharedClone stages an edit in a clone made with --shared, whose
 // HEAD objects are all in the origin's store: the committed token is not
 // reported, the added one is.
-func TestStagedSharedClone(t *testing.T) {
-	origin := newStagedRepo(t)
+func TestSharedClone(t *testing.T) {
+	origin := newTestRepo(t)
 	old := origin.token()
 	origin.write("app.env", "A=1\nOLD="+old.Text+"\n")
 	origin.commit("init")
 	origin.git("repack", "-q", "-a", "-d")
-	r := &stagedRepo{t: t, dir: filepath.Join(t.TempDir(), "clone"), gen: origin.gen}
+	r := &testRepo{t: t, dir: filepath.Join(t.TempDir(), "clone"), gen: origin.gen}
 	origin.git("clone", "-q", "--shared", origin.dir, r.dir)
 	tok := r.token()
 	r.write("app.env", "A=1\nOLD="+old.Text+"\nNEW="+tok.Text+"\n")
