@@ -34,7 +34,6 @@ type Alternate struct {
 	Objects string           // its objects directory, absolute
 	FS      billy.Filesystem // the directory that holds objects
 	Dir     *dotgit.DotGit
-	Storage *filesystem.Storage
 }
 
 // AltProblem is a borrowed object store that cannot be used, or an
@@ -93,7 +92,7 @@ func Alternates(objects string) ([]Alternate, []AltProblem) {
 				continue
 			}
 			afs := osfs.New(filepath.Dir(dir), osfs.WithBoundOS())
-			alts = append(alts, Alternate{Objects: dir, FS: afs, Dir: dotgit.New(afs), Storage: NewStorage(afs, nil)})
+			alts = append(alts, Alternate{Objects: dir, FS: afs, Dir: dotgit.New(afs)})
 			walk(dir, depth+1)
 		}
 		if err := sc.Err(); err != nil {
@@ -104,28 +103,23 @@ func Alternates(objects string) ([]Alternate, []AltProblem) {
 	return alts, problems
 }
 
-// Object reads an object from the repository's store or, when it is not
-// there, from the stores it borrows from.
-func (r *Repo) Object(t plumbing.ObjectType, h plumbing.Hash) (plumbing.EncodedObject, error) {
-	return Lookup(r.Storage, r.altStorages(), t, h)
+// Storer is an object storage with the stores it borrows from behind it:
+// an object that is not in the storage is looked up in each of them in
+// turn. It is what go-git reads through, so every lookup follows
+// alternates, relative paths as well as absolute ones.
+type Storer struct {
+	*filesystem.Storage
+	alts []*filesystem.Storage
 }
 
-func (r *Repo) altStorages() []*filesystem.Storage {
-	out := make([]*filesystem.Storage, len(r.Alternates))
-	for i, a := range r.Alternates {
-		out[i] = a.Storage
-	}
-	return out
-}
-
-// Lookup reads an object from st or, when it is not there, from the first
-// of alts that has it.
-func Lookup(st *filesystem.Storage, alts []*filesystem.Storage, t plumbing.ObjectType, h plumbing.Hash) (plumbing.EncodedObject, error) {
-	obj, err := st.EncodedObject(t, h)
+// EncodedObject reads an object from the storage or, when it is not there,
+// from the stores it borrows from.
+func (s *Storer) EncodedObject(t plumbing.ObjectType, h plumbing.Hash) (plumbing.EncodedObject, error) {
+	obj, err := s.Storage.EncodedObject(t, h)
 	if !errors.Is(err, plumbing.ErrObjectNotFound) {
 		return obj, err
 	}
-	for _, a := range alts {
+	for _, a := range s.alts {
 		if o, aerr := a.EncodedObject(t, h); aerr == nil {
 			return o, nil
 		}
@@ -133,20 +127,41 @@ func Lookup(st *filesystem.Storage, alts []*filesystem.Storage, t plumbing.Objec
 	return nil, err
 }
 
-// Close closes the storages.
-func (r *Repo) Close() {
-	r.Storage.Close()
-	for _, a := range r.Alternates {
-		a.Storage.Close()
+// HasEncodedObject reports, as nil, that the storage or a store it
+// borrows from holds the object.
+func (s *Storer) HasEncodedObject(h plumbing.Hash) error {
+	err := s.Storage.HasEncodedObject(h)
+	if !errors.Is(err, plumbing.ErrObjectNotFound) {
+		return err
 	}
+	for _, a := range s.alts {
+		if a.HasEncodedObject(h) == nil {
+			return nil
+		}
+	}
+	return err
 }
 
-// NewAltStorages opens the borrowed stores afresh, for a worker that reads
-// objects beside others: a storage is not safe for concurrent use.
-func (r *Repo) NewAltStorages() []*filesystem.Storage {
-	var out []*filesystem.Storage
-	for _, a := range r.Alternates {
-		out = append(out, NewStorage(a.FS, nil))
+// EncodedObjectSize returns the size of an object of the storage or of a
+// store it borrows from.
+func (s *Storer) EncodedObjectSize(h plumbing.Hash) (int64, error) {
+	size, err := s.Storage.EncodedObjectSize(h)
+	if !errors.Is(err, plumbing.ErrObjectNotFound) {
+		return size, err
 	}
-	return out
+	for _, a := range s.alts {
+		if n, aerr := a.EncodedObjectSize(h); aerr == nil {
+			return n, nil
+		}
+	}
+	return 0, err
+}
+
+// Close closes the storages.
+func (s *Storer) Close() error {
+	err := s.Storage.Close()
+	for _, a := range s.alts {
+		a.Close()
+	}
+	return err
 }

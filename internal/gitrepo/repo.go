@@ -17,7 +17,7 @@ import (
 	"strings"
 
 	billy "github.com/go-git/go-billy/v5"
-	"github.com/go-git/go-billy/v5/osfs"
+	"github.com/go-git/go-billy/v5/memfs"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
@@ -25,6 +25,9 @@ import (
 	"github.com/go-git/go-git/v5/storage/filesystem"
 	"github.com/go-git/go-git/v5/storage/filesystem/dotgit"
 )
+
+// ErrNotRepository is the error of Open for a path in no git repository.
+var ErrNotRepository = errors.New("not a git repository")
 
 // Bounds on what a repository keeps in memory: the shared object cache of
 // a storage, and the size above which a packed object no delta is built on
@@ -35,12 +38,14 @@ const (
 )
 
 // Repo is an open repository with the storage its objects are read
-// through.
+// through. Every lookup through the embedded go-git repository (revisions,
+// trees, blobs) goes through Store, and so follows alternates.
 type Repo struct {
 	*git.Repository
-	// Storage is the repository's own object storage, which is not safe
-	// for concurrent use (see NewStorage).
-	Storage *filesystem.Storage
+	// Store is the object storage go-git reads through: the repository's
+	// own, with the stores it borrows from behind it. It is not safe for
+	// concurrent use (see NewStorer).
+	Store *Storer
 	// FS is the git directory, and Dir the same as go-git's DotGit.
 	FS  billy.Filesystem
 	Dir *dotgit.DotGit
@@ -53,7 +58,8 @@ type Repo struct {
 
 // Open finds the repository at path the way git does (a working tree, a
 // subdirectory of one, a bare repository, a worktree whose .git is a file)
-// and reopens its object store with bounded caches.
+// and reopens its object store with bounded caches, with the stores it
+// borrows from behind it.
 func Open(path string) (*Repo, error) {
 	var repo *git.Repository
 	err := Safe("open "+path, func() error {
@@ -66,7 +72,7 @@ func Open(path string) (*Repo, error) {
 	})
 	if err != nil {
 		if errors.Is(err, git.ErrRepositoryNotExists) {
-			return nil, fmt.Errorf("%s: not a git repository", path)
+			return nil, fmt.Errorf("%s: %w", path, ErrNotRepository)
 		}
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -74,32 +80,40 @@ func Open(path string) (*Repo, error) {
 	if !ok {
 		return nil, fmt.Errorf("%s: unsupported repository storage", path)
 	}
+	var worktree billy.Filesystem
+	if wt, err := repo.Worktree(); err == nil {
+		worktree = wt.Filesystem
+	}
 	fs := st0.Filesystem()
-	st := NewStorage(fs, osfs.New("/"))
-	r, err := git.Open(st, nil)
-	if err != nil {
+	hr := &Repo{FS: fs, Dir: dotgit.New(fs)}
+	hr.Alternates, hr.AltProblems = Alternates(ObjectsDir(fs.Root()))
+	hr.Store = hr.NewStorer()
+	if hr.Repository, err = git.Open(hr.Store, worktree); err != nil {
+		hr.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	hr := &Repo{Repository: r, Storage: st, FS: fs, Dir: dotgit.New(fs)}
-	hr.Alternates, hr.AltProblems = Alternates(ObjectsDir(fs.Root()))
 	return hr, nil
 }
 
 // NewStorage opens the object storage of the git directory fs with the
 // bounds a scan reads under: a bounded object cache, large objects
-// streamed, pack files kept open. alternates, if not nil, is the file system
-// go-git follows objects/info/alternates paths in.
-func NewStorage(fs, alternates billy.Filesystem) *filesystem.Storage {
+// streamed, pack files kept open. go-git's own reading of
+// objects/info/alternates is turned off (it follows absolute paths only,
+// and each lookup it makes would reread the file): Storer follows them.
+func NewStorage(fs billy.Filesystem) *filesystem.Storage {
 	return filesystem.NewStorageWithOptions(fs, cache.NewObjectLRU(ObjectCache),
-		filesystem.Options{LargeObjectThreshold: LargeObject, KeepDescriptors: true, AlternatesFS: alternates})
+		filesystem.Options{LargeObjectThreshold: LargeObject, KeepDescriptors: true, AlternatesFS: memfs.New()})
 }
 
-// NewStorage returns a fresh storage on the repository's object store, for
-// a worker that decodes objects beside others. AlternatesFS lets go-git
-// follow absolute alternates paths itself (revisions, the range walk);
-// relative ones it cannot, and Object reads those.
-func (r *Repo) NewStorage() *filesystem.Storage {
-	return NewStorage(r.FS, osfs.New("/"))
+// NewStorer returns a fresh storer on the repository's object store and
+// those it borrows from, for a worker that reads objects beside others: a
+// storage is not safe for concurrent use.
+func (r *Repo) NewStorer() *Storer {
+	s := &Storer{Storage: NewStorage(r.FS)}
+	for _, a := range r.Alternates {
+		s.alts = append(s.alts, NewStorage(a.FS))
+	}
+	return s
 }
 
 // IsBare reports whether dir looks like a bare repository: no .git, but
@@ -161,6 +175,30 @@ func Safe(what string, f func() error) (err error) {
 	return f()
 }
 
+// SafeReader reads R under the panic guard (see Safe): a panic while R
+// inflates an object becomes a read error naming What.
+type SafeReader struct {
+	R    io.Reader
+	What string
+}
+
+func (r *SafeReader) Read(p []byte) (n int, err error) {
+	err = Safe(r.What, func() error {
+		var err error
+		n, err = r.R.Read(p)
+		return err
+	})
+	return n, err
+}
+
+// NewSafeReader returns rc read under the panic guard (see SafeReader).
+func NewSafeReader(rc io.ReadCloser, what string) io.ReadCloser {
+	return struct {
+		io.Reader
+		io.Closer
+	}{&SafeReader{R: rc, What: what}, rc}
+}
+
 // Short abbreviates a hash for messages.
 func Short(h plumbing.Hash) string { return h.String()[:12] }
 
@@ -186,3 +224,12 @@ func (s *Sized) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// Object reads an object from the repository's store or, when it is not
+// there, from the stores it borrows from.
+func (r *Repo) Object(t plumbing.ObjectType, h plumbing.Hash) (plumbing.EncodedObject, error) {
+	return r.Store.EncodedObject(t, h)
+}
+
+// Close closes the repository's storages.
+func (r *Repo) Close() { r.Store.Close() }

@@ -164,7 +164,7 @@ func findReachable(ctx context.Context, repo *repository) (*reachGraph, error) {
 // parents the store does not hold.
 func shallowCommits(repo *repository) map[plumbing.Hash]bool {
 	shallow := map[plumbing.Hash]bool{}
-	if hs, err := repo.Storage.Shallow(); err == nil {
+	if hs, err := repo.Store.Shallow(); err == nil {
 		for _, h := range hs {
 			shallow[h] = true
 		}
@@ -282,7 +282,7 @@ func allBlobs(ctx context.Context, repo *repository, r *reachGraph) error {
 func storeCommits(ctx context.Context, repo *repository) ([]plumbing.Hash, error) {
 	var hs []plumbing.Hash
 	err := gitrepo.Safe("listing commits", func() error {
-		iter, err := repo.Storage.IterEncodedObjects(plumbing.CommitObject)
+		iter, err := repo.Store.IterEncodedObjects(plumbing.CommitObject)
 		if err != nil {
 			return err
 		}

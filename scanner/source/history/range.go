@@ -3,7 +3,6 @@ package history
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -13,7 +12,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-git/go-git/v5/storage/filesystem"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/dtleaks/dtleaks/internal/gitrepo"
@@ -146,14 +144,8 @@ func (h *Source) rangeItems(ctx context.Context, repo *repository, yield func(sc
 	g, gctx := errgroup.WithContext(ctx)
 	for range min(h.jobs(), max(len(blobs), 1)) {
 		g.Go(func() error {
-			st := repo.NewStorage()
+			st := repo.NewStorer()
 			defer st.Close()
-			alts := repo.NewAltStorages()
-			defer func() {
-				for _, a := range alts {
-					a.Close()
-				}
-			}()
 			for {
 				i := int(next.Add(1)) - 1
 				if i >= len(blobs) {
@@ -162,7 +154,7 @@ func (h *Source) rangeItems(ctx context.Context, repo *repository, yield func(sc
 				if err := gctx.Err(); err != nil {
 					return err
 				}
-				if err := yieldBlob(st, alts, blobs[i], yield); err != nil {
+				if err := yieldBlob(st, blobs[i], yield); err != nil {
 					return err
 				}
 			}
@@ -226,16 +218,10 @@ func (h *Source) rangeTags(ctx context.Context, repo *repository, commits map[pl
 }
 
 // yieldBlob yields one blob read through st.
-func yieldBlob(st *filesystem.Storage, alts []*filesystem.Storage, blob plumbing.Hash, yield func(scanner.Item, error) error) error {
+func yieldBlob(st *gitrepo.Storer, blob plumbing.Hash, yield func(scanner.Item, error) error) error {
 	var rc io.ReadCloser
 	err := gitrepo.Safe("blob "+blob.String(), func() error {
 		obj, err := st.EncodedObject(plumbing.BlobObject, blob)
-		for _, a := range alts {
-			if !errors.Is(err, plumbing.ErrObjectNotFound) {
-				break
-			}
-			obj, err = a.EncodedObject(plumbing.BlobObject, blob)
-		}
 		if err != nil {
 			return err
 		}

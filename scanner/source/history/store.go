@@ -592,11 +592,7 @@ func (r *safeReader) Read(p []byte) (n int, err error) {
 	if r.what == "" { // named once, not on every read
 		r.what = "object " + r.hash.String()
 	}
-	err = gitrepo.Safe(r.what, func() error {
-		var err error
-		n, err = r.r.Read(p)
-		return err
-	})
+	n, err = (&gitrepo.SafeReader{R: r.r, What: r.what}).Read(p)
 	if err != nil && err != io.EOF && !strings.Contains(err.Error(), r.hash.String()) {
 		err = fmt.Errorf("object %s: %w", r.hash, err)
 	}

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
@@ -46,7 +45,7 @@ type deleted struct {
 
 type comparer struct {
 	ctx     context.Context
-	repo    *git.Repository
+	repo    *gitrepo.Repo
 	entries []gitindex.Entry
 	hashes  map[string]plumbing.Hash // computed staged tree hashes, by directory prefix
 	changes []change

@@ -12,14 +12,10 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/go-git/go-billy/v5/osfs"
-	"github.com/go-git/go-git/v5/plumbing/cache"
-
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-git/go-git/v5/storage/filesystem"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/dtleaks/dtleaks/internal/gitindex"
@@ -48,7 +44,8 @@ import (
 // (then nothing is added), or, as git's rename detection, at least half the
 // same lines. A line whose only change is its line ending is not added.
 //
-// A Source value is for one scan at a time: Resolve uses what Items found.
+// A Source value is for one scan at a time: Resolve uses what Items found,
+// and closes the repository Items opened.
 type Source struct {
 	// Path is a directory inside the repository's work tree (the top, or
 	// any directory below it, or a linked worktree); "" means ".".
@@ -67,8 +64,7 @@ type Source struct {
 
 // state is what Items learns and Resolve needs.
 type state struct {
-	repo    *git.Repository
-	open    func() (*git.Repository, error) // another handle, for a worker
+	repo    *gitrepo.Repo
 	changes []change
 	gone    []deleted
 	byPath  map[string]*change
@@ -85,6 +81,23 @@ func (s *Source) Items(ctx context.Context, yield func(scanner.Item, error) erro
 		return err
 	}
 	s.state = st
+	if err := s.items(ctx, st, yield); err != nil {
+		// Resolve, which would close it, is not called after a failure.
+		st.repo.Close()
+		s.state = nil
+		return err
+	}
+	return nil
+}
+
+// items yields what load found: the problems of the stores the repository
+// borrows from, the unmerged paths, and each staged blob.
+func (s *Source) items(ctx context.Context, st *state, yield func(scanner.Item, error) error) error {
+	for _, p := range st.repo.AltProblems {
+		if err := yield(scanner.Item{Path: p.Path}, p.Err); err != nil {
+			return err
+		}
+	}
 	var todo []*change
 	for i := range st.changes {
 		ch := &st.changes[i]
@@ -101,12 +114,12 @@ func (s *Source) Items(ctx context.Context, yield func(scanner.Item, error) erro
 		jobs = runtime.GOMAXPROCS(0)
 	}
 	// go-git's object storage is not safe for concurrent use, so each
-	// worker has its own repository handle; opening one (and its pack
-	// indexes) costs milliseconds, worth it only for many blobs.
+	// worker has its own storer; opening one (and its pack indexes) costs
+	// milliseconds, worth it only for many blobs.
 	jobs = min(jobs, (len(todo)+31)/32)
 	if jobs <= 1 {
 		for _, ch := range todo {
-			if err := yieldBlob(ctx, st.repo, ch, yield); err != nil {
+			if err := yieldBlob(ctx, st.repo.Store, ch, yield); err != nil {
 				return err
 			}
 		}
@@ -119,13 +132,10 @@ func (s *Source) Items(ctx context.Context, yield func(scanner.Item, error) erro
 	)
 	for w := range jobs {
 		g.Go(func() error {
-			repo := st.repo
+			store := st.repo.Store
 			if w > 0 {
-				r, err := st.open()
-				if err != nil {
-					return fmt.Errorf("%w", err)
-				}
-				repo = r
+				store = st.repo.NewStorer()
+				defer store.Close()
 			}
 			for {
 				mu.Lock()
@@ -135,7 +145,7 @@ func (s *Source) Items(ctx context.Context, yield func(scanner.Item, error) erro
 				if i >= len(todo) {
 					return nil
 				}
-				if err := yieldBlob(gctx, repo, todo[i], yield); err != nil {
+				if err := yieldBlob(gctx, store, todo[i], yield); err != nil {
 					return err
 				}
 			}
@@ -148,11 +158,11 @@ func (s *Source) Items(ctx context.Context, yield func(scanner.Item, error) erro
 }
 
 // yieldBlob passes one staged blob to yield, or the error reading it.
-func yieldBlob(ctx context.Context, repo *git.Repository, ch *change, yield func(scanner.Item, error) error) error {
+func yieldBlob(ctx context.Context, store *gitrepo.Storer, ch *change, yield func(scanner.Item, error) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	rc, err := openBlob(repo, ch.path, ch.hash)
+	rc, err := openBlob(store, ch.path, ch.hash)
 	if err != nil {
 		return yield(scanner.Item{Path: ch.path}, err)
 	}
@@ -160,16 +170,21 @@ func yieldBlob(ctx context.Context, repo *git.Repository, ch *change, yield func
 	return yield(scanner.Item{Path: ch.path, R: rc}, nil)
 }
 
-func openBlob(repo *git.Repository, path string, h plumbing.Hash) (io.ReadCloser, error) {
-	b, err := repo.BlobObject(h)
+// openBlob opens a blob's content, read under the panic guard.
+func openBlob(store *gitrepo.Storer, path string, h plumbing.Hash) (io.ReadCloser, error) {
+	var rc io.ReadCloser
+	err := gitrepo.Safe("blob "+h.String(), func() error {
+		b, err := object.GetBlob(store, h)
+		if err != nil {
+			return err
+		}
+		rc, err = b.Reader()
+		return err
+	})
 	if err != nil {
 		return nil, objectError("blob", path, h, err)
 	}
-	rc, err := b.Reader()
-	if err != nil {
-		return nil, objectError("blob", path, h, err)
-	}
-	return rc, nil
+	return gitrepo.NewSafeReader(rc, "blob "+h.String()), nil
 }
 
 // objectError names an object that could not be read.
@@ -186,25 +201,23 @@ func (s *Source) load(ctx context.Context) (*state, error) {
 	if path == "" {
 		path = "."
 	}
-	opts := &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true}
-	open := func() (*git.Repository, error) {
-		r, err := git.PlainOpenWithOptions(path, opts)
-		if err != nil {
-			return nil, err
-		}
-		return followAlternates(r), nil
-	}
-	repo, err := open()
-	if errors.Is(err, git.ErrRepositoryNotExists) {
-		return nil, fmt.Errorf("%s is not in a git repository: %w", path, err)
+	repo, err := gitrepo.Open(path)
+	if errors.Is(err, gitrepo.ErrNotRepository) {
+		return nil, fmt.Errorf("%s is not in a git repository: %w", path, git.ErrRepositoryNotExists)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
-	fsStore, ok := repo.Storer.(*filesystem.Storage)
-	if !ok {
-		return nil, fmt.Errorf("%s: not a repository on disk", path)
+	st, err := s.compare(ctx, path, repo)
+	if err != nil {
+		repo.Close()
+		return nil, err
 	}
+	return st, nil
+}
+
+// compare reads the index of repo and compares it with HEAD.
+func (s *Source) compare(ctx context.Context, path string, repo *gitrepo.Repo) (*state, error) {
 	if _, err := repo.Worktree(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -218,9 +231,13 @@ func (s *Source) load(ctx context.Context) (*state, error) {
 	)
 	go func() {
 		defer close(done)
-		head, headErr = headTree(repo)
+		headErr = gitrepo.Safe("HEAD", func() error {
+			var err error
+			head, err = headTree(repo)
+			return err
+		})
 	}()
-	idx, unmap, idxErr := s.readIndex(fsStore)
+	idx, unmap, idxErr := s.readIndex(repo)
 	<-done
 	if idxErr != nil {
 		return nil, idxErr
@@ -234,7 +251,8 @@ func (s *Source) load(ctx context.Context) (*state, error) {
 	if idx.Cache != nil && idx.Cache.Name == "" {
 		root = idx.Cache
 	}
-	if err := c.dir("", 0, len(idx.Entries), root, head); err != nil {
+	err := gitrepo.Safe("HEAD's tree", func() error { return c.dir("", 0, len(idx.Entries), root, head) })
+	if err != nil {
 		return nil, err
 	}
 	// Index names point into the mapped index; those that outlive it are
@@ -245,7 +263,7 @@ func (s *Source) load(ctx context.Context) (*state, error) {
 	for i := range c.gone {
 		c.gone[i].path = strings.Clone(c.gone[i].path)
 	}
-	st := &state{repo: repo, open: open, changes: c.changes, gone: c.gone, reads: c.reads}
+	st := &state{repo: repo, changes: c.changes, gone: c.gone, reads: c.reads}
 	st.byPath = make(map[string]*change, len(st.changes))
 	for i := range st.changes {
 		st.byPath[st.changes[i].path] = &st.changes[i]
@@ -255,7 +273,7 @@ func (s *Source) load(ctx context.Context) (*state, error) {
 
 // headTree returns the hash of HEAD's tree, or zero when HEAD names
 // no commit yet.
-func headTree(repo *git.Repository) (plumbing.Hash, error) {
+func headTree(repo *gitrepo.Repo) (plumbing.Hash, error) {
 	ref, err := repo.Head()
 	if errors.Is(err, plumbing.ErrReferenceNotFound) {
 		return plumbing.ZeroHash, nil
@@ -273,7 +291,7 @@ func headTree(repo *git.Repository) (plumbing.Hash, error) {
 // readIndex reads the index Source is to compare; a repository without one
 // has nothing staged. The entries' names point into the mapped file until
 // the returned function unmaps it.
-func (s *Source) readIndex(fsStore *filesystem.Storage) (*gitindex.Index, func(), error) {
+func (s *Source) readIndex(repo *gitrepo.Repo) (*gitindex.Index, func(), error) {
 	name := s.IndexFile
 	if name == "" {
 		name = os.Getenv("GIT_INDEX_FILE")
@@ -281,8 +299,7 @@ func (s *Source) readIndex(fsStore *filesystem.Storage) (*gitindex.Index, func()
 	if name == "" {
 		// The index lives in the worktree's own git directory, which
 		// go-git's repository filesystem resolves for a linked worktree.
-		fsys := fsStore.Filesystem()
-		name = fsys.Join(fsys.Root(), "index")
+		name = repo.FS.Join(repo.FS.Root(), "index")
 	}
 	b, unmap, err := gitindex.Map(name)
 	if errors.Is(err, os.ErrNotExist) {
@@ -303,7 +320,12 @@ func (s *Source) readIndex(fsStore *filesystem.Storage) (*gitindex.Index, func()
 // staged content adds.
 func (s *Source) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.Finding, []scanner.Problem, error) {
 	st := s.state
-	if st == nil || len(fs) == 0 {
+	if st == nil {
+		return fs, nil, nil
+	}
+	defer st.repo.Close()
+	s.state = nil
+	if len(fs) == 0 {
 		return fs, nil, nil
 	}
 	slices.SortStableFunc(fs, func(a, b scanner.Finding) int { return cmp.Compare(a.Path, b.Path) })
@@ -326,7 +348,12 @@ func (s *Source) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.F
 			keep = append(keep, group...)
 			continue
 		}
-		added, err := st.added(ch)
+		var added func(int) bool
+		err := gitrepo.Safe("blob "+ch.hash.String(), func() error {
+			var err error
+			added, err = st.added(ch)
+			return err
+		})
 		if err != nil {
 			// Unable to prove the lines old: keep them all.
 			problems = append(problems, scanner.Problem{Path: ch.path, Err: err})
@@ -372,7 +399,7 @@ func (st *state) added(ch *change) (func(line int) bool, error) {
 }
 
 func (st *state) lines(path string, h plumbing.Hash) (linediff.Text, error) {
-	rc, err := openBlob(st.repo, path, h)
+	rc, err := openBlob(st.repo.Store, path, h)
 	if err != nil {
 		return linediff.Text{}, err
 	}
@@ -410,7 +437,7 @@ func (st *state) renamedFrom(ch *change) (plumbing.Hash, error) {
 			return g.hash, nil
 		}
 	}
-	size, err := st.repo.Storer.EncodedObjectSize(ch.hash)
+	size, err := st.repo.Store.EncodedObjectSize(ch.hash)
 	if err != nil {
 		return plumbing.ZeroHash, objectError("blob", ch.path, ch.hash, err)
 	}
@@ -420,7 +447,7 @@ func (st *state) renamedFrom(ch *change) (plumbing.Hash, error) {
 	}
 	var cands []cand
 	for _, g := range gone {
-		gs, err := st.repo.Storer.EncodedObjectSize(g.hash)
+		gs, err := st.repo.Store.EncodedObjectSize(g.hash)
 		if err != nil {
 			return plumbing.ZeroHash, objectError("blob", g.path, g.hash, err)
 		}
@@ -502,27 +529,4 @@ func (st *state) goneBlobs() ([]deleted, error) {
 		w.Close()
 	}
 	return out, nil
-}
-
-// followAlternates reopens a repository's storage so that go-git
-// follows absolute paths in objects/info/alternates: a clone made with
-// --shared or --reference has HEAD's objects in the other store. (go-git
-// cannot follow a relative path there; such a clone's HEAD is then an
-// error naming the missing object.) A repository without a work tree is
-// returned as it is, for the caller's check to refuse.
-func followAlternates(r *git.Repository) *git.Repository {
-	st, ok := r.Storer.(*filesystem.Storage)
-	if !ok {
-		return r
-	}
-	wt, err := r.Worktree()
-	if err != nil {
-		return r
-	}
-	alt := filesystem.NewStorageWithOptions(st.Filesystem(), cache.NewObjectLRUDefault(), filesystem.Options{AlternatesFS: osfs.New("/")})
-	nr, err := git.Open(alt, wt.Filesystem)
-	if err != nil {
-		return r
-	}
-	return nr
 }

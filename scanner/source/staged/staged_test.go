@@ -502,6 +502,7 @@ func TestChangesOracle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		defer st.repo.Close()
 		var got []string
 		for _, c := range st.changes {
 			got = append(got, c.path)
@@ -664,6 +665,31 @@ func TestSharedClone(t *testing.T) {
 	origin.git("repack", "-q", "-a", "-d")
 	r := &testRepo{t: t, dir: filepath.Join(t.TempDir(), "clone"), gen: origin.gen}
 	origin.git("clone", "-q", "--shared", origin.dir, r.dir)
+	tok := r.token()
+	r.write("app.env", "A=1\nOLD="+old.Text+"\nNEW="+tok.Text+"\n")
+	r.git("add", "app.env")
+	r.check(hit("app.env", 3, tok))
+}
+
+// TestRelativeAlternates stages an edit in a clone that borrows HEAD's
+// objects through a relative path in objects/info/alternates, as forges'
+// fork pools do: it is read like the clone made with --shared.
+func TestRelativeAlternates(t *testing.T) {
+	origin := newTestRepo(t)
+	old := origin.token()
+	origin.write("app.env", "A=1\nOLD="+old.Text+"\n")
+	origin.commit("init")
+	origin.git("repack", "-q", "-a", "-d")
+	r := &testRepo{t: t, dir: filepath.Join(t.TempDir(), "clone"), gen: origin.gen}
+	origin.git("clone", "-q", "--shared", origin.dir, r.dir)
+	objects := filepath.Join(r.dir, ".git", "objects")
+	rel, err := filepath.Rel(objects, filepath.Join(origin.dir, ".git", "objects"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(objects, "info", "alternates"), []byte(rel+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tok := r.token()
 	r.write("app.env", "A=1\nOLD="+old.Text+"\nNEW="+tok.Text+"\n")
 	r.git("add", "app.env")
