@@ -10,7 +10,10 @@ package scanner
 
 import (
 	"context"
+	"errors"
 	"io"
+	"io/fs"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -147,13 +150,38 @@ type Problem struct {
 	Err  error
 }
 
-// Error names the path once: an os error already holds it.
+// Error is the problem as one line, "path: error", naming the path once:
+// it is left out when the error's message names it already (see
+// NamesPath), as an os error's does.
 func (p Problem) Error() string {
-	msg := p.Err.Error()
-	if p.Path == "" || strings.Contains(msg, p.Path) {
+	msg := "<nil>"
+	if p.Err != nil {
+		msg = p.Err.Error()
+	}
+	if p.Path == "" || NamesPath(p.Err, p.Path) {
 		return msg
 	}
 	return p.Path + ": " + msg
+}
+
+// NamesPath reports whether the message of err names path, by what err
+// is rather than by its text: an *fs.PathError about path (or about a path
+// ending in it, as a walk's root joined with it), or an error with a
+// NamedPath method that returns path, such as a source's error about an
+// object at a path of its tree.
+func NamesPath(err error, path string) bool {
+	if err == nil || path == "" {
+		return false
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		p := filepath.ToSlash(pe.Path)
+		if pe.Path == path || p == path || strings.HasSuffix(p, "/"+path) {
+			return true
+		}
+	}
+	var named interface{ NamedPath() string }
+	return errors.As(err, &named) && named.NamedPath() == path
 }
 
 // Stats counts the work a scan did.

@@ -241,11 +241,7 @@ func newFlagSet(c command, stderr io.Writer) (*flag.FlagSet, *options) {
 func runCommand(ctx context.Context, c command, args []string, stdout, stderr io.Writer) int {
 	fs, o := newFlagSet(c, stderr)
 	fail := func(err error) int {
-		msg := ownMessage(c.name, err.Error())
-		if strings.Contains(msg, "unknown extension: objectformat") {
-			msg += " (SHA-256 repositories are not supported: go-git reads SHA-1 ones only)"
-		}
-		fmt.Fprintf(stderr, "dtleaks %s: %s\n", c.name, message(msg))
+		fmt.Fprintf(stderr, "dtleaks %s: %s\n", c.name, message(err.Error()))
 		return exitError
 	}
 	// The flag package would print the whole usage after a bad flag:
@@ -346,20 +342,13 @@ func runCommand(ctx context.Context, c command, args []string, stdout, stderr io
 		}
 	}
 	for _, p := range res.Problems {
-		fmt.Fprintf(stderr, "dtleaks %s: %s\n", c.name, message(ownMessage(c.name, p.Error())))
+		fmt.Fprintf(stderr, "dtleaks %s: %s\n", c.name, message(p.Error()))
 	}
 	if len(res.Problems) > 0 {
 		status = exitError
 	}
 	report.Summary(stderr, c.name, res, hidden)
 	return status
-}
-
-// ownMessage drops from an error's text the command name the sources put
-// in front ("history: "), since the line printed names the command already.
-func ownMessage(name, s string) string {
-	s = strings.TrimPrefix(s, name+": ")
-	return strings.ReplaceAll(s, ": "+name+": ", ": ")
 }
 
 // message makes an error message safe for standard error: every token in it

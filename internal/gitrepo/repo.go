@@ -13,21 +13,18 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 
 	billy "github.com/go-git/go-billy/v5"
 	"github.com/go-git/go-billy/v5/memfs"
 	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 	"github.com/go-git/go-git/v5/storage/filesystem/dotgit"
 )
-
-// ErrNotRepository is the error of Open for a path in no git repository.
-var ErrNotRepository = errors.New("not a git repository")
 
 // Bounds on what a repository keeps in memory: the shared object cache of
 // a storage, and the size above which a packed object no delta is built on
@@ -62,7 +59,7 @@ type Repo struct {
 // borrows from behind it.
 func Open(path string) (*Repo, error) {
 	var repo *git.Repository
-	err := Safe("open "+path, func() error {
+	err := Guard(func() error {
 		var err error
 		// A bare repository has no .git to detect, and detecting one
 		// would find the working tree a bare repository sits in.
@@ -73,6 +70,9 @@ func Open(path string) (*Repo, error) {
 	if err != nil {
 		if errors.Is(err, git.ErrRepositoryNotExists) {
 			return nil, fmt.Errorf("%s: %w", path, ErrNotRepository)
+		}
+		if (errors.Is(err, git.ErrUnknownExtension) || errors.Is(err, git.ErrUnsupportedExtensionRepositoryFormatVersion)) && isSHA256(path) {
+			return nil, fmt.Errorf("%s: %w (%w)", path, err, ErrSHA256)
 		}
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -114,6 +114,59 @@ func (r *Repo) NewStorer() *Storer {
 		s.alts = append(s.alts, NewStorage(a.FS))
 	}
 	return s
+}
+
+// isSHA256 reports whether the repository at path, found as Open finds
+// it, names its objects by SHA-256 (extensions.objectFormat).
+func isSHA256(path string) bool {
+	gitDir := findGitDir(path)
+	if gitDir == "" {
+		return false
+	}
+	f, err := os.Open(filepath.Join(CommonDir(gitDir), "config"))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	cfg, err := config.ReadConfig(f)
+	return err == nil && strings.EqualFold(cfg.Raw.Section("extensions").Option("objectformat"), "sha256")
+}
+
+// findGitDir returns the git directory of the repository at path: path
+// itself when it is bare, else the .git found in it or the nearest
+// directory above, following a .git file ("gitdir: ") of a linked
+// worktree or submodule. It returns "" when there is none.
+func findGitDir(path string) string {
+	if IsBare(path) {
+		return path
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return ""
+	}
+	for d := abs; ; d = filepath.Dir(d) {
+		p := filepath.Join(d, ".git")
+		if fi, err := os.Stat(p); err == nil {
+			if fi.IsDir() {
+				return p
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return ""
+			}
+			dir, ok := strings.CutPrefix(strings.TrimSpace(string(b)), "gitdir:")
+			if !ok {
+				return ""
+			}
+			if dir = strings.TrimSpace(dir); !filepath.IsAbs(dir) {
+				dir = filepath.Join(d, dir)
+			}
+			return dir
+		}
+		if filepath.Dir(d) == d {
+			return ""
+		}
+	}
 }
 
 // IsBare reports whether dir looks like a bare repository: no .git, but
@@ -159,44 +212,37 @@ func IsFile(m filemode.FileMode) bool {
 	return m == filemode.Regular || m == filemode.Executable || m == filemode.Symlink || m == filemode.Deprecated
 }
 
-// Safe runs f and turns a panic in it (go-git panics on some corrupt
-// data) into an error naming what was being read. The panic value is kept
-// only when it is a runtime error, whose text holds no scanned bytes.
-func Safe(what string, f func() error) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			if re, ok := p.(runtime.Error); ok {
-				err = fmt.Errorf("%s: corrupt data (%v)", what, re)
-				return
-			}
-			err = fmt.Errorf("%s: corrupt data", what)
-		}
-	}()
-	return f()
-}
-
-// SafeReader reads R under the panic guard (see Safe): a panic while R
-// inflates an object becomes a read error naming What.
-type SafeReader struct {
+// ObjectReader reads the content of an object under the panic guard
+// (see Guard): a panic while R inflates it, and any other read error but
+// io.EOF, becomes an ObjectError naming the object.
+type ObjectReader struct {
 	R    io.Reader
-	What string
+	Op   string
+	Hash plumbing.Hash
+	Path string // where a tree has the object, if known
 }
 
-func (r *SafeReader) Read(p []byte) (n int, err error) {
-	err = Safe(r.What, func() error {
+func (r *ObjectReader) Read(p []byte) (n int, err error) {
+	err = Guard(func() error {
 		var err error
 		n, err = r.R.Read(p)
 		return err
 	})
+	if err != nil && err != io.EOF {
+		var oe *ObjectError
+		if !errors.As(err, &oe) || oe.Hash != r.Hash {
+			err = &ObjectError{Op: r.Op, Hash: r.Hash, Path: r.Path, Err: err}
+		}
+	}
 	return n, err
 }
 
-// NewSafeReader returns rc read under the panic guard (see SafeReader).
-func NewSafeReader(rc io.ReadCloser, what string) io.ReadCloser {
+// NewObjectReader returns rc read as an ObjectReader, and closed as rc.
+func NewObjectReader(rc io.ReadCloser, op string, h plumbing.Hash, path string) io.ReadCloser {
 	return struct {
 		io.Reader
 		io.Closer
-	}{&SafeReader{R: rc, What: what}, rc}
+	}{&ObjectReader{R: rc, Op: op, Hash: h, Path: path}, rc}
 }
 
 // Short abbreviates a hash for messages.

@@ -2,10 +2,8 @@ package report
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"strings"
 	"time"
 
@@ -165,8 +163,8 @@ func size(n int64) string {
 
 // Problems writes one line per problem, "dtleaks: path: error", with the path
 // and the error text escaped: both may hold a file name from the scanned
-// tree. The path is left out when the error text already names it, as os
-// errors do.
+// tree. The path is left out when the error already names it (see
+// scanner.NamesPath), as os errors do.
 func Problems(w io.Writer, ps []scanner.Problem) error {
 	return buffered(w, func(bw *bufio.Writer) error {
 		for _, p := range ps {
@@ -175,7 +173,7 @@ func Problems(w io.Writer, ps []scanner.Problem) error {
 				msg = p.Err.Error()
 			}
 			line := "dtleaks: " + Escape(msg) + "\n"
-			if p.Path != "" && !namesPath(p.Err, msg, p.Path) {
+			if p.Path != "" && !scanner.NamesPath(p.Err, p.Path) {
 				line = "dtleaks: " + Escape(p.Path) + ": " + Escape(msg) + "\n"
 			}
 			if _, err := io.WriteString(bw, line); err != nil {
@@ -184,15 +182,4 @@ func Problems(w io.Writer, ps []scanner.Problem) error {
 		}
 		return nil
 	})
-}
-
-// namesPath reports whether an error's text already names the path, as
-// os errors do ("open a/b: permission denied"), so that it is not printed
-// twice.
-func namesPath(err error, msg, path string) bool {
-	var pe *fs.PathError
-	if errors.As(err, &pe) && (pe.Path == path || strings.HasSuffix(pe.Path, "/"+path)) {
-		return true
-	}
-	return strings.HasPrefix(msg, path+": ") || strings.Contains(msg, " "+path+": ")
 }

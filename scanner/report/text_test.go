@@ -180,6 +180,12 @@ func TestSummary(t *testing.T) {
 	}
 }
 
+// namedError is an error whose message names a path, and says so.
+type namedError struct{ path, msg string }
+
+func (e namedError) Error() string     { return e.msg }
+func (e namedError) NamedPath() string { return e.path }
+
 func TestProblems(t *testing.T) {
 	tests := []struct {
 		p    scanner.Problem
@@ -190,7 +196,8 @@ func TestProblems(t *testing.T) {
 			"dtleaks: open a/b: permission denied\n"},
 		{scanner.Problem{Err: errors.New("corrupt pack")}, "dtleaks: corrupt pack\n"},
 		{scanner.Problem{Path: "a", Err: errors.New("read failed")}, "dtleaks: a: read failed\n"},
-		{scanner.Problem{Path: "b.txt", Err: errors.New("history: blob 1a2b: b.txt: zlib: invalid header")}, "dtleaks: history: blob 1a2b: b.txt: zlib: invalid header\n"},
+		{scanner.Problem{Path: "b.txt", Err: namedError{"b.txt", "blob 1a2b of b.txt: zlib: invalid header"}}, "dtleaks: blob 1a2b of b.txt: zlib: invalid header\n"},
+		{scanner.Problem{Path: "b.txt", Err: errors.New("blob 1a2b of b.txt: zlib: invalid header")}, "dtleaks: b.txt: blob 1a2b of b.txt: zlib: invalid header\n"},
 		{scanner.Problem{Path: "sub/a", Err: &fs.PathError{Op: "read", Path: "/abs/root/sub/a", Err: fs.ErrClosed}}, "dtleaks: read /abs/root/sub/a: file already closed\n"},
 		{scanner.Problem{Path: "x\x1b[2Jy", Err: errors.New("short read")}, "dtleaks: \"x\\x1b[2Jy\": short read\n"},
 		{scanner.Problem{Path: "n\nl", Err: &fs.PathError{Op: "open", Path: "n\nl", Err: fs.ErrNotExist}},

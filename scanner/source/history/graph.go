@@ -114,8 +114,8 @@ func findReachable(ctx context.Context, repo *repository) (*reachGraph, error) {
 			if obj.Type() == plumbing.TagObject {
 				r.tags[h] = true
 				var t object.Tag
-				if err := gitrepo.Safe("tag "+h.String(), func() error { return t.Decode(obj) }); err != nil {
-					r.problems = append(r.problems, scanner.Problem{Err: err})
+				if err := gitrepo.Guard(func() error { return t.Decode(obj) }); err != nil {
+					r.problems = append(r.problems, scanner.Problem{Err: gitrepo.ObjectErr("tag", h, err)})
 					break
 				}
 				h = t.Target
@@ -173,10 +173,11 @@ func shallowCommits(repo *repository) map[plumbing.Hash]bool {
 }
 
 // readObject reads an object's header and content through the shared
-// storage.
+// storage. Its error does not name the object: the caller says what it was
+// reading it for.
 func readObject(repo *repository, h plumbing.Hash) (plumbing.EncodedObject, error) {
 	var obj plumbing.EncodedObject
-	err := gitrepo.Safe("object "+h.String(), func() error {
+	err := gitrepo.Guard(func() error {
 		var err error
 		obj, err = repo.Object(plumbing.AnyObject, h)
 		return err
@@ -190,7 +191,7 @@ func readCommit(repo *repository, h plumbing.Hash) (*commit, error) {
 		return c, nil
 	}
 	var c *commit
-	err := gitrepo.Safe("commit "+h.String(), func() error {
+	err := gitrepo.Guard(func() error {
 		obj, err := repo.Object(plumbing.CommitObject, h)
 		if err != nil {
 			return err
@@ -203,7 +204,7 @@ func readCommit(repo *repository, h plumbing.Hash) (*commit, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("commit %s: %w", h, notFound(err))
+		return nil, gitrepo.ObjectErr("commit", h, notFound(err))
 	}
 	return c, nil
 }
@@ -220,7 +221,7 @@ func notFound(err error) error {
 // readTree reads a tree through the shared storage.
 func readTree(repo *repository, h plumbing.Hash) (*object.Tree, error) {
 	var t object.Tree
-	err := gitrepo.Safe("tree "+h.String(), func() error {
+	err := gitrepo.Guard(func() error {
 		obj, err := repo.Object(plumbing.TreeObject, h)
 		if err != nil {
 			return err
@@ -228,7 +229,7 @@ func readTree(repo *repository, h plumbing.Hash) (*object.Tree, error) {
 		return t.Decode(obj)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("tree %s: %w", h, notFound(err))
+		return nil, gitrepo.ObjectErr("tree", h, notFound(err))
 	}
 	return &t, nil
 }

@@ -99,7 +99,7 @@ func (h *Source) treeLinks(tree plumbing.Hash, data, base []byte) []error {
 		errs = append(errs, missingError(tree, dir, name, hash))
 	})
 	if err != nil {
-		errs = append(errs, fmt.Errorf("tree %s: %w", tree, err))
+		errs = append(errs, &gitrepo.ObjectError{Op: "tree", Hash: tree, Err: err})
 	}
 	return errs
 }

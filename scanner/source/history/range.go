@@ -42,7 +42,7 @@ func (h *Source) bounds() (from, to string, err error) {
 // resolveRevision turns a revision into a commit hash.
 func resolveRevision(repo *repository, rev string) (plumbing.Hash, error) {
 	var hash *plumbing.Hash
-	err := gitrepo.Safe("revision "+rev, func() error {
+	err := gitrepo.Guard(func() error {
 		var err error
 		hash, err = repo.ResolveRevision(plumbing.Revision(rev))
 		return err
@@ -176,7 +176,7 @@ func (h *Source) rangeItems(ctx context.Context, repo *repository, yield func(sc
 			}
 			continue
 		}
-		if err := yield(scanner.Item{}, fmt.Errorf("commit %s: %w", ch, err)); err != nil {
+		if err := yield(scanner.Item{}, gitrepo.ObjectErr("commit", ch, err)); err != nil {
 			return err
 		}
 	}
@@ -220,7 +220,7 @@ func (h *Source) rangeTags(ctx context.Context, repo *repository, commits map[pl
 // yieldBlob yields one blob read through st.
 func yieldBlob(st *gitrepo.Storer, blob plumbing.Hash, yield func(scanner.Item, error) error) error {
 	var rc io.ReadCloser
-	err := gitrepo.Safe("blob "+blob.String(), func() error {
+	err := gitrepo.Guard(func() error {
 		obj, err := st.EncodedObject(plumbing.BlobObject, blob)
 		if err != nil {
 			return err
@@ -229,10 +229,10 @@ func yieldBlob(st *gitrepo.Storer, blob plumbing.Hash, yield func(scanner.Item, 
 		return err
 	})
 	if err != nil {
-		return yield(scanner.Item{}, fmt.Errorf("blob %s: %w", blob, notFound(err)))
+		return yield(scanner.Item{}, gitrepo.ObjectErr("blob", blob, notFound(err)))
 	}
 	defer rc.Close()
-	return yield(scanner.Item{Origin: scanner.Origin{Blob: blob.String()}, R: &safeReader{r: rc, hash: blob}}, nil)
+	return yield(scanner.Item{Origin: scanner.Origin{Blob: blob.String()}, R: &gitrepo.ObjectReader{R: rc, Op: "object", Hash: blob}}, nil)
 }
 
 // diffTrees calls out for every blob in tree at a path where none of the

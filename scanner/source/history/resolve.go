@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -216,7 +217,7 @@ func (h *Source) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.F
 			return a
 		}
 		var oc *object.Commit
-		if err := gitrepo.Safe("commit "+c.String(), func() error {
+		if err := gitrepo.Guard(func() error {
 			obj, err := repo.Object(plumbing.CommitObject, c)
 			if err != nil {
 				return err
@@ -225,7 +226,7 @@ func (h *Source) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.F
 			return oc.Decode(obj)
 		}); err != nil {
 			oc = nil
-			problems = append(problems, scanner.Problem{Err: fmt.Errorf("commit %s: %w", c, err)})
+			problems = append(problems, scanner.Problem{Err: gitrepo.ObjectErr("commit", c, err)})
 		}
 		authors[c] = oc
 		return oc
@@ -418,7 +419,7 @@ func (t *tracer) atHead(ctx context.Context, blobs []scanner.Finding) (map[rules
 		return out, nil
 	}
 	var tree plumbing.Hash
-	err := gitrepo.Safe("HEAD", func() error {
+	err := gitrepo.Guard(func() error {
 		ref, err := t.repo.Head()
 		if err != nil {
 			return err
@@ -431,7 +432,7 @@ func (t *tracer) atHead(ctx context.Context, blobs []scanner.Finding) (map[rules
 		return nil
 	})
 	if err != nil {
-		if err == plumbing.ErrReferenceNotFound {
+		if errors.Is(err, plumbing.ErrReferenceNotFound) {
 			return out, nil
 		}
 		t.problems = append(t.problems, scanner.Problem{Err: fmt.Errorf("HEAD: %w", err)})

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -187,20 +188,19 @@ func (h *Source) loadPack(ctx context.Context, st objectStore, ph plumbing.Hash,
 		return nil, err
 	}
 	p := &pack{dir: st.dir, hash: ph, path: st.prefix + "pack/pack-" + ph.String() + ".pack"}
-	err := gitrepo.Safe("index of "+p.path, func() error {
-		f, err := st.dir.ObjectPackIdx(ph)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		idx, err := gitpack.ReadIndex(f)
-		if err != nil {
-			return fmt.Errorf("index of %s: %w", p.path, err)
-		}
-		p.index = idx
-		return nil
+	f, err := st.dir.ObjectPackIdx(ph)
+	if err != nil {
+		return nil, yield(scanner.Item{Path: p.path}, err)
+	}
+	defer f.Close()
+	err = gitrepo.Guard(func() error {
+		var err error
+		p.index, err = gitpack.ReadIndex(f)
+		return err
 	})
 	if err != nil {
+		// The message names the pack once, as the problem's path.
+		err = &fs.PathError{Op: "index of", Path: p.path, Err: err}
 		return nil, yield(scanner.Item{Path: p.path}, err)
 	}
 	return p, nil
@@ -215,7 +215,7 @@ func (h *Source) readGraph(ctx context.Context, p *pack, yield func(scanner.Item
 	}
 	defer f.Close()
 	var g *gitpack.Graph
-	err = gitrepo.Safe(""+p.path, func() error {
+	err = gitrepo.Guard(func() error {
 		var err error
 		g, err = gitpack.ReadGraph(ctx, p.index, f)
 		return err
@@ -224,14 +224,14 @@ func (h *Source) readGraph(ctx context.Context, p *pack, yield func(scanner.Item
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return yield(scanner.Item{Path: p.path}, fmt.Errorf("%s: %w", p.path, err))
+		return yield(scanner.Item{Path: p.path}, err)
 	}
 	p.graph = g
 	for _, b := range g.Bad {
 		if p.problems.Add(1) > problemsPerPack {
 			continue
 		}
-		err := fmt.Errorf("object %s: %w", g.Hash(b.Obj), b.Err)
+		err := &gitrepo.ObjectError{Op: "object", Hash: g.Hash(b.Obj), Err: b.Err}
 		if err := yield(scanner.Item{Path: p.path}, err); err != nil {
 			return err
 		}
@@ -349,7 +349,7 @@ func (w *worker) packUnit(ctx context.Context, u workUnit) error {
 			return w.object(ctx, &streamObject{hash: hash, typ: typ, size: g.Size(i), r: r}, p.path)
 		},
 		Bad: func(i int32, err error) error {
-			return w.problem(p, fmt.Errorf("object %s: %w", g.Hash(i), err))
+			return w.problem(p, &gitrepo.ObjectError{Op: "object", Hash: g.Hash(i), Err: err})
 		},
 	}
 	for _, r := range u.roots {
@@ -400,7 +400,7 @@ func (w *worker) looseUnit(ctx context.Context, st objectStore, hashes []plumbin
 			continue
 		}
 		path := st.prefix + hash.String()[:2] + "/" + hash.String()[2:]
-		err := gitrepo.Safe("object "+hash.String(), func() error {
+		err := gitrepo.Guard(func() error {
 			f, err := st.dir.Object(hash)
 			if err != nil {
 				return err
@@ -426,10 +426,7 @@ func (w *worker) looseUnit(ctx context.Context, st objectStore, hashes []plumbin
 			return yerr.err
 		}
 		if err != nil {
-			if !strings.Contains(err.Error(), hash.String()) {
-				err = fmt.Errorf("object %s: %w", hash, err)
-			}
-			if err := w.yield(scanner.Item{Path: path}, err); err != nil {
+			if err := w.yield(scanner.Item{Path: path}, gitrepo.ObjectErr("object", hash, err)); err != nil {
 				return err
 			}
 		}
@@ -507,7 +504,7 @@ func (w *worker) object(ctx context.Context, obj plumbing.EncodedObject, where s
 			break
 		}
 		var msg string
-		err := gitrepo.Safe("object "+hash.String(), func() error {
+		err := gitrepo.Guard(func() error {
 			if obj.Type() == plumbing.CommitObject {
 				var c object.Commit
 				if err := c.Decode(obj); err != nil {
@@ -529,7 +526,7 @@ func (w *worker) object(ctx context.Context, obj plumbing.EncodedObject, where s
 			return nil
 		})
 		if err != nil {
-			return w.yieldErr(where, fmt.Errorf("object %s: %w", hash, err))
+			return w.yieldErr(where, gitrepo.ObjectErr("object", hash, err))
 		}
 		it.R = strings.NewReader(msg)
 		return w.yieldItem(it)
@@ -537,16 +534,16 @@ func (w *worker) object(ctx context.Context, obj plumbing.EncodedObject, where s
 		return nil
 	}
 	var rc io.ReadCloser
-	err := gitrepo.Safe("object "+hash.String(), func() error {
+	err := gitrepo.Guard(func() error {
 		var err error
 		rc, err = obj.Reader()
 		return err
 	})
 	if err != nil {
-		return w.yieldErr(where, fmt.Errorf("object %s: %w", hash, err))
+		return w.yieldErr(where, gitrepo.ObjectErr("object", hash, err))
 	}
 	defer rc.Close()
-	it.R = &safeReader{r: rc, hash: hash}
+	it.R = &gitrepo.ObjectReader{R: rc, Op: "object", Hash: hash}
 	return w.yieldItem(it)
 }
 
@@ -554,7 +551,7 @@ func (w *worker) object(ctx context.Context, obj plumbing.EncodedObject, where s
 // checks the packed ones.
 func (w *worker) looseTree(obj plumbing.EncodedObject, where string) error {
 	var data []byte
-	err := gitrepo.Safe("object "+obj.Hash().String(), func() error {
+	err := gitrepo.Guard(func() error {
 		rc, err := obj.Reader()
 		if err != nil {
 			return err
@@ -564,7 +561,7 @@ func (w *worker) looseTree(obj plumbing.EncodedObject, where string) error {
 		return err
 	})
 	if err != nil {
-		return w.yieldErr(where, fmt.Errorf("object %s: %w", obj.Hash(), err))
+		return w.yieldErr(where, gitrepo.ObjectErr("object", obj.Hash(), err))
 	}
 	for _, err := range w.h.treeLinks(obj.Hash(), data, nil) {
 		if err := w.yieldErr(where, err); err != nil {
@@ -578,23 +575,4 @@ func (w *worker) yieldItem(it scanner.Item) error { return w.yield(it, nil) }
 
 func (w *worker) yieldErr(where string, err error) error {
 	return w.yield(scanner.Item{Path: where}, err)
-}
-
-// safeReader turns a panic while inflating an object into a read error
-// naming the object, and names the object in any other read error.
-type safeReader struct {
-	r    io.Reader
-	hash plumbing.Hash
-	what string
-}
-
-func (r *safeReader) Read(p []byte) (n int, err error) {
-	if r.what == "" { // named once, not on every read
-		r.what = "object " + r.hash.String()
-	}
-	n, err = (&gitrepo.SafeReader{R: r.r, What: r.what}).Read(p)
-	if err != nil && err != io.EOF && !strings.Contains(err.Error(), r.hash.String()) {
-		err = fmt.Errorf("object %s: %w", r.hash, err)
-	}
-	return n, err
 }

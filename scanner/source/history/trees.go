@@ -108,7 +108,7 @@ func (h *Source) readTrees(ctx context.Context, targets map[plumbing.Hash]bool) 
 						return nil
 					},
 					Bad: func(i int32, err error) error {
-						myProblems = append(myProblems, scanner.Problem{Path: path, Err: fmt.Errorf("object %s: %w", pg.Hash(i), err)})
+						myProblems = append(myProblems, scanner.Problem{Path: path, Err: &gitrepo.ObjectError{Op: "object", Hash: pg.Hash(i), Err: err}})
 						return nil
 					},
 				}

@@ -71,8 +71,8 @@ type state struct {
 	reads   int // HEAD tree objects read
 }
 
-// errUnmerged is the problem reported for a path with conflicts.
-var errUnmerged = errors.New("unmerged path: resolve the conflict and stage the result")
+// ErrUnmerged is the problem reported for a path with conflicts.
+var ErrUnmerged = errors.New("unmerged path: resolve the conflict and stage the result")
 
 // Items implements scanner.Source.
 func (s *Source) Items(ctx context.Context, yield func(scanner.Item, error) error) error {
@@ -102,7 +102,7 @@ func (s *Source) items(ctx context.Context, st *state, yield func(scanner.Item, 
 	for i := range st.changes {
 		ch := &st.changes[i]
 		if ch.unmerged {
-			if err := yield(scanner.Item{Path: ch.path}, errUnmerged); err != nil {
+			if err := yield(scanner.Item{Path: ch.path}, ErrUnmerged); err != nil {
 				return err
 			}
 			continue
@@ -173,7 +173,7 @@ func yieldBlob(ctx context.Context, store *gitrepo.Storer, ch *change, yield fun
 // openBlob opens a blob's content, read under the panic guard.
 func openBlob(store *gitrepo.Storer, path string, h plumbing.Hash) (io.ReadCloser, error) {
 	var rc io.ReadCloser
-	err := gitrepo.Safe("blob "+h.String(), func() error {
+	err := gitrepo.Guard(func() error {
 		b, err := object.GetBlob(store, h)
 		if err != nil {
 			return err
@@ -184,15 +184,20 @@ func openBlob(store *gitrepo.Storer, path string, h plumbing.Hash) (io.ReadClose
 	if err != nil {
 		return nil, objectError("blob", path, h, err)
 	}
-	return gitrepo.NewSafeReader(rc, "blob "+h.String()), nil
+	return gitrepo.NewObjectReader(rc, "blob", h, path), nil
 }
 
-// objectError names an object that could not be read.
-func objectError(kind, path string, h plumbing.Hash, err error) error {
+// objectError is the error of an object that could not be read, at path
+// in the tree ("" for the top).
+func objectError(op, path string, h plumbing.Hash, err error) error {
 	if path == "" {
 		path = "/"
 	}
-	return fmt.Errorf("%s %s of %s: %w", kind, h.String()[:12], path, err)
+	var oe *gitrepo.ObjectError
+	if errors.As(err, &oe) && oe.Hash == h {
+		return err // named already, by the blob's reader
+	}
+	return &gitrepo.ObjectError{Op: op, Hash: h, Path: path, Err: err}
 }
 
 // load opens the repository, reads its index and compares it with HEAD.
@@ -283,7 +288,7 @@ func headTree(repo *gitrepo.Repo) (plumbing.Hash, error) {
 	}
 	c, err := repo.CommitObject(ref.Hash())
 	if err != nil {
-		return plumbing.ZeroHash, fmt.Errorf("HEAD commit %s: %w", ref.Hash().String()[:12], err)
+		return plumbing.ZeroHash, fmt.Errorf("HEAD commit %s: %w", gitrepo.Short(ref.Hash()), err)
 	}
 	return c.TreeHash, nil
 }
@@ -306,7 +311,7 @@ func (s *Source) readIndex(repo *gitrepo.Repo) (*gitindex.Index, func(), error) 
 		return &gitindex.Index{}, func() {}, nil
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w", err)
+		return nil, nil, err
 	}
 	idx, err := gitindex.Parse(b)
 	if err != nil {

@@ -384,7 +384,7 @@ func TestUnmerged(t *testing.T) {
 		t.Fatal("merge succeeded; want a conflict")
 	}
 	_, problems := scan(t, &Source{Path: r.dir})
-	if len(problems) != 1 || problems[0].Path != "f" || !errors.Is(problems[0].Err, errUnmerged) {
+	if len(problems) != 1 || problems[0].Path != "f" || !errors.Is(problems[0].Err, ErrUnmerged) {
 		t.Errorf("problems = %v; want one unmerged path f", problems)
 	}
 }
