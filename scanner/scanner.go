@@ -20,6 +20,17 @@ import (
 	"github.com/dtleaks/dtleaks/rules"
 )
 
+// Location says what an item's bytes are when they are not a file's or a
+// blob's content. Its values are written in reports, so they never change.
+type Location string
+
+// The locations of items.
+const (
+	LocationContent       Location = ""               // a file's or a blob's content
+	LocationCommitMessage Location = "commit-message" // a commit's message
+	LocationTagMessage    Location = "tag-message"    // an annotated tag's message
+)
+
 // Item is one thing to scan: a file, a blob, standard input or a message.
 type Item struct {
 	// Path names the item with forward slashes: for a file, the root it
@@ -28,9 +39,9 @@ type Item struct {
 	// the repository's top; "-" for standard input; empty for a commit or
 	// tag message.
 	Path string
-	// Location says what the bytes are when they are not file content:
-	// "commit-message" or "tag-message". Empty for file content.
-	Location string
+	// Location says what the bytes are when they are not file content;
+	// LocationContent for file content.
+	Location Location
 	// Origin says where in a repository's history the item came from; zero
 	// outside history scans.
 	Origin Origin
@@ -80,12 +91,13 @@ type Finding struct {
 	Kind *rules.Kind
 	// Fingerprint is the hex SHA-256 of the whole token.
 	Fingerprint rules.Fingerprint
-	// Encoding is "base64" or "utf-16" for a token found in an encoded
-	// form, whose position is that of the encoded text.
-	Encoding string
+	// Encoding says how the token was encoded where it was found, whose
+	// position is that of the encoded text; rules.EncodingNone for a token
+	// as it is.
+	Encoding rules.Encoding
 	// Path, Location and Origin are copied from the item.
 	Path     string
-	Location string
+	Location Location
 	Origin   Origin
 	// Offset is the byte offset of the match in the item.
 	Offset int64

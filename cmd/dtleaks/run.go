@@ -53,6 +53,7 @@ Keeping known findings out of a report, three ways, each visible in the repo:
 // command is one subcommand: its flags and what it runs.
 type command struct {
 	name, args, short string
+	items             report.Items // what the summary counts
 	setup             func(fs *flag.FlagSet, o *options)
 	source            func(o *options, args []string) (scanner.Source, error)
 }
@@ -106,7 +107,7 @@ a token compiled into an artefact is a leak.`,
 		},
 	},
 	{
-		name: "history", args: "[REPO]",
+		name: "history", args: "[REPO]", items: report.Objects,
 		short: `Scan every blob a git repository holds, each distinct blob once: blobs
 reachable from every ref (branches, remote-tracking branches, tags, stash,
 notes) and, unless --no-unreachable, objects no ref reaches any more. Commit
@@ -224,7 +225,7 @@ func newFlagSet(c command, stderr io.Writer) (*flag.FlagSet, *options) {
 	fs.Var(&o.reports, "report", "also write the report in `FORMAT=FILE` (repeatable; FORMAT one of "+strings.Join(reportFormats(), ", ")+"),\nfrom the same scan")
 	fs.StringVar(&o.baseline, "baseline", "", "hide the findings listed in `FILE`, a JSON report of an earlier run (matched by fingerprint and path)")
 	fs.BoolVar(&o.noColor, "no-color", false, "no colour in text output (also: NO_COLOR set in the environment)")
-	fs.BoolVar(&o.noDecode, "no-decode", false, "do not look for base64-encoded tokens")
+	fs.BoolVar(&o.noDecode, "no-decode", false, "do not look for encoded tokens (base64, UTF-16)")
 	fs.IntVar(&o.jobs, "jobs", runtime.GOMAXPROCS(0), "read and match with `N` parallel workers")
 	if c.setup != nil {
 		c.setup(fs, o)
@@ -347,7 +348,7 @@ func runCommand(ctx context.Context, c command, args []string, stdout, stderr io
 	if len(res.Problems) > 0 {
 		status = exitError
 	}
-	report.Summary(stderr, c.name, res, hidden)
+	report.Summary(stderr, c.items, res, hidden)
 	return status
 }
 
@@ -362,7 +363,7 @@ func message(s string) string {
 	last := 0
 	for m := range (&rules.Matcher{}).All([]byte(s)) {
 		b.WriteString(s[last:m.Start])
-		if m.ID != "" && m.Encoding == "" {
+		if m.ID != "" && m.Encoding == rules.EncodingNone {
 			b.WriteString(string(m.ID) + ".")
 		}
 		b.WriteString("****")

@@ -86,7 +86,7 @@ func textLine(f *scanner.Finding, p palette) string {
 func extras(f *scanner.Finding) []string {
 	var out []string
 	if f.Encoding != "" {
-		out = append(out, "["+Escape(f.Encoding)+"]")
+		out = append(out, "["+Escape(string(f.Encoding))+"]")
 	}
 	if f.Environment != "" {
 		out = append(out, "env "+Escape(f.Environment))
@@ -123,14 +123,11 @@ func extras(f *scanner.Finding) []string {
 //
 //	dtleaks: 3 findings (2 distinct tokens), 1 problem; 1520 files, 270.1 MB in 1.234s
 //
-// mode is the command ("scan", "history" or "staged"), which names what was
-// counted; hidden is how many findings a baseline hid, mentioned when not
-// zero. The caller prints the problems themselves, with [Problems].
-func Summary(w io.Writer, mode string, res scanner.Result, hidden int) error {
-	noun, nouns := "file", "files"
-	if mode == "history" {
-		noun, nouns = "object", "objects"
-	}
+// items says what the scan's items were, which the line counts; hidden is
+// how many findings a baseline hid, mentioned when not zero. The caller
+// prints the problems themselves, with [Problems].
+func Summary(w io.Writer, items Items, res scanner.Result, hidden int) error {
+	noun, nouns := items.nouns()
 	s := fmt.Sprintf("dtleaks: %s (%s)",
 		plural(int64(len(res.Findings)), "finding", "findings"),
 		plural(int64(distinct(res.Findings)), "distinct token", "distinct tokens"))
@@ -142,6 +139,23 @@ func Summary(w io.Writer, mode string, res scanner.Result, hidden int) error {
 		plural(res.Stats.Items, noun, nouns), size(res.Stats.Bytes), res.Stats.Duration.Round(time.Millisecond))
 	_, err := io.WriteString(w, s)
 	return err
+}
+
+// Items says what the items of a scan are, for Summary to count them by
+// name.
+type Items int
+
+const (
+	Files   Items = iota // files, and standard input: scan and staged
+	Objects              // the objects of a git repository: history
+)
+
+// nouns returns the name of one item and of several.
+func (it Items) nouns() (string, string) {
+	if it == Objects {
+		return "object", "objects"
+	}
+	return "file", "files"
 }
 
 // size formats a byte count for people, in decimal units as du -h --si and

@@ -70,12 +70,6 @@ type intro struct {
 	commit plumbing.Hash
 }
 
-// Locations of message items, as in scanner.Item.Location.
-const (
-	commitMessage = "commit-message"
-	tagMessage    = "tag-message"
-)
-
 // problemsPerPack bounds the problems reported of one pack: the rest are
 // counted, so that a store that lost thousands of objects gets a readable
 // report.

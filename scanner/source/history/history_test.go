@@ -91,7 +91,7 @@ func (g *gitRepo) commit(msg string) string {
 type got struct {
 	ID          rules.ID
 	Path        string
-	Location    string
+	Location    scanner.Location
 	Commit      string
 	AtHead      bool
 	Unreachable bool

@@ -169,7 +169,7 @@ func (h *Source) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.F
 	t := &tracer{repo: repo, targets: map[plumbing.Hash]bool{}, memo: map[plumbing.Hash][]pair{}}
 	var msgs, blobs []scanner.Finding
 	for _, f := range fs {
-		if f.Location != "" {
+		if f.Location != scanner.LocationContent {
 			msgs = append(msgs, f)
 			continue
 		}

@@ -495,9 +495,9 @@ func (w *worker) object(ctx context.Context, obj plumbing.EncodedObject, where s
 		it.Origin.Blob = hash.String()
 	case plumbing.CommitObject, plumbing.TagObject:
 		it.Origin.Commit = hash.String()
-		it.Location = commitMessage
+		it.Location = scanner.LocationCommitMessage
 		if obj.Type() == plumbing.TagObject {
-			it.Location = tagMessage
+			it.Location = scanner.LocationTagMessage
 		}
 		if obj.Size() > gitrepo.LargeObject {
 			// Too large to decode in memory: scan it raw, headers and all.
