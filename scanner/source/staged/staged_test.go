@@ -14,75 +14,27 @@ import (
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
+	"github.com/dtleaks/dtleaks/internal/gittest"
 	"github.com/dtleaks/dtleaks/internal/tokentest"
 	"github.com/dtleaks/dtleaks/scanner"
 )
 
-// testRepo is a repository built with the git CLI in a temporary
-// directory, with tokens generated from a fixed seed.
+// testRepo is a repository built with the git CLI (see gittest), with
+// tokens generated from a fixed seed.
 type testRepo struct {
-	t   *testing.T
-	dir string
+	*gittest.Repo
 	gen *tokentest.Gen
 }
 
 func newTestRepo(t *testing.T) *testRepo {
 	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git not installed")
-	}
-	r := &testRepo{t: t, dir: t.TempDir(), gen: tokentest.New(11)}
-	r.git("init", "-q", "-b", "main")
-	return r
+	return &testRepo{gittest.New(t), tokentest.New(11)}
 }
 
-// gitEnv is the environment of git commands: fixed identities and
-// dates, no user configuration, and no index or repository inherited from
-// a hook the tests may run under.
-func gitEnv() []string {
-	env := slices.DeleteFunc(os.Environ(), func(kv string) bool {
-		return strings.HasPrefix(kv, "GIT_INDEX_FILE=") || strings.HasPrefix(kv, "GIT_DIR=") || strings.HasPrefix(kv, "GIT_WORK_TREE=")
-	})
-	return append(env,
-		"GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1",
-		"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.invalid", "GIT_AUTHOR_DATE=2024-01-01T00:00:00Z",
-		"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.invalid", "GIT_COMMITTER_DATE=2024-01-01T00:00:00Z")
-}
-
-func (r *testRepo) gitIn(dir string, args ...string) string {
-	r.t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	cmd.Env = gitEnv()
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		// The output names paths and hashes; no test writes a token into
-		// a commit message or a path.
-		r.t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return strings.TrimSpace(string(out))
-}
-
-func (r *testRepo) git(args ...string) string { r.t.Helper(); return r.gitIn(r.dir, args...) }
-
-func (r *testRepo) write(path, content string) {
-	r.t.Helper()
-	full := filepath.Join(r.dir, filepath.FromSlash(path))
-	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-		r.t.Fatal(err)
-	}
-	if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
-		r.t.Fatal(err)
-	}
-}
+// env is the environment of the git commands a test runs itself.
+func (r *testRepo) env() []string { return gittest.Env(r.Home, gittest.Epoch) }
 
 func (r *testRepo) token() tokentest.Token { return r.gen.Token("dt0c01") }
-
-func (r *testRepo) commit(msg string) {
-	r.t.Helper()
-	r.git("add", "-A")
-	r.git("commit", "-q", "--allow-empty", "-m", msg)
-}
 
 // spot is a finding as the tests compare it: no secret in it.
 type spot struct {
@@ -94,7 +46,7 @@ type spot struct {
 func (h spot) String() string { return fmt.Sprintf("%s:%d %s", h.Path, h.Line, h.ID) }
 
 // scan runs a whole scan of src and returns its findings and problems.
-func scan(t *testing.T, src *Source) ([]spot, []scanner.Problem) {
+func scan(t testing.TB, src *Source) ([]spot, []scanner.Problem) {
 	t.Helper()
 	res, err := scanner.Scan(context.Background(), src, scanner.Options{})
 	if err != nil {
@@ -108,176 +60,216 @@ func scan(t *testing.T, src *Source) ([]spot, []scanner.Problem) {
 }
 
 func (r *testRepo) check(want ...spot) {
-	r.t.Helper()
-	r.checkSrc(&Source{Path: r.dir}, want...)
+	r.T.Helper()
+	r.checkSrc(&Source{Path: r.Dir}, want...)
 }
 
 func (r *testRepo) checkSrc(src *Source, want ...spot) {
-	r.t.Helper()
-	got, problems := scan(r.t, src)
+	r.T.Helper()
+	got, problems := scan(r.T, src)
 	for _, p := range problems {
-		r.t.Errorf("problem: %v", p)
+		r.T.Errorf("problem: %v", p)
 	}
 	if !slices.Equal(got, want) {
-		r.t.Errorf("findings = %v; want %v", got, want)
+		r.T.Errorf("findings = %v; want %v", got, want)
 	}
 }
 
 func hit(path string, line int, tok tokentest.Token) spot { return spot{path, line, tok.ID} }
 
-func TestNewFile(t *testing.T) {
-	r := newTestRepo(t)
-	r.write("README", "hello\n")
-	r.commit("init")
-	tok := r.token()
-	r.write("conf/app.env", "A=1\nB=2\nTOKEN="+tok.Text+"\n")
-	r.git("add", "conf/app.env")
-	r.check(hit("conf/app.env", 3, tok))
-}
-
-func TestEdit(t *testing.T) {
-	r := newTestRepo(t)
-	old := r.token()
-	r.write("app.env", "A=1\nOLD="+old.Text+"\nB=2\nC=3\n")
-	r.commit("init")
-	// The committed token stays on a line that is not touched, while
-	// lines around it change and a new token arrives further down.
-	tok := r.token()
-	r.write("app.env", "A=10\nOLD="+old.Text+"\nB=2\nNEW="+tok.Text+"\nC=30\n")
-	r.git("add", "app.env")
-	r.check(hit("app.env", 4, tok))
-}
-
-func TestUntouchedToken(t *testing.T) {
-	r := newTestRepo(t)
-	old := r.token()
-	r.write("app.env", "x\ny\nOLD="+old.Text+"\nz\n")
-	r.commit("init")
-	r.write("app.env", "inserted\nx\nY\nOLD="+old.Text+"\nz\nappended\n")
-	r.git("add", "app.env")
-	r.check()
-}
-
-func TestChangedLine(t *testing.T) {
-	r := newTestRepo(t)
-	old := r.token()
-	r.write("app.env", "x\nOLD="+old.Text+"\n")
-	r.commit("init")
-	// The same token on a changed line: the commit adds that line.
-	r.write("app.env", "x\nOLD="+old.Text+" # rotated soon\n")
-	r.git("add", "app.env")
-	r.check(hit("app.env", 2, old))
-}
-
-func TestUnstaged(t *testing.T) {
-	r := newTestRepo(t)
-	r.write("app.env", "x\n")
-	r.commit("init")
-	tok := r.token()
-	r.write("app.env", "x\nT="+tok.Text+"\n") // not added
-	r.write("new.env", "T="+tok.Text+"\n")    // untracked
-	r.check()
-}
-
-func TestThenRestored(t *testing.T) {
-	r := newTestRepo(t)
-	r.write("app.env", "x\n")
-	r.commit("init")
-	tok := r.token()
-	r.write("app.env", "x\nT="+tok.Text+"\n")
-	r.git("add", "app.env")
-	r.write("app.env", "x\n") // the work tree is clean again; the index is not
-	r.check(hit("app.env", 2, tok))
-}
-
-func TestInitialCommit(t *testing.T) {
-	r := newTestRepo(t)
-	a, b := r.token(), r.token()
-	r.write("a.env", "T="+a.Text+"\n")
-	r.write("dir/sub/b.env", "\n\nT="+b.Text+"\n")
-	r.git("add", "-A")
-	r.check(hit("a.env", 1, a), hit("dir/sub/b.env", 3, b))
-}
-
-func TestEmptyRepository(t *testing.T) {
-	r := newTestRepo(t) // no index file at all
-	r.check()
-}
-
-func TestDeleted(t *testing.T) {
-	r := newTestRepo(t)
-	tok := r.token()
-	r.write("app.env", "T="+tok.Text+"\n")
-	r.write("keep", "k\n")
-	r.commit("init")
-	r.git("rm", "-q", "app.env")
-	r.check()
+// TestStaged builds a repository, stages a change and scans it: each case
+// returns the findings the scan must report, and nothing else may be
+// reported, nor any problem.
+func TestStaged(t *testing.T) {
+	tests := []struct {
+		name  string
+		stage func(t *testing.T, r *testRepo) []spot
+	}{
+		{"EmptyRepository", func(t *testing.T, r *testRepo) []spot {
+			return nil // no index file at all
+		}},
+		{"NewFile", func(t *testing.T, r *testRepo) []spot {
+			r.Write("README", "hello\n")
+			r.Commit("init")
+			tok := r.token()
+			r.Write("conf/app.env", "A=1\nB=2\nTOKEN="+tok.Text+"\n")
+			r.Git("add", "conf/app.env")
+			return []spot{hit("conf/app.env", 3, tok)}
+		}},
+		{"Edit", func(t *testing.T, r *testRepo) []spot {
+			old := r.token()
+			r.Write("app.env", "A=1\nOLD="+old.Text+"\nB=2\nC=3\n")
+			r.Commit("init")
+			// The committed token stays on a line that is not touched, while
+			// lines around it change and a new token arrives further down.
+			tok := r.token()
+			r.Write("app.env", "A=10\nOLD="+old.Text+"\nB=2\nNEW="+tok.Text+"\nC=30\n")
+			r.Git("add", "app.env")
+			return []spot{hit("app.env", 4, tok)}
+		}},
+		{"UntouchedToken", func(t *testing.T, r *testRepo) []spot {
+			old := r.token()
+			r.Write("app.env", "x\ny\nOLD="+old.Text+"\nz\n")
+			r.Commit("init")
+			r.Write("app.env", "inserted\nx\nY\nOLD="+old.Text+"\nz\nappended\n")
+			r.Git("add", "app.env")
+			return nil
+		}},
+		{"ChangedLine", func(t *testing.T, r *testRepo) []spot {
+			old := r.token()
+			r.Write("app.env", "x\nOLD="+old.Text+"\n")
+			r.Commit("init")
+			// The same token on a changed line: the commit adds that line.
+			r.Write("app.env", "x\nOLD="+old.Text+" # rotated soon\n")
+			r.Git("add", "app.env")
+			return []spot{hit("app.env", 2, old)}
+		}},
+		{"Unstaged", func(t *testing.T, r *testRepo) []spot {
+			r.Write("app.env", "x\n")
+			r.Commit("init")
+			tok := r.token()
+			r.Write("app.env", "x\nT="+tok.Text+"\n") // not added
+			r.Write("new.env", "T="+tok.Text+"\n")    // untracked
+			return nil
+		}},
+		{"ThenRestored", func(t *testing.T, r *testRepo) []spot {
+			r.Write("app.env", "x\n")
+			r.Commit("init")
+			tok := r.token()
+			r.Write("app.env", "x\nT="+tok.Text+"\n")
+			r.Git("add", "app.env")
+			r.Write("app.env", "x\n") // the work tree is clean again; the index is not
+			return []spot{hit("app.env", 2, tok)}
+		}},
+		{"InitialCommit", func(t *testing.T, r *testRepo) []spot {
+			a, b := r.token(), r.token()
+			r.Write("a.env", "T="+a.Text+"\n")
+			r.Write("dir/sub/b.env", "\n\nT="+b.Text+"\n")
+			r.Git("add", "-A")
+			return []spot{hit("a.env", 1, a), hit("dir/sub/b.env", 3, b)}
+		}},
+		{"Deleted", func(t *testing.T, r *testRepo) []spot {
+			tok := r.token()
+			r.Write("app.env", "T="+tok.Text+"\n")
+			r.Write("keep", "k\n")
+			r.Commit("init")
+			r.Git("rm", "-q", "app.env")
+			return nil
+		}},
+		{"CopyIsAdded", func(t *testing.T, r *testRepo) []spot {
+			old := r.token()
+			r.Write("app.env", "OLD="+old.Text+"\n")
+			r.Commit("init")
+			// A copy leaves the original in place: the commit adds the token to a
+			// second file, as `git diff --cached` shows it.
+			r.Write("copy.env", "OLD="+old.Text+"\n")
+			r.Git("add", "copy.env")
+			return []spot{hit("copy.env", 1, old)}
+		}},
+		{"Binary", func(t *testing.T, r *testRepo) []spot {
+			r.Write("blob.bin", "\x00\x01\x02old\x00\n")
+			r.Commit("init")
+			tok := r.token()
+			r.Write("blob.bin", "\x00\x01\x02old\x00\n\x00\xff"+tok.Text+"\x00\x00")
+			r.Git("add", "blob.bin")
+			return []spot{hit("blob.bin", 2, tok)}
+		}},
+		{"Symlink", func(t *testing.T, r *testRepo) []spot {
+			r.Write("keep", "k\n")
+			r.Commit("init")
+			tok := r.token()
+			if err := os.Symlink("/etc/"+tok.Text, filepath.Join(r.Dir, "link")); err != nil {
+				t.Skip("no symbolic links:", err)
+			}
+			r.Git("add", "link")
+			return []spot{hit("link", 1, tok)}
+		}},
+		{"SubmoduleSkipped", func(t *testing.T, r *testRepo) []spot {
+			r.Write("keep", "k\n")
+			r.Commit("init")
+			head := r.Git("rev-parse", "HEAD")
+			r.Git("update-index", "--add", "--cacheinfo", "160000,"+head+",sub")
+			tok := r.token()
+			r.Write("b.env", "T="+tok.Text+"\n")
+			r.Git("add", "b.env")
+			return []spot{hit("b.env", 1, tok)}
+		}},
+		{"IntentToAdd", func(t *testing.T, r *testRepo) []spot {
+			r.Write("keep", "k\n")
+			r.Commit("init")
+			tok := r.token()
+			r.Write("later.env", "T="+tok.Text+"\n")
+			r.Git("add", "-N", "later.env") // known, but no content staged
+			return nil
+		}},
+		{"ModeOnly", func(t *testing.T, r *testRepo) []spot {
+			old := r.token()
+			r.Write("run.sh", "T="+old.Text+"\n")
+			r.Commit("init")
+			r.Git("update-index", "--chmod=+x", "run.sh")
+			return nil
+		}},
+		{"FileBecomesDirectory", func(t *testing.T, r *testRepo) []spot {
+			old := r.token()
+			r.Write("conf", "T="+old.Text+"\n")
+			r.Commit("init")
+			r.Git("rm", "-q", "conf")
+			tok := r.token()
+			r.Write("conf/app.env", "x\nT="+tok.Text+"\n")
+			r.Git("add", "conf/app.env")
+			return []spot{hit("conf/app.env", 2, tok)}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newTestRepo(t)
+			r.check(tt.stage(t, r)...)
+		})
+	}
 }
 
 func TestRename(t *testing.T) {
 	r := newTestRepo(t)
 	old := r.token()
 	body := "a\nb\nc\nd\nOLD=" + old.Text + "\ne\nf\ng\n"
-	r.write("conf/app.env", body)
-	r.write("other/x.env", "one\n")
-	r.commit("init")
+	r.Write("conf/app.env", body)
+	r.Write("other/x.env", "one\n")
+	r.Commit("init")
 
 	// A pure rename, into another directory: nothing is added.
-	if err := os.MkdirAll(filepath.Join(r.dir, "deploy", "prod"), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(r.Dir, "deploy", "prod"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	r.git("mv", "conf/app.env", "deploy/prod/app.env")
+	r.Git("mv", "conf/app.env", "deploy/prod/app.env")
 	r.check()
 
 	// A rename with an edit: the old token is not new, the new one is.
 	tok := r.token()
-	r.write("deploy/prod/app.env", strings.Replace(body, "b\n", "NEW="+tok.Text+"\n", 1))
-	r.git("add", "-A")
+	r.Write("deploy/prod/app.env", strings.Replace(body, "b\n", "NEW="+tok.Text+"\n", 1))
+	r.Git("add", "-A")
 	r.check(hit("deploy/prod/app.env", 2, tok))
-}
-
-func TestCopyIsAdded(t *testing.T) {
-	r := newTestRepo(t)
-	old := r.token()
-	r.write("app.env", "OLD="+old.Text+"\n")
-	r.commit("init")
-	// A copy leaves the original in place: the commit adds the token to a
-	// second file, as `git diff --cached` shows it.
-	r.write("copy.env", "OLD="+old.Text+"\n")
-	r.git("add", "copy.env")
-	r.check(hit("copy.env", 1, old))
-}
-
-func TestBinary(t *testing.T) {
-	r := newTestRepo(t)
-	r.write("blob.bin", "\x00\x01\x02old\x00\n")
-	r.commit("init")
-	tok := r.token()
-	r.write("blob.bin", "\x00\x01\x02old\x00\n\x00\xff"+tok.Text+"\x00\x00")
-	r.git("add", "blob.bin")
-	r.check(hit("blob.bin", 2, tok))
 }
 
 func TestSubdirectory(t *testing.T) {
 	r := newTestRepo(t)
-	r.write("a/b/c/keep", "k\n")
-	r.commit("init")
+	r.Write("a/b/c/keep", "k\n")
+	r.Commit("init")
 	tok := r.token()
-	r.write("top.env", "T="+tok.Text+"\n")
-	r.git("add", "top.env")
-	r.checkSrc(&Source{Path: filepath.Join(r.dir, "a", "b")}, hit("top.env", 1, tok))
+	r.Write("top.env", "T="+tok.Text+"\n")
+	r.Git("add", "top.env")
+	r.checkSrc(&Source{Path: filepath.Join(r.Dir, "a", "b")}, hit("top.env", 1, tok))
 
 	// The default path is the current directory.
-	t.Chdir(filepath.Join(r.dir, "a", "b", "c"))
+	t.Chdir(filepath.Join(r.Dir, "a", "b", "c"))
 	r.checkSrc(&Source{}, hit("top.env", 1, tok))
 }
 
 func TestWorktree(t *testing.T) {
 	r := newTestRepo(t)
-	r.write("keep", "k\n")
-	r.commit("init")
+	r.Write("keep", "k\n")
+	r.Commit("init")
 	wt := filepath.Join(t.TempDir(), "wt")
-	r.git("worktree", "add", "-q", "-b", "feature", wt)
+	r.Git("worktree", "add", "-q", "-b", "feature", wt)
 	if fi, err := os.Stat(filepath.Join(wt, ".git")); err != nil || fi.IsDir() {
 		t.Fatalf("worktree .git: %v, want a file", err)
 	}
@@ -285,7 +277,7 @@ func TestWorktree(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(wt, "wt.env"), []byte("T="+tok.Text+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r.gitIn(wt, "add", "wt.env")
+	r.GitIn(wt, "add", "wt.env")
 	r.checkSrc(&Source{Path: wt}, hit("wt.env", 1, tok))
 	// The main work tree's index has nothing staged.
 	r.check()
@@ -304,86 +296,31 @@ func TestNotARepository(t *testing.T) {
 
 func TestBare(t *testing.T) {
 	r := newTestRepo(t)
-	r.write("keep", "k\n")
-	r.commit("init")
+	r.Write("keep", "k\n")
+	r.Commit("init")
 	bare := filepath.Join(t.TempDir(), "bare.git")
-	r.git("clone", "-q", "--bare", r.dir, bare)
+	r.Git("clone", "-q", "--bare", r.Dir, bare)
 	if _, err := scanner.Scan(context.Background(), &Source{Path: bare}, scanner.Options{}); err == nil {
 		t.Fatal("Scan(bare repository) succeeded; want an error: there is no index")
 	}
 }
 
-func TestSymlink(t *testing.T) {
-	r := newTestRepo(t)
-	r.write("keep", "k\n")
-	r.commit("init")
-	tok := r.token()
-	if err := os.Symlink("/etc/"+tok.Text, filepath.Join(r.dir, "link")); err != nil {
-		t.Skip("no symbolic links:", err)
-	}
-	r.git("add", "link")
-	r.check(hit("link", 1, tok))
-}
-
-func TestSubmoduleSkipped(t *testing.T) {
-	r := newTestRepo(t)
-	r.write("keep", "k\n")
-	r.commit("init")
-	head := r.git("rev-parse", "HEAD")
-	r.git("update-index", "--add", "--cacheinfo", "160000,"+head+",sub")
-	tok := r.token()
-	r.write("b.env", "T="+tok.Text+"\n")
-	r.git("add", "b.env")
-	r.check(hit("b.env", 1, tok))
-}
-
-func TestIntentToAdd(t *testing.T) {
-	r := newTestRepo(t)
-	r.write("keep", "k\n")
-	r.commit("init")
-	tok := r.token()
-	r.write("later.env", "T="+tok.Text+"\n")
-	r.git("add", "-N", "later.env") // known, but no content staged
-	r.check()
-}
-
-func TestModeOnly(t *testing.T) {
-	r := newTestRepo(t)
-	old := r.token()
-	r.write("run.sh", "T="+old.Text+"\n")
-	r.commit("init")
-	r.git("update-index", "--chmod=+x", "run.sh")
-	r.check()
-}
-
-func TestFileBecomesDirectory(t *testing.T) {
-	r := newTestRepo(t)
-	old := r.token()
-	r.write("conf", "T="+old.Text+"\n")
-	r.commit("init")
-	r.git("rm", "-q", "conf")
-	tok := r.token()
-	r.write("conf/app.env", "x\nT="+tok.Text+"\n")
-	r.git("add", "conf/app.env")
-	r.check(hit("conf/app.env", 2, tok))
-}
-
 func TestUnmerged(t *testing.T) {
 	r := newTestRepo(t)
-	r.write("f", "base\n")
-	r.commit("base")
-	r.git("checkout", "-q", "-b", "other")
-	r.write("f", "other\n")
-	r.commit("other")
-	r.git("checkout", "-q", "main")
-	r.write("f", "main\n")
-	r.commit("main")
+	r.Write("f", "base\n")
+	r.Commit("base")
+	r.Git("checkout", "-q", "-b", "other")
+	r.Write("f", "other\n")
+	r.Commit("other")
+	r.Git("checkout", "-q", "main")
+	r.Write("f", "main\n")
+	r.Commit("main")
 	cmd := exec.Command("git", "merge", "-q", "other")
-	cmd.Dir, cmd.Env = r.dir, gitEnv()
+	cmd.Dir, cmd.Env = r.Dir, r.env()
 	if err := cmd.Run(); err == nil {
 		t.Fatal("merge succeeded; want a conflict")
 	}
-	_, problems := scan(t, &Source{Path: r.dir})
+	_, problems := scan(t, &Source{Path: r.Dir})
 	if len(problems) != 1 || problems[0].Path != "f" || !errors.Is(problems[0].Err, ErrUnmerged) {
 		t.Errorf("problems = %v; want one unmerged path f", problems)
 	}
@@ -393,20 +330,20 @@ func TestUnmerged(t *testing.T) {
 // stages into a temporary index and names it in $GIT_INDEX_FILE.
 func TestIndexFile(t *testing.T) {
 	r := newTestRepo(t)
-	r.write("app.env", "x\n")
-	r.commit("init")
+	r.Write("app.env", "x\n")
+	r.Commit("init")
 	tok := r.token()
-	r.write("app.env", "x\nT="+tok.Text+"\n")
+	r.Write("app.env", "x\nT="+tok.Text+"\n")
 	tmp := filepath.Join(t.TempDir(), "next-index")
 	cmd := exec.Command("sh", "-c", `cp "$(git rev-parse --git-dir)/index" "$TMPINDEX" && GIT_INDEX_FILE="$TMPINDEX" git add app.env`)
-	cmd.Dir, cmd.Env = r.dir, append(gitEnv(), "TMPINDEX="+tmp)
+	cmd.Dir, cmd.Env = r.Dir, append(r.env(), "TMPINDEX="+tmp)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	r.check() // the repository's index has nothing staged
-	r.checkSrc(&Source{Path: r.dir, IndexFile: tmp}, hit("app.env", 2, tok))
+	r.checkSrc(&Source{Path: r.Dir, IndexFile: tmp}, hit("app.env", 2, tok))
 	t.Setenv("GIT_INDEX_FILE", tmp)
-	r.checkSrc(&Source{Path: r.dir}, hit("app.env", 2, tok))
+	r.checkSrc(&Source{Path: r.Dir}, hit("app.env", 2, tok))
 }
 
 // TestHook runs a real pre-commit hook that runs this test binary as
@@ -416,22 +353,22 @@ func TestHook(t *testing.T) {
 		return
 	}
 	r := newTestRepo(t)
-	r.write("app.env", "x\n")
-	r.commit("init")
+	r.Write("app.env", "x\n")
+	r.Commit("init")
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
 	hook := "#!/bin/sh\nexec '" + exe + "' -test.run=TestHookChild\n"
-	if err := os.WriteFile(filepath.Join(r.dir, ".git", "hooks", "pre-commit"), []byte(hook), 0o755); err != nil {
+	if err := os.WriteFile(filepath.Join(r.Dir, ".git", "hooks", "pre-commit"), []byte(hook), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	tok := r.token()
-	r.write("app.env", "x\nT="+tok.Text+"\n")
+	r.Write("app.env", "x\nT="+tok.Text+"\n")
 	for _, args := range [][]string{{"commit", "-q", "-a", "-m", "m"}, {"commit", "-q", "-m", "m", "app.env"}} {
 		cmd := exec.Command("git", args...)
-		cmd.Dir = r.dir
-		cmd.Env = append(gitEnv(), "STAGED_HOOK_CHILD=1")
+		cmd.Dir = r.Dir
+		cmd.Env = append(r.env(), "STAGED_HOOK_CHILD=1")
 		out, err := cmd.CombinedOutput()
 		if err == nil {
 			t.Errorf("git %s: the hook let a new token through", strings.Join(args, " "))
@@ -474,31 +411,31 @@ func TestChangesOracle(t *testing.T) {
 	for d := range 6 {
 		for s := range 4 {
 			for f := range 5 {
-				r.write(fmt.Sprintf("d%d/s%d/f%d.txt", d, s, f), fmt.Sprintf("%d %d %d\n", d, s, f))
+				r.Write(fmt.Sprintf("d%d/s%d/f%d.txt", d, s, f), fmt.Sprintf("%d %d %d\n", d, s, f))
 			}
 		}
 	}
-	r.write("top.txt", "top\n")
-	r.commit("init")
-	r.write("d1/s2/f3.txt", "changed\n")
-	r.write("d4/new/deep/n.txt", "new\n")
-	r.git("rm", "-q", "-r", "d5/s0")
-	r.write("d5/s0", "a file where a directory was\n")
-	r.git("rm", "-q", "d2/s1/f0.txt")
-	r.git("add", "d1", "d4", "d5/s0", "top.txt")
-	r.git("update-index", "--chmod=+x", "d0/s0/f0.txt")
+	r.Write("top.txt", "top\n")
+	r.Commit("init")
+	r.Write("d1/s2/f3.txt", "changed\n")
+	r.Write("d4/new/deep/n.txt", "new\n")
+	r.Git("rm", "-q", "-r", "d5/s0")
+	r.Write("d5/s0", "a file where a directory was\n")
+	r.Git("rm", "-q", "d2/s1/f0.txt")
+	r.Git("add", "d1", "d4", "d5/s0", "top.txt")
+	r.Git("update-index", "--chmod=+x", "d0/s0/f0.txt")
 	var want []string
 
 	check := func(name string, maxReads int) {
 		t.Helper()
-		repo, err := git.PlainOpen(r.dir)
+		repo, err := git.PlainOpen(r.Dir)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got := oracle(t, repo); !slices.Equal(got, want) {
 			t.Fatalf("%s: oracle = %v; want %v", name, got, want)
 		}
-		st, err := (&Source{Path: r.dir}).load(context.Background())
+		st, err := (&Source{Path: r.Dir}).load(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -514,9 +451,9 @@ func TestChangesOracle(t *testing.T) {
 			t.Errorf("%s: read %d trees of HEAD; want at most %d", name, st.reads, maxReads)
 		}
 	}
-	r.git("write-tree") // primes the cached tree for the whole index
-	r.write("d1/s2/f3.txt", "changed again\n")
-	r.git("add", "d1/s2/f3.txt") // invalidates /, d1 and d1/s2 only
+	r.Git("write-tree") // primes the cached tree for the whole index
+	r.Write("d1/s2/f3.txt", "changed again\n")
+	r.Git("add", "d1/s2/f3.txt") // invalidates /, d1 and d1/s2 only
 	want = []string{"d1/s2/f3.txt", "d4/new/deep/n.txt", "d5/s0"}
 	// With a valid cached tree everywhere but along the changed paths:
 	// the root, d0 (mode change), d0/s0, d1, d1/s2, d2, d2/s1, d4, d5.
@@ -524,7 +461,7 @@ func TestChangesOracle(t *testing.T) {
 
 	// go-git rewrites the index without the cached tree: every staged
 	// tree hash is then computed, and the reads are the same.
-	repo, err := git.PlainOpen(r.dir)
+	repo, err := git.PlainOpen(r.Dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -580,17 +517,17 @@ func TestIndexVersions(t *testing.T) {
 	for _, v := range []string{"2", "3", "4"} {
 		t.Run("v"+v, func(t *testing.T) {
 			r := newTestRepo(t)
-			r.write("a/b/keep", "k\n")
-			r.write("a/bc", "k\n")
-			r.commit("init")
+			r.Write("a/b/keep", "k\n")
+			r.Write("a/bc", "k\n")
+			r.Commit("init")
 			tok := r.token()
-			r.write("a/b/new.env", "T="+tok.Text+"\n")
-			r.git("add", "a/b/new.env")
+			r.Write("a/b/new.env", "T="+tok.Text+"\n")
+			r.Git("add", "a/b/new.env")
 			if v == "3" {
-				r.write("a/later", "x\n")
-				r.git("add", "-N", "a/later")
+				r.Write("a/later", "x\n")
+				r.Git("add", "-N", "a/later")
 			}
-			r.git("update-index", "--index-version", v)
+			r.Git("update-index", "--index-version", v)
 			r.check(hit("a/b/new.env", 1, tok))
 		})
 	}
@@ -600,12 +537,12 @@ func TestIndexVersions(t *testing.T) {
 func TestCancel(t *testing.T) {
 	r := newTestRepo(t)
 	for i := range 100 {
-		r.write(fmt.Sprintf("f%03d", i), "x\n")
+		r.Write(fmt.Sprintf("f%03d", i), "x\n")
 	}
-	r.git("add", "-A")
+	r.Git("add", "-A")
 	ctx, cancel := context.WithCancel(context.Background())
 	n := 0
-	err := (&Source{Path: r.dir, Jobs: 1}).Items(ctx, func(it scanner.Item, err error) error {
+	err := (&Source{Path: r.Dir, Jobs: 1}).Items(ctx, func(it scanner.Item, err error) error {
 		n++
 		cancel()
 		return nil
@@ -627,15 +564,15 @@ func TestJobs(t *testing.T) {
 		p := fmt.Sprintf("d%d/f%03d.env", i%7, i)
 		if i%20 == 0 {
 			tok := r.token()
-			r.write(p, "x\nT="+tok.Text+"\n")
+			r.Write(p, "x\nT="+tok.Text+"\n")
 			want = append(want, hit(p, 2, tok))
 			continue
 		}
-		r.write(p, "x\n")
+		r.Write(p, "x\n")
 	}
-	r.git("add", "-A")
+	r.Git("add", "-A")
 	slices.SortFunc(want, func(a, b spot) int { return strings.Compare(a.Path, b.Path) })
-	r.checkSrc(&Source{Path: r.dir, Jobs: 4}, want...)
+	r.checkSrc(&Source{Path: r.Dir, Jobs: 4}, want...)
 }
 
 // BenchmarkSource scans the repository named by $STAGED_BENCH_REPO (built
@@ -654,44 +591,35 @@ func BenchmarkSource(b *testing.B) {
 	}
 }
 
-// TestSharedClone stages an edit in a clone made with --shared, whose
-// HEAD objects are all in the origin's store: the committed token is not
-// reported, the added one is.
-func TestSharedClone(t *testing.T) {
-	origin := newTestRepo(t)
-	old := origin.token()
-	origin.write("app.env", "A=1\nOLD="+old.Text+"\n")
-	origin.commit("init")
-	origin.git("repack", "-q", "-a", "-d")
-	r := &testRepo{t: t, dir: filepath.Join(t.TempDir(), "clone"), gen: origin.gen}
-	origin.git("clone", "-q", "--shared", origin.dir, r.dir)
-	tok := r.token()
-	r.write("app.env", "A=1\nOLD="+old.Text+"\nNEW="+tok.Text+"\n")
-	r.git("add", "app.env")
-	r.check(hit("app.env", 3, tok))
-}
-
-// TestRelativeAlternates stages an edit in a clone that borrows HEAD's
-// objects through a relative path in objects/info/alternates, as forges'
-// fork pools do: it is read like the clone made with --shared.
-func TestRelativeAlternates(t *testing.T) {
-	origin := newTestRepo(t)
-	old := origin.token()
-	origin.write("app.env", "A=1\nOLD="+old.Text+"\n")
-	origin.commit("init")
-	origin.git("repack", "-q", "-a", "-d")
-	r := &testRepo{t: t, dir: filepath.Join(t.TempDir(), "clone"), gen: origin.gen}
-	origin.git("clone", "-q", "--shared", origin.dir, r.dir)
-	objects := filepath.Join(r.dir, ".git", "objects")
-	rel, err := filepath.Rel(objects, filepath.Join(origin.dir, ".git", "objects"))
-	if err != nil {
-		t.Fatal(err)
+// TestAlternates stages an edit in a clone whose HEAD objects are all in
+// the origin's store: made with --shared (an absolute path in
+// objects/info/alternates), or borrowing through a relative path, as
+// forges' fork pools do. The committed token is not reported, the added one
+// is.
+func TestAlternates(t *testing.T) {
+	for _, relative := range []bool{false, true} {
+		t.Run(map[bool]string{false: "absolute", true: "relative"}[relative], func(t *testing.T) {
+			origin := newTestRepo(t)
+			old := origin.token()
+			origin.Write("app.env", "A=1\nOLD="+old.Text+"\n")
+			origin.Commit("init")
+			origin.Git("repack", "-q", "-a", "-d")
+			r := &testRepo{gittest.At(t, filepath.Join(t.TempDir(), "clone")), origin.gen}
+			origin.Git("clone", "-q", "--shared", origin.Dir, r.Dir)
+			if relative {
+				objects := filepath.Join(r.Dir, ".git", "objects")
+				rel, err := filepath.Rel(objects, filepath.Join(origin.Dir, ".git", "objects"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(objects, "info", "alternates"), []byte(rel+"\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tok := r.token()
+			r.Write("app.env", "A=1\nOLD="+old.Text+"\nNEW="+tok.Text+"\n")
+			r.Git("add", "app.env")
+			r.check(hit("app.env", 3, tok))
+		})
 	}
-	if err := os.WriteFile(filepath.Join(objects, "info", "alternates"), []byte(rel+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	tok := r.token()
-	r.write("app.env", "A=1\nOLD="+old.Text+"\nNEW="+tok.Text+"\n")
-	r.git("add", "app.env")
-	r.check(hit("app.env", 3, tok))
 }
