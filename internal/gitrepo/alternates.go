@@ -23,7 +23,7 @@ import (
 // a scan reads them as it reads its own store. go-git follows alternates
 // only for absolute paths, and pools use relative ones (relative to the
 // objects directory, as gitrepository-layout says), so Alternates resolves
-// them itself and Repo.Object looks objects up in each store in turn.
+// them itself and Storer looks objects up in each store in turn.
 
 // alternatesDepth bounds a chain of stores borrowing from stores, as
 // git does.

@@ -30,6 +30,7 @@ type ObjectError struct {
 	Err  error
 }
 
+// Error names the object and says what went wrong.
 func (e *ObjectError) Error() string {
 	if e.Path == "" {
 		return e.Op + " " + e.Hash.String() + ": " + e.Err.Error()
@@ -37,6 +38,7 @@ func (e *ObjectError) Error() string {
 	return e.Op + " " + Short(e.Hash) + " of " + e.Path + ": " + e.Err.Error()
 }
 
+// Unwrap returns what went wrong.
 func (e *ObjectError) Unwrap() error { return e.Err }
 
 // NamedPath is the path the message names, so that a problem about it does

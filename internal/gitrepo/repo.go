@@ -4,7 +4,10 @@
 // file, its commondir), opens its object store with bounded caches, follows
 // the stores it borrows from (objects/info/alternates, absolute and relative
 // paths alike), looks objects up in each store in turn, and turns a panic in
-// go-git on corrupt data into an error.
+// go-git on corrupt data into an error ([Guard]). Its errors are typed for
+// callers to check with errors.Is and errors.As: [ObjectError] names an
+// object once, [ErrNotRepository], [ErrSHA256] and [ErrCorrupt] say what
+// went wrong.
 package gitrepo
 
 import (
@@ -222,6 +225,7 @@ type ObjectReader struct {
 	Path string // where a tree has the object, if known
 }
 
+// Read reads the object's content; see ObjectReader.
 func (r *ObjectReader) Read(p []byte) (n int, err error) {
 	err = Guard(func() error {
 		var err error
@@ -256,6 +260,7 @@ type Sized struct {
 	n    int64
 }
 
+// Read reads from R, and fails when R holds more or fewer than Size bytes.
 func (s *Sized) Read(p []byte) (int, error) {
 	n, err := s.R.Read(p)
 	s.n += int64(n)
