@@ -35,7 +35,7 @@ import (
 // text that is itself base64 holding the token: a .dockerconfigjson inside a
 // Secret). It does not look deeper than two levels.
 //
-// Each Match has Encoding "base64"; Start and End are the span of the encoded
+// Each Match has Encoding EncodingBase64; Start and End are the span of the encoded
 // text in b: the base64 quanta whose decoding holds the token, plus their
 // padding when the run ends there. Kind, ID and Fingerprint are those of the
 // decoded token. Matches come in order of Start and never overlap: when two
@@ -258,7 +258,7 @@ func decodeRun(b []byte, s, e int, found []Match) []Match {
 			if ok {
 				m.Start += s
 				m.End = decodePadded(b, e, m.Start, m.End+s)
-				m.Encoding = "base64"
+				m.Encoding = EncodingBase64
 				found = append(found, m)
 			}
 			at++

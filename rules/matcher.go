@@ -11,7 +11,8 @@ import (
 // Matcher finds tokens in bytes. The zero value is ready to use and safe for
 // concurrent use.
 type Matcher struct {
-	// NoDecode turns off the search for encoded tokens.
+	// NoDecode turns off the search for encoded tokens: base64 ([Decoded])
+	// and UTF-16 ([UTF16]) alike.
 	NoDecode bool
 }
 
@@ -140,7 +141,7 @@ func plain(b []byte, yield func(Match) bool) bool {
 				}
 			}
 		}
-		if !yield(newMatch(b, start, start+n, shape, identLen(shape), "")) {
+		if !yield(newMatch(b, start, start+n, shape, identLen(shape), EncodingNone)) {
 			return false
 		}
 		end = start + n
@@ -321,7 +322,7 @@ func identLen(shape Shape) int {
 
 // newMatch builds a Match for the token b[start:end]; idLen is the length of
 // its identifier (prefix, dot, public portion).
-func newMatch(b []byte, start, end int, shape Shape, idLen int, encoding string) Match {
+func newMatch(b []byte, start, end int, shape Shape, idLen int, encoding Encoding) Match {
 	tok := b[start:end]
 	return Match{
 		Start:       start,

@@ -62,15 +62,26 @@ type Match struct {
 	ID ID
 	// Fingerprint is the hex SHA-256 of the whole (decoded) token.
 	Fingerprint Fingerprint
-	// Encoding names how the token was encoded in the input ("base64",
-	// "utf-16"), or is empty when the token stood there as it is.
-	Encoding string
+	// Encoding names how the token was encoded in the input; EncodingNone
+	// when the token stood there as it is.
+	Encoding Encoding
 	// Lead is how many bytes before Start the match depends on: the name
 	// or header that makes a legacy token recognisable (at most MaxLead),
 	// and 0 for every other match. A reader of the input in windows must
 	// give a match to the window that holds its context, Start-Lead.
 	Lead int
 }
+
+// Encoding names how a token was encoded in the input it was found in. Its
+// values are written in reports, so they never change.
+type Encoding string
+
+// The encodings a Matcher decodes (unless NoDecode is set).
+const (
+	EncodingNone   Encoding = ""       // the token stood there as it is
+	EncodingBase64 Encoding = "base64" // in base64 text (see Decoded)
+	EncodingUTF16  Encoding = "utf-16" // in UTF-16 text, either byte order (see UTF16)
+)
 
 // MaxLead bounds Match.Lead.
 const MaxLead = 128
@@ -87,8 +98,8 @@ func (m Match) String() string {
 		name = m.Kind.Name
 	}
 	s := id + " (" + name + ") at " + strconv.Itoa(m.Start) + "-" + strconv.Itoa(m.End)
-	if m.Encoding != "" {
-		s += ", " + m.Encoding
+	if m.Encoding != EncodingNone {
+		s += ", " + string(m.Encoding)
 	}
 	return s
 }

@@ -50,7 +50,7 @@ const (
 // UTF16 yields the tokens that stand in b as UTF-16 text, little- or
 // big-endian, as [Matcher.All] does unless NoDecode is set: plain tokens,
 // and those base64-encoded or recognised as legacy tokens in the text.
-// Each Match has Encoding "utf-16"; Start is the byte of the token's first character and
+// Each Match has Encoding EncodingUTF16; Start is the byte of the token's first character and
 // End is one past the byte of its last, so that the span holds the NULs
 // between the characters whichever the byte order (which the bytes around
 // a token seldom settle). Kind, ID and Fingerprint are those of the token.
@@ -90,7 +90,7 @@ func utf16Tokens(b []byte, yield func(Match) bool) bool {
 		for m := range utf16Matcher.All(narrow) {
 			m.Start, m.End = first+2*m.Start, first+2*m.End-1
 			m.Lead = min(2*m.Lead, MaxLead)
-			m.Encoding = "utf-16"
+			m.Encoding = EncodingUTF16
 			if !yield(m) {
 				return false
 			}

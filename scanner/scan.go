@@ -228,9 +228,9 @@ func window(lines *lineState, buf []byte, base int64, end int, last bool, it Ite
 		}
 		allowed := bytes.Contains(ownLine, []byte(AllowMarker)) ||
 			lineStart == 0 && lines.allowOpen ||
-			mt.Encoding == "utf-16" && (bytes.Contains(ownLine, allowLE) || bytes.Contains(ownLine, allowBE))
+			mt.Encoding == rules.EncodingUTF16 && (bytes.Contains(ownLine, allowLE) || bytes.Contains(ownLine, allowBE))
 		line, col := lines.position(buf, mt.Start)
-		if mt.Encoding == "utf-16" {
+		if mt.Encoding == rules.EncodingUTF16 {
 			// Each character before the token counted twice, with its
 			// NUL, and the NUL of the line break once; a byte order mark,
 			// which an editor does not show, as one character.

@@ -10,11 +10,25 @@ package scanner
 
 import (
 	"context"
+	"errors"
 	"io"
+	"io/fs"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/dtleaks/dtleaks/rules"
+)
+
+// Location says what an item's bytes are when they are not a file's or a
+// blob's content. Its values are written in reports, so they never change.
+type Location string
+
+// The locations of items.
+const (
+	LocationContent       Location = ""               // a file's or a blob's content
+	LocationCommitMessage Location = "commit-message" // a commit's message
+	LocationTagMessage    Location = "tag-message"    // an annotated tag's message
 )
 
 // Item is one thing to scan: a file, a blob, standard input or a message.
@@ -25,9 +39,9 @@ type Item struct {
 	// the repository's top; "-" for standard input; empty for a commit or
 	// tag message.
 	Path string
-	// Location says what the bytes are when they are not file content:
-	// "commit-message" or "tag-message". Empty for file content.
-	Location string
+	// Location says what the bytes are when they are not file content;
+	// LocationContent for file content.
+	Location Location
 	// Origin says where in a repository's history the item came from; zero
 	// outside history scans.
 	Origin Origin
@@ -77,12 +91,13 @@ type Finding struct {
 	Kind *rules.Kind
 	// Fingerprint is the hex SHA-256 of the whole token.
 	Fingerprint rules.Fingerprint
-	// Encoding is "base64" or "utf-16" for a token found in an encoded
-	// form, whose position is that of the encoded text.
-	Encoding string
+	// Encoding says how the token was encoded where it was found, whose
+	// position is that of the encoded text; rules.EncodingNone for a token
+	// as it is.
+	Encoding rules.Encoding
 	// Path, Location and Origin are copied from the item.
 	Path     string
-	Location string
+	Location Location
 	Origin   Origin
 	// Offset is the byte offset of the match in the item.
 	Offset int64
@@ -90,7 +105,10 @@ type Finding struct {
 	// (each invalid UTF-8 byte counts as one), as an editor shows it.
 	Line, Column int
 	// Environment is the base URL of the Dynatrace environment nearest to
-	// the token in the same item, when there is one.
+	// the token in the window of the item it was found in (the
+	// Options.ChunkSize bytes Scan read at once, with the overlap before
+	// them), when there is one: an environment named further away in a
+	// large item is not seen.
 	Environment string
 	// Repository names the repository the finding is in, when a run scans
 	// several: a URL without credentials, or a local path. Empty otherwise.
@@ -144,13 +162,38 @@ type Problem struct {
 	Err  error
 }
 
-// Error names the path once: an os error already holds it.
+// Error is the problem as one line, "path: error", naming the path once:
+// it is left out when the error's message names it already (see
+// NamesPath), as an os error's does.
 func (p Problem) Error() string {
-	msg := p.Err.Error()
-	if p.Path == "" || strings.Contains(msg, p.Path) {
+	msg := "<nil>"
+	if p.Err != nil {
+		msg = p.Err.Error()
+	}
+	if p.Path == "" || NamesPath(p.Err, p.Path) {
 		return msg
 	}
 	return p.Path + ": " + msg
+}
+
+// NamesPath reports whether the message of err names path, by what err
+// is rather than by its text: an *fs.PathError about path (or about a path
+// ending in it, as a walk's root joined with it), or an error with a
+// NamedPath method that returns path, such as a source's error about an
+// object at a path of its tree.
+func NamesPath(err error, path string) bool {
+	if err == nil || path == "" {
+		return false
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		p := filepath.ToSlash(pe.Path)
+		if pe.Path == path || p == path || strings.HasSuffix(p, "/"+path) {
+			return true
+		}
+	}
+	var named interface{ NamedPath() string }
+	return errors.As(err, &named) && named.NamedPath() == path
 }
 
 // Stats counts the work a scan did.

@@ -14,6 +14,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/dtleaks/dtleaks/internal/gittest"
 	"github.com/dtleaks/dtleaks/internal/tokentest"
 )
 
@@ -51,21 +52,11 @@ func readAction(t *testing.T) actionFile {
 	return a
 }
 
-// git runs the git CLI in dir with a fixed identity and clock.
+// git runs the git CLI in dir with a fixed identity and clock (see
+// gittest), with dir as HOME.
 func git(t *testing.T, dir string, args ...string) string {
 	t.Helper()
-	x := exec.Command("git", args...)
-	x.Dir = dir
-	x.Env = append(os.Environ(),
-		"GIT_AUTHOR_NAME=Dee Veloper", "GIT_AUTHOR_EMAIL=dee@example.com",
-		"GIT_COMMITTER_NAME=Dee Veloper", "GIT_COMMITTER_EMAIL=dee@example.com",
-		"GIT_AUTHOR_DATE=2025-01-02T03:04:05Z", "GIT_COMMITTER_DATE=2025-01-02T03:04:05Z",
-		"GIT_CONFIG_NOSYSTEM=1", "HOME="+dir)
-	out, err := x.CombinedOutput()
-	if err != nil {
-		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return strings.TrimSpace(string(out))
+	return gittest.Run(t, dir, dir, gittest.Epoch, "", args...)
 }
 
 // commit writes files (nil content removes one) and commits them.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/dtleaks/dtleaks/internal/gittest"
 	"github.com/dtleaks/dtleaks/internal/tokentest"
 )
 
@@ -187,10 +188,7 @@ func equal(a, b []string) bool { return strings.Join(a, "\n") == strings.Join(b,
 
 func gitInit(t *testing.T, dir string) {
 	t.Helper()
-	x := exec.Command("git", "init", "-q", dir)
-	if out, err := x.CombinedOutput(); err != nil {
-		t.Fatalf("git init: %v: %s", err, out)
-	}
+	gittest.Run(t, "", dir, gittest.Epoch, "", "init", "-q", dir)
 }
 
 func TestScanFindsAndRedacts(t *testing.T) {

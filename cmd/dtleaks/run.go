@@ -16,6 +16,8 @@ import (
 	"github.com/dtleaks/dtleaks/scanner"
 	"github.com/dtleaks/dtleaks/scanner/report"
 	"github.com/dtleaks/dtleaks/scanner/source"
+	"github.com/dtleaks/dtleaks/scanner/source/history"
+	"github.com/dtleaks/dtleaks/scanner/source/staged"
 )
 
 // Exit statuses. The worst one wins: an error outranks findings.
@@ -53,6 +55,7 @@ Keeping known findings out of a report, three ways, each visible in the repo:
 // command is one subcommand: its flags and what it runs.
 type command struct {
 	name, args, short string
+	items             report.Items // what the summary counts
 	setup             func(fs *flag.FlagSet, o *options)
 	source            func(o *options, args []string) (scanner.Source, error)
 }
@@ -110,7 +113,7 @@ a token compiled into an artefact is a leak.`,
 		},
 	},
 	{
-		name: "history", args: "[REPO]",
+		name: "history", args: "[REPO]", items: report.Objects,
 		short: `Scan every blob a git repository holds, each distinct blob once: blobs
 reachable from every ref (branches, remote-tracking branches, tags, stash,
 notes) and, unless --no-unreachable, objects no ref reaches any more. Commit
@@ -141,7 +144,7 @@ that introduced the token at its path.`,
 					o.note += " (" + spec + ")"
 				}
 			}
-			return &source.History{Path: repo, Jobs: o.jobs, Range: o.rangeSpec, Since: o.since, NoUnreachable: o.noUnreachable}, nil
+			return &history.Source{Path: repo, Jobs: o.jobs, Range: o.rangeSpec, Since: o.since, NoUnreachable: o.noUnreachable}, nil
 		},
 	},
 	{
@@ -154,7 +157,7 @@ not scanned. Use it as a plain .git/hooks/pre-commit line: "dtleaks staged".`,
 			if err != nil {
 				return nil, err
 			}
-			return &source.Staged{Path: repo, Jobs: o.jobs}, nil
+			return &staged.Source{Path: repo, Jobs: o.jobs}, nil
 		},
 	},
 }
@@ -231,7 +234,7 @@ func newFlagSet(c command, stderr io.Writer) (*flag.FlagSet, *options) {
 	fs.Var(&o.reports, "report", "also write the report in `FORMAT=FILE` (repeatable; FORMAT one of "+strings.Join(reportFormats(), ", ")+"),\nfrom the same scan")
 	fs.StringVar(&o.baseline, "baseline", "", "hide the findings listed in `FILE`, a JSON report of an earlier run (matched by fingerprint and path)")
 	fs.BoolVar(&o.noColor, "no-color", false, "no colour in text output (also: NO_COLOR set in the environment)")
-	fs.BoolVar(&o.noDecode, "no-decode", false, "do not look for base64-encoded tokens")
+	fs.BoolVar(&o.noDecode, "no-decode", false, "do not look for encoded tokens (base64, UTF-16)")
 	fs.IntVar(&o.jobs, "jobs", runtime.GOMAXPROCS(0), "read and match with `N` parallel workers")
 	if c.setup != nil {
 		c.setup(fs, o)
@@ -250,11 +253,7 @@ func runCommand(ctx context.Context, c command, args []string, stdin io.Reader, 
 	fs, o := newFlagSet(c, stderr)
 	o.stdin, o.getenv = stdin, getenv
 	fail := func(err error) int {
-		msg := ownMessage(c.name, err.Error())
-		if strings.Contains(msg, "unknown extension: objectformat") {
-			msg += " (SHA-256 repositories are not supported: go-git reads SHA-1 ones only)"
-		}
-		fmt.Fprintf(stderr, "dtleaks %s: %s\n", c.name, message(msg))
+		fmt.Fprintf(stderr, "dtleaks %s: %s\n", c.name, message(err.Error()))
 		return exitError
 	}
 	// The flag package would print the whole usage after a bad flag:
@@ -364,20 +363,13 @@ func runCommand(ctx context.Context, c command, args []string, stdin io.Reader, 
 		}
 	}
 	for _, p := range res.Problems {
-		fmt.Fprintf(stderr, "dtleaks %s: %s\n", c.name, message(ownMessage(c.name, p.Error())))
+		fmt.Fprintf(stderr, "dtleaks %s: %s\n", c.name, message(p.Error()))
 	}
 	if len(res.Problems) > 0 {
 		status = exitError
 	}
-	report.Summary(stderr, c.name, res, hidden)
+	report.Summary(stderr, c.items, res, hidden)
 	return status
-}
-
-// ownMessage drops from an error's text the command name the sources put
-// in front ("history: "), since the line printed names the command already.
-func ownMessage(name, s string) string {
-	s = strings.TrimPrefix(s, name+": ")
-	return strings.ReplaceAll(s, ": "+name+": ", ": ")
 }
 
 // message makes an error message safe for standard error: every token in it
@@ -391,7 +383,7 @@ func message(s string) string {
 	last := 0
 	for m := range (&rules.Matcher{}).All([]byte(s)) {
 		b.WriteString(s[last:m.Start])
-		if m.ID != "" && m.Encoding == "" {
+		if m.ID != "" && m.Encoding == rules.EncodingNone {
 			b.WriteString(string(m.ID) + ".")
 		}
 		b.WriteString("****")

@@ -115,7 +115,7 @@ func StepSummary(w io.Writer, res scanner.Result) error {
 				token = "legacy token, fingerprint `" + shortFingerprint(f.Fingerprint) + "`"
 			}
 			if f.Encoding != "" {
-				token += " (" + markdown(f.Encoding) + ")"
+				token += " (" + markdown(string(f.Encoding)) + ")"
 			}
 			commit := ""
 			switch {

@@ -85,7 +85,7 @@ func TestGitHubCommands(t *testing.T) {
 			if _, ok := c.props["file"]; ok {
 				t.Errorf("line %d: a message finding has a file property %q", i+1, c.props["file"])
 			}
-			if !strings.Contains(c.msg, f.Location) {
+			if !strings.Contains(c.msg, string(f.Location)) {
 				t.Errorf("line %d message %q does not say it is in a %s", i+1, c.msg, f.Location)
 			}
 		case f.Path == hostilePath:

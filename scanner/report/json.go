@@ -48,8 +48,8 @@ func newJSONFinding(f *scanner.Finding) jsonFinding {
 		Line:        f.Line,
 		Column:      f.Column,
 		Fingerprint: string(f.Fingerprint),
-		Encoding:    f.Encoding,
-		Location:    f.Location,
+		Encoding:    string(f.Encoding),
+		Location:    string(f.Location),
 		Environment: validUTF8(f.Environment),
 	}
 	j.jsonVerification = newJSONVerification(f.Verification)

@@ -32,10 +32,10 @@ func wantJSON(f scanner.Finding) map[string]any {
 		"fingerprint": string(f.Fingerprint),
 	}
 	if f.Encoding != "" {
-		m["encoding"] = f.Encoding
+		m["encoding"] = string(f.Encoding)
 	}
 	if f.Location != "" {
-		m["location"] = f.Location
+		m["location"] = string(f.Location)
 	}
 	if f.Environment != "" {
 		m["environment"] = f.Environment

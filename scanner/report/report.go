@@ -208,7 +208,7 @@ func where(f *scanner.Finding) string {
 	case f.Path != "":
 		return Escape(f.Path)
 	case f.Location != "":
-		return f.Location
+		return string(f.Location)
 	case f.Origin.Blob != "":
 		// An object no commit holds has no path: name the blob, which
 		// git cat-file -p shows.

@@ -33,7 +33,7 @@ var formats = []struct {
 	{"sarif", func(w io.Writer, r scanner.Result) error { return report.Write(w, "sarif", r, testOptions) }},
 	{"github", func(w io.Writer, r scanner.Result) error { return report.Write(w, "github", r, testOptions) }},
 	{"md", report.StepSummary},
-	{"summary", func(w io.Writer, r scanner.Result) error { return report.Summary(w, "history", r, 0) }},
+	{"summary", func(w io.Writer, r scanner.Result) error { return report.Summary(w, report.Objects, r, 0) }},
 }
 
 // render runs one format and fails the test on an error or on any leaked

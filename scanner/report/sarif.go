@@ -233,7 +233,7 @@ func sarifMessage(f *scanner.Finding) string {
 	}
 	switch {
 	case f.Path == "" && f.Location != "":
-		fmt.Fprintf(&b, " in the %s of %s", strings.ReplaceAll(f.Location, "-", " "), short(f.Origin.Commit))
+		fmt.Fprintf(&b, " in the %s of %s", strings.ReplaceAll(string(f.Location), "-", " "), short(f.Origin.Commit))
 		if !f.Origin.Date.IsZero() {
 			fmt.Fprintf(&b, " (%s)", f.Origin.Date.Format(time.DateOnly))
 		}
@@ -264,7 +264,7 @@ func sarifLocationFor(f *scanner.Finding) sarifLocation {
 		}
 	}
 	if f.Path == "" && f.Location != "" {
-		name := f.Location
+		name := string(f.Location)
 		if f.Origin.Commit != "" {
 			name += "/" + f.Origin.Commit
 		}
@@ -276,7 +276,7 @@ func sarifLocationFor(f *scanner.Finding) sarifLocation {
 			LogicalLocations: []sarifLogical{{
 				Name:               short(f.Origin.Commit),
 				FullyQualifiedName: f.Origin.Commit,
-				Kind:               f.Location,
+				Kind:               string(f.Location),
 			}},
 		}
 	}
@@ -289,7 +289,7 @@ func sarifLocationFor(f *scanner.Finding) sarifLocation {
 func sarifPropsFor(f *scanner.Finding) *sarifResultProps {
 	p := sarifResultProps{
 		TokenID:     string(f.ID),
-		Encoding:    f.Encoding,
+		Encoding:    string(f.Encoding),
 		Environment: validUTF8(f.Environment),
 	}
 	p.sarifVerification = newSARIFVerification(f.Verification)
@@ -316,7 +316,7 @@ func sarifPropsFor(f *scanner.Finding) *sarifResultProps {
 func alertFingerprint(f *scanner.Finding) string {
 	place := f.Path
 	if place == "" {
-		place = f.Location + ":" + f.Origin.Commit
+		place = string(f.Location) + ":" + f.Origin.Commit
 	}
 	sum := sha256.Sum256([]byte(string(f.Fingerprint) + "\x00" + place))
 	return hex.EncodeToString(sum[:])

@@ -214,10 +214,10 @@ func TestSARIFStructure(t *testing.T) {
 		case f.Path != "" && path != f.Path:
 			t.Errorf("result %d uri %q unescapes to %q; want the path %q", i, pl.ArtifactLocation.URI, path, f.Path)
 		case f.Path == "":
-			if want := f.Location + "/" + f.Origin.Commit; path != want {
+			if want := string(f.Location) + "/" + f.Origin.Commit; path != want {
 				t.Errorf("message result %d uri = %q; want the placeholder %q", i, path, want)
 			}
-			if len(loc.LogicalLocations) != 1 || loc.LogicalLocations[0].FullyQualifiedName != f.Origin.Commit || loc.LogicalLocations[0].Kind != f.Location {
+			if len(loc.LogicalLocations) != 1 || loc.LogicalLocations[0].FullyQualifiedName != f.Origin.Commit || loc.LogicalLocations[0].Kind != string(f.Location) {
 				t.Errorf("message result %d logicalLocations = %+v; want the commit %s as a %s", i, loc.LogicalLocations, f.Origin.Commit, f.Location)
 			}
 		}

@@ -2,10 +2,8 @@ package report
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"strings"
 	"time"
 
@@ -88,7 +86,7 @@ func textLine(f *scanner.Finding, p palette) string {
 func extras(f *scanner.Finding) []string {
 	var out []string
 	if f.Encoding != "" {
-		out = append(out, "["+Escape(f.Encoding)+"]")
+		out = append(out, "["+Escape(string(f.Encoding))+"]")
 	}
 	if f.Environment != "" {
 		out = append(out, "env "+Escape(f.Environment))
@@ -128,14 +126,11 @@ func extras(f *scanner.Finding) []string {
 //
 //	dtleaks: 3 findings (2 distinct tokens), 1 problem; 1520 files, 270.1 MB in 1.234s
 //
-// mode is the command ("scan", "history" or "staged"), which names what was
-// counted; hidden is how many findings a baseline hid, mentioned when not
-// zero. The caller prints the problems themselves, with [Problems].
-func Summary(w io.Writer, mode string, res scanner.Result, hidden int) error {
-	noun, nouns := "file", "files"
-	if mode == "history" {
-		noun, nouns = "object", "objects"
-	}
+// items says what the scan's items were, which the line counts; hidden is
+// how many findings a baseline hid, mentioned when not zero. The caller
+// prints the problems themselves, with [Problems].
+func Summary(w io.Writer, items Items, res scanner.Result, hidden int) error {
+	noun, nouns := items.nouns()
 	s := fmt.Sprintf("dtleaks: %s (%s%s)",
 		plural(int64(len(res.Findings)), "finding", "findings"),
 		plural(int64(distinct(res.Findings)), "distinct token", "distinct tokens"),
@@ -148,6 +143,23 @@ func Summary(w io.Writer, mode string, res scanner.Result, hidden int) error {
 		plural(res.Stats.Items, noun, nouns), size(res.Stats.Bytes), res.Stats.Duration.Round(time.Millisecond))
 	_, err := io.WriteString(w, s)
 	return err
+}
+
+// Items says what the items of a scan are, for Summary to count them by
+// name.
+type Items int
+
+const (
+	Files   Items = iota // files, and standard input: scan and staged
+	Objects              // the objects of a git repository: history
+)
+
+// nouns returns the name of one item and of several.
+func (it Items) nouns() (string, string) {
+	if it == Objects {
+		return "object", "objects"
+	}
+	return "file", "files"
 }
 
 // size formats a byte count for people, in decimal units as du -h --si and
@@ -169,8 +181,8 @@ func size(n int64) string {
 
 // Problems writes one line per problem, "dtleaks: path: error", with the path
 // and the error text escaped: both may hold a file name from the scanned
-// tree. The path is left out when the error text already names it, as os
-// errors do.
+// tree. The path is left out when the error already names it (see
+// scanner.NamesPath), as os errors do.
 func Problems(w io.Writer, ps []scanner.Problem) error {
 	return buffered(w, func(bw *bufio.Writer) error {
 		for _, p := range ps {
@@ -179,7 +191,7 @@ func Problems(w io.Writer, ps []scanner.Problem) error {
 				msg = p.Err.Error()
 			}
 			line := "dtleaks: " + Escape(msg) + "\n"
-			if p.Path != "" && !namesPath(p.Err, msg, p.Path) {
+			if p.Path != "" && !scanner.NamesPath(p.Err, p.Path) {
 				line = "dtleaks: " + Escape(p.Path) + ": " + Escape(msg) + "\n"
 			}
 			if _, err := io.WriteString(bw, line); err != nil {
@@ -188,15 +200,4 @@ func Problems(w io.Writer, ps []scanner.Problem) error {
 		}
 		return nil
 	})
-}
-
-// namesPath reports whether an error's text already names the path, as
-// os errors do ("open a/b: permission denied"), so that it is not printed
-// twice.
-func namesPath(err error, msg, path string) bool {
-	var pe *fs.PathError
-	if errors.As(err, &pe) && (pe.Path == path || strings.HasSuffix(pe.Path, "/"+path)) {
-		return true
-	}
-	return strings.HasPrefix(msg, path+": ") || strings.Contains(msg, " "+path+": ")
 }

@@ -105,7 +105,7 @@ func TestTextLines(t *testing.T) {
 func wantContext(f scanner.Finding) []string {
 	var want []string
 	if f.Encoding != "" {
-		want = append(want, "["+f.Encoding+"]")
+		want = append(want, "["+string(f.Encoding)+"]")
 	}
 	if f.Environment != "" {
 		want = append(want, "env "+f.Environment)
@@ -147,23 +147,23 @@ func TestSummary(t *testing.T) {
 	res.Problems = []scanner.Problem{{Path: "a", Err: errors.New("boom")}}
 	tests := []struct {
 		name   string
-		mode   string
+		items  report.Items
 		res    scanner.Result
 		hidden int
 		want   string
 	}{
-		{"empty", "scan", scanner.Result{}, 0,
+		{"empty", report.Files, scanner.Result{}, 0,
 			"dtleaks: 0 findings (0 distinct tokens), 0 problems; 0 files, 0 B in 0s\n"},
-		{"scan", "scan", res, 0,
+		{"scan", report.Files, res, 0,
 			"dtleaks: 9 findings (9 distinct tokens), 1 problem; 1520 files, 270.1 MB in 1.235s\n"},
-		{"history hidden", "history", res, 2,
+		{"history hidden", report.Objects, res, 2,
 			"dtleaks: 9 findings (9 distinct tokens), 2 hidden by the baseline, 1 problem; 1520 objects, 270.1 MB in 1.235s\n"},
-		{"one of each", "staged", scanner.Result{
+		{"one of each", report.Files, scanner.Result{
 			Findings: []scanner.Finding{{Fingerprint: "a"}},
 			Stats:    scanner.Stats{Items: 1, Bytes: 999, Duration: time.Millisecond},
 		}, 0,
 			"dtleaks: 1 finding (1 distinct token), 0 problems; 1 file, 999 B in 1ms\n"},
-		{"same token twice", "scan", scanner.Result{
+		{"same token twice", report.Files, scanner.Result{
 			Findings: []scanner.Finding{{Fingerprint: "a", Path: "x"}, {Fingerprint: "a", Path: "y"}},
 			Stats:    scanner.Stats{Items: 2, Bytes: 5_000_000_000_000_000},
 		}, 0,
@@ -171,7 +171,7 @@ func TestSummary(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var buf bytes.Buffer
-		if err := report.Summary(&buf, tt.mode, tt.res, tt.hidden); err != nil {
+		if err := report.Summary(&buf, tt.items, tt.res, tt.hidden); err != nil {
 			t.Fatal(err)
 		}
 		if got := buf.String(); got != tt.want {
@@ -179,6 +179,12 @@ func TestSummary(t *testing.T) {
 		}
 	}
 }
+
+// namedError is an error whose message names a path, and says so.
+type namedError struct{ path, msg string }
+
+func (e namedError) Error() string     { return e.msg }
+func (e namedError) NamedPath() string { return e.path }
 
 func TestProblems(t *testing.T) {
 	tests := []struct {
@@ -190,7 +196,8 @@ func TestProblems(t *testing.T) {
 			"dtleaks: open a/b: permission denied\n"},
 		{scanner.Problem{Err: errors.New("corrupt pack")}, "dtleaks: corrupt pack\n"},
 		{scanner.Problem{Path: "a", Err: errors.New("read failed")}, "dtleaks: a: read failed\n"},
-		{scanner.Problem{Path: "b.txt", Err: errors.New("history: blob 1a2b: b.txt: zlib: invalid header")}, "dtleaks: history: blob 1a2b: b.txt: zlib: invalid header\n"},
+		{scanner.Problem{Path: "b.txt", Err: namedError{"b.txt", "blob 1a2b of b.txt: zlib: invalid header"}}, "dtleaks: blob 1a2b of b.txt: zlib: invalid header\n"},
+		{scanner.Problem{Path: "b.txt", Err: errors.New("blob 1a2b of b.txt: zlib: invalid header")}, "dtleaks: b.txt: blob 1a2b of b.txt: zlib: invalid header\n"},
 		{scanner.Problem{Path: "sub/a", Err: &fs.PathError{Op: "read", Path: "/abs/root/sub/a", Err: fs.ErrClosed}}, "dtleaks: read /abs/root/sub/a: file already closed\n"},
 		{scanner.Problem{Path: "x\x1b[2Jy", Err: errors.New("short read")}, "dtleaks: \"x\\x1b[2Jy\": short read\n"},
 		{scanner.Problem{Path: "n\nl", Err: &fs.PathError{Op: "open", Path: "n\nl", Err: fs.ErrNotExist}},

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/dtleaks/dtleaks/internal/ignore"
 	"github.com/dtleaks/dtleaks/scanner"
 )
 
@@ -106,7 +107,7 @@ type dirTask struct {
 	// rules in force in the directory that holds the path; both unset
 	// with NoIgnore.
 	key  string
-	node *ignoreNode
+	node *ignore.Node
 	kind dirTaskKind
 }
 
@@ -261,7 +262,7 @@ func (w *dirWalker) root(root string, found []dirTask) ([]dirTask, error) {
 					return found, err
 				}
 			}
-			if n.dtleaksIgnoredPath(key) {
+			if n.DtleaksIgnored(key) {
 				return found, nil
 			}
 		}
@@ -344,7 +345,7 @@ func (w *dirWalker) dir(t dirTask, isRoot bool, found []dirTask) ([]dirTask, err
 		kind := dirTaskFile
 		switch {
 		case typ.IsDir():
-			if name == ignoreGitDirName {
+			if name == ignore.GitDir {
 				continue
 			}
 			kind = dirTaskDir
@@ -359,8 +360,8 @@ func (w *dirWalker) dir(t dirTask, isRoot bool, found []dirTask) ([]dirTask, err
 		}
 		c := dirTask{path: dirJoin(path, name), kind: kind}
 		if !w.noIgnore {
-			c.key, c.node = ignoreKeyJoin(t.key, name), node
-			if node.ignored(c.key, name, kind == dirTaskDir) {
+			c.key, c.node = ignore.Join(t.key, name), node
+			if node.Ignored(c.key, name, kind == dirTaskDir) {
 				continue
 			}
 		}
@@ -374,12 +375,12 @@ func (w *dirWalker) dir(t dirTask, isRoot bool, found []dirTask) ([]dirTask, err
 // dirIgnore reads the ignore files a directory holds and returns the rules
 // in force in it. An ignore file that cannot be read is reported once, here,
 // and named in unread so that the walk does not report it again as a file.
-func (w *dirWalker) dirIgnore(path, key string, parent *ignoreNode, ents []fs.DirEntry) (n *ignoreNode, unread []string, err error) {
+func (w *dirWalker) dirIgnore(path, key string, parent *ignore.Node, ents []fs.DirEntry) (n *ignore.Node, unread []string, err error) {
 	var (
-		dtleaks, git, exclude *ignoreList
+		dtleaks, git, exclude *ignore.List
 		repo                  bool
 	)
-	read := func(p string) (*ignoreList, bool, error) {
+	read := func(p string) (*ignore.List, bool, error) {
 		l, err := ignoreRead(p)
 		if err != nil {
 			return nil, false, w.problem(filepath.ToSlash(p), fmt.Errorf("ignore rules not applied: %w", err))
@@ -390,11 +391,11 @@ func (w *dirWalker) dirIgnore(path, key string, parent *ignoreNode, ents []fs.Di
 		t := e.Type()
 		ok := true
 		switch name := e.Name(); {
-		case name == ignoreDtleaksFile && t.IsRegular():
+		case name == ignore.DtleaksFile && t.IsRegular():
 			dtleaks, ok, err = read(dirJoin(path, name))
-		case name == ignoreGitFile && t.IsRegular():
+		case name == ignore.GitFile && t.IsRegular():
 			git, ok, err = read(dirJoin(path, name))
-		case name == ignoreGitDirName && (t.IsDir() || t.IsRegular()):
+		case name == ignore.GitDir && (t.IsDir() || t.IsRegular()):
 			repo = true
 			if p := ignoreExcludePath(dirJoin(path, name), t.IsDir()); p != "" {
 				exclude, _, err = read(p)
@@ -407,7 +408,7 @@ func (w *dirWalker) dirIgnore(path, key string, parent *ignoreNode, ents []fs.Di
 			unread = append(unread, e.Name())
 		}
 	}
-	return parent.child(key, dtleaks, git, exclude, repo), unread, nil
+	return parent.Child(key, dtleaks, git, exclude, repo), unread, nil
 }
 
 // file opens one file, yields it, and closes it.

@@ -1,7 +1,8 @@
-// Package source holds every source in one place: the things a scan reads,
-// each a [scanner.Source]. [Dir] walks files and directory trees, honouring
-// ignore files as ripgrep does; [Reader] is standard input; History and
-// Staged read a git repository's history and what is about to be committed.
+// Package source holds the sources of a scan that read files: [Dir] walks
+// files and directory trees, honouring ignore files as ripgrep does, and
+// [Reader] is one stream such as standard input. The sources that read a
+// git repository are its subpackages: history (the whole history) and
+// staged (what the next commit would add).
 //
 // A source only finds bytes and names them: it never matches tokens, so it
 // never holds a finding, and the errors it yields name paths, never content.

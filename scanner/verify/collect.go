@@ -232,8 +232,8 @@ func nearest(b []byte, envs []rules.Environment, offset int) []string {
 // bytes a match covers: the token itself, or its base64 or UTF-16 form,
 // decoded and matched again (base64 twice over at most, depth bounds it).
 // The fingerprint is checked, so a wrong decoding is never used.
-func recoverToken(span []byte, fp rules.Fingerprint, encoding string, depth int) (string, bool) {
-	if encoding == "" {
+func recoverToken(span []byte, fp rules.Fingerprint, encoding rules.Encoding, depth int) (string, bool) {
+	if encoding == rules.EncodingNone {
 		if fingerprint(span) == fp {
 			return string(span), true
 		}
@@ -256,10 +256,10 @@ func recoverToken(span []byte, fp rules.Fingerprint, encoding string, depth int)
 }
 
 // decodings returns the texts span may stand for.
-func decodings(span []byte, encoding string) [][]byte {
+func decodings(span []byte, encoding rules.Encoding) [][]byte {
 	var out [][]byte
 	switch encoding {
-	case "utf-16":
+	case rules.EncodingUTF16:
 		// The characters are every other byte; which ones depends on the
 		// byte order and on where the span starts.
 		for _, start := range []int{0, 1} {
@@ -269,7 +269,7 @@ func decodings(span []byte, encoding string) [][]byte {
 			}
 			out = append(out, bytes.ReplaceAll(b, []byte{0}, nil))
 		}
-	case "base64":
+	case rules.EncodingBase64:
 		s := bytes.TrimRight(span, "=")
 		for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
 			// A span is whole quanta, but be lenient about a last partial

@@ -1,5 +1,5 @@
 // Command scan runs a history scan of one repository through scanner.Scan
-// and source.History and prints what it did: the stand-in for
+// and history.Source and prints what it did: the stand-in for
 // "dtleaks history REPO" in the benchmark until the command exists.
 package main
 
@@ -12,7 +12,7 @@ import (
 	"runtime/pprof"
 
 	"github.com/dtleaks/dtleaks/scanner"
-	"github.com/dtleaks/dtleaks/scanner/source"
+	"github.com/dtleaks/dtleaks/scanner/source/history"
 )
 
 func main() {
@@ -30,7 +30,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	res, err := scanner.Scan(ctx, &source.History{Path: flag.Arg(0), Jobs: *jobs}, scanner.Options{})
+	res, err := scanner.Scan(ctx, &history.Source{Path: flag.Arg(0), Jobs: *jobs}, scanner.Options{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/dtleaks/dtleaks/scanner"
-	"github.com/dtleaks/dtleaks/scanner/source"
+	"github.com/dtleaks/dtleaks/scanner/source/staged"
 )
 
 func main() {
@@ -34,7 +34,7 @@ func main() {
 		defer pprof.StopCPUProfile()
 	}
 	start := time.Now()
-	src := &source.Staged{Path: flag.Arg(0)}
+	src := &staged.Source{Path: flag.Arg(0)}
 	res, err := scanner.Scan(context.Background(), src, scanner.Options{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

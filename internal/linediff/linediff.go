@@ -1,4 +1,15 @@
-package source
+// Package linediff is the line diff a staged scan uses to keep only the
+// findings on lines a commit adds: [ReadLines] reduces a text to one hash
+// per line, [Match] pairs the lines of two texts.
+//
+// Lines are compared by a 64-bit hash (hash/maphash, seeded
+// per process, so no input can be built to collide on purpose), which keeps
+// memory at a few bytes per line however long the lines are. Lines are split
+// exactly as scanner.Scan numbers them, so that a finding's line number
+// indexes the same line here: "\n", "\r\n" and a lone "\r" each end a line.
+// A line's terminator is not part of it: converting a file's line endings
+// adds no token, so it does not make every old token new.
+package linediff
 
 import (
 	"bufio"
@@ -7,36 +18,27 @@ import (
 	"io"
 )
 
-// This file is the line diff Staged uses to keep only the findings on lines
-// a commit adds. Lines are compared by a 64-bit hash (hash/maphash, seeded
-// per process, so no input can be built to collide on purpose), which keeps
-// memory at a few bytes per line however long the lines are. Lines are split
-// exactly as scanner.Scan numbers them, so that a finding's line number
-// indexes the same line here: "\n", "\r\n" and a lone "\r" each end a line.
-// A line's terminator is not part of it: converting a file's line endings
-// adds no token, so it does not make every old token new.
-
-// stagedText is a text reduced to what the diff needs.
-type stagedText struct {
-	hash []uint64 // one per line
-	size []int    // bytes of each line, terminator included
+// Text is a text reduced to what the diff needs.
+type Text struct {
+	Hash []uint64 // one per line
+	Size []int    // bytes of each line, terminator included
 }
 
-var stagedSeed = maphash.MakeSeed()
+var seed = maphash.MakeSeed()
 
-// stagedReadLines splits r into lines and hashes each. A text always has at
+// ReadLines splits r into lines and hashes each. A text always has at
 // least one line (possibly empty): the line after the last break.
-func stagedReadLines(r io.Reader) (stagedText, error) {
+func ReadLines(r io.Reader) (Text, error) {
 	var (
-		t      stagedText
+		t      Text
 		h      maphash.Hash
 		size   int
 		lastCR bool // the previous byte was a "\r": a "\n" now completes it
 	)
-	h.SetSeed(stagedSeed)
+	h.SetSeed(seed)
 	end := func() {
-		t.hash = append(t.hash, h.Sum64())
-		t.size = append(t.size, size)
+		t.Hash = append(t.Hash, h.Sum64())
+		t.Size = append(t.Size, size)
 		h.Reset()
 		size = 0
 	}
@@ -46,13 +48,13 @@ func stagedReadLines(r io.Reader) (stagedText, error) {
 		for len(chunk) > 0 {
 			if lastCR && chunk[0] == '\n' {
 				// The "\n" of a "\r\n" whose "\r" ended the last line.
-				t.size[len(t.size)-1]++
+				t.Size[len(t.Size)-1]++
 				chunk = chunk[1:]
 				lastCR = false
 				continue
 			}
 			lastCR = false
-			i := stagedIndexTerm(chunk)
+			i := indexTerm(chunk)
 			if i < 0 {
 				h.Write(chunk)
 				size += len(chunk)
@@ -77,8 +79,8 @@ func stagedReadLines(r io.Reader) (stagedText, error) {
 	}
 }
 
-// stagedIndexTerm returns the index of the first "\r" or "\n" in b, or -1.
-func stagedIndexTerm(b []byte) int {
+// indexTerm returns the index of the first "\r" or "\n" in b, or -1.
+func indexTerm(b []byte) int {
 	for i, c := range b {
 		if c == '\n' || c == '\r' {
 			return i
@@ -87,11 +89,11 @@ func stagedIndexTerm(b []byte) int {
 	return -1
 }
 
-// stagedDefaultWork bounds the work of one exact diff, in steps of the
+// DefaultWork bounds the work of one exact diff, in steps of the
 // Myers search (each a few nanoseconds): about a second at worst.
-const stagedDefaultWork = 200 << 20
+const DefaultWork = 200 << 20
 
-// stagedMatch returns, for each line of b, the index of the line of a it is
+// Match returns, for each line of b, the index of the line of a it is
 // matched to, or -1 when the line is added. The matches form a common
 // subsequence of a and b: increasing in both, between equal lines. It is a
 // longest one (Myers' O(ND) algorithm, in linear space) unless that would
@@ -99,17 +101,17 @@ const stagedDefaultWork = 200 << 20
 // in each (as patience diff does) and each piece is diffed on its own, and a
 // piece with no such line has no matches. So the answer errs only towards
 // reporting a line as added, never towards hiding one.
-func stagedMatch(a, b []uint64, work int) []int {
+func Match(a, b []uint64, work int) []int {
 	m := make([]int, len(b))
 	for i := range m {
 		m[i] = -1
 	}
-	d := &stagedDiffer{a: a, b: b, match: m, work: work}
+	d := &differ{a: a, b: b, match: m, work: work}
 	d.compare(0, len(a), 0, len(b), true)
 	return m
 }
 
-type stagedDiffer struct {
+type differ struct {
 	a, b   []uint64
 	match  []int
 	work   int
@@ -120,7 +122,7 @@ type stagedDiffer struct {
 // compare matches a[alo:ahi] against b[blo:bhi]. checkBudget says whether
 // the budget check still applies: once a piece's edit distance is known to be
 // affordable, its halves are too.
-func (d *stagedDiffer) compare(alo, ahi, blo, bhi int, checkBudget bool) {
+func (d *differ) compare(alo, ahi, blo, bhi int, checkBudget bool) {
 	for alo < ahi && blo < bhi && d.a[alo] == d.b[blo] {
 		d.match[blo] = alo
 		alo++
@@ -152,7 +154,7 @@ func (d *stagedDiffer) compare(alo, ahi, blo, bhi int, checkBudget bool) {
 // 1986, section 4b: the middle snake). The ends must differ, so the edit
 // distance is at least 2. It gives up when half the edit distance exceeds
 // maxD (unless maxD < 0).
-func (d *stagedDiffer) split(alo, ahi, blo, bhi, maxD int) (int, int, bool) {
+func (d *differ) split(alo, ahi, blo, bhi, maxD int) (int, int, bool) {
 	a, b := d.a[alo:ahi], d.b[blo:bhi]
 	n, m := len(a), len(b)
 	if d.vf == nil {
@@ -217,7 +219,7 @@ func (d *stagedDiffer) split(alo, ahi, blo, bhi, maxD int) (int, int, bool) {
 // exactly once in each side, keeping the longest increasing run of them, and
 // diffs the gaps between these anchors. A piece without anchors is left
 // unmatched.
-func (d *stagedDiffer) anchor(alo, ahi, blo, bhi int) {
+func (d *differ) anchor(alo, ahi, blo, bhi int) {
 	type seen struct{ na, nb, ia, ib int }
 	count := make(map[uint64]*seen)
 	for i := alo; i < ahi; i++ {
@@ -241,7 +243,7 @@ func (d *stagedDiffer) anchor(alo, ahi, blo, bhi int) {
 			pairs = append(pairs, [2]int{s.ia, j})
 		}
 	}
-	run := stagedLIS(pairs)
+	run := longestRun(pairs)
 	if len(run) == 0 {
 		return
 	}
@@ -254,9 +256,9 @@ func (d *stagedDiffer) anchor(alo, ahi, blo, bhi int) {
 	d.compare(pa, ahi, pb, bhi, true)
 }
 
-// stagedLIS returns the longest subsequence of pairs (already increasing
+// longestRun returns the longest subsequence of pairs (already increasing
 // in their second element) whose first elements increase too.
-func stagedLIS(pairs [][2]int) [][2]int {
+func longestRun(pairs [][2]int) [][2]int {
 	if len(pairs) == 0 {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package source
+package history
 
 import (
 	"context"
@@ -13,85 +13,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dtleaks/dtleaks/internal/gittest"
 	"github.com/dtleaks/dtleaks/internal/tokentest"
 	"github.com/dtleaks/dtleaks/rules"
 	"github.com/dtleaks/dtleaks/scanner"
 )
 
-// histGit builds a repository with the git CLI, with fixed identities and
-// commit dates one minute apart, so "oldest" is well defined.
-type histGit struct {
-	t    *testing.T
-	dir  string
-	home string
-	n    int
-}
-
-func newHistGit(t *testing.T, args ...string) *histGit {
-	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git not installed")
-	}
-	g := &histGit{t: t, dir: t.TempDir(), home: t.TempDir()}
-	g.git(append([]string{"init", "-q", "-b", "main"}, args...)...)
-	return g
-}
-
-func (g *histGit) gitIn(dir string, args ...string) string {
-	g.t.Helper()
-	return g.run(dir, "", args...)
-}
-
-// gitWithInput runs git in the repository with in as its standard input.
-func (g *histGit) gitWithInput(in string, args ...string) string {
-	g.t.Helper()
-	return g.run(g.dir, in, args...)
-}
-
-func (g *histGit) run(dir, in string, args ...string) string {
-	g.t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	cmd.Stdin = strings.NewReader(in)
-	date := time.Date(2024, 1, 1, 0, g.n, 0, 0, time.UTC).Format(time.RFC3339)
-	cmd.Env = append(os.Environ(), "HOME="+g.home, "GIT_CONFIG_NOSYSTEM=1",
-		"GIT_AUTHOR_NAME=Ann Author", "GIT_AUTHOR_EMAIL=ann@example.com", "GIT_AUTHOR_DATE="+date,
-		"GIT_COMMITTER_NAME=Cid Committer", "GIT_COMMITTER_EMAIL=cid@example.com", "GIT_COMMITTER_DATE="+date)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		// git's output names files and refs, never file content.
-		g.t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return strings.TrimSpace(string(out))
-}
-
-func (g *histGit) git(args ...string) string { g.t.Helper(); return g.gitIn(g.dir, args...) }
-
-func (g *histGit) write(path, content string) {
-	g.t.Helper()
-	p := filepath.Join(g.dir, path)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		g.t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		g.t.Fatal(err)
-	}
-}
-
-// commit stages everything and commits; it returns the commit's hash.
-func (g *histGit) commit(msg string) string {
-	g.t.Helper()
-	g.n++
-	g.git("add", "-A")
-	g.git("commit", "-q", "--allow-empty", "-m", msg)
-	return g.git("rev-parse", "HEAD")
-}
-
 // got is what a test checks of a finding: never anything of the secret.
 type got struct {
 	ID          rules.ID
 	Path        string
-	Location    string
+	Location    scanner.Location
 	Commit      string
 	AtHead      bool
 	Unreachable bool
@@ -113,7 +45,7 @@ func gots(fs []scanner.Finding) []got {
 	return out
 }
 
-func histScan(t *testing.T, h *History) scanner.Result {
+func scan(t *testing.T, h *Source) scanner.Result {
 	t.Helper()
 	res, err := scanner.Scan(context.Background(), h, scanner.Options{})
 	if err != nil {
@@ -140,27 +72,27 @@ func checkGots(t *testing.T, res scanner.Result, want ...got) {
 
 // layouts runs a test on the repository as git left it (loose objects) and
 // after packing everything, unreachable objects included.
-func layouts(t *testing.T, f func(t *testing.T, pack func(g *histGit))) {
-	t.Run("loose", func(t *testing.T) { f(t, func(*histGit) {}) })
+func layouts(t *testing.T, f func(t *testing.T, pack func(g *gittest.Repo))) {
+	t.Run("loose", func(t *testing.T) { f(t, func(*gittest.Repo) {}) })
 	t.Run("packed", func(t *testing.T) {
-		f(t, func(g *histGit) { g.git("repack", "-q", "-a", "-d", "--keep-unreachable") })
+		f(t, func(g *gittest.Repo) { g.Git("repack", "-q", "-a", "-d", "--keep-unreachable") })
 	})
 }
 
-func TestHistoryDeletedAndAtHead(t *testing.T) {
-	layouts(t, func(t *testing.T, pack func(*histGit)) {
+func TestDeletedAndAtHead(t *testing.T) {
+	layouts(t, func(t *testing.T, pack func(*gittest.Repo)) {
 		gen := tokentest.New(1)
 		gone, kept := gen.Token("dt0c01"), gen.Token("dt0c01")
-		g := newHistGit(t)
-		g.write("app.env", "TOKEN="+gone.Text+"\n")
-		g.write("keep/conf.yaml", "a: 1\ntoken: "+kept.Text+"\n")
-		c1 := g.commit("add config")
-		g.write("other.txt", "x")
-		g.commit("unrelated")
-		g.git("rm", "-q", "app.env")
-		g.commit("remove config")
+		g := gittest.New(t)
+		g.Write("app.env", "TOKEN="+gone.Text+"\n")
+		g.Write("keep/conf.yaml", "a: 1\ntoken: "+kept.Text+"\n")
+		c1 := g.Commit("add config")
+		g.Write("other.txt", "x")
+		g.Commit("unrelated")
+		g.Git("rm", "-q", "app.env")
+		g.Commit("remove config")
 		pack(g)
-		res := histScan(t, &History{Path: g.dir})
+		res := scan(t, &Source{Path: g.Dir})
 		checkClean(t, res)
 		checkGots(t, res,
 			got{rules.ID(gone.ID), "app.env", "", c1, false, false},
@@ -177,18 +109,18 @@ func TestHistoryDeletedAndAtHead(t *testing.T) {
 	})
 }
 
-func TestHistoryRenameAndSameBlob(t *testing.T) {
+func TestRenameAndSameBlob(t *testing.T) {
 	tok := tokentest.New(2).Token("dt0c01")
-	g := newHistGit(t)
-	g.write("a.env", tok.Text)
-	c1 := g.commit("add")
+	g := gittest.New(t)
+	g.Write("a.env", tok.Text)
+	c1 := g.Commit("add")
 	for i := range 5 {
-		g.write("n.txt", fmt.Sprint(i))
-		g.commit("more")
+		g.Write("n.txt", fmt.Sprint(i))
+		g.Commit("more")
 	}
-	g.git("mv", "a.env", "b.env")
-	c2 := g.commit("rename")
-	res := histScan(t, &History{Path: g.dir})
+	g.Git("mv", "a.env", "b.env")
+	c2 := g.Commit("rename")
+	res := scan(t, &Source{Path: g.Dir})
 	checkClean(t, res)
 	checkGots(t, res,
 		got{rules.ID(tok.ID), "a.env", "", c1, true, false},
@@ -196,44 +128,44 @@ func TestHistoryRenameAndSameBlob(t *testing.T) {
 	)
 }
 
-func TestHistoryRefs(t *testing.T) {
-	layouts(t, func(t *testing.T, pack func(*histGit)) {
+func TestRefs(t *testing.T) {
+	layouts(t, func(t *testing.T, pack func(*gittest.Repo)) {
 		gen := tokentest.New(3)
 		onBranch, light, annotated, stashed, merged := gen.Token("dt0c01"), gen.Token("dt0c01"), gen.Token("dt0c01"), gen.Token("dt0c01"), gen.Token("dt0c01")
-		g := newHistGit(t)
-		g.write("README", "hi")
-		g.commit("init")
+		g := gittest.New(t)
+		g.Write("README", "hi")
+		g.Commit("init")
 
-		g.git("checkout", "-q", "-b", "feature")
-		g.write("f.env", onBranch.Text)
-		cBranch := g.commit("on branch")
+		g.Git("checkout", "-q", "-b", "feature")
+		g.Write("f.env", onBranch.Text)
+		cBranch := g.Commit("on branch")
 
-		g.git("checkout", "-q", "-b", "tmp1", "main")
-		g.write("l.env", light.Text)
-		cLight := g.commit("lightweight")
-		g.git("tag", "light")
-		g.git("checkout", "-q", "-b", "tmp2", "main")
-		g.write("a.env", annotated.Text)
-		cAnn := g.commit("annotated")
-		g.n++
-		g.git("tag", "-a", "-m", "release", "v1")
+		g.Git("checkout", "-q", "-b", "tmp1", "main")
+		g.Write("l.env", light.Text)
+		cLight := g.Commit("lightweight")
+		g.Git("tag", "light")
+		g.Git("checkout", "-q", "-b", "tmp2", "main")
+		g.Write("a.env", annotated.Text)
+		cAnn := g.Commit("annotated")
+		g.Tick()
+		g.Git("tag", "-a", "-m", "release", "v1")
 
-		g.git("checkout", "-q", "-b", "topic", "main")
-		g.write("m.env", merged.Text)
-		cMerged := g.commit("topic work")
-		g.git("checkout", "-q", "main")
-		g.write("other", "x")
-		g.commit("main work")
-		g.n++
-		g.git("merge", "-q", "--no-ff", "-m", "merge topic", "topic")
-		g.git("branch", "-q", "-D", "tmp1", "tmp2", "topic")
+		g.Git("checkout", "-q", "-b", "topic", "main")
+		g.Write("m.env", merged.Text)
+		cMerged := g.Commit("topic work")
+		g.Git("checkout", "-q", "main")
+		g.Write("other", "x")
+		g.Commit("main work")
+		g.Tick()
+		g.Git("merge", "-q", "--no-ff", "-m", "merge topic", "topic")
+		g.Git("branch", "-q", "-D", "tmp1", "tmp2", "topic")
 
-		g.write("README", "hi "+stashed.Text)
-		g.n++
-		g.git("stash", "-q")
+		g.Write("README", "hi "+stashed.Text)
+		g.Tick()
+		g.Git("stash", "-q")
 		pack(g)
 
-		res := histScan(t, &History{Path: g.dir})
+		res := scan(t, &Source{Path: g.Dir})
 		checkClean(t, res)
 		var stash string
 		for _, f := range res.Findings {
@@ -254,27 +186,27 @@ func TestHistoryRefs(t *testing.T) {
 	})
 }
 
-func TestHistoryUnreachable(t *testing.T) {
-	layouts(t, func(t *testing.T, pack func(*histGit)) {
+func TestUnreachable(t *testing.T) {
+	layouts(t, func(t *testing.T, pack func(*gittest.Repo)) {
 		gen := tokentest.New(4)
 		dangling, loose := gen.Token("dt0c01"), gen.Token("dt0c01")
-		g := newHistGit(t)
-		g.write("README", "hi")
-		g.commit("init")
-		g.git("checkout", "-q", "-b", "gone")
-		g.write("d.env", dangling.Text)
-		cGone := g.commit("deleted branch")
-		g.git("checkout", "-q", "main")
-		g.git("branch", "-q", "-D", "gone")
-		g.git("reflog", "expire", "--expire=now", "--all")
-		g.write("never-committed", loose.Text)
-		g.git("hash-object", "-w", "never-committed")
-		if err := os.Remove(filepath.Join(g.dir, "never-committed")); err != nil {
+		g := gittest.New(t)
+		g.Write("README", "hi")
+		g.Commit("init")
+		g.Git("checkout", "-q", "-b", "gone")
+		g.Write("d.env", dangling.Text)
+		cGone := g.Commit("deleted branch")
+		g.Git("checkout", "-q", "main")
+		g.Git("branch", "-q", "-D", "gone")
+		g.Git("reflog", "expire", "--expire=now", "--all")
+		g.Write("never-committed", loose.Text)
+		g.Git("hash-object", "-w", "never-committed")
+		if err := os.Remove(filepath.Join(g.Dir, "never-committed")); err != nil {
 			t.Fatal(err)
 		}
 		pack(g)
 
-		res := histScan(t, &History{Path: g.dir})
+		res := scan(t, &Source{Path: g.Dir})
 		checkClean(t, res)
 		checkGots(t, res,
 			got{rules.ID(loose.ID), "", "", "", false, true},
@@ -286,21 +218,21 @@ func TestHistoryUnreachable(t *testing.T) {
 			}
 		}
 
-		res = histScan(t, &History{Path: g.dir, NoUnreachable: true})
+		res = scan(t, &Source{Path: g.Dir, NoUnreachable: true})
 		checkClean(t, res)
 		checkGots(t, res)
 	})
 }
 
-func TestHistoryMessages(t *testing.T) {
+func TestMessages(t *testing.T) {
 	gen := tokentest.New(5)
 	inCommit, inTag := gen.Token("dt0c01"), gen.Token("dt0c01")
-	g := newHistGit(t)
-	c1 := g.commit("deploy with " + inCommit.Text)
-	g.n++
-	g.git("tag", "-a", "-m", "token "+inTag.Text, "v1")
-	tag := g.git("rev-parse", "v1")
-	res := histScan(t, &History{Path: g.dir})
+	g := gittest.New(t)
+	c1 := g.Commit("deploy with " + inCommit.Text)
+	g.Tick()
+	g.Git("tag", "-a", "-m", "token "+inTag.Text, "v1")
+	tag := g.Git("rev-parse", "v1")
+	res := scan(t, &Source{Path: g.Dir})
 	checkClean(t, res)
 	checkGots(t, res,
 		got{rules.ID(inCommit.ID), "", "commit-message", c1, false, false},
@@ -313,52 +245,52 @@ func TestHistoryMessages(t *testing.T) {
 	}
 }
 
-func TestHistoryRange(t *testing.T) {
+func TestRange(t *testing.T) {
 	gen := tokentest.New(6)
 	old, fresh, msg := gen.Token("dt0c01"), gen.Token("dt0c01"), gen.Token("dt0c01")
-	g := newHistGit(t)
-	g.write("old.env", old.Text)
-	c1 := g.commit("old")
-	g.write("new.env", fresh.Text)
-	g.write("old.env", old.Text+"\n# edited\n")
-	c2 := g.commit("new")
-	c3 := g.commit("note " + msg.Text)
+	g := gittest.New(t)
+	g.Write("old.env", old.Text)
+	c1 := g.Commit("old")
+	g.Write("new.env", fresh.Text)
+	g.Write("old.env", old.Text+"\n# edited\n")
+	c2 := g.Commit("new")
+	c3 := g.Commit("note " + msg.Text)
 	want := []got{
 		{rules.ID(msg.ID), "", "commit-message", c3, false, false},
 		{rules.ID(fresh.ID), "new.env", "", c2, true, false},
 		{rules.ID(old.ID), "old.env", "", c2, true, false},
 	}
-	for _, h := range []*History{{Path: g.dir, Range: c1 + ".." + c3}, {Path: g.dir, Since: c1}, {Path: g.dir, Range: c1 + ".."}} {
-		res := histScan(t, h)
+	for _, h := range []*Source{{Path: g.Dir, Range: c1 + ".." + c3}, {Path: g.Dir, Since: c1}, {Path: g.Dir, Range: c1 + ".."}} {
+		res := scan(t, h)
 		checkClean(t, res)
 		checkGots(t, res, want...)
 	}
-	res := histScan(t, &History{Path: g.dir, Range: c2 + ".." + c3})
+	res := scan(t, &Source{Path: g.Dir, Range: c2 + ".." + c3})
 	checkClean(t, res)
 	checkGots(t, res, want[0])
 
-	_, err := scanner.Scan(context.Background(), &History{Path: g.dir, Range: "nope..HEAD"}, scanner.Options{})
+	_, err := scanner.Scan(context.Background(), &Source{Path: g.Dir, Range: "nope..HEAD"}, scanner.Options{})
 	if err == nil {
 		t.Errorf("Scan with an unknown revision: no error")
 	}
 }
 
-func TestHistoryLayouts(t *testing.T) {
+func TestLayouts(t *testing.T) {
 	tok := tokentest.New(7).Token("dt0c01")
-	g := newHistGit(t)
-	g.write("a.env", tok.Text)
-	g.commit("one")
-	g.write("b.txt", "b")
-	c2 := g.commit("two")
-	g.write("c.txt", "c")
-	g.commit("three")
+	g := gittest.New(t)
+	g.Write("a.env", tok.Text)
+	g.Commit("one")
+	g.Write("b.txt", "b")
+	c2 := g.Commit("two")
+	g.Write("c.txt", "c")
+	g.Commit("three")
 
 	t.Run("bare", func(t *testing.T) {
 		// Inside the working tree of another repository, which must not
 		// be mistaken for it.
-		bare := filepath.Join(g.dir, "bare.git")
-		g.git("clone", "-q", "--bare", g.dir, bare)
-		res := histScan(t, &History{Path: bare})
+		bare := filepath.Join(g.Dir, "bare.git")
+		g.Git("clone", "-q", "--bare", g.Dir, bare)
+		res := scan(t, &Source{Path: bare})
 		checkClean(t, res)
 		if len(res.Findings) != 1 || res.Findings[0].Path != "a.env" {
 			t.Errorf("findings %v; want a.env", gots(res.Findings))
@@ -366,82 +298,82 @@ func TestHistoryLayouts(t *testing.T) {
 	})
 	t.Run("shallow", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "shallow")
-		g.git("clone", "-q", "--depth", "2", "file://"+g.dir, dir)
-		res := histScan(t, &History{Path: dir})
+		g.Git("clone", "-q", "--depth", "2", "file://"+g.Dir, dir)
+		res := scan(t, &Source{Path: dir})
 		checkClean(t, res)
 		// Only the last two commits are in the clone: the token is
 		// attributed to the shallow boundary, the oldest commit there.
 		checkGots(t, res, got{rules.ID(tok.ID), "a.env", "", c2, true, false})
-		res = histScan(t, &History{Path: dir, Since: "HEAD~1"})
+		res = scan(t, &Source{Path: dir, Since: "HEAD~1"})
 		checkClean(t, res)
 		checkGots(t, res)
 	})
 	t.Run("empty", func(t *testing.T) {
-		e := newHistGit(t)
-		res := histScan(t, &History{Path: e.dir})
+		e := gittest.New(t)
+		res := scan(t, &Source{Path: e.Dir})
 		checkClean(t, res)
 		checkGots(t, res)
 	})
 	t.Run("worktree", func(t *testing.T) {
 		wt := filepath.Join(t.TempDir(), "wt")
-		g.git("worktree", "add", "-q", wt)
-		res := histScan(t, &History{Path: filepath.Join(wt)})
+		g.Git("worktree", "add", "-q", wt)
+		res := scan(t, &Source{Path: filepath.Join(wt)})
 		checkClean(t, res)
 		if len(res.Findings) != 1 || res.Findings[0].Path != "a.env" || !res.Findings[0].Origin.AtHead {
 			t.Errorf("findings %v; want a.env at head", gots(res.Findings))
 		}
 	})
 	t.Run("subdirectory", func(t *testing.T) {
-		if err := os.MkdirAll(filepath.Join(g.dir, "sub"), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Join(g.Dir, "sub"), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		res := histScan(t, &History{Path: filepath.Join(g.dir, "sub")})
+		res := scan(t, &Source{Path: filepath.Join(g.Dir, "sub")})
 		checkClean(t, res)
 		if len(res.Findings) != 1 {
 			t.Errorf("findings %v; want 1", gots(res.Findings))
 		}
 	})
 	t.Run("not a repository", func(t *testing.T) {
-		_, err := scanner.Scan(context.Background(), &History{Path: t.TempDir()}, scanner.Options{})
+		_, err := scanner.Scan(context.Background(), &Source{Path: t.TempDir()}, scanner.Options{})
 		if err == nil || !strings.Contains(err.Error(), "not a git repository") {
 			t.Errorf("Scan outside a repository: %v", err)
 		}
 	})
 }
 
-func TestHistorySubmodule(t *testing.T) {
+func TestSubmodule(t *testing.T) {
 	gen := tokentest.New(8)
 	inSub, inSuper := gen.Token("dt0c01"), gen.Token("dt0c01")
-	sub := newHistGit(t)
-	sub.write("s.env", inSub.Text)
-	sub.commit("sub")
-	g := newHistGit(t)
-	g.write("p.env", inSuper.Text)
-	g.git("-c", "protocol.file.allow=always", "submodule", "add", "-q", sub.dir, "mod")
-	c := g.commit("with submodule")
-	res := histScan(t, &History{Path: g.dir})
+	sub := gittest.New(t)
+	sub.Write("s.env", inSub.Text)
+	sub.Commit("sub")
+	g := gittest.New(t)
+	g.Write("p.env", inSuper.Text)
+	g.Git("-c", "protocol.file.allow=always", "submodule", "add", "-q", sub.Dir, "mod")
+	c := g.Commit("with submodule")
+	res := scan(t, &Source{Path: g.Dir})
 	checkClean(t, res)
 	checkGots(t, res, got{rules.ID(inSuper.ID), "p.env", "", c, true, false})
 }
 
 // corrupt returns a packed repository holding tok, and the path of its
 // pack.
-func corruptRepo(t *testing.T, tok tokentest.Token) (*histGit, string) {
-	g := newHistGit(t)
+func corruptRepo(t *testing.T, tok tokentest.Token) (*gittest.Repo, string) {
+	g := gittest.New(t)
 	for i := range 40 {
-		g.write(fmt.Sprintf("f%02d.txt", i), strings.Repeat(fmt.Sprintf("line %d of file %d\n", i, i), 200+i))
+		g.Write(fmt.Sprintf("f%02d.txt", i), strings.Repeat(fmt.Sprintf("line %d of file %d\n", i, i), 200+i))
 	}
-	g.write("z.env", tok.Text)
-	g.commit("files")
-	g.git("repack", "-q", "-a", "-d")
-	packs, _ := filepath.Glob(filepath.Join(g.dir, ".git/objects/pack/*.pack"))
+	g.Write("z.env", tok.Text)
+	g.Commit("files")
+	g.Git("repack", "-q", "-a", "-d")
+	packs, _ := filepath.Glob(filepath.Join(g.Dir, ".git/objects/pack/*.pack"))
 	if len(packs) != 1 {
 		t.Fatalf("%d packs; want 1", len(packs))
 	}
 	return g, packs[0]
 }
 
-func TestHistoryCorruptPack(t *testing.T) {
+func TestCorruptPack(t *testing.T) {
 	tok := tokentest.New(9).Token("dt0c01")
 	g, pack := corruptRepo(t, tok)
 	fi, err := os.Stat(pack)
@@ -451,7 +383,7 @@ func TestHistoryCorruptPack(t *testing.T) {
 	if err := os.Truncate(pack, fi.Size()/2); err != nil {
 		t.Fatal(err)
 	}
-	res, err := scanner.Scan(context.Background(), &History{Path: g.dir}, scanner.Options{})
+	res, err := scanner.Scan(context.Background(), &Source{Path: g.Dir}, scanner.Options{})
 	if err == nil && len(res.Problems) == 0 {
 		t.Fatalf("truncated pack: no error and no problem")
 	}
@@ -465,21 +397,21 @@ func TestHistoryCorruptPack(t *testing.T) {
 	}
 }
 
-func TestHistoryCorruptLoose(t *testing.T) {
+func TestCorruptLoose(t *testing.T) {
 	tok := tokentest.New(10).Token("dt0c01")
-	g := newHistGit(t)
-	g.write("a.txt", "plain text\n")
-	g.write("z.env", tok.Text)
-	g.commit("files")
-	blob := g.git("rev-parse", "HEAD:a.txt")
-	obj := filepath.Join(g.dir, ".git/objects", blob[:2], blob[2:])
+	g := gittest.New(t)
+	g.Write("a.txt", "plain text\n")
+	g.Write("z.env", tok.Text)
+	g.Commit("files")
+	blob := g.Git("rev-parse", "HEAD:a.txt")
+	obj := filepath.Join(g.Dir, ".git/objects", blob[:2], blob[2:])
 	if err := os.Chmod(obj, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(obj, []byte("this is not zlib data at all"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	res := histScan(t, &History{Path: g.dir})
+	res := scan(t, &Source{Path: g.Dir})
 	if len(res.Problems) == 0 {
 		t.Fatalf("corrupt loose object: no problem")
 	}
@@ -497,8 +429,8 @@ func TestHistoryCorruptLoose(t *testing.T) {
 	}
 }
 
-func TestHistoryCancel(t *testing.T) {
-	g := newHistGit(t)
+func TestCancel(t *testing.T) {
+	g := gittest.New(t)
 	var b strings.Builder
 	for i := range 3000 {
 		fmt.Fprintf(&b, "blob\nmark :%d\ndata <<EOF\nfile number %d\nEOF\n", i+1, i)
@@ -508,7 +440,7 @@ func TestHistoryCancel(t *testing.T) {
 		fmt.Fprintf(&b, "M 100644 :%d f%d.txt\n", i+1, i)
 	}
 	cmd := exec.Command("git", "fast-import", "--quiet")
-	cmd.Dir = g.dir
+	cmd.Dir = g.Dir
 	cmd.Stdin = strings.NewReader(b.String())
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("fast-import: %v\n%s", err, out)
@@ -516,7 +448,7 @@ func TestHistoryCancel(t *testing.T) {
 	for _, jobs := range []int{1, 4} {
 		ctx, cancel := context.WithCancel(context.Background())
 		n := 0
-		h := &History{Path: g.dir, Jobs: jobs}
+		h := &Source{Path: g.Dir, Jobs: jobs}
 		start := time.Now()
 		var mu = make(chan struct{}, 1)
 		mu <- struct{}{}
@@ -542,23 +474,23 @@ func TestHistoryCancel(t *testing.T) {
 	}
 }
 
-func TestHistoryDeterministic(t *testing.T) {
+func TestDeterministic(t *testing.T) {
 	gen := tokentest.New(11)
-	g := newHistGit(t)
+	g := gittest.New(t)
 	var toks []tokentest.Token
 	for i := range 30 {
 		tok := gen.Token("dt0c01")
 		toks = append(toks, tok)
-		g.write(fmt.Sprintf("d%d/t%d.env", i%4, i), tok.Text+"\n"+toks[i/2].Text)
-		g.commit(fmt.Sprintf("c%d", i))
+		g.Write(fmt.Sprintf("d%d/t%d.env", i%4, i), tok.Text+"\n"+toks[i/2].Text)
+		g.Commit(fmt.Sprintf("c%d", i))
 		if i%5 == 4 {
-			g.git("rm", "-q", "-r", fmt.Sprintf("d%d", i%4))
-			g.commit("rm")
+			g.Git("rm", "-q", "-r", fmt.Sprintf("d%d", i%4))
+			g.Commit("rm")
 		}
 	}
-	g.git("repack", "-q", "-a", "-d")
-	one := histScan(t, &History{Path: g.dir, Jobs: 1})
-	eight := histScan(t, &History{Path: g.dir, Jobs: 8})
+	g.Git("repack", "-q", "-a", "-d")
+	one := scan(t, &Source{Path: g.Dir, Jobs: 1})
+	eight := scan(t, &Source{Path: g.Dir, Jobs: 8})
 	checkClean(t, one)
 	if len(one.Findings) == 0 {
 		t.Fatal("no findings")
@@ -568,27 +500,27 @@ func TestHistoryDeterministic(t *testing.T) {
 	}
 }
 
-// TestHistoryCorruptObject damages one delta base inside an intact pack:
+// TestCorruptObject damages one delta base inside an intact pack:
 // it and the deltas built on it are problems naming their objects, and
 // everything else is still scanned.
-func TestHistoryCorruptObject(t *testing.T) {
+func TestCorruptObject(t *testing.T) {
 	tok := tokentest.New(11).Token("dt0c01")
-	g := newHistGit(t)
+	g := gittest.New(t)
 	base := strings.Repeat("a line of the base file, long enough to deltify against\n", 400)
-	g.write("base.txt", base)
-	g.write("z.env", tok.Text)
-	g.commit("base")
-	g.write("base.txt", base+"one more line\n")
-	g.commit("edit")
-	g.git("repack", "-q", "-a", "-d", "-f")
-	idx, _ := filepath.Glob(filepath.Join(g.dir, ".git/objects/pack/*.idx"))
+	g.Write("base.txt", base)
+	g.Write("z.env", tok.Text)
+	g.Commit("base")
+	g.Write("base.txt", base+"one more line\n")
+	g.Commit("edit")
+	g.Git("repack", "-q", "-a", "-d", "-f")
+	idx, _ := filepath.Glob(filepath.Join(g.Dir, ".git/objects/pack/*.idx"))
 	if len(idx) != 1 {
 		t.Fatalf("%d pack indexes; want 1", len(idx))
 	}
 	// verify-pack -v: "HASH TYPE SIZE PACKED-SIZE OFFSET [DEPTH BASE]".
 	var victim string
 	var off, packed int64
-	list := g.git("verify-pack", "-v", idx[0]) + "\n"
+	list := g.Git("verify-pack", "-v", idx[0]) + "\n"
 	for line := range strings.Lines(list) {
 		f := strings.Fields(line)
 		if len(f) == 5 && f[1] == "blob" && strings.Contains(list, " "+f[0]+"\n") {
@@ -614,7 +546,7 @@ func TestHistoryCorruptObject(t *testing.T) {
 	}
 	f.Close()
 
-	res, err := scanner.Scan(context.Background(), &History{Path: g.dir}, scanner.Options{})
+	res, err := scanner.Scan(context.Background(), &Source{Path: g.Dir}, scanner.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -640,16 +572,16 @@ func TestHistoryCorruptObject(t *testing.T) {
 	}
 }
 
-// TestHistoryNotes finds a token written only in a git note: the note is a
+// TestNotes finds a token written only in a git note: the note is a
 // blob under refs/notes/commits, reachable, so --no-unreachable keeps it.
-func TestHistoryNotes(t *testing.T) {
+func TestNotes(t *testing.T) {
 	tok := tokentest.New(61).Token("dt0c01")
-	g := newHistGit(t)
-	g.write("a.txt", "clean\n")
-	g.commit("one")
-	g.git("notes", "add", "-m", "deployed with "+tok.Text)
+	g := gittest.New(t)
+	g.Write("a.txt", "clean\n")
+	g.Commit("one")
+	g.Git("notes", "add", "-m", "deployed with "+tok.Text)
 	for _, noUnreachable := range []bool{false, true} {
-		res := histScan(t, &History{Path: g.dir, NoUnreachable: noUnreachable})
+		res := scan(t, &Source{Path: g.Dir, NoUnreachable: noUnreachable})
 		checkClean(t, res)
 		if len(res.Findings) != 1 || string(res.Findings[0].ID) != tok.ID || res.Findings[0].Origin.Unreachable {
 			t.Errorf("NoUnreachable=%v: findings %v; want %s, reachable", noUnreachable, gots(res.Findings), tok.ID)

@@ -1,9 +1,10 @@
-package source
+package history
 
 import (
 	"bytes"
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -11,32 +12,33 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
+	"github.com/dtleaks/dtleaks/internal/gitrepo"
 	"github.com/dtleaks/dtleaks/rules"
 	"github.com/dtleaks/dtleaks/scanner"
 )
 
-// histPair is a target blob at a path below some tree.
-type histPair struct {
+// pair is a target blob at a path below some tree.
+type pair struct {
 	path string
 	blob plumbing.Hash
 }
 
-// histTracer finds where target blobs sit in trees. Trees are shared
+// tracer finds where target blobs sit in trees. Trees are shared
 // between commits, and most subtrees between most commits: pairs memoises
 // per tree hash the target blobs below it, so each distinct tree is read
 // once however many commits hold it.
-type histTracer struct {
-	repo     *histRepo
+type tracer struct {
+	repo     *repository
 	targets  map[plumbing.Hash]bool
-	memo     map[plumbing.Hash][]histPair
+	memo     map[plumbing.Hash][]pair
 	problems []scanner.Problem
-	// trees, if set, holds the trees read ahead (see History.histTrees);
+	// trees, if set, holds the trees read ahead (see Source.readTrees);
 	// a tree not in it is read through the storage.
-	trees map[plumbing.Hash][]histTreeEnt
+	trees map[plumbing.Hash][]treeEntry
 }
 
 // pairs returns the target blobs below tree h with their paths, sorted.
-func (t *histTracer) pairs(ctx context.Context, h plumbing.Hash) ([]histPair, error) {
+func (t *tracer) pairs(ctx context.Context, h plumbing.Hash) ([]pair, error) {
 	if ps, ok := t.memo[h]; ok {
 		return ps, nil
 	}
@@ -45,7 +47,7 @@ func (t *histTracer) pairs(ctx context.Context, h plumbing.Hash) ([]histPair, er
 	}
 	ents, ok := t.trees[h]
 	if !ok {
-		tree, err := histTree(t.repo, h)
+		tree, err := readTree(t.repo, h)
 		if err != nil {
 			t.problems = append(t.problems, scanner.Problem{Err: err})
 			t.memo[h] = nil
@@ -54,16 +56,16 @@ func (t *histTracer) pairs(ctx context.Context, h plumbing.Hash) ([]histPair, er
 		for _, e := range tree.Entries {
 			switch {
 			case e.Mode == filemode.Dir:
-				ents = append(ents, histTreeEnt{name: e.Name, hash: e.Hash, dir: true})
-			case histIsFile(e.Mode) && t.targets[e.Hash]:
-				ents = append(ents, histTreeEnt{name: e.Name, hash: e.Hash})
+				ents = append(ents, treeEntry{name: e.Name, hash: e.Hash, dir: true})
+			case gitrepo.IsFile(e.Mode) && t.targets[e.Hash]:
+				ents = append(ents, treeEntry{name: e.Name, hash: e.Hash})
 			}
 		}
 	}
-	var out []histPair
+	var out []pair
 	for _, e := range ents {
 		if !e.dir {
-			out = append(out, histPair{path: e.name, blob: e.hash})
+			out = append(out, pair{path: e.name, blob: e.hash})
 			continue
 		}
 		sub, err := t.pairs(ctx, e.hash)
@@ -71,7 +73,7 @@ func (t *histTracer) pairs(ctx context.Context, h plumbing.Hash) ([]histPair, er
 			return nil, err
 		}
 		for _, p := range sub {
-			out = append(out, histPair{path: e.name + "/" + p.path, blob: p.blob})
+			out = append(out, pair{path: e.name + "/" + p.path, blob: p.blob})
 		}
 	}
 	t.memo[h] = out
@@ -81,12 +83,12 @@ func (t *histTracer) pairs(ctx context.Context, h plumbing.Hash) ([]histPair, er
 // intros returns the target blobs commit c introduces: those in its tree at
 // a path where none of its parents has the same blob. A parent that is not
 // in graph (beyond a shallow boundary, or missing) counts as absent.
-func (t *histTracer) intros(ctx context.Context, c *histCommit, graph map[plumbing.Hash]*histCommit) ([]histPair, error) {
+func (t *tracer) intros(ctx context.Context, c *commit, graph map[plumbing.Hash]*commit) ([]pair, error) {
 	mine, err := t.pairs(ctx, c.tree)
 	if err != nil || len(mine) == 0 {
 		return nil, err
 	}
-	var theirs []histPair
+	var theirs []pair
 	for _, ph := range c.parents {
 		p := graph[ph]
 		if p == nil {
@@ -104,11 +106,11 @@ func (t *histTracer) intros(ctx context.Context, c *histCommit, graph map[plumbi
 	if len(theirs) == 0 {
 		return mine, nil
 	}
-	had := make(map[histPair]bool, len(theirs))
+	had := make(map[pair]bool, len(theirs))
 	for _, p := range theirs {
 		had[p] = true
 	}
-	var out []histPair
+	var out []pair
 	for _, p := range mine {
 		if !had[p] {
 			out = append(out, p)
@@ -117,18 +119,18 @@ func (t *histTracer) intros(ctx context.Context, c *histCommit, graph map[plumbi
 	return out, nil
 }
 
-// histSite is one place a blob was introduced, as tracing found it.
-type histSite struct {
+// site is one place a blob was introduced, as tracing found it.
+type site struct {
 	path      string
 	commit    plumbing.Hash // zero for a tree or blob a ref names directly
 	when      int64
 	reachable bool
 }
 
-// histBetter reports whether site a is the one to report rather than b:
+// better reports whether site a is the one to report rather than b:
 // reachable first, then with a commit, then the oldest, then by hash so
 // the choice never depends on the order of the walk.
-func histBetter(a, b histSite) bool {
+func better(a, b site) bool {
 	if a.reachable != b.reachable {
 		return a.reachable
 	}
@@ -148,8 +150,8 @@ func histBetter(a, b histSite) bool {
 // the store) keeps an empty path and is marked unreachable. Message
 // findings are marked unreachable when no ref leads to their commit or tag.
 // Found or not, the refs and the packed trees are checked for objects the
-// store lacks (see histTreeLinks), and those are returned as problems.
-func (h *History) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.Finding, []scanner.Problem, error) {
+// store lacks (see checkTreeLinks), and those are returned as problems.
+func (h *Source) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.Finding, []scanner.Problem, error) {
 	if len(fs) == 0 && h.repo == nil {
 		return fs, nil, nil // Items did not run, or failed
 	}
@@ -160,14 +162,14 @@ func (h *History) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.
 			return nil, nil, err
 		}
 	}
-	defer repo.close()
+	defer repo.Close()
 	h.repo = nil
 	packs := h.packs
 	h.packs = nil
-	t := &histTracer{repo: repo, targets: map[plumbing.Hash]bool{}, memo: map[plumbing.Hash][]histPair{}}
+	t := &tracer{repo: repo, targets: map[plumbing.Hash]bool{}, memo: map[plumbing.Hash][]pair{}}
 	var msgs, blobs []scanner.Finding
 	for _, f := range fs {
-		if f.Location != "" {
+		if f.Location != scanner.LocationContent {
 			msgs = append(msgs, f)
 			continue
 		}
@@ -176,15 +178,15 @@ func (h *History) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.
 	}
 
 	var (
-		sites    map[plumbing.Hash][]histSite
-		reach    *histReach
+		sites    map[plumbing.Hash][]site
+		reach    *reachGraph
 		problems []scanner.Problem
 		err      error
 	)
 	if h.introduced != nil {
 		sites, err = h.rangeSites(repo, t.targets)
 	} else {
-		reach, err = histReachable(ctx, repo)
+		reach, err = findReachable(ctx, repo)
 		if err == nil {
 			if !h.NoUnreachable && !h.borrows { // Items reported them, or they are expected in the other store
 				problems = append(problems, reach.problems...)
@@ -192,7 +194,7 @@ func (h *History) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.
 			if packs != nil {
 				var lp []scanner.Problem
 				h.packs = packs
-				t.trees, lp, err = h.histTrees(ctx, t.targets)
+				t.trees, lp, err = h.readTrees(ctx, t.targets)
 				h.packs = nil
 				problems = append(problems, lp...)
 			}
@@ -215,8 +217,8 @@ func (h *History) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.
 			return a
 		}
 		var oc *object.Commit
-		if err := histSafe("history: commit "+c.String(), func() error {
-			obj, err := repo.object(plumbing.CommitObject, c)
+		if err := gitrepo.Guard(func() error {
+			obj, err := repo.Object(plumbing.CommitObject, c)
 			if err != nil {
 				return err
 			}
@@ -224,7 +226,7 @@ func (h *History) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.
 			return oc.Decode(obj)
 		}); err != nil {
 			oc = nil
-			problems = append(problems, scanner.Problem{Err: fmt.Errorf("history: commit %s: %w", c, err)})
+			problems = append(problems, scanner.Problem{Err: gitrepo.ObjectErr("commit", c, err)})
 		}
 		authors[c] = oc
 		return oc
@@ -236,7 +238,7 @@ func (h *History) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.
 	}
 	type cand struct {
 		f    scanner.Finding
-		site histSite
+		site site
 	}
 	best := map[key]cand{}
 	var keys []key
@@ -247,7 +249,7 @@ func (h *History) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.
 			best[k] = c
 			return
 		}
-		if histBetter(c.site, old.site) || !histBetter(old.site, c.site) && histEarlier(c.f, old.f) {
+		if better(c.site, old.site) || !better(old.site, c.site) && earlier(c.f, old.f) {
 			best[k] = c
 		}
 	}
@@ -257,7 +259,7 @@ func (h *History) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.
 		if len(ss) == 0 {
 			f.Path = ""
 			f.Origin.Unreachable = true
-			offer(key{f.Fingerprint, ""}, cand{f: f, site: histSite{}})
+			offer(key{f.Fingerprint, ""}, cand{f: f, site: site{}})
 			continue
 		}
 		for _, s := range ss {
@@ -290,11 +292,11 @@ func (h *History) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.
 	return out, problems, nil
 }
 
-func (c *histCommit) isReachable() bool { return c != nil && c.reachable }
+func (c *commit) isReachable() bool { return c != nil && c.reachable }
 
-// histEarlier orders two findings of the same token at the same site:
+// earlier orders two findings of the same token at the same site:
 // the first in the blob wins.
-func histEarlier(a, b scanner.Finding) bool {
+func earlier(a, b scanner.Finding) bool {
 	return cmp.Or(
 		cmp.Compare(a.Origin.Blob, b.Origin.Blob),
 		cmp.Compare(a.Line, b.Line),
@@ -306,13 +308,13 @@ func histEarlier(a, b scanner.Finding) bool {
 // the oldest commit that introduced it there. Reachable commits come first;
 // the commits no ref reaches are read from the store only when some target
 // blob is not in any reachable tree.
-func (t *histTracer) trace(ctx context.Context, reach *histReach) (map[plumbing.Hash][]histSite, error) {
-	sites := map[plumbing.Hash][]histSite{}
-	add := func(blob plumbing.Hash, s histSite) {
+func (t *tracer) trace(ctx context.Context, reach *reachGraph) (map[plumbing.Hash][]site, error) {
+	sites := map[plumbing.Hash][]site{}
+	add := func(blob plumbing.Hash, s site) {
 		ss := sites[blob]
 		for i, o := range ss {
 			if o.path == s.path {
-				if histBetter(s, o) {
+				if better(s, o) {
 					ss[i] = s
 				}
 				return
@@ -320,7 +322,7 @@ func (t *histTracer) trace(ctx context.Context, reach *histReach) (map[plumbing.
 		}
 		sites[blob] = append(ss, s)
 	}
-	walk := func(graph map[plumbing.Hash]*histCommit, only func(*histCommit) bool) error {
+	walk := func(graph map[plumbing.Hash]*commit, only func(*commit) bool) error {
 		hashes := make([]plumbing.Hash, 0, len(graph))
 		for h, c := range graph {
 			if only(c) {
@@ -338,12 +340,12 @@ func (t *histTracer) trace(ctx context.Context, reach *histReach) (map[plumbing.
 				return err
 			}
 			for _, p := range ps {
-				add(p.blob, histSite{path: p.path, commit: h, when: c.when, reachable: c.reachable})
+				add(p.blob, site{path: p.path, commit: h, when: c.when, reachable: c.reachable})
 			}
 		}
 		return nil
 	}
-	if err := walk(reach.commits, func(*histCommit) bool { return true }); err != nil {
+	if err := walk(reach.commits, func(*commit) bool { return true }); err != nil {
 		return nil, err
 	}
 	for _, tree := range reach.trees {
@@ -352,12 +354,12 @@ func (t *histTracer) trace(ctx context.Context, reach *histReach) (map[plumbing.
 			return nil, err
 		}
 		for _, p := range ps {
-			add(p.blob, histSite{path: p.path, reachable: true})
+			add(p.blob, site{path: p.path, reachable: true})
 		}
 	}
 	for b := range reach.blobs {
 		if t.targets[b] {
-			add(b, histSite{reachable: true})
+			add(b, site{reachable: true})
 		}
 	}
 
@@ -373,14 +375,14 @@ func (t *histTracer) trace(ctx context.Context, reach *histReach) (map[plumbing.
 	}
 	// Some blob is in no reachable tree: look for it in the commits that
 	// are still in the store although no ref reaches them.
-	all, err := histStoreCommits(ctx, t.repo)
+	all, err := storeCommits(ctx, t.repo)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		t.problems = append(t.problems, scanner.Problem{Err: err})
 	}
-	graph := make(map[plumbing.Hash]*histCommit, len(all))
+	graph := make(map[plumbing.Hash]*commit, len(all))
 	for h, c := range reach.commits {
 		graph[h] = c
 	}
@@ -388,22 +390,22 @@ func (t *histTracer) trace(ctx context.Context, reach *histReach) (map[plumbing.
 		if graph[h] != nil {
 			continue
 		}
-		c, err := histReadCommit(t.repo, h)
+		c, err := readCommit(t.repo, h)
 		if err != nil {
 			t.problems = append(t.problems, scanner.Problem{Err: err})
 			continue
 		}
 		graph[h] = c
 	}
-	err = walk(graph, func(c *histCommit) bool { return !c.reachable })
+	err = walk(graph, func(c *commit) bool { return !c.reachable })
 	if err != nil {
 		return nil, err
 	}
 	for b, ss := range sites {
 		// A blob reachable somewhere is reported only where it is
 		// reachable.
-		if slices.ContainsFunc(ss, func(s histSite) bool { return s.reachable }) {
-			sites[b] = slices.DeleteFunc(ss, func(s histSite) bool { return !s.reachable })
+		if slices.ContainsFunc(ss, func(s site) bool { return s.reachable }) {
+			sites[b] = slices.DeleteFunc(ss, func(s site) bool { return !s.reachable })
 		}
 	}
 	return sites, nil
@@ -411,18 +413,18 @@ func (t *histTracer) trace(ctx context.Context, reach *histReach) (map[plumbing.
 
 // atHead returns the fingerprints of the tokens found in a blob that is in
 // HEAD's tree. A repository without commits has no HEAD tree.
-func (t *histTracer) atHead(ctx context.Context, blobs []scanner.Finding) (map[rules.Fingerprint]bool, error) {
+func (t *tracer) atHead(ctx context.Context, blobs []scanner.Finding) (map[rules.Fingerprint]bool, error) {
 	out := map[rules.Fingerprint]bool{}
 	if len(blobs) == 0 {
 		return out, nil
 	}
 	var tree plumbing.Hash
-	err := histSafe("history: HEAD", func() error {
+	err := gitrepo.Guard(func() error {
 		ref, err := t.repo.Head()
 		if err != nil {
 			return err
 		}
-		c, err := histReadCommit(t.repo, ref.Hash())
+		c, err := readCommit(t.repo, ref.Hash())
 		if err != nil {
 			return err
 		}
@@ -430,10 +432,10 @@ func (t *histTracer) atHead(ctx context.Context, blobs []scanner.Finding) (map[r
 		return nil
 	})
 	if err != nil {
-		if err == plumbing.ErrReferenceNotFound {
+		if errors.Is(err, plumbing.ErrReferenceNotFound) {
 			return out, nil
 		}
-		t.problems = append(t.problems, scanner.Problem{Err: fmt.Errorf("history: HEAD: %w", err)})
+		t.problems = append(t.problems, scanner.Problem{Err: fmt.Errorf("HEAD: %w", err)})
 		return out, nil
 	}
 	ps, err := t.pairs(ctx, tree)

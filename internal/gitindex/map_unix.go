@@ -1,17 +1,17 @@
 //go:build unix
 
-package source
+package gitindex
 
 import (
 	"os"
 	"syscall"
 )
 
-// stagedMap maps a file into memory read-only, sparing the copy and the
+// Map maps a file into memory read-only, sparing the copy and the
 // zeroed heap buffer of os.ReadFile for an index of many megabytes. The
 // returned function unmaps it: nothing that points into the bytes may be
 // used after it is called.
-func stagedMap(name string) ([]byte, func(), error) {
+func Map(name string) ([]byte, func(), error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, nil, err

@@ -1,4 +1,4 @@
-package source
+package linediff
 
 import (
 	"bytes"
@@ -8,9 +8,9 @@ import (
 	"testing"
 )
 
-// stagedLCS is the textbook O(nm) longest common subsequence length: the
-// oracle for stagedMatch on small inputs.
-func stagedLCS(a, b []uint64) int {
+// lcs is the textbook O(nm) longest common subsequence length: the
+// oracle for Match on small inputs.
+func lcs(a, b []uint64) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for i := range a {
@@ -29,9 +29,9 @@ func stagedLCS(a, b []uint64) int {
 	return prev[len(b)]
 }
 
-// stagedCheckMatch checks that m is a common subsequence of a and b and
+// checkMatch checks that m is a common subsequence of a and b and
 // returns its length.
-func stagedCheckMatch(t *testing.T, a, b []uint64, m []int) int {
+func checkMatch(t *testing.T, a, b []uint64, m []int) int {
 	t.Helper()
 	if len(m) != len(b) {
 		t.Fatalf("len(match) = %d; want %d", len(m), len(b))
@@ -53,16 +53,16 @@ func stagedCheckMatch(t *testing.T, a, b []uint64, m []int) int {
 	return n
 }
 
-func stagedHashes(t *testing.T, s string) []uint64 {
+func hashes(t *testing.T, s string) []uint64 {
 	t.Helper()
-	txt, err := stagedReadLines(strings.NewReader(s))
+	txt, err := ReadLines(strings.NewReader(s))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return txt.hash
+	return txt.Hash
 }
 
-func TestStagedReadLines(t *testing.T) {
+func TestReadLines(t *testing.T) {
 	for _, tc := range []struct {
 		in    string
 		lines []string // the lines, as Scan numbers them
@@ -77,26 +77,26 @@ func TestStagedReadLines(t *testing.T) {
 		{"a\n\rb", []string{"a", "", "b"}},
 		{"\n\n", []string{"", "", ""}},
 	} {
-		got := stagedHashes(t, tc.in)
+		got := hashes(t, tc.in)
 		var want []uint64
 		for _, l := range tc.lines {
-			want = append(want, stagedHashes(t, l)[0])
+			want = append(want, hashes(t, l)[0])
 		}
 		if len(got) != len(want) {
-			t.Errorf("stagedReadLines(%q): %d lines; want %d", tc.in, len(got), len(want))
+			t.Errorf("ReadLines(%q): %d lines; want %d", tc.in, len(got), len(want))
 			continue
 		}
 		for i := range got {
 			if got[i] != want[i] {
-				t.Errorf("stagedReadLines(%q): line %d differs from %q", tc.in, i+1, tc.lines[i])
+				t.Errorf("ReadLines(%q): line %d differs from %q", tc.in, i+1, tc.lines[i])
 			}
 		}
 	}
 }
 
-// TestStagedReadLinesChunks checks that line splitting does not depend on
+// TestReadLinesChunks checks that line splitting does not depend on
 // where the reader cuts its input, "\r\n" split across reads included.
-func TestStagedReadLinesChunks(t *testing.T) {
+func TestReadLinesChunks(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	var b bytes.Buffer
 	for b.Len() < 300<<10 {
@@ -111,24 +111,24 @@ func TestStagedReadLinesChunks(t *testing.T) {
 			b.WriteString(strings.Repeat("x", r.IntN(100<<10)))
 		}
 	}
-	whole, err := stagedReadLines(bytes.NewReader(b.Bytes()))
+	whole, err := ReadLines(bytes.NewReader(b.Bytes()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range []int{1, 2, 3, 7, 4096} {
-		got, err := stagedReadLines(&stagedChunkReader{b: b.Bytes(), n: n})
+		got, err := ReadLines(&chunkReader{b: b.Bytes(), n: n})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(got.hash) != len(whole.hash) {
-			t.Fatalf("reads of %d bytes: %d lines; want %d", n, len(got.hash), len(whole.hash))
+		if len(got.Hash) != len(whole.Hash) {
+			t.Fatalf("reads of %d bytes: %d lines; want %d", n, len(got.Hash), len(whole.Hash))
 		}
 		total := 0
-		for i := range got.hash {
-			if got.hash[i] != whole.hash[i] || got.size[i] != whole.size[i] {
+		for i := range got.Hash {
+			if got.Hash[i] != whole.Hash[i] || got.Size[i] != whole.Size[i] {
 				t.Fatalf("reads of %d bytes: line %d differs", n, i+1)
 			}
-			total += got.size[i]
+			total += got.Size[i]
 		}
 		if total != b.Len() {
 			t.Errorf("reads of %d bytes: line sizes add up to %d; want %d", n, total, b.Len())
@@ -136,12 +136,12 @@ func TestStagedReadLinesChunks(t *testing.T) {
 	}
 }
 
-type stagedChunkReader struct {
+type chunkReader struct {
 	b []byte
 	n int
 }
 
-func (r *stagedChunkReader) Read(p []byte) (int, error) {
+func (r *chunkReader) Read(p []byte) (int, error) {
 	if len(r.b) == 0 {
 		return 0, io.EOF
 	}
@@ -150,7 +150,7 @@ func (r *stagedChunkReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-func TestStagedMatch(t *testing.T) {
+func TestMatch(t *testing.T) {
 	for _, tc := range []struct {
 		old, new string
 		added    []int // 1-based lines of new reported as added
@@ -165,9 +165,9 @@ func TestStagedMatch(t *testing.T) {
 		{"a\r\nb\r\n", "a\nb\n", nil},
 		{"k\nk\nk", "k\nk\nX\nk\nk", []int{3, 4}}, // old has three k lines, new four
 	} {
-		a, b := stagedHashes(t, tc.old), stagedHashes(t, tc.new)
-		m := stagedMatch(a, b, stagedDefaultWork)
-		stagedCheckMatch(t, a, b, m)
+		a, b := hashes(t, tc.old), hashes(t, tc.new)
+		m := Match(a, b, DefaultWork)
+		checkMatch(t, a, b, m)
 		var got []int
 		for j, i := range m {
 			if i < 0 {
@@ -175,7 +175,7 @@ func TestStagedMatch(t *testing.T) {
 			}
 		}
 		if !slicesEqual(got, tc.added) {
-			t.Errorf("stagedMatch(%q, %q): added lines %v; want %v", tc.old, tc.new, got, tc.added)
+			t.Errorf("Match(%q, %q): added lines %v; want %v", tc.old, tc.new, got, tc.added)
 		}
 	}
 }
@@ -192,26 +192,26 @@ func slicesEqual(a, b []int) bool {
 	return true
 }
 
-// TestStagedMatchRandom compares stagedMatch with the O(nm) oracle on
+// TestMatchRandom compares Match with the O(nm) oracle on
 // random edits of small-alphabet texts (many repeated lines: the hard case),
 // with the full budget and with a tiny one that forces the anchor fallback.
-func TestStagedMatchRandom(t *testing.T) {
+func TestMatchRandom(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for iter := range 3000 {
 		a := make([]uint64, r.IntN(60))
 		for i := range a {
 			a[i] = uint64(r.IntN(6))
 		}
-		b := stagedMutate(r, a)
-		m := stagedMatch(a, b, stagedDefaultWork)
-		if got, want := stagedCheckMatch(t, a, b, m), stagedLCS(a, b); got != want {
+		b := mutate(r, a)
+		m := Match(a, b, DefaultWork)
+		if got, want := checkMatch(t, a, b, m), lcs(a, b); got != want {
 			t.Fatalf("case %d: matched %d lines; the longest common subsequence has %d", iter, got, want)
 		}
-		stagedCheckMatch(t, a, b, stagedMatch(a, b, r.IntN(40)))
+		checkMatch(t, a, b, Match(a, b, r.IntN(40)))
 	}
 }
 
-func stagedMutate(r *rand.Rand, a []uint64) []uint64 {
+func mutate(r *rand.Rand, a []uint64) []uint64 {
 	var b []uint64
 	for _, x := range a {
 		switch r.IntN(8) {
@@ -230,49 +230,49 @@ func stagedMutate(r *rand.Rand, a []uint64) []uint64 {
 	return b
 }
 
-// FuzzStagedDiff checks the line diff on arbitrary old and new texts: the
+// FuzzDiff checks the line diff on arbitrary old and new texts: the
 // lines it does not report as added are matched to equal old lines in
 // order, and, as long as the exact search is within budget, as many lines
 // are matched as a longest common subsequence allows, so no line is
 // reported as added that an LCS would keep.
-func FuzzStagedDiff(f *testing.F) {
+func FuzzDiff(f *testing.F) {
 	f.Add([]byte("a\nb\nc\n"), []byte("a\nb\nX\nc\n"))
 	f.Add([]byte("a\r\nb\r\n"), []byte("a\nb\rc"))           // line endings only
 	f.Add([]byte("k\nk\nk\nk\n"), []byte("k\nX\nk\nk\nk\n")) // repeated lines
 	f.Add([]byte(""), []byte("a\x00b\nc"))                   // binary, new file
 	f.Add([]byte("x\ny\nz"), []byte("z\ny\nx"))              // reversed
 	f.Fuzz(func(t *testing.T, old, new []byte) {
-		ta, err := stagedReadLines(bytes.NewReader(old))
+		ta, err := ReadLines(bytes.NewReader(old))
 		if err != nil {
 			t.Fatal(err)
 		}
-		tb, err := stagedReadLines(bytes.NewReader(new))
+		tb, err := ReadLines(bytes.NewReader(new))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := len(tb.hash), stagedLineCount(new); got != want {
+		if got, want := len(tb.Hash), lineCount(new); got != want {
 			t.Fatalf("%d lines in new; want %d", got, want)
 		}
-		oldLines, newLines := stagedSplit(old), stagedSplit(new)
-		m := stagedMatch(ta.hash, tb.hash, stagedDefaultWork)
-		got := stagedCheckMatch(t, ta.hash, tb.hash, m)
+		oldLines, newLines := split(old), split(new)
+		m := Match(ta.Hash, tb.Hash, DefaultWork)
+		got := checkMatch(t, ta.Hash, tb.Hash, m)
 		for j, i := range m {
 			if i >= 0 && !bytes.Equal(oldLines[i], newLines[j]) {
 				t.Fatalf("new line %d matched to old line %d, which differs", j+1, i+1)
 			}
 		}
-		if len(ta.hash)*len(tb.hash) <= 1<<20 {
-			if want := stagedLCS(ta.hash, tb.hash); got != want {
+		if len(ta.Hash)*len(tb.Hash) <= 1<<20 {
+			if want := lcs(ta.Hash, tb.Hash); got != want {
 				t.Fatalf("matched %d lines; the longest common subsequence has %d", got, want)
 			}
 		}
-		stagedCheckMatch(t, ta.hash, tb.hash, stagedMatch(ta.hash, tb.hash, 8))
+		checkMatch(t, ta.Hash, tb.Hash, Match(ta.Hash, tb.Hash, 8))
 	})
 }
 
-// stagedSplit splits b into lines as scanner.Scan numbers them, without
-// their terminators: the plain oracle for stagedReadLines.
-func stagedSplit(b []byte) [][]byte {
+// split splits b into lines as scanner.Scan numbers them, without
+// their terminators: the plain oracle for ReadLines.
+func split(b []byte) [][]byte {
 	var lines [][]byte
 	start := 0
 	for i := 0; i < len(b); i++ {
@@ -291,7 +291,7 @@ func stagedSplit(b []byte) [][]byte {
 	return append(lines, b[start:])
 }
 
-// stagedLineCount counts lines as scanner.Scan does: breaks plus one.
-func stagedLineCount(b []byte) int {
+// lineCount counts lines as scanner.Scan does: breaks plus one.
+func lineCount(b []byte) int {
 	return bytes.Count(b, []byte("\n")) + bytes.Count(b, []byte("\r")) - bytes.Count(b, []byte("\r\n")) + 1
 }

@@ -1,4 +1,4 @@
-package source
+package staged
 
 import (
 	"context"
@@ -6,10 +6,12 @@ import (
 	"strconv"
 	"strings"
 
-	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/dtleaks/dtleaks/internal/gitindex"
+	"github.com/dtleaks/dtleaks/internal/gitrepo"
 )
 
 // This file finds the index entries that differ from HEAD without reading
@@ -23,8 +25,8 @@ import (
 // wrong or unknown hash only costs time: the entries are then compared one
 // by one.
 
-// stagedChange is an index entry whose blob is not HEAD's at its path.
-type stagedChange struct {
+// change is an index entry whose blob is not HEAD's at its path.
+type change struct {
 	path string
 	hash plumbing.Hash // the staged blob
 	old  plumbing.Hash // HEAD's blob at the same path; zero when there is none
@@ -33,41 +35,41 @@ type stagedChange struct {
 	unmerged bool
 }
 
-// stagedGone is an entry of HEAD that the index no longer has (deleted or
+// deleted is an entry of HEAD that the index no longer has (deleted or
 // renamed): a blob, or a whole tree.
-type stagedGone struct {
+type deleted struct {
 	path string
 	hash plumbing.Hash
 	tree bool
 }
 
-type stagedCompare struct {
+type comparer struct {
 	ctx     context.Context
-	repo    *git.Repository
-	entries []stagedEntry
+	repo    *gitrepo.Repo
+	entries []gitindex.Entry
 	hashes  map[string]plumbing.Hash // computed staged tree hashes, by directory prefix
-	changes []stagedChange
-	gone    []stagedGone
+	changes []change
+	gone    []deleted
 	reads   int // HEAD tree objects read, for tests and benchmarks
 }
 
-const stagedModeDir = 0o040000
+const modeDir = 0o040000
 
 // dir compares the index entries entries[lo:hi], all under prefix ("" or
 // ending in "/"), with head, HEAD's tree at that path (zero when HEAD has no
 // directory there). ct is the cached-tree node of the directory, or nil.
-func (c *stagedCompare) dir(prefix string, lo, hi int, ct *stagedCacheTree, head plumbing.Hash) error {
+func (c *comparer) dir(prefix string, lo, hi int, ct *gitindex.CacheTree, head plumbing.Hash) error {
 	if err := c.ctx.Err(); err != nil {
 		return err
 	}
 	var headEntries map[string]object.TreeEntry
 	if !head.IsZero() {
-		if h, ok := c.stagedHash(prefix, lo, hi, ct); ok && h == head {
+		if h, ok := c.treeHash(prefix, lo, hi, ct); ok && h == head {
 			return nil
 		}
 		t, err := c.repo.TreeObject(head)
 		if err != nil {
-			return stagedObjectError("tree", prefix, head, err)
+			return objectError("tree", prefix, head, err)
 		}
 		c.reads++
 		headEntries = make(map[string]object.TreeEntry, len(t.Entries))
@@ -75,23 +77,23 @@ func (c *stagedCompare) dir(prefix string, lo, hi int, ct *stagedCacheTree, head
 			headEntries[e.Name] = e
 		}
 	}
-	children := ct.childMap()
+	children := childMap(ct)
 	for i := lo; i < hi; {
 		e := &c.entries[i]
-		rest := e.name[len(prefix):]
+		rest := e.Name[len(prefix):]
 		slash := strings.IndexByte(rest, '/')
 		switch {
 		case slash < 0:
 			// A file: all the stages of one path.
 			j := i + 1
-			for j < hi && c.entries[j].name == e.name {
+			for j < hi && c.entries[j].Name == e.Name {
 				j++
 			}
 			h, inHead := headEntries[rest]
 			delete(headEntries, rest)
 			c.file(e, j-i, h, inHead)
 			i = j
-		case slash == len(rest)-1 && e.mode == stagedModeDir:
+		case slash == len(rest)-1 && e.Mode == modeDir:
 			// A sparse index's directory entry: a whole subtree.
 			name := rest[:slash]
 			h, inHead := headEntries[name]
@@ -104,7 +106,7 @@ func (c *stagedCompare) dir(prefix string, lo, hi int, ct *stagedCacheTree, head
 			name := rest[:slash]
 			sub := prefix + name + "/"
 			j := i + 1
-			for j < hi && strings.HasPrefix(c.entries[j].name, sub) {
+			for j < hi && strings.HasPrefix(c.entries[j].Name, sub) {
 				j++
 			}
 			h, inHead := headEntries[name]
@@ -131,80 +133,80 @@ func (c *stagedCompare) dir(prefix string, lo, hi int, ct *stagedCacheTree, head
 
 // file compares the n index entries of one path (one, or several conflict
 // stages) with HEAD's entry of that name.
-func (c *stagedCompare) file(e *stagedEntry, n int, h object.TreeEntry, inHead bool) {
-	headBlob := inHead && stagedIsBlob(h.Mode)
+func (c *comparer) file(e *gitindex.Entry, n int, h object.TreeEntry, inHead bool) {
+	headBlob := inHead && gitrepo.IsFile(h.Mode)
 	if inHead && !headBlob {
-		c.goneEntry(e.name[:len(e.name)-len(h.Name)], h)
+		c.goneEntry(e.Name[:len(e.Name)-len(h.Name)], h)
 	}
 	var old plumbing.Hash
 	if headBlob {
 		old = h.Hash
 	}
 	switch {
-	case n > 1 || e.stage != 0:
-		c.changes = append(c.changes, stagedChange{path: e.name, old: old, unmerged: true})
-	case e.intentToAdd || e.mode == 0o160000:
+	case n > 1 || e.Stage != 0:
+		c.changes = append(c.changes, change{path: e.Name, old: old, unmerged: true})
+	case e.IntentToAdd || e.Mode == 0o160000:
 		// Not content the commit adds: an intent-to-add entry has none,
 		// a submodule's commits are scanned in its own repository. A
 		// HEAD blob it replaces is gone.
 		if headBlob {
-			c.gone = append(c.gone, stagedGone{path: e.name, hash: h.Hash})
+			c.gone = append(c.gone, deleted{path: e.Name, hash: h.Hash})
 		}
-	case headBlob && h.Hash == e.hash:
+	case headBlob && h.Hash == e.Hash:
 		// Unchanged content (perhaps a new mode): nothing added.
 	default:
-		c.changes = append(c.changes, stagedChange{path: e.name, hash: e.hash, old: old})
+		c.changes = append(c.changes, change{path: e.Name, hash: e.Hash, old: old})
 	}
 }
 
 // sparse compares a sparse directory entry with HEAD's entry of that name.
 // Such entries are normally HEAD's own trees; when one differs, the two
 // trees are diffed object by object.
-func (c *stagedCompare) sparse(e *stagedEntry, h object.TreeEntry, inHead bool) error {
-	prefix := e.name
+func (c *comparer) sparse(e *gitindex.Entry, h object.TreeEntry, inHead bool) error {
+	prefix := e.Name
 	var from *object.Tree
 	if inHead {
 		if h.Mode != filemode.Dir {
 			c.goneEntry(prefix[:len(prefix)-len(h.Name)-1], h)
-		} else if h.Hash == e.hash {
+		} else if h.Hash == e.Hash {
 			return nil
 		} else {
 			t, err := c.repo.TreeObject(h.Hash)
 			if err != nil {
-				return stagedObjectError("tree", prefix, h.Hash, err)
+				return objectError("tree", prefix, h.Hash, err)
 			}
 			from = t
 		}
 	}
-	to, err := c.repo.TreeObject(e.hash)
+	to, err := c.repo.TreeObject(e.Hash)
 	if err != nil {
-		return stagedObjectError("tree", prefix, e.hash, err)
+		return objectError("tree", prefix, e.Hash, err)
 	}
 	if from == nil {
 		from = &object.Tree{}
 	}
 	changes, err := object.DiffTreeWithOptions(c.ctx, from, to, nil)
 	if err != nil {
-		return stagedObjectError("tree", prefix, e.hash, err)
+		return objectError("tree", prefix, e.Hash, err)
 	}
 	for _, ch := range changes {
 		if ch.To.Name == "" {
-			if stagedIsBlob(ch.From.TreeEntry.Mode) {
-				c.gone = append(c.gone, stagedGone{path: prefix + ch.From.Name, hash: ch.From.TreeEntry.Hash})
+			if gitrepo.IsFile(ch.From.TreeEntry.Mode) {
+				c.gone = append(c.gone, deleted{path: prefix + ch.From.Name, hash: ch.From.TreeEntry.Hash})
 			}
 			continue
 		}
-		if !stagedIsBlob(ch.To.TreeEntry.Mode) {
+		if !gitrepo.IsFile(ch.To.TreeEntry.Mode) {
 			continue
 		}
 		var old plumbing.Hash
-		if ch.From.Name == ch.To.Name && stagedIsBlob(ch.From.TreeEntry.Mode) {
+		if ch.From.Name == ch.To.Name && gitrepo.IsFile(ch.From.TreeEntry.Mode) {
 			old = ch.From.TreeEntry.Hash
-		} else if ch.From.Name != "" && stagedIsBlob(ch.From.TreeEntry.Mode) {
-			c.gone = append(c.gone, stagedGone{path: prefix + ch.From.Name, hash: ch.From.TreeEntry.Hash})
+		} else if ch.From.Name != "" && gitrepo.IsFile(ch.From.TreeEntry.Mode) {
+			c.gone = append(c.gone, deleted{path: prefix + ch.From.Name, hash: ch.From.TreeEntry.Hash})
 		}
 		if old != ch.To.TreeEntry.Hash {
-			c.changes = append(c.changes, stagedChange{path: prefix + ch.To.Name, hash: ch.To.TreeEntry.Hash, old: old})
+			c.changes = append(c.changes, change{path: prefix + ch.To.Name, hash: ch.To.TreeEntry.Hash, old: old})
 		}
 	}
 	return nil
@@ -212,27 +214,21 @@ func (c *stagedCompare) sparse(e *stagedEntry, h object.TreeEntry, inHead bool) 
 
 // goneEntry records an entry of HEAD's tree at prefix that the index does
 // not have.
-func (c *stagedCompare) goneEntry(prefix string, h object.TreeEntry) {
+func (c *comparer) goneEntry(prefix string, h object.TreeEntry) {
 	switch {
 	case h.Mode == filemode.Dir:
-		c.gone = append(c.gone, stagedGone{path: prefix + h.Name, hash: h.Hash, tree: true})
-	case stagedIsBlob(h.Mode):
-		c.gone = append(c.gone, stagedGone{path: prefix + h.Name, hash: h.Hash})
+		c.gone = append(c.gone, deleted{path: prefix + h.Name, hash: h.Hash, tree: true})
+	case gitrepo.IsFile(h.Mode):
+		c.gone = append(c.gone, deleted{path: prefix + h.Name, hash: h.Hash})
 	}
 }
 
-// stagedIsBlob reports whether a tree entry of this mode is a blob: a
-// file, an executable or a symbolic link (whose blob is the link's target).
-func stagedIsBlob(m filemode.FileMode) bool {
-	return m == filemode.Regular || m == filemode.Executable || m == filemode.Symlink || m == filemode.Deprecated
-}
-
-// stagedHash returns the hash of the tree `git write-tree` would make of
+// treeHash returns the hash of the tree `git write-tree` would make of
 // entries[lo:hi] under prefix, and false when it cannot be known here (an
 // unmerged path).
-func (c *stagedCompare) stagedHash(prefix string, lo, hi int, ct *stagedCacheTree) (plumbing.Hash, bool) {
-	if ct != nil && ct.count == hi-lo {
-		return ct.hash, true
+func (c *comparer) treeHash(prefix string, lo, hi int, ct *gitindex.CacheTree) (plumbing.Hash, bool) {
+	if ct != nil && ct.Count == hi-lo {
+		return ct.Hash, true
 	}
 	if h, ok := c.hashes[prefix]; ok {
 		return h, !h.IsZero()
@@ -246,9 +242,9 @@ func (c *stagedCompare) stagedHash(prefix string, lo, hi int, ct *stagedCacheTre
 }
 
 // computeHash hashes the tree object of one directory, taking the hashes
-// of its subdirectories from stagedHash.
-func (c *stagedCompare) computeHash(prefix string, lo, hi int, ct *stagedCacheTree) (plumbing.Hash, bool) {
-	children := ct.childMap()
+// of its subdirectories from treeHash.
+func (c *comparer) computeHash(prefix string, lo, hi int, ct *gitindex.CacheTree) (plumbing.Hash, bool) {
+	children := childMap(ct)
 	var buf []byte // grows to the size of this one tree object
 	add := func(mode uint32, name string, h plumbing.Hash) {
 		buf = strconv.AppendUint(buf, uint64(mode), 8)
@@ -259,32 +255,32 @@ func (c *stagedCompare) computeHash(prefix string, lo, hi int, ct *stagedCacheTr
 	}
 	for i := lo; i < hi; {
 		e := &c.entries[i]
-		rest := e.name[len(prefix):]
+		rest := e.Name[len(prefix):]
 		slash := strings.IndexByte(rest, '/')
 		switch {
 		case slash < 0:
-			if e.stage != 0 {
+			if e.Stage != 0 {
 				return plumbing.ZeroHash, false
 			}
-			if !e.intentToAdd {
-				add(e.mode, rest, e.hash)
+			if !e.IntentToAdd {
+				add(e.Mode, rest, e.Hash)
 			}
 			i++
-		case slash == len(rest)-1 && e.mode == stagedModeDir:
-			add(stagedModeDir, rest[:slash], e.hash)
+		case slash == len(rest)-1 && e.Mode == modeDir:
+			add(modeDir, rest[:slash], e.Hash)
 			i++
 		default:
 			name := rest[:slash]
 			sub := prefix + name + "/"
 			j := i + 1
-			for j < hi && strings.HasPrefix(c.entries[j].name, sub) {
+			for j < hi && strings.HasPrefix(c.entries[j].Name, sub) {
 				j++
 			}
-			h, ok := c.stagedHash(sub, i, j, children[name])
+			h, ok := c.treeHash(sub, i, j, children[name])
 			if !ok {
 				return plumbing.ZeroHash, false
 			}
-			add(stagedModeDir, name, h)
+			add(modeDir, name, h)
 			i = j
 		}
 	}
@@ -299,13 +295,13 @@ func (c *stagedCompare) computeHash(prefix string, lo, hi int, ct *stagedCacheTr
 
 // childMap returns the cached-tree children of t by name; nil for a nil t
 // or one without children.
-func (t *stagedCacheTree) childMap() map[string]*stagedCacheTree {
-	if t == nil || len(t.children) == 0 {
+func childMap(t *gitindex.CacheTree) map[string]*gitindex.CacheTree {
+	if t == nil || len(t.Children) == 0 {
 		return nil
 	}
-	m := make(map[string]*stagedCacheTree, len(t.children))
-	for _, k := range t.children {
-		m[k.name] = k
+	m := make(map[string]*gitindex.CacheTree, len(t.Children))
+	for _, k := range t.Children {
+		m[k.Name] = k
 	}
 	return m
 }

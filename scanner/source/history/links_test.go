@@ -1,4 +1,4 @@
-package source
+package history
 
 import (
 	"crypto/sha1"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 
+	"github.com/dtleaks/dtleaks/internal/gittest"
 	"github.com/dtleaks/dtleaks/internal/tokentest"
 	"github.com/dtleaks/dtleaks/scanner"
 )
@@ -30,7 +31,7 @@ func linkTree(entries ...string) []byte {
 
 func linkHash(seed string) plumbing.Hash { return plumbing.Hash(sha1.Sum([]byte(seed))) }
 
-func TestHistoryTreeLinks(t *testing.T) {
+func TestTreeLinks(t *testing.T) {
 	known := map[plumbing.Hash]bool{linkHash("a1"): true, linkHash("d1"): true}
 	cases := []struct {
 		name       string
@@ -80,7 +81,7 @@ func TestHistoryTreeLinks(t *testing.T) {
 				looked = append(looked, seeds[h])
 				return known[h]
 			}
-			err := histTreeLinks(c.data, c.base, exists, func(dir bool, name []byte, h plumbing.Hash) {
+			err := checkTreeLinks(c.data, c.base, exists, func(dir bool, name []byte, h plumbing.Hash) {
 				missing = append(missing, string(name)+" "+seeds[h])
 			})
 			if (err != nil) != c.err {
@@ -96,21 +97,21 @@ func TestHistoryTreeLinks(t *testing.T) {
 	}
 }
 
-// TestHistoryMissingLinks packs trees that name objects the store lacks,
+// TestMissingLinks packs trees that name objects the store lacks,
 // some of them deltas of a tree that names only what exists, and loose
 // ones too: every missing object is a problem naming it, the rest of the
 // store is still scanned, and what exists is never called missing.
-func TestHistoryMissingLinks(t *testing.T) {
-	g := newHistGit(t)
+func TestMissingLinks(t *testing.T) {
+	g := gittest.New(t)
 	var files []string
 	for i := range 60 {
 		files = append(files, fmt.Sprintf("file%02d.txt", i))
-		g.write(files[i], fmt.Sprintf("content %d\n", i))
+		g.Write(files[i], fmt.Sprintf("content %d\n", i))
 	}
-	g.commit("many files")
-	g.git("repack", "-q", "-a", "-d")
-	base := g.git("rev-parse", "HEAD^{tree}")
-	ls := strings.Split(g.git("ls-tree", base), "\n")
+	g.Commit("many files")
+	g.Git("repack", "-q", "-a", "-d")
+	base := g.Git("rev-parse", "HEAD^{tree}")
+	ls := strings.Split(g.Git("ls-tree", base), "\n")
 	lost := map[string]bool{}
 	var packed []string
 	// Three trees, each the base tree with one entry pointing elsewhere:
@@ -120,20 +121,20 @@ func TestHistoryMissingLinks(t *testing.T) {
 		h := fmt.Sprintf("%040x", sha1.Sum(fmt.Appendf(nil, "lost %d", i)))
 		entries[n] = fmt.Sprintf("100644 blob %s\t%s", h, files[n])
 		lost[h] = true
-		cmd := g.gitWithInput(strings.Join(entries, "\n")+"\n", "mktree", "--missing")
+		cmd := g.GitInput(strings.Join(entries, "\n")+"\n", "mktree", "--missing")
 		packed = append(packed, cmd)
 	}
 	list := strings.Join(append([]string{base}, packed...), "\n") + "\n"
-	g.gitWithInput(list, "pack-objects", "-q", filepath.Join(g.dir, ".git", "objects", "pack", "pack"))
+	g.GitInput(list, "pack-objects", "-q", filepath.Join(g.Dir, ".git", "objects", "pack", "pack"))
 	for _, tr := range packed {
-		os.Remove(filepath.Join(g.dir, ".git", "objects", tr[:2], tr[2:]))
+		os.Remove(filepath.Join(g.Dir, ".git", "objects", tr[:2], tr[2:]))
 	}
 	// And a loose tree naming a missing subtree.
 	h := fmt.Sprintf("%040x", sha1.Sum([]byte("lost dir")))
 	lost[h] = true
-	g.gitWithInput(fmt.Sprintf("040000 tree %s\tgone\n", h), "mktree", "--missing")
+	g.GitInput(fmt.Sprintf("040000 tree %s\tgone\n", h), "mktree", "--missing")
 
-	res := histScan(t, &History{Path: g.dir})
+	res := scan(t, &Source{Path: g.Dir})
 	if len(res.Problems) != len(lost) {
 		t.Errorf("%d problems; want %d: %v", len(res.Problems), len(lost), res.Problems)
 	}
@@ -153,30 +154,30 @@ func TestHistoryMissingLinks(t *testing.T) {
 	}
 }
 
-// TestHistoryAlternates scans clones whose history lives in another
+// TestAlternates scans clones whose history lives in another
 // repository's store: one made with --shared (an absolute path in
 // objects/info/alternates) and one borrowing through a relative path, as
 // forges' fork pools do. The borrowed history is scanned and traced like
 // the clone's own, with no problem; a borrowed store that is gone is a
 // problem naming it, and what the clone holds is still found.
-func TestHistoryAlternates(t *testing.T) {
+func TestAlternates(t *testing.T) {
 	gen := tokentest.New(60)
 	shared, local := gen.Token("dt0c01"), gen.Token("dt0s16")
-	origin := newHistGit(t)
-	origin.write("README", "base\n")
-	origin.commit("base")
-	origin.write("old.env", "K="+shared.Text+"\n")
-	sharedCommit := origin.commit("shared history")
-	origin.git("repack", "-q", "-a", "-d")
+	origin := gittest.New(t)
+	origin.Write("README", "base\n")
+	origin.Commit("base")
+	origin.Write("old.env", "K="+shared.Text+"\n")
+	sharedCommit := origin.Commit("shared history")
+	origin.Git("repack", "-q", "-a", "-d")
 
-	clone := func(t *testing.T) *histGit {
-		c := &histGit{t: t, dir: filepath.Join(t.TempDir(), "clone"), home: origin.home}
-		origin.gitIn(origin.dir, "clone", "-q", "--shared", origin.dir, c.dir)
-		c.write("new.env", "K="+local.Text+"\n")
-		c.commit("local work")
+	clone := func(t *testing.T) *gittest.Repo {
+		c := gittest.At(t, filepath.Join(t.TempDir(), "clone"))
+		origin.GitIn(origin.Dir, "clone", "-q", "--shared", origin.Dir, c.Dir)
+		c.Write("new.env", "K="+local.Text+"\n")
+		c.Commit("local work")
 		return c
 	}
-	alternates := func(c *histGit) string { return filepath.Join(c.dir, ".git", "objects", "info", "alternates") }
+	alternates := func(c *gittest.Repo) string { return filepath.Join(c.Dir, ".git", "objects", "info", "alternates") }
 	want := func(t *testing.T, res scanner.Result, noUnreachable bool) {
 		t.Helper()
 		found := map[string]scanner.Finding{}
@@ -191,11 +192,11 @@ func TestHistoryAlternates(t *testing.T) {
 	t.Run("absolute", func(t *testing.T) {
 		c := clone(t)
 		for _, noUnreachable := range []bool{false, true} {
-			res := histScan(t, &History{Path: c.dir, NoUnreachable: noUnreachable})
+			res := scan(t, &Source{Path: c.Dir, NoUnreachable: noUnreachable})
 			checkClean(t, res)
 			want(t, res, noUnreachable)
 		}
-		res := histScan(t, &History{Path: c.dir, Range: "HEAD~2..HEAD"})
+		res := scan(t, &Source{Path: c.Dir, Range: "HEAD~2..HEAD"})
 		checkClean(t, res)
 		if len(res.Findings) != 2 {
 			t.Errorf("range: findings %v; want both tokens", gots(res.Findings))
@@ -203,14 +204,14 @@ func TestHistoryAlternates(t *testing.T) {
 	})
 	t.Run("relative", func(t *testing.T) {
 		c := clone(t)
-		rel, err := filepath.Rel(filepath.Join(c.dir, ".git", "objects"), filepath.Join(origin.dir, ".git", "objects"))
+		rel, err := filepath.Rel(filepath.Join(c.Dir, ".git", "objects"), filepath.Join(origin.Dir, ".git", "objects"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if err := os.WriteFile(alternates(c), []byte("# a pool\n"+rel+"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		res := histScan(t, &History{Path: c.dir})
+		res := scan(t, &Source{Path: c.Dir})
 		checkClean(t, res)
 		want(t, res, false)
 	})
@@ -220,7 +221,7 @@ func TestHistoryAlternates(t *testing.T) {
 		if err := os.WriteFile(alternates(c), []byte(gone+"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		res := histScan(t, &History{Path: c.dir})
+		res := scan(t, &Source{Path: c.Dir})
 		if len(res.Findings) != 1 || string(res.Findings[0].ID) != local.ID {
 			t.Errorf("findings %v; want %s", gots(res.Findings), local.ID)
 		}

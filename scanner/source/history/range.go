@@ -1,9 +1,8 @@
-package source
+package history
 
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -13,23 +12,23 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-git/go-git/v5/storage/filesystem"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/dtleaks/dtleaks/internal/gitrepo"
 	"github.com/dtleaks/dtleaks/scanner"
 )
 
 // bounds returns the two revisions of the range to scan.
-func (h *History) bounds() (from, to string, err error) {
+func (h *Source) bounds() (from, to string, err error) {
 	if h.Range != "" && h.Since != "" {
-		return "", "", fmt.Errorf("history: a range and a since-commit cannot be used together")
+		return "", "", fmt.Errorf("a range and a since-commit cannot be used together")
 	}
 	if h.Since != "" {
 		return h.Since, "HEAD", nil
 	}
 	from, to, ok := strings.Cut(h.Range, "..")
 	if !ok || strings.HasPrefix(to, ".") {
-		return "", "", fmt.Errorf("history: range %q: want A..B", h.Range)
+		return "", "", fmt.Errorf("range %q: want A..B", h.Range)
 	}
 	if from == "" {
 		from = "HEAD"
@@ -40,24 +39,24 @@ func (h *History) bounds() (from, to string, err error) {
 	return from, to, nil
 }
 
-// resolve turns a revision into a commit hash.
-func histResolve(repo *histRepo, rev string) (plumbing.Hash, error) {
+// resolveRevision turns a revision into a commit hash.
+func resolveRevision(repo *repository, rev string) (plumbing.Hash, error) {
 	var hash *plumbing.Hash
-	err := histSafe("history: revision "+rev, func() error {
+	err := gitrepo.Guard(func() error {
 		var err error
 		hash, err = repo.ResolveRevision(plumbing.Revision(rev))
 		return err
 	})
 	if err != nil {
-		return plumbing.ZeroHash, fmt.Errorf("history: revision %q: %w", rev, err)
+		return plumbing.ZeroHash, fmt.Errorf("revision %q: %w", rev, err)
 	}
 	return *hash, nil
 }
 
-// histWalk returns the commits reachable from start that are not in stop,
+// walkCommits returns the commits reachable from start that are not in stop,
 // with their parents beyond the shallow boundary left out.
-func histWalk(ctx context.Context, repo *histRepo, start plumbing.Hash, stop map[plumbing.Hash]*histCommit, shallow map[plumbing.Hash]bool) (map[plumbing.Hash]*histCommit, error) {
-	out := map[plumbing.Hash]*histCommit{}
+func walkCommits(ctx context.Context, repo *repository, start plumbing.Hash, stop map[plumbing.Hash]*commit, shallow map[plumbing.Hash]bool) (map[plumbing.Hash]*commit, error) {
+	out := map[plumbing.Hash]*commit{}
 	queue := []plumbing.Hash{start}
 	for len(queue) > 0 {
 		if err := ctx.Err(); err != nil {
@@ -68,7 +67,7 @@ func histWalk(ctx context.Context, repo *histRepo, start plumbing.Hash, stop map
 		if out[h] != nil || stop[h] != nil {
 			continue
 		}
-		c, err := histReadCommit(repo, h)
+		c, err := readCommit(repo, h)
 		if err != nil {
 			return nil, err
 		}
@@ -84,25 +83,25 @@ func histWalk(ctx context.Context, repo *histRepo, start plumbing.Hash, stop map
 
 // rangeItems yields the blobs the commits of the range introduce, each
 // once, then the messages of those commits and of annotated tags on them.
-func (h *History) rangeItems(ctx context.Context, repo *histRepo, yield func(scanner.Item, error) error) error {
+func (h *Source) rangeItems(ctx context.Context, repo *repository, yield func(scanner.Item, error) error) error {
 	from, to, err := h.bounds()
 	if err != nil {
 		return err
 	}
-	fromHash, err := histResolve(repo, from)
+	fromHash, err := resolveRevision(repo, from)
 	if err != nil {
 		return err
 	}
-	toHash, err := histResolve(repo, to)
+	toHash, err := resolveRevision(repo, to)
 	if err != nil {
 		return err
 	}
-	shallow := histShallow(repo)
-	excluded, err := histWalk(ctx, repo, fromHash, nil, shallow)
+	shallow := shallowCommits(repo)
+	excluded, err := walkCommits(ctx, repo, fromHash, nil, shallow)
 	if err != nil {
 		return err
 	}
-	commits, err := histWalk(ctx, repo, toHash, excluded, shallow)
+	commits, err := walkCommits(ctx, repo, toHash, excluded, shallow)
 	if err != nil {
 		return err
 	}
@@ -112,7 +111,7 @@ func (h *History) rangeItems(ctx context.Context, repo *histRepo, yield func(sca
 	}
 	slices.SortFunc(hashes, func(a, b plumbing.Hash) int { return bytes.Compare(a[:], b[:]) })
 
-	h.introduced = map[plumbing.Hash][]histIntro{}
+	h.introduced = map[plumbing.Hash][]intro{}
 	for _, ch := range hashes {
 		c := commits[ch]
 		var parents []plumbing.Hash
@@ -128,8 +127,8 @@ func (h *History) rangeItems(ctx context.Context, repo *histRepo, yield func(sca
 			}
 			parents = append(parents, pc.tree)
 		}
-		err := histDiff(ctx, repo, c.tree, parents, "", func(path string, blob plumbing.Hash) {
-			h.introduced[blob] = append(h.introduced[blob], histIntro{path: path, commit: ch})
+		err := diffTrees(ctx, repo, c.tree, parents, "", func(path string, blob plumbing.Hash) {
+			h.introduced[blob] = append(h.introduced[blob], intro{path: path, commit: ch})
 		})
 		if err != nil {
 			return err
@@ -145,14 +144,8 @@ func (h *History) rangeItems(ctx context.Context, repo *histRepo, yield func(sca
 	g, gctx := errgroup.WithContext(ctx)
 	for range min(h.jobs(), max(len(blobs), 1)) {
 		g.Go(func() error {
-			st := repo.newStorage()
+			st := repo.NewStorer()
 			defer st.Close()
-			alts := repo.newAltStorages()
-			defer func() {
-				for _, a := range alts {
-					a.Close()
-				}
-			}()
 			for {
 				i := int(next.Add(1)) - 1
 				if i >= len(blobs) {
@@ -161,7 +154,7 @@ func (h *History) rangeItems(ctx context.Context, repo *histRepo, yield func(sca
 				if err := gctx.Err(); err != nil {
 					return err
 				}
-				if err := histYieldBlob(st, alts, blobs[i], yield); err != nil {
+				if err := yieldBlob(st, blobs[i], yield); err != nil {
 					return err
 				}
 			}
@@ -175,15 +168,15 @@ func (h *History) rangeItems(ctx context.Context, repo *histRepo, yield func(sca
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		obj, err := histObject(repo, ch)
+		obj, err := readObject(repo, ch)
 		if err == nil {
-			err = (&histWorker{yield: yield}).object(ctx, obj, "")
+			err = (&worker{yield: yield}).object(ctx, obj, "")
 			if err != nil {
 				return err
 			}
 			continue
 		}
-		if err := yield(scanner.Item{}, fmt.Errorf("history: commit %s: %w", ch, err)); err != nil {
+		if err := yield(scanner.Item{}, gitrepo.ObjectErr("commit", ch, err)); err != nil {
 			return err
 		}
 	}
@@ -192,16 +185,16 @@ func (h *History) rangeItems(ctx context.Context, repo *histRepo, yield func(sca
 
 // rangeTags yields the messages of the annotated tags on commits of the
 // range.
-func (h *History) rangeTags(ctx context.Context, repo *histRepo, commits map[plumbing.Hash]*histCommit, yield func(scanner.Item, error) error) error {
+func (h *Source) rangeTags(ctx context.Context, repo *repository, commits map[plumbing.Hash]*commit, yield func(scanner.Item, error) error) error {
 	var tags []plumbing.EncodedObject
-	err := histSafe("history: reading tags", func() error {
+	err := gitrepo.Safe("reading tags", func() error {
 		iter, err := repo.Tags()
 		if err != nil {
 			return err
 		}
 		defer iter.Close()
 		return iter.ForEach(func(ref *plumbing.Reference) error {
-			obj, err := histObject(repo, ref.Hash())
+			obj, err := readObject(repo, ref.Hash())
 			if err != nil || obj.Type() != plumbing.TagObject {
 				return nil // a lightweight tag has no message
 			}
@@ -215,7 +208,7 @@ func (h *History) rangeTags(ctx context.Context, repo *histRepo, commits map[plu
 	if err != nil {
 		return err
 	}
-	w := &histWorker{yield: yield}
+	w := &worker{yield: yield}
 	for _, obj := range tags {
 		if err := w.object(ctx, obj, ""); err != nil {
 			return err
@@ -224,17 +217,11 @@ func (h *History) rangeTags(ctx context.Context, repo *histRepo, commits map[plu
 	return nil
 }
 
-// histYieldBlob yields one blob read through st.
-func histYieldBlob(st *filesystem.Storage, alts []*filesystem.Storage, blob plumbing.Hash, yield func(scanner.Item, error) error) error {
+// yieldBlob yields one blob read through st.
+func yieldBlob(st *gitrepo.Storer, blob plumbing.Hash, yield func(scanner.Item, error) error) error {
 	var rc io.ReadCloser
-	err := histSafe("history: blob "+blob.String(), func() error {
+	err := gitrepo.Guard(func() error {
 		obj, err := st.EncodedObject(plumbing.BlobObject, blob)
-		for _, a := range alts {
-			if !errors.Is(err, plumbing.ErrObjectNotFound) {
-				break
-			}
-			obj, err = a.EncodedObject(plumbing.BlobObject, blob)
-		}
 		if err != nil {
 			return err
 		}
@@ -242,33 +229,33 @@ func histYieldBlob(st *filesystem.Storage, alts []*filesystem.Storage, blob plum
 		return err
 	})
 	if err != nil {
-		return yield(scanner.Item{}, fmt.Errorf("history: blob %s: %w", blob, histNotFound(err)))
+		return yield(scanner.Item{}, gitrepo.ObjectErr("blob", blob, notFound(err)))
 	}
 	defer rc.Close()
-	return yield(scanner.Item{Origin: scanner.Origin{Blob: blob.String()}, R: &histSafeReader{r: rc, hash: blob}}, nil)
+	return yield(scanner.Item{Origin: scanner.Origin{Blob: blob.String()}, R: &gitrepo.ObjectReader{R: rc, Op: "object", Hash: blob}}, nil)
 }
 
-// histDiff calls out for every blob in tree at a path where none of the
+// diffTrees calls out for every blob in tree at a path where none of the
 // parent trees has the same blob. Subtrees equal to a parent's are skipped
 // whole, so the cost follows the size of the change, not of the tree.
-func histDiff(ctx context.Context, repo *histRepo, tree plumbing.Hash, parents []plumbing.Hash, prefix string, out func(string, plumbing.Hash)) error {
+func diffTrees(ctx context.Context, repo *repository, tree plumbing.Hash, parents []plumbing.Hash, prefix string, out func(string, plumbing.Hash)) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	t, err := histTree(repo, tree)
+	t, err := readTree(repo, tree)
 	if err != nil {
 		return err
 	}
 	var pts []*object.Tree
 	for _, p := range parents {
-		pt, err := histTree(repo, p)
+		pt, err := readTree(repo, p)
 		if err != nil {
 			return err
 		}
 		pts = append(pts, pt)
 	}
 	for _, e := range t.Entries {
-		if e.Mode != filemode.Dir && !histIsFile(e.Mode) {
+		if e.Mode != filemode.Dir && !gitrepo.IsFile(e.Mode) {
 			continue
 		}
 		same := false
@@ -289,7 +276,7 @@ func histDiff(ctx context.Context, repo *histRepo, tree plumbing.Hash, parents [
 		switch {
 		case same:
 		case e.Mode == filemode.Dir:
-			if err := histDiff(ctx, repo, e.Hash, subs, prefix+e.Name+"/", out); err != nil {
+			if err := diffTrees(ctx, repo, e.Hash, subs, prefix+e.Name+"/", out); err != nil {
 				return err
 			}
 		default:
@@ -300,27 +287,27 @@ func histDiff(ctx context.Context, repo *histRepo, tree plumbing.Hash, parents [
 }
 
 // rangeSites turns what a range scan recorded into sites for Resolve.
-func (h *History) rangeSites(repo *histRepo, targets map[plumbing.Hash]bool) (map[plumbing.Hash][]histSite, error) {
+func (h *Source) rangeSites(repo *repository, targets map[plumbing.Hash]bool) (map[plumbing.Hash][]site, error) {
 	when := map[plumbing.Hash]int64{}
-	sites := map[plumbing.Hash][]histSite{}
+	sites := map[plumbing.Hash][]site{}
 	for blob := range targets {
 		for _, in := range h.introduced[blob] {
 			w, ok := when[in.commit]
 			if !ok {
-				c, err := histReadCommit(repo, in.commit)
+				c, err := readCommit(repo, in.commit)
 				if err != nil {
 					return nil, err
 				}
 				w = c.when
 				when[in.commit] = w
 			}
-			s := histSite{path: in.path, commit: in.commit, when: w, reachable: true}
+			s := site{path: in.path, commit: in.commit, when: w, reachable: true}
 			ss := sites[blob]
-			i := slices.IndexFunc(ss, func(o histSite) bool { return o.path == s.path })
+			i := slices.IndexFunc(ss, func(o site) bool { return o.path == s.path })
 			switch {
 			case i < 0:
 				sites[blob] = append(ss, s)
-			case histBetter(s, ss[i]):
+			case better(s, ss[i]):
 				ss[i] = s
 			}
 		}

@@ -1,4 +1,4 @@
-package source
+package ignore
 
 import (
 	"strings"
@@ -8,11 +8,11 @@ import (
 	gitignore "github.com/sabhiram/go-gitignore"
 )
 
-// TestIgnoreGitignoreGaps shows each place where go-gitignore, used as it
-// is, disagrees with git, and that ignoreList agrees with git. If a case's
+// TestGitignoreGaps shows each place where go-gitignore, used as it
+// is, disagrees with git, and that List agrees with git. If a case's
 // raw result starts to agree with git, go-gitignore was fixed and the
-// workaround in ignoreCompile can go.
-func TestIgnoreGitignoreGaps(t *testing.T) {
+// workaround in compile can go.
+func TestGitignoreGaps(t *testing.T) {
 	tests := []struct {
 		why     string
 		lines   string
@@ -43,17 +43,17 @@ func TestIgnoreGitignoreGaps(t *testing.T) {
 				t.Errorf("go-gitignore alone: %q on %q = %v, which is now git's answer: drop the workaround?", tt.lines, tt.rawPath, raw)
 			}
 			name := tt.path[strings.LastIndexByte(tt.path, '/')+1:]
-			got, _ := ignoreParse([]byte(tt.lines)).match(tt.path, name, tt.isDir)
+			got, _ := Parse([]byte(tt.lines)).Match(tt.path, name, tt.isDir)
 			if got != tt.want {
-				t.Errorf("ignoreList: %q on %q (dir %v) = %v, want %v", tt.lines, tt.path, tt.isDir, got, tt.want)
+				t.Errorf("List: %q on %q (dir %v) = %v, want %v", tt.lines, tt.path, tt.isDir, got, tt.want)
 			}
 		})
 	}
 }
 
-// TestIgnoreMatch checks single ignore files against paths, as git reads
+// TestMatch checks single ignore files against paths, as git reads
 // them (gitignore(5)).
-func TestIgnoreMatch(t *testing.T) {
+func TestMatch(t *testing.T) {
 	tests := []struct {
 		lines   string
 		path    string
@@ -124,16 +124,16 @@ func TestIgnoreMatch(t *testing.T) {
 	}
 	for _, tt := range tests {
 		name := tt.path[strings.LastIndexByte(tt.path, '/')+1:]
-		ignored, decided := ignoreParse([]byte(tt.lines)).match(tt.path, name, tt.isDir)
+		ignored, decided := Parse([]byte(tt.lines)).Match(tt.path, name, tt.isDir)
 		if ignored != tt.ignored || decided != tt.decided {
 			t.Errorf("%q on %q (dir %v): ignored, decided = %v, %v; want %v, %v", tt.lines, tt.path, tt.isDir, ignored, decided, tt.ignored, tt.decided)
 		}
 	}
 }
 
-// ignoreQuote escapes every character of a name that gitignore syntax
+// quote escapes every character of a name that gitignore syntax
 // gives a meaning, so that the pattern names exactly that file.
-func ignoreQuote(name string) string {
+func quote(name string) string {
 	var b strings.Builder
 	for i := 0; i < len(name); i++ {
 		if strings.IndexByte(`\*?[]!# `, name[i]) >= 0 {
@@ -162,10 +162,10 @@ func FuzzIgnore(f *testing.F) {
 		f.Add(s.content, s.path)
 	}
 	f.Fuzz(func(t *testing.T, content, path string) {
-		l := ignoreParse([]byte(content))
+		l := Parse([]byte(content))
 		name := path[strings.LastIndexByte(path, '/')+1:]
-		l.match(path, name, false)
-		l.match(path, name, true)
+		l.Match(path, name, false)
+		l.Match(path, name, true)
 
 		// Properties of an exactly quoted name: a path element holds no
 		// slash or NUL, and "." and ".." are not names.
@@ -175,23 +175,23 @@ func FuzzIgnore(f *testing.F) {
 		for _, tc := range []struct {
 			pattern, rel string
 		}{
-			{ignoreQuote(name), "d/" + name},
-			{"/" + ignoreQuote(name), name},
-			{"d/" + ignoreQuote(name), "d/" + name},
+			{quote(name), "d/" + name},
+			{"/" + quote(name), name},
+			{"d/" + quote(name), "d/" + name},
 		} {
-			l := ignoreParse([]byte(tc.pattern))
-			if ig, _ := l.match(tc.rel, name, false); !ig {
+			l := Parse([]byte(tc.pattern))
+			if ig, _ := l.Match(tc.rel, name, false); !ig {
 				t.Errorf("pattern %q does not match %q", tc.pattern, tc.rel)
 			}
-			l = ignoreParse([]byte(tc.pattern + "\n!" + tc.pattern))
-			if ig, ok := l.match(tc.rel, name, false); ig || !ok {
+			l = Parse([]byte(tc.pattern + "\n!" + tc.pattern))
+			if ig, ok := l.Match(tc.rel, name, false); ig || !ok {
 				t.Errorf("negated pattern %q: ignored, decided = %v, %v on %q", tc.pattern, ig, ok, tc.rel)
 			}
 			if !utf8.ValidString(name) {
 				continue // an invalid byte matches any invalid byte
 			}
 			other := name + "x"
-			if ig, _ := ignoreParse([]byte(tc.pattern)).match("d/"+other, other, false); ig {
+			if ig, _ := Parse([]byte(tc.pattern)).Match("d/"+other, other, false); ig {
 				t.Errorf("pattern %q matches %q", tc.pattern, "d/"+other)
 			}
 		}

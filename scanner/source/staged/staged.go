@@ -1,12 +1,10 @@
-package source
+package staged
 
 import (
 	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"github.com/go-git/go-billy/v5/osfs"
-	"github.com/go-git/go-git/v5/plumbing/cache"
 	"io"
 	"os"
 	"runtime"
@@ -18,13 +16,15 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-git/go-git/v5/storage/filesystem"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/dtleaks/dtleaks/internal/gitindex"
+	"github.com/dtleaks/dtleaks/internal/gitrepo"
+	"github.com/dtleaks/dtleaks/internal/linediff"
 	"github.com/dtleaks/dtleaks/scanner"
 )
 
-// Staged is what the next commit would add to a git repository: the blobs in
+// Source is what the next commit would add to a git repository: the blobs in
 // its index that differ from HEAD's at the same path (every staged blob when
 // there is no commit yet). It is what a pre-commit hook scans.
 //
@@ -44,8 +44,9 @@ import (
 // (then nothing is added), or, as git's rename detection, at least half the
 // same lines. A line whose only change is its line ending is not added.
 //
-// A Staged value is for one scan at a time: Resolve uses what Items found.
-type Staged struct {
+// A Source value is for one scan at a time: Resolve uses what Items found,
+// and closes the repository Items opened.
+type Source struct {
 	// Path is a directory inside the repository's work tree (the top, or
 	// any directory below it, or a linked worktree); "" means ".".
 	Path string
@@ -58,34 +59,50 @@ type Staged struct {
 	// Jobs bounds how many blobs are read at once; 0 means GOMAXPROCS.
 	Jobs int
 
-	state *stagedState
+	state *state
 }
 
-// stagedState is what Items learns and Resolve needs.
-type stagedState struct {
-	repo    *git.Repository
-	open    func() (*git.Repository, error) // another handle, for a worker
-	changes []stagedChange
-	gone    []stagedGone
-	byPath  map[string]*stagedChange
+// state is what Items learns and Resolve needs.
+type state struct {
+	repo    *gitrepo.Repo
+	changes []change
+	gone    []deleted
+	byPath  map[string]*change
 	reads   int // HEAD tree objects read
 }
 
-// errStagedUnmerged is the problem reported for a path with conflicts.
-var errStagedUnmerged = errors.New("unmerged path: resolve the conflict and stage the result")
+// ErrUnmerged is the problem reported for a path with conflicts.
+var ErrUnmerged = errors.New("unmerged path: resolve the conflict and stage the result")
 
 // Items implements scanner.Source.
-func (s *Staged) Items(ctx context.Context, yield func(scanner.Item, error) error) error {
+func (s *Source) Items(ctx context.Context, yield func(scanner.Item, error) error) error {
 	st, err := s.load(ctx)
 	if err != nil {
 		return err
 	}
 	s.state = st
-	var todo []*stagedChange
+	if err := s.items(ctx, st, yield); err != nil {
+		// Resolve, which would close it, is not called after a failure.
+		st.repo.Close()
+		s.state = nil
+		return err
+	}
+	return nil
+}
+
+// items yields what load found: the problems of the stores the repository
+// borrows from, the unmerged paths, and each staged blob.
+func (s *Source) items(ctx context.Context, st *state, yield func(scanner.Item, error) error) error {
+	for _, p := range st.repo.AltProblems {
+		if err := yield(scanner.Item{Path: p.Path}, p.Err); err != nil {
+			return err
+		}
+	}
+	var todo []*change
 	for i := range st.changes {
 		ch := &st.changes[i]
 		if ch.unmerged {
-			if err := yield(scanner.Item{Path: ch.path}, errStagedUnmerged); err != nil {
+			if err := yield(scanner.Item{Path: ch.path}, ErrUnmerged); err != nil {
 				return err
 			}
 			continue
@@ -97,12 +114,12 @@ func (s *Staged) Items(ctx context.Context, yield func(scanner.Item, error) erro
 		jobs = runtime.GOMAXPROCS(0)
 	}
 	// go-git's object storage is not safe for concurrent use, so each
-	// worker has its own repository handle; opening one (and its pack
-	// indexes) costs milliseconds, worth it only for many blobs.
+	// worker has its own storer; opening one (and its pack indexes) costs
+	// milliseconds, worth it only for many blobs.
 	jobs = min(jobs, (len(todo)+31)/32)
 	if jobs <= 1 {
 		for _, ch := range todo {
-			if err := stagedYieldBlob(ctx, st.repo, ch, yield); err != nil {
+			if err := yieldBlob(ctx, st.repo.Store, ch, yield); err != nil {
 				return err
 			}
 		}
@@ -115,13 +132,10 @@ func (s *Staged) Items(ctx context.Context, yield func(scanner.Item, error) erro
 	)
 	for w := range jobs {
 		g.Go(func() error {
-			repo := st.repo
+			store := st.repo.Store
 			if w > 0 {
-				r, err := st.open()
-				if err != nil {
-					return fmt.Errorf("staged: %w", err)
-				}
-				repo = r
+				store = st.repo.NewStorer()
+				defer store.Close()
 			}
 			for {
 				mu.Lock()
@@ -131,7 +145,7 @@ func (s *Staged) Items(ctx context.Context, yield func(scanner.Item, error) erro
 				if i >= len(todo) {
 					return nil
 				}
-				if err := stagedYieldBlob(gctx, repo, todo[i], yield); err != nil {
+				if err := yieldBlob(gctx, store, todo[i], yield); err != nil {
 					return err
 				}
 			}
@@ -143,12 +157,12 @@ func (s *Staged) Items(ctx context.Context, yield func(scanner.Item, error) erro
 	return ctx.Err()
 }
 
-// stagedYieldBlob passes one staged blob to yield, or the error reading it.
-func stagedYieldBlob(ctx context.Context, repo *git.Repository, ch *stagedChange, yield func(scanner.Item, error) error) error {
+// yieldBlob passes one staged blob to yield, or the error reading it.
+func yieldBlob(ctx context.Context, store *gitrepo.Storer, ch *change, yield func(scanner.Item, error) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	rc, err := stagedOpenBlob(repo, ch.path, ch.hash)
+	rc, err := openBlob(store, ch.path, ch.hash)
 	if err != nil {
 		return yield(scanner.Item{Path: ch.path}, err)
 	}
@@ -156,53 +170,61 @@ func stagedYieldBlob(ctx context.Context, repo *git.Repository, ch *stagedChange
 	return yield(scanner.Item{Path: ch.path, R: rc}, nil)
 }
 
-func stagedOpenBlob(repo *git.Repository, path string, h plumbing.Hash) (io.ReadCloser, error) {
-	b, err := repo.BlobObject(h)
+// openBlob opens a blob's content, read under the panic guard.
+func openBlob(store *gitrepo.Storer, path string, h plumbing.Hash) (io.ReadCloser, error) {
+	var rc io.ReadCloser
+	err := gitrepo.Guard(func() error {
+		b, err := object.GetBlob(store, h)
+		if err != nil {
+			return err
+		}
+		rc, err = b.Reader()
+		return err
+	})
 	if err != nil {
-		return nil, stagedObjectError("blob", path, h, err)
+		return nil, objectError("blob", path, h, err)
 	}
-	rc, err := b.Reader()
-	if err != nil {
-		return nil, stagedObjectError("blob", path, h, err)
-	}
-	return rc, nil
+	return gitrepo.NewObjectReader(rc, "blob", h, path), nil
 }
 
-// stagedObjectError names an object that could not be read.
-func stagedObjectError(kind, path string, h plumbing.Hash, err error) error {
+// objectError is the error of an object that could not be read, at path
+// in the tree ("" for the top).
+func objectError(op, path string, h plumbing.Hash, err error) error {
 	if path == "" {
 		path = "/"
 	}
-	return fmt.Errorf("staged: %s %s of %s: %w", kind, h.String()[:12], path, err)
+	var oe *gitrepo.ObjectError
+	if errors.As(err, &oe) && oe.Hash == h {
+		return err // named already, by the blob's reader
+	}
+	return &gitrepo.ObjectError{Op: op, Hash: h, Path: path, Err: err}
 }
 
 // load opens the repository, reads its index and compares it with HEAD.
-func (s *Staged) load(ctx context.Context) (*stagedState, error) {
+func (s *Source) load(ctx context.Context) (*state, error) {
 	path := s.Path
 	if path == "" {
 		path = "."
 	}
-	opts := &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true}
-	open := func() (*git.Repository, error) {
-		r, err := git.PlainOpenWithOptions(path, opts)
-		if err != nil {
-			return nil, err
-		}
-		return stagedFollowAlternates(r), nil
-	}
-	repo, err := open()
-	if errors.Is(err, git.ErrRepositoryNotExists) {
-		return nil, fmt.Errorf("staged: %s is not in a git repository: %w", path, err)
+	repo, err := gitrepo.Open(path)
+	if errors.Is(err, gitrepo.ErrNotRepository) {
+		return nil, fmt.Errorf("%s is not in a git repository: %w", path, git.ErrRepositoryNotExists)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("staged: %s: %w", path, err)
+		return nil, err
 	}
-	fsStore, ok := repo.Storer.(*filesystem.Storage)
-	if !ok {
-		return nil, fmt.Errorf("staged: %s: not a repository on disk", path)
+	st, err := s.compare(ctx, path, repo)
+	if err != nil {
+		repo.Close()
+		return nil, err
 	}
+	return st, nil
+}
+
+// compare reads the index of repo and compares it with HEAD.
+func (s *Source) compare(ctx context.Context, path string, repo *gitrepo.Repo) (*state, error) {
 	if _, err := repo.Worktree(); err != nil {
-		return nil, fmt.Errorf("staged: %s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 
 	// HEAD's tree and the index are independent: read them at once. The
@@ -214,9 +236,13 @@ func (s *Staged) load(ctx context.Context) (*stagedState, error) {
 	)
 	go func() {
 		defer close(done)
-		head, headErr = stagedHeadTree(repo)
+		headErr = gitrepo.Safe("HEAD", func() error {
+			var err error
+			head, err = headTree(repo)
+			return err
+		})
 	}()
-	idx, unmap, idxErr := s.readIndex(fsStore)
+	idx, unmap, idxErr := s.readIndex(repo)
 	<-done
 	if idxErr != nil {
 		return nil, idxErr
@@ -225,12 +251,13 @@ func (s *Staged) load(ctx context.Context) (*stagedState, error) {
 	if headErr != nil {
 		return nil, headErr
 	}
-	c := &stagedCompare{ctx: ctx, repo: repo, entries: idx.entries}
-	var root *stagedCacheTree
-	if idx.cache != nil && idx.cache.name == "" {
-		root = idx.cache
+	c := &comparer{ctx: ctx, repo: repo, entries: idx.Entries}
+	var root *gitindex.CacheTree
+	if idx.Cache != nil && idx.Cache.Name == "" {
+		root = idx.Cache
 	}
-	if err := c.dir("", 0, len(idx.entries), root, head); err != nil {
+	err := gitrepo.Safe("HEAD's tree", func() error { return c.dir("", 0, len(idx.Entries), root, head) })
+	if err != nil {
 		return nil, err
 	}
 	// Index names point into the mapped index; those that outlive it are
@@ -241,35 +268,35 @@ func (s *Staged) load(ctx context.Context) (*stagedState, error) {
 	for i := range c.gone {
 		c.gone[i].path = strings.Clone(c.gone[i].path)
 	}
-	st := &stagedState{repo: repo, open: open, changes: c.changes, gone: c.gone, reads: c.reads}
-	st.byPath = make(map[string]*stagedChange, len(st.changes))
+	st := &state{repo: repo, changes: c.changes, gone: c.gone, reads: c.reads}
+	st.byPath = make(map[string]*change, len(st.changes))
 	for i := range st.changes {
 		st.byPath[st.changes[i].path] = &st.changes[i]
 	}
 	return st, nil
 }
 
-// stagedHeadTree returns the hash of HEAD's tree, or zero when HEAD names
+// headTree returns the hash of HEAD's tree, or zero when HEAD names
 // no commit yet.
-func stagedHeadTree(repo *git.Repository) (plumbing.Hash, error) {
+func headTree(repo *gitrepo.Repo) (plumbing.Hash, error) {
 	ref, err := repo.Head()
 	if errors.Is(err, plumbing.ErrReferenceNotFound) {
 		return plumbing.ZeroHash, nil
 	}
 	if err != nil {
-		return plumbing.ZeroHash, fmt.Errorf("staged: HEAD: %w", err)
+		return plumbing.ZeroHash, fmt.Errorf("HEAD: %w", err)
 	}
 	c, err := repo.CommitObject(ref.Hash())
 	if err != nil {
-		return plumbing.ZeroHash, fmt.Errorf("staged: HEAD commit %s: %w", ref.Hash().String()[:12], err)
+		return plumbing.ZeroHash, fmt.Errorf("HEAD commit %s: %w", gitrepo.Short(ref.Hash()), err)
 	}
 	return c.TreeHash, nil
 }
 
-// readIndex reads the index Staged is to compare; a repository without one
+// readIndex reads the index Source is to compare; a repository without one
 // has nothing staged. The entries' names point into the mapped file until
 // the returned function unmaps it.
-func (s *Staged) readIndex(fsStore *filesystem.Storage) (*stagedIndex, func(), error) {
+func (s *Source) readIndex(repo *gitrepo.Repo) (*gitindex.Index, func(), error) {
 	name := s.IndexFile
 	if name == "" {
 		name = os.Getenv("GIT_INDEX_FILE")
@@ -277,29 +304,33 @@ func (s *Staged) readIndex(fsStore *filesystem.Storage) (*stagedIndex, func(), e
 	if name == "" {
 		// The index lives in the worktree's own git directory, which
 		// go-git's repository filesystem resolves for a linked worktree.
-		fsys := fsStore.Filesystem()
-		name = fsys.Join(fsys.Root(), "index")
+		name = repo.FS.Join(repo.FS.Root(), "index")
 	}
-	b, unmap, err := stagedMap(name)
+	b, unmap, err := gitindex.Map(name)
 	if errors.Is(err, os.ErrNotExist) {
-		return &stagedIndex{}, func() {}, nil
+		return &gitindex.Index{}, func() {}, nil
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("staged: %w", err)
+		return nil, nil, err
 	}
-	idx, err := stagedParseIndex(b)
+	idx, err := gitindex.Parse(b)
 	if err != nil {
 		unmap()
-		return nil, nil, fmt.Errorf("staged: %s: %w", name, err)
+		return nil, nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return idx, unmap, nil
 }
 
 // Resolve implements scanner.Resolver: it keeps the findings on lines the
 // staged content adds.
-func (s *Staged) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.Finding, []scanner.Problem, error) {
+func (s *Source) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.Finding, []scanner.Problem, error) {
 	st := s.state
-	if st == nil || len(fs) == 0 {
+	if st == nil {
+		return fs, nil, nil
+	}
+	defer st.repo.Close()
+	s.state = nil
+	if len(fs) == 0 {
 		return fs, nil, nil
 	}
 	slices.SortStableFunc(fs, func(a, b scanner.Finding) int { return cmp.Compare(a.Path, b.Path) })
@@ -322,7 +353,12 @@ func (s *Staged) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.F
 			keep = append(keep, group...)
 			continue
 		}
-		added, err := st.added(ch)
+		var added func(int) bool
+		err := gitrepo.Safe("blob "+ch.hash.String(), func() error {
+			var err error
+			added, err = st.added(ch)
+			return err
+		})
 		if err != nil {
 			// Unable to prove the lines old: keep them all.
 			problems = append(problems, scanner.Problem{Path: ch.path, Err: err})
@@ -341,7 +377,7 @@ func (s *Staged) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.F
 // added returns a function that reports whether the commit adds a line
 // (1-based) of the staged blob. A line number out of range counts as added:
 // when in doubt, report.
-func (st *stagedState) added(ch *stagedChange) (func(line int) bool, error) {
+func (st *state) added(ch *change) (func(line int) bool, error) {
 	old := ch.old
 	if old.IsZero() {
 		var err error
@@ -363,37 +399,37 @@ func (st *stagedState) added(ch *stagedChange) (func(line int) bool, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := stagedMatch(a.hash, b.hash, stagedDefaultWork)
+	m := linediff.Match(a.Hash, b.Hash, linediff.DefaultWork)
 	return func(line int) bool { return line < 1 || line > len(m) || m[line-1] < 0 }, nil
 }
 
-func (st *stagedState) lines(path string, h plumbing.Hash) (stagedText, error) {
-	rc, err := stagedOpenBlob(st.repo, path, h)
+func (st *state) lines(path string, h plumbing.Hash) (linediff.Text, error) {
+	rc, err := openBlob(st.repo.Store, path, h)
 	if err != nil {
-		return stagedText{}, err
+		return linediff.Text{}, err
 	}
 	defer rc.Close()
-	t, err := stagedReadLines(rc)
+	t, err := linediff.ReadLines(rc)
 	if err != nil {
-		return stagedText{}, stagedObjectError("blob", path, h, err)
+		return linediff.Text{}, objectError("blob", path, h, err)
 	}
 	return t, nil
 }
 
 const (
-	// stagedRenameCandidates bounds how many deleted blobs a new path is
+	// renameCandidates bounds how many deleted blobs a new path is
 	// compared with, as git's diff.renameLimit does: the nearest in size.
-	stagedRenameCandidates = 32
-	// stagedRenameExpand bounds how many blobs of deleted directories are
+	renameCandidates = 32
+	// renameExpand bounds how many blobs of deleted directories are
 	// listed as candidates.
-	stagedRenameExpand = 10000
+	renameExpand = 10000
 )
 
 // renamedFrom returns the blob a new path was renamed from: a deleted blob
 // with the same content, or the deleted blob sharing the most lines with it
 // when they share at least half of the larger one's bytes. It returns zero
 // when there is none.
-func (st *stagedState) renamedFrom(ch *stagedChange) (plumbing.Hash, error) {
+func (st *state) renamedFrom(ch *change) (plumbing.Hash, error) {
 	gone, err := st.goneBlobs()
 	if err != nil {
 		return plumbing.ZeroHash, err
@@ -406,19 +442,19 @@ func (st *stagedState) renamedFrom(ch *stagedChange) (plumbing.Hash, error) {
 			return g.hash, nil
 		}
 	}
-	size, err := st.repo.Storer.EncodedObjectSize(ch.hash)
+	size, err := st.repo.Store.EncodedObjectSize(ch.hash)
 	if err != nil {
-		return plumbing.ZeroHash, stagedObjectError("blob", ch.path, ch.hash, err)
+		return plumbing.ZeroHash, objectError("blob", ch.path, ch.hash, err)
 	}
 	type cand struct {
-		g    stagedGone
+		g    deleted
 		size int64
 	}
 	var cands []cand
 	for _, g := range gone {
-		gs, err := st.repo.Storer.EncodedObjectSize(g.hash)
+		gs, err := st.repo.Store.EncodedObjectSize(g.hash)
 		if err != nil {
-			return plumbing.ZeroHash, stagedObjectError("blob", g.path, g.hash, err)
+			return plumbing.ZeroHash, objectError("blob", g.path, g.hash, err)
 		}
 		// Half the bytes in common is impossible when one is more than
 		// twice the other.
@@ -427,10 +463,10 @@ func (st *stagedState) renamedFrom(ch *stagedChange) (plumbing.Hash, error) {
 		}
 	}
 	slices.SortFunc(cands, func(a, b cand) int {
-		return cmp.Or(cmp.Compare(stagedAbs(a.size-size), stagedAbs(b.size-size)), cmp.Compare(a.g.path, b.g.path))
+		return cmp.Or(cmp.Compare(abs(a.size-size), abs(b.size-size)), cmp.Compare(a.g.path, b.g.path))
 	})
-	if len(cands) > stagedRenameCandidates {
-		cands = cands[:stagedRenameCandidates]
+	if len(cands) > renameCandidates {
+		cands = cands[:renameCandidates]
 	}
 	if len(cands) == 0 {
 		return plumbing.ZeroHash, nil
@@ -449,9 +485,9 @@ func (st *stagedState) renamedFrom(ch *stagedChange) (plumbing.Hash, error) {
 			return plumbing.ZeroHash, err
 		}
 		var shared int64
-		for k, x := range stagedMatch(a.hash, b.hash, stagedDefaultWork) {
+		for k, x := range linediff.Match(a.Hash, b.Hash, linediff.DefaultWork) {
 			if x >= 0 {
-				shared += int64(b.size[k])
+				shared += int64(b.Size[k])
 			}
 		}
 		if 2*shared >= max(size, c.size) && shared > bestShare {
@@ -461,7 +497,7 @@ func (st *stagedState) renamedFrom(ch *stagedChange) (plumbing.Hash, error) {
 	return best, nil
 }
 
-func stagedAbs(x int64) int64 {
+func abs(x int64) int64 {
 	if x < 0 {
 		return -x
 	}
@@ -469,9 +505,9 @@ func stagedAbs(x int64) int64 {
 }
 
 // goneBlobs lists the blobs HEAD has at paths the index no longer has,
-// listing the files of deleted directories (up to stagedRenameExpand).
-func (st *stagedState) goneBlobs() ([]stagedGone, error) {
-	var out []stagedGone
+// listing the files of deleted directories (up to renameExpand).
+func (st *state) goneBlobs() ([]deleted, error) {
+	var out []deleted
 	for _, g := range st.gone {
 		if !g.tree {
 			out = append(out, g)
@@ -479,46 +515,23 @@ func (st *stagedState) goneBlobs() ([]stagedGone, error) {
 		}
 		t, err := st.repo.TreeObject(g.hash)
 		if err != nil {
-			return nil, stagedObjectError("tree", g.path, g.hash, err)
+			return nil, objectError("tree", g.path, g.hash, err)
 		}
 		w := object.NewTreeWalker(t, true, nil)
-		for len(out) < stagedRenameExpand {
+		for len(out) < renameExpand {
 			name, e, err := w.Next()
 			if errors.Is(err, io.EOF) {
 				break
 			}
 			if err != nil {
 				w.Close()
-				return nil, stagedObjectError("tree", g.path, g.hash, err)
+				return nil, objectError("tree", g.path, g.hash, err)
 			}
-			if e.Mode != filemode.Dir && stagedIsBlob(e.Mode) {
-				out = append(out, stagedGone{path: g.path + "/" + name, hash: e.Hash})
+			if e.Mode != filemode.Dir && gitrepo.IsFile(e.Mode) {
+				out = append(out, deleted{path: g.path + "/" + name, hash: e.Hash})
 			}
 		}
 		w.Close()
 	}
 	return out, nil
-}
-
-// stagedFollowAlternates reopens a repository's storage so that go-git
-// follows absolute paths in objects/info/alternates: a clone made with
-// --shared or --reference has HEAD's objects in the other store. (go-git
-// cannot follow a relative path there; such a clone's HEAD is then an
-// error naming the missing object.) A repository without a work tree is
-// returned as it is, for the caller's check to refuse.
-func stagedFollowAlternates(r *git.Repository) *git.Repository {
-	st, ok := r.Storer.(*filesystem.Storage)
-	if !ok {
-		return r
-	}
-	wt, err := r.Worktree()
-	if err != nil {
-		return r
-	}
-	alt := filesystem.NewStorageWithOptions(st.Filesystem(), cache.NewObjectLRUDefault(), filesystem.Options{AlternatesFS: osfs.New("/")})
-	nr, err := git.Open(alt, wt.Filesystem)
-	if err != nil {
-		return r
-	}
-	return nr
 }

@@ -1,4 +1,11 @@
-package source
+// Package gitpack reads the packfiles of a git object store the way git
+// index-pack does: [ReadIndex] reads a pack's index, [ReadGraph] the header
+// of every object, which gives the delta graph (each delta's base), and a
+// [Walker] then resolves each whole object and, depth first, the deltas
+// built on it, through an [Inflater] and [Patch]. Every object is inflated
+// exactly once and no delta base is ever looked up in a cache, and whole
+// delta trees of a type nobody wants are never inflated.
+package gitpack
 
 import (
 	"bufio"
@@ -13,22 +20,18 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/format/idxfile"
 	"github.com/go-git/go-git/v5/plumbing/format/packfile"
-)
 
-// Reading a pack the way git index-pack does: every object's header first,
-// which gives the delta graph (each delta's base), then each non-delta
-// object and, depth first, the deltas built on it. Every object is inflated
-// exactly once and no delta base is ever looked up in a cache, and whole
-// delta trees of a type nobody wants (trees, for Items) are never inflated.
+	"github.com/dtleaks/dtleaks/internal/gitrepo"
+)
 
 // Raw object types of a pack entry header.
 const (
-	histPackOFS = 6
-	histPackREF = 7
+	rawOFSDelta = 6
+	rawREFDelta = 7
 )
 
-// histPackObj is one entry of a pack, in offset order.
-type histPackObj struct {
+// entry is what the graph keeps of one object of a pack, in offset order.
+type entry struct {
 	size int64 // inflated size, from the header
 	base int32 // index of the delta base; -1 for a whole object
 	hdr  uint8 // header length: the zlib stream starts at offset+hdr
@@ -36,45 +39,91 @@ type histPackObj struct {
 	bad  bool  // header unreadable, or base missing
 }
 
-// histPackGraph is the delta graph of one pack.
-type histPackGraph struct {
-	p    *histPack
+// Index is a pack's index: its objects by hash, and by offset.
+type Index struct {
+	idx     *idxfile.MemoryIndex
+	entries []*idxfile.Entry // by offset
+}
+
+// ReadIndex reads a pack index file.
+func ReadIndex(r io.Reader) (*Index, error) {
+	x := &Index{idx: idxfile.NewMemoryIndex()}
+	if err := idxfile.NewDecoder(r).Decode(x.idx); err != nil {
+		return nil, err
+	}
+	it, err := x.idx.EntriesByOffset()
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	for {
+		e, err := it.Next()
+		if errors.Is(err, io.EOF) {
+			return x, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		x.entries = append(x.entries, e)
+	}
+}
+
+// Contains reports whether the pack holds the object.
+func (x *Index) Contains(h plumbing.Hash) bool {
+	ok, _ := x.idx.Contains(h)
+	return ok
+}
+
+// Graph is the delta graph of one pack. Objects are numbered by their
+// order in the pack file.
+type Graph struct {
+	idx  *Index
 	size int64 // of the pack file
-	objs []histPackObj
+	objs []entry
 	// kids[kidAt[i]:kidAt[i+1]] are the deltas whose base is object i,
 	// by offset.
 	kids  []int32
 	kidAt []int32
 	// roots are the whole objects, by offset, with their types.
 	roots []int32
-	// bad are the objects that cannot be resolved, with why.
-	bad []histBad
+	// Bad are the objects that cannot be resolved, with why.
+	Bad []Bad
 }
 
-// histBad is an object of a pack that cannot be read.
-type histBad struct {
-	obj int32
-	err error
+// Bad is an object of a pack that cannot be read, and why.
+type Bad struct {
+	Obj int32
+	Err error
 }
 
-func (g *histPackGraph) offset(i int32) int64 { return int64(g.p.entries[i].Offset) }
+func (g *Graph) offset(i int32) int64 { return int64(g.idx.entries[i].Offset) }
 
-func (g *histPackGraph) hash(i int32) plumbing.Hash { return g.p.entries[i].Hash }
+// Hash is the name of object i.
+func (g *Graph) Hash(i int32) plumbing.Hash { return g.idx.entries[i].Hash }
+
+// Size is the size object i inflates to, as its header says.
+func (g *Graph) Size(i int32) int64 { return g.objs[i].size }
+
+// Roots are the whole objects (those no delta), in pack order.
+func (g *Graph) Roots() []int32 { return g.roots }
+
+// Type is the type of the whole object i: commit, tree, blob or tag.
+func (g *Graph) Type(i int32) plumbing.ObjectType { return typeOf(g.objs[i].typ) }
 
 // end is where object i's data ends: where the next object starts, or the
 // pack's trailing checksum.
-func (g *histPackGraph) end(i int32) int64 {
+func (g *Graph) end(i int32) int64 {
 	if int(i)+1 < len(g.objs) {
 		return g.offset(i + 1)
 	}
 	return g.size - 20
 }
 
-func (g *histPackGraph) children(i int32) []int32 { return g.kids[g.kidAt[i]:g.kidAt[i+1]] }
+func (g *Graph) children(i int32) []int32 { return g.kids[g.kidAt[i]:g.kidAt[i+1]] }
 
-// cost is the bytes the delta tree under object i inflates to, plus one
+// Cost is the bytes the delta tree under object i inflates to, plus one
 // per object for its fixed cost.
-func (g *histPackGraph) cost(i int32) int64 {
+func (g *Graph) Cost(i int32) int64 {
 	var n int64
 	stack := []int32{i}
 	for len(stack) > 0 {
@@ -86,7 +135,7 @@ func (g *histPackGraph) cost(i int32) int64 {
 }
 
 // typeOf is the git type of a whole object's raw header type.
-func histRawType(t uint8) plumbing.ObjectType {
+func typeOf(t uint8) plumbing.ObjectType {
 	switch t {
 	case 1:
 		return plumbing.CommitObject
@@ -100,15 +149,15 @@ func histRawType(t uint8) plumbing.ObjectType {
 	return plumbing.InvalidObject
 }
 
-// histPackGraphOf reads the header of every object of a pack, in one
-// sequential pass over the file, and builds its delta graph.
-func histPackGraphOf(ctx context.Context, p *histPack, f io.ReadSeeker) (*histPackGraph, error) {
+// ReadGraph reads the header of every object of the pack f, whose index is
+// idx, in one sequential pass over the file, and builds its delta graph.
+func ReadGraph(ctx context.Context, idx *Index, f io.ReadSeeker) (*Graph, error) {
 	size, err := f.Seek(0, io.SeekEnd)
 	if err != nil {
 		return nil, err
 	}
-	n := len(p.entries)
-	g := &histPackGraph{p: p, size: size, objs: make([]histPackObj, n)}
+	n := len(idx.entries)
+	g := &Graph{idx: idx, size: size, objs: make([]entry, n)}
 	br := bufio.NewReaderSize(f, 64<<10)
 	pos := int64(-1)
 	var refs []int32 // REF deltas, resolved once every offset is known
@@ -125,7 +174,7 @@ func histPackGraphOf(ctx context.Context, p *histPack, f io.ReadSeeker) (*histPa
 		end := g.end(int32(i))
 		if off < 12 || end <= off || end > g.size-20 {
 			o.bad = true
-			g.bad = append(g.bad, histBad{int32(i), errors.New("entry outside the pack")})
+			g.Bad = append(g.Bad, Bad{int32(i), errors.New("entry outside the pack")})
 			continue
 		}
 		if pos < 0 || off < pos || off-pos > 1<<20 {
@@ -136,52 +185,52 @@ func histPackGraphOf(ctx context.Context, p *histPack, f io.ReadSeeker) (*histPa
 		} else if _, err := br.Discard(int(off - pos)); err != nil {
 			pos = -1
 			o.bad = true
-			g.bad = append(g.bad, histBad{int32(i), fmt.Errorf("reading header: %w", err)})
+			g.Bad = append(g.Bad, Bad{int32(i), fmt.Errorf("reading header: %w", err)})
 			continue
 		}
 		pos = off
-		h, err := histReadHeader(br, off, end)
+		h, err := readHeader(br, off, end)
 		pos += int64(h.n)
 		if err != nil {
 			pos = -1
 			o.bad = true
-			g.bad = append(g.bad, histBad{int32(i), fmt.Errorf("reading header: %w", err)})
+			g.Bad = append(g.Bad, Bad{int32(i), fmt.Errorf("reading header: %w", err)})
 			continue
 		}
 		o.size, o.typ, o.hdr = h.size, h.typ, uint8(h.n)
 		switch h.typ {
 		case 1, 2, 3, 4:
 			g.roots = append(g.roots, int32(i))
-		case histPackOFS:
-			b, ok := slices.BinarySearchFunc(p.entries[:i], uint64(h.baseOff), func(e *histEntry, t uint64) int {
+		case rawOFSDelta:
+			b, ok := slices.BinarySearchFunc(idx.entries[:i], uint64(h.baseOff), func(e *idxfile.Entry, t uint64) int {
 				return cmp.Compare(e.Offset, t)
 			})
 			if !ok {
 				o.bad = true
-				g.bad = append(g.bad, histBad{int32(i), errors.New("delta base is not an object of the pack")})
+				g.Bad = append(g.Bad, Bad{int32(i), errors.New("delta base is not an object of the pack")})
 				continue
 			}
 			o.base = int32(b)
-		case histPackREF:
+		case rawREFDelta:
 			refs = append(refs, int32(i))
 			refBase[int32(i)] = h.baseRef
 		default:
 			o.bad = true
-			g.bad = append(g.bad, histBad{int32(i), fmt.Errorf("unknown object type %d", h.typ)})
+			g.Bad = append(g.Bad, Bad{int32(i), fmt.Errorf("unknown object type %d", h.typ)})
 		}
 	}
 	for _, i := range refs {
 		o := &g.objs[i]
-		off, err := p.idx.FindOffset(refBase[i])
+		off, err := idx.idx.FindOffset(refBase[i])
 		b, ok := 0, false
 		if err == nil {
-			b, ok = slices.BinarySearchFunc(p.entries, uint64(off), func(e *histEntry, t uint64) int {
+			b, ok = slices.BinarySearchFunc(idx.entries, uint64(off), func(e *idxfile.Entry, t uint64) int {
 				return cmp.Compare(e.Offset, t)
 			})
 		}
 		if !ok {
 			o.bad = true
-			g.bad = append(g.bad, histBad{i, fmt.Errorf("delta base %s is not in the pack", refBase[i])})
+			g.Bad = append(g.Bad, Bad{i, fmt.Errorf("delta base %s is not in the pack", refBase[i])})
 			continue
 		}
 		o.base = int32(b)
@@ -216,17 +265,14 @@ func histPackGraphOf(ctx context.Context, p *histPack, f io.ReadSeeker) (*histPa
 	}
 	for i := range g.objs {
 		if !seen[i] && !g.objs[i].bad {
-			g.bad = append(g.bad, histBad{int32(i), errors.New("delta base cannot be read")})
+			g.Bad = append(g.Bad, Bad{int32(i), errors.New("delta base cannot be read")})
 		}
 	}
 	return g, nil
 }
 
-// histEntry is an entry of a pack index.
-type histEntry = idxfile.Entry
-
-// histHeader is a pack entry header.
-type histHeader struct {
+// header is a pack entry header.
+type header struct {
 	typ     uint8
 	size    int64
 	baseOff int64         // OFS delta
@@ -234,9 +280,9 @@ type histHeader struct {
 	n       int           // bytes read
 }
 
-// histReadHeader parses the pack entry header at off; end bounds it.
-func histReadHeader(r io.ByteReader, off, end int64) (histHeader, error) {
-	var h histHeader
+// readHeader parses the pack entry header at off; end bounds it.
+func readHeader(r io.ByteReader, off, end int64) (header, error) {
+	var h header
 	next := func() (byte, error) {
 		if off+int64(h.n) >= end {
 			return 0, errors.New("header runs past the entry")
@@ -266,7 +312,7 @@ func histReadHeader(r io.ByteReader, off, end int64) (histHeader, error) {
 		return h, errors.New("object size overflows")
 	}
 	switch h.typ {
-	case histPackOFS:
+	case rawOFSDelta:
 		if c, err = next(); err != nil {
 			return h, err
 		}
@@ -284,7 +330,7 @@ func histReadHeader(r io.ByteReader, off, end int64) (histHeader, error) {
 			return h, errors.New("delta base offset outside the pack")
 		}
 		h.baseOff = off - d
-	case histPackREF:
+	case rawREFDelta:
 		for i := range h.baseRef {
 			if h.baseRef[i], err = next(); err != nil {
 				return h, err
@@ -294,27 +340,28 @@ func histReadHeader(r io.ByteReader, off, end int64) (histHeader, error) {
 	return h, nil
 }
 
-// histInflater inflates pack entries through one file handle, and keeps
+// Inflater inflates pack entries through one file handle, and keeps
 // the buffers its walker releases for reuse.
-type histInflater struct {
+type Inflater struct {
 	f    io.ReaderAt
 	br   *bufio.Reader
 	zr   io.ReadCloser
 	pool [][]byte
 }
 
-func newHistInflater(f io.ReaderAt) *histInflater {
-	return &histInflater{f: f, br: bufio.NewReaderSize(nil, 32<<10)}
+// NewInflater returns an inflater reading the pack f.
+func NewInflater(f io.ReaderAt) *Inflater {
+	return &Inflater{f: f, br: bufio.NewReaderSize(nil, 32<<10)}
 }
 
 // Bounds of the buffer pool: how many buffers, and the largest one kept.
 const (
-	histPoolBuffers = 16
-	histPoolMax     = 4 << 20
+	poolBuffers = 16
+	poolMax     = 4 << 20
 )
 
 // get returns a buffer of n bytes, of unspecified content.
-func (in *histInflater) get(n int64) []byte {
+func (in *Inflater) get(n int64) []byte {
 	best := -1
 	for i, b := range in.pool {
 		if int64(cap(b)) >= n && (best < 0 || cap(b) < cap(in.pool[best])) {
@@ -331,11 +378,11 @@ func (in *histInflater) get(n int64) []byte {
 }
 
 // put gives back a buffer nothing refers to any more.
-func (in *histInflater) put(b []byte) {
-	if b == nil || cap(b) > histPoolMax {
+func (in *Inflater) put(b []byte) {
+	if b == nil || cap(b) > poolMax {
 		return
 	}
-	if len(in.pool) < histPoolBuffers {
+	if len(in.pool) < poolBuffers {
 		in.pool = append(in.pool, b)
 		return
 	}
@@ -350,7 +397,7 @@ func (in *histInflater) put(b []byte) {
 
 // stream returns the inflated content of object i, which must be read to
 // its end (io.EOF) before the next call.
-func (in *histInflater) stream(g *histPackGraph, i int32) (io.Reader, error) {
+func (in *Inflater) stream(g *Graph, i int32) (io.Reader, error) {
 	o := &g.objs[i]
 	start := g.offset(i) + int64(o.hdr)
 	in.br.Reset(io.NewSectionReader(in.f, start, g.end(i)-start))
@@ -363,11 +410,11 @@ func (in *histInflater) stream(g *histPackGraph, i int32) (io.Reader, error) {
 	} else if err := in.zr.(zlib.Resetter).Reset(in.br, nil); err != nil {
 		return nil, err
 	}
-	return &histSized{r: in.zr, size: o.size}, nil
+	return &gitrepo.Sized{R: in.zr, Size: o.size}, nil
 }
 
 // inflate returns the whole inflated content of object i.
-func (in *histInflater) inflate(g *histPackGraph, i int32) ([]byte, error) {
+func (in *Inflater) inflate(g *Graph, i int32) ([]byte, error) {
 	r, err := in.stream(g, i)
 	if err != nil {
 		return nil, err
@@ -393,44 +440,21 @@ func (in *histInflater) inflate(g *histPackGraph, i int32) ([]byte, error) {
 	return buf, nil
 }
 
-// histSized checks that a stream holds exactly size bytes and that zlib
-// finds it whole.
-type histSized struct {
-	r    io.Reader
-	size int64
-	n    int64
-}
-
-func (s *histSized) Read(p []byte) (int, error) {
-	n, err := s.r.Read(p)
-	s.n += int64(n)
-	if s.n > s.size {
-		return n, fmt.Errorf("corrupt object: more than the %d bytes its header says", s.size)
-	}
-	if err == io.EOF && s.n != s.size {
-		return n, fmt.Errorf("corrupt object: %d of the %d bytes its header says", s.n, s.size)
-	}
-	if err == io.ErrUnexpectedEOF {
-		err = errors.New("corrupt object: zlib stream cut short")
-	}
-	return n, err
-}
-
-// histPatch applies a git delta to its base, into a buffer from in's
-// pool. Unlike packfile.PatchDelta it sizes its output once and takes an
+// Patch applies a git delta to its base, into a buffer from in's
+// pool, which in may hand out again once it is given back (see Walker). Unlike packfile.PatchDelta it sizes its output once and takes an
 // empty base, which is odd but valid.
-func histPatch(in *histInflater, base, delta []byte) ([]byte, error) {
-	src, delta, ok := histDeltaSize(delta)
+func Patch(in *Inflater, base, delta []byte) ([]byte, error) {
+	src, delta, ok := deltaSize(delta)
 	if !ok || src != uint64(len(base)) {
 		return nil, packfile.ErrInvalidDelta
 	}
-	size, delta, ok := histDeltaSize(delta)
+	size, delta, ok := deltaSize(delta)
 	// Each command byte makes at most 64 KiB (a copy) or 127 bytes.
 	if !ok || size > uint64(len(delta))*0x10000 {
 		return nil, packfile.ErrInvalidDelta
 	}
 	out := in.get(int64(size))
-	n, err := histApplyDelta(out, base, delta)
+	n, err := applyDelta(out, base, delta)
 	if err != nil || n != len(out) {
 		in.put(out)
 		return nil, packfile.ErrInvalidDelta
@@ -438,9 +462,9 @@ func histPatch(in *histInflater, base, delta []byte) ([]byte, error) {
 	return out, nil
 }
 
-// histDeltaSize reads a size at the start of a delta. Like git, it takes
+// deltaSize reads a size at the start of a delta. Like git, it takes
 // a size cut short by the end of the delta, and an empty delta as size 0.
-func histDeltaSize(d []byte) (uint64, []byte, bool) {
+func deltaSize(d []byte) (uint64, []byte, bool) {
 	var v uint64
 	for i := range d {
 		if i*7 > 64-7 {
@@ -454,9 +478,9 @@ func histDeltaSize(d []byte) (uint64, []byte, bool) {
 	return 0, d, true
 }
 
-// histApplyDelta runs the commands of a delta (past its two sizes) into
+// applyDelta runs the commands of a delta (past its two sizes) into
 // out, and returns how many bytes they wrote.
-func histApplyDelta(out, base, delta []byte) (int, error) {
+func applyDelta(out, base, delta []byte) (int, error) {
 	n := 0
 	for i := 0; i < len(delta); {
 		cmd := delta[i]
@@ -503,43 +527,47 @@ func histApplyDelta(out, base, delta []byte) (int, error) {
 	return n, nil
 }
 
-// histPackWalker resolves delta trees of one pack: each whole object of a
+// Walker resolves delta trees of one pack: each whole object of a
 // wanted type and, depth first, the deltas built on it, each inflated once.
 // Memory is the chain of bases from the root to the object at hand, minus
 // every base whose last child is being resolved.
-type histPackWalker struct {
-	g    *histPackGraph
-	in   *histInflater
-	want func(plumbing.ObjectType) bool
-	// visit is called with each object's content and, for a delta, its
+type Walker struct {
+	Graph *Graph
+	In    *Inflater
+	// Want says which types of whole objects, with the deltas built on
+	// them, to resolve.
+	Want func(plumbing.ObjectType) bool
+	// Visit is called with each object's content and, for a delta, its
 	// base's content (nil for a whole object), neither of which it may
 	// keep or change; an error from it ends the walk.
-	visit func(i int32, typ plumbing.ObjectType, data, base []byte) error
-	// stream, if set, is called instead of visit for a large object no
-	// delta is built on, with its content as a stream.
-	stream func(i int32, typ plumbing.ObjectType, r io.Reader) error
-	// bad reports an object that cannot be read; an error from it ends
+	Visit func(i int32, typ plumbing.ObjectType, data, base []byte) error
+	// Stream, if set, is called instead of Visit for an object larger
+	// than Large on which no delta is built, with its content as a
+	// stream, which must be read to its end.
+	Stream func(i int32, typ plumbing.ObjectType, r io.Reader) error
+	Large  int64
+	// Bad reports an object that cannot be read; an error from it ends
 	// the walk.
-	bad func(i int32, err error) error
+	Bad func(i int32, err error) error
 }
 
-// walk resolves the delta tree under the whole object root.
-func (w *histPackWalker) walk(ctx context.Context, root int32) error {
-	g := w.g
-	typ := histRawType(g.objs[root].typ)
-	if !w.want(typ) {
+// Walk resolves the delta tree under the whole object root.
+func (w *Walker) Walk(ctx context.Context, root int32) error {
+	g := w.Graph
+	typ := typeOf(g.objs[root].typ)
+	if !w.Want(typ) {
 		return nil
 	}
-	if w.stream != nil && len(g.children(root)) == 0 && g.objs[root].size > histLargeObject {
-		r, err := w.in.stream(g, root)
+	if w.Stream != nil && len(g.children(root)) == 0 && g.objs[root].size > w.Large {
+		r, err := w.In.stream(g, root)
 		if err != nil {
-			return w.bad(root, err)
+			return w.Bad(root, err)
 		}
-		return w.stream(root, typ, r)
+		return w.Stream(root, typ, r)
 	}
-	data, err := w.in.inflate(g, root)
+	data, err := w.In.inflate(g, root)
 	if err != nil {
-		return w.bad(root, w.lost(root, err))
+		return w.Bad(root, w.lost(root, err))
 	}
 	return w.down(ctx, root, typ, data, nil)
 }
@@ -548,20 +576,20 @@ func (w *histPackWalker) walk(ctx context.Context, root int32) error {
 // deltas built on it. The last child is resolved in the loop rather than
 // by recursion, so that a long chain holds three objects (the base, the
 // object, its delta), not the whole chain.
-func (w *histPackWalker) down(ctx context.Context, i int32, typ plumbing.ObjectType, data, base []byte) error {
+func (w *Walker) down(ctx context.Context, i int32, typ plumbing.ObjectType, data, base []byte) error {
 	var owned []byte // a base this call took over, returned after its visit
 	for {
-		err := w.visit(i, typ, data, base)
+		err := w.Visit(i, typ, data, base)
 		if owned != nil {
-			w.in.put(owned)
+			w.In.put(owned)
 			owned = nil
 		}
 		if err != nil {
 			return err
 		}
-		kids := w.g.children(i)
+		kids := w.Graph.children(i)
 		if len(kids) == 0 {
-			w.in.put(data)
+			w.In.put(data)
 			return nil
 		}
 		if err := ctx.Err(); err != nil {
@@ -571,7 +599,7 @@ func (w *histPackWalker) down(ctx context.Context, i int32, typ plumbing.ObjectT
 		for k, c := range kids {
 			out, err := w.patch(c, data)
 			if err != nil {
-				if err := w.bad(c, w.lost(c, err)); err != nil {
+				if err := w.Bad(c, w.lost(c, err)); err != nil {
 					return err
 				}
 				continue
@@ -585,7 +613,7 @@ func (w *histPackWalker) down(ctx context.Context, i int32, typ plumbing.ObjectT
 			}
 		}
 		if next < 0 {
-			w.in.put(data)
+			w.In.put(data)
 			return nil
 		}
 		i, data, base, owned = next, nextData, data, data
@@ -593,22 +621,22 @@ func (w *histPackWalker) down(ctx context.Context, i int32, typ plumbing.ObjectT
 }
 
 // patch inflates delta c and applies it to its base's content.
-func (w *histPackWalker) patch(c int32, base []byte) ([]byte, error) {
-	delta, err := w.in.inflate(w.g, c)
+func (w *Walker) patch(c int32, base []byte) ([]byte, error) {
+	delta, err := w.In.inflate(w.Graph, c)
 	if err != nil {
 		return nil, err
 	}
-	defer w.in.put(delta)
-	return histPatch(w.in, base, delta)
+	defer w.In.put(delta)
+	return Patch(w.In, base, delta)
 }
 
 // lost adds to err how many deltas built on object i are lost with it.
-func (w *histPackWalker) lost(i int32, err error) error {
+func (w *Walker) lost(i int32, err error) error {
 	n := -1
 	stack := []int32{i}
 	for len(stack) > 0 {
 		j := stack[len(stack)-1]
-		stack = append(stack[:len(stack)-1], w.g.children(j)...)
+		stack = append(stack[:len(stack)-1], w.Graph.children(j)...)
 		n++
 	}
 	if n > 0 {

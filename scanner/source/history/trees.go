@@ -1,4 +1,4 @@
-package source
+package history
 
 import (
 	"bytes"
@@ -15,31 +15,33 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/dtleaks/dtleaks/internal/gitpack"
+	"github.com/dtleaks/dtleaks/internal/gitrepo"
 	"github.com/dtleaks/dtleaks/scanner"
 )
 
-// histTreeEnt is an entry of a tree that tracing needs: a subtree, or a
+// treeEntry is an entry of a tree that tracing needs: a subtree, or a
 // target blob.
-type histTreeEnt struct {
+type treeEntry struct {
 	name string
 	hash plumbing.Hash
 	dir  bool
 }
 
-// histTrees reads every tree of the repository's packs through their
-// delta graphs (see histPackWalker), so that tracing costs one inflate per
+// readTrees reads every tree of the repository's packs through their
+// delta graphs (see gitpack.Walker), so that tracing costs one inflate per
 // tree instead of a go-git lookup, with its delta base cache misses, per
 // tree. It keeps of each tree only its subtrees and the target blobs, and
 // nothing when there are no targets. On the way it checks that the store
-// holds every object each tree names (see histTreeLinks) and returns what
+// holds every object each tree names (see checkTreeLinks) and returns what
 // it lacks as problems. Trees it cannot read are reported and left out:
 // tracing reads them the slow way.
-func (h *History) histTrees(ctx context.Context, targets map[plumbing.Hash]bool) (map[plumbing.Hash][]histTreeEnt, []scanner.Problem, error) {
-	out := map[plumbing.Hash][]histTreeEnt{}
+func (h *Source) readTrees(ctx context.Context, targets map[plumbing.Hash]bool) (map[plumbing.Hash][]treeEntry, []scanner.Problem, error) {
+	out := map[plumbing.Hash][]treeEntry{}
 	var problems []scanner.Problem
 	var mu sync.Mutex
 	type unit struct {
-		p     *histPack
+		p     *pack
 		roots []int32
 	}
 	var units []unit
@@ -49,8 +51,8 @@ func (h *History) histTrees(ctx context.Context, targets map[plumbing.Hash]bool)
 			continue
 		}
 		var roots []int32
-		for _, r := range g.roots {
-			if histRawType(g.objs[r].typ) == plumbing.TreeObject {
+		for _, r := range g.Roots() {
+			if g.Type(r) == plumbing.TreeObject {
 				roots = append(roots, r)
 			}
 		}
@@ -63,15 +65,15 @@ func (h *History) histTrees(ctx context.Context, targets map[plumbing.Hash]bool)
 	g, gctx := errgroup.WithContext(ctx)
 	for range min(h.jobs(), max(len(units), 1)) {
 		g.Go(func() error {
-			files := map[*histPack]billy.File{}
+			files := map[*pack]billy.File{}
 			defer func() {
 				for _, f := range files {
 					f.Close()
 				}
 			}()
-			mine := map[plumbing.Hash][]histTreeEnt{}
+			mine := map[plumbing.Hash][]treeEntry{}
 			var myProblems []scanner.Problem
-			tp := &histTreeParser{names: map[string]string{}}
+			tp := &treeParser{names: map[string]string{}}
 			for {
 				i := int(next.Add(1)) - 1
 				if i >= len(units) {
@@ -88,12 +90,12 @@ func (h *History) histTrees(ctx context.Context, targets map[plumbing.Hash]bool)
 					files[u.p] = f
 				}
 				pg, path := u.p.graph, u.p.path
-				w := &histPackWalker{
-					g:    pg,
-					in:   newHistInflater(f),
-					want: func(t plumbing.ObjectType) bool { return t == plumbing.TreeObject },
-					visit: func(i int32, _ plumbing.ObjectType, data, base []byte) error {
-						hash := pg.hash(i)
+				w := &gitpack.Walker{
+					Graph: pg,
+					In:    gitpack.NewInflater(f),
+					Want:  func(t plumbing.ObjectType) bool { return t == plumbing.TreeObject },
+					Visit: func(i int32, _ plumbing.ObjectType, data, base []byte) error {
+						hash := pg.Hash(i)
 						for _, err := range h.treeLinks(hash, data, base) {
 							myProblems = append(myProblems, scanner.Problem{Path: path, Err: err})
 						}
@@ -105,8 +107,8 @@ func (h *History) histTrees(ctx context.Context, targets map[plumbing.Hash]bool)
 						}
 						return nil
 					},
-					bad: func(i int32, err error) error {
-						myProblems = append(myProblems, scanner.Problem{Path: path, Err: fmt.Errorf("history: object %s: %w", pg.hash(i), err)})
+					Bad: func(i int32, err error) error {
+						myProblems = append(myProblems, scanner.Problem{Path: path, Err: &gitrepo.ObjectError{Op: "object", Hash: pg.Hash(i), Err: err}})
 						return nil
 					},
 				}
@@ -114,7 +116,7 @@ func (h *History) histTrees(ctx context.Context, targets map[plumbing.Hash]bool)
 					if err := gctx.Err(); err != nil {
 						return err
 					}
-					if err := w.walk(gctx, r); err != nil {
+					if err := w.Walk(gctx, r); err != nil {
 						return err
 					}
 				}
@@ -131,13 +133,13 @@ func (h *History) histTrees(ctx context.Context, targets map[plumbing.Hash]bool)
 	if err := g.Wait(); err != nil {
 		return nil, nil, err
 	}
-	return out, histCapProblems(problems), nil
+	return out, capProblems(problems), nil
 }
 
-// histCapProblems orders problems, drops repeats (a tree in two packs is
-// checked twice) and keeps histProblemsPerPack of each pack, counting the
+// capProblems orders problems, drops repeats (a tree in two packs is
+// checked twice) and keeps problemsPerPack of each pack, counting the
 // rest: a store that lost thousands of objects gets a readable report.
-func histCapProblems(ps []scanner.Problem) []scanner.Problem {
+func capProblems(ps []scanner.Problem) []scanner.Problem {
 	slices.SortFunc(ps, func(a, b scanner.Problem) int {
 		return cmp.Or(cmp.Compare(a.Path, b.Path), cmp.Compare(a.Err.Error(), b.Err.Error()))
 	})
@@ -150,28 +152,28 @@ func histCapProblems(ps []scanner.Problem) []scanner.Problem {
 		for n < len(ps) && ps[n].Path == ps[0].Path {
 			n++
 		}
-		out = append(out, ps[:min(n, histProblemsPerPack)]...)
-		if n > histProblemsPerPack {
-			out = append(out, scanner.Problem{Path: ps[0].Path, Err: fmt.Errorf("history: %d more problems with the trees of this pack", n-histProblemsPerPack)})
+		out = append(out, ps[:min(n, problemsPerPack)]...)
+		if n > problemsPerPack {
+			out = append(out, scanner.Problem{Path: ps[0].Path, Err: fmt.Errorf("%d more problems with the trees of this pack", n-problemsPerPack)})
 		}
 		ps = ps[n:]
 	}
 	return out
 }
 
-// histTreeParser parses trees with reused scratch space, and interns
+// treeParser parses trees with reused scratch space, and interns
 // entry names, which repeat from one version of a tree to the next.
-type histTreeParser struct {
-	scratch []histTreeEnt
+type treeParser struct {
+	scratch []treeEntry
 	names   map[string]string
 }
 
 // parse parses a tree object, "MODE NAME\0HASH" entries, keeping the
 // subtrees and the file entries whose blob is a target.
-func (tp *histTreeParser) parse(data []byte, targets map[plumbing.Hash]bool) ([]histTreeEnt, error) {
+func (tp *treeParser) parse(data []byte, targets map[plumbing.Hash]bool) ([]treeEntry, error) {
 	out := tp.scratch[:0]
 	defer func() { tp.scratch = out[:0] }()
-	it := histTreeIter{data: data}
+	it := treeIter{data: data}
 	for {
 		mode, name, hash, ok, err := it.next()
 		if err != nil {
@@ -180,16 +182,16 @@ func (tp *histTreeParser) parse(data []byte, targets map[plumbing.Hash]bool) ([]
 		if !ok {
 			break
 		}
-		m, err := histParseMode(mode)
+		m, err := parseMode(mode)
 		if err != nil {
 			return nil, err
 		}
 		h := plumbing.Hash(hash)
 		switch {
 		case m == filemode.Dir:
-			out = append(out, histTreeEnt{name: tp.intern(name), hash: h, dir: true})
-		case histIsFile(m) && targets[h]:
-			out = append(out, histTreeEnt{name: tp.intern(name), hash: h})
+			out = append(out, treeEntry{name: tp.intern(name), hash: h, dir: true})
+		case gitrepo.IsFile(m) && targets[h]:
+			out = append(out, treeEntry{name: tp.intern(name), hash: h})
 		}
 	}
 	if len(out) == 0 {
@@ -198,7 +200,7 @@ func (tp *histTreeParser) parse(data []byte, targets map[plumbing.Hash]bool) ([]
 	return slices.Clone(out), nil
 }
 
-func (tp *histTreeParser) intern(b []byte) string {
+func (tp *treeParser) intern(b []byte) string {
 	if s, ok := tp.names[string(b)]; ok {
 		return s
 	}
@@ -207,11 +209,11 @@ func (tp *histTreeParser) intern(b []byte) string {
 	return s
 }
 
-// histTreeIter walks the entries of a tree object: "MODE NAME\0HASH".
-type histTreeIter struct{ data []byte }
+// treeIter walks the entries of a tree object: "MODE NAME\0HASH".
+type treeIter struct{ data []byte }
 
 // next returns the next entry; ok is false at the end.
-func (it *histTreeIter) next() (mode, name, hash []byte, ok bool, err error) {
+func (it *treeIter) next() (mode, name, hash []byte, ok bool, err error) {
 	if len(it.data) == 0 {
 		return nil, nil, nil, false, nil
 	}
@@ -229,8 +231,8 @@ func (it *histTreeIter) next() (mode, name, hash []byte, ok bool, err error) {
 	return mode, name, hash, true, nil
 }
 
-// histParseMode parses an entry's octal mode.
-func histParseMode(mode []byte) (filemode.FileMode, error) {
+// parseMode parses an entry's octal mode.
+func parseMode(mode []byte) (filemode.FileMode, error) {
 	var m filemode.FileMode
 	for _, c := range mode {
 		if c < '0' || c > '7' || m > 1<<28 {

@@ -1,4 +1,4 @@
-package source
+package history
 
 import (
 	"context"
@@ -10,22 +10,23 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
+	"github.com/dtleaks/dtleaks/internal/gitrepo"
 	"github.com/dtleaks/dtleaks/scanner"
 )
 
-// histCommit is what tracing needs of a commit; the author is looked up
+// commit is what tracing needs of a commit; the author is looked up
 // only for the few commits a finding is attributed to.
-type histCommit struct {
+type commit struct {
 	tree      plumbing.Hash
 	parents   []plumbing.Hash
 	when      int64 // committer time, Unix seconds: "oldest" compares these
 	reachable bool
 }
 
-// histReach is the commit graph reachable from the refs, and what the refs
+// reachGraph is the commit graph reachable from the refs, and what the refs
 // point at directly.
-type histReach struct {
-	commits map[plumbing.Hash]*histCommit
+type reachGraph struct {
+	commits map[plumbing.Hash]*commit
 	tags    map[plumbing.Hash]bool // annotated tags some ref leads to
 	trees   []plumbing.Hash        // trees a ref leads to without a commit
 	blobs   map[plumbing.Hash]bool // blobs a ref leads to directly
@@ -37,7 +38,7 @@ type histReach struct {
 
 // has reports whether an object of the given type is reachable; it answers
 // only for blobs, commits and tags.
-func (r *histReach) has(h plumbing.Hash, t plumbing.ObjectType) bool {
+func (r *reachGraph) has(h plumbing.Hash, t plumbing.ObjectType) bool {
 	switch t {
 	case plumbing.CommitObject:
 		return r.commits[h] != nil
@@ -49,19 +50,19 @@ func (r *histReach) has(h plumbing.Hash, t plumbing.ObjectType) bool {
 	return false
 }
 
-// histReachable walks the commit graph from every ref (branches,
+// findReachable walks the commit graph from every ref (branches,
 // remote-tracking branches, tags, refs/stash, notes, HEAD). A missing
 // parent of a shallow commit is expected; any other missing object is a
 // problem, and the walk goes on without it.
-func histReachable(ctx context.Context, repo *histRepo) (*histReach, error) {
-	r := &histReach{commits: map[plumbing.Hash]*histCommit{}, tags: map[plumbing.Hash]bool{}, blobs: map[plumbing.Hash]bool{}}
-	shallow := histShallow(repo)
+func findReachable(ctx context.Context, repo *repository) (*reachGraph, error) {
+	r := &reachGraph{commits: map[plumbing.Hash]*commit{}, tags: map[plumbing.Hash]bool{}, blobs: map[plumbing.Hash]bool{}}
+	shallow := shallowCommits(repo)
 	type root struct {
 		name plumbing.ReferenceName
 		hash plumbing.Hash
 	}
 	var roots []root
-	err := histSafe("history: reading refs", func() error {
+	err := gitrepo.Safe("reading refs", func() error {
 		iter, err := repo.References()
 		if err != nil {
 			return err
@@ -86,7 +87,7 @@ func histReachable(ctx context.Context, repo *histRepo) (*histReach, error) {
 				if ref.Name() == plumbing.HEAD {
 					continue // an unborn branch: no commits yet
 				}
-				r.problems = append(r.problems, scanner.Problem{Err: fmt.Errorf("history: ref %s: %w", ref.Name(), err)})
+				r.problems = append(r.problems, scanner.Problem{Err: fmt.Errorf("ref %s: %w", ref.Name(), err)})
 				continue
 			}
 			roots = append(roots, root{ref.Name(), res.Hash()})
@@ -101,20 +102,20 @@ func histReachable(ctx context.Context, repo *histRepo) (*histReach, error) {
 		h := rt.hash
 		// Peel tags, which may point at tags, commits, trees or blobs.
 		for depth := 0; depth < 64; depth++ {
-			obj, err := histObject(repo, h)
+			obj, err := readObject(repo, h)
 			if err != nil {
 				what := "points at"
 				if h != rt.hash {
 					what = "leads through a tag to"
 				}
-				r.problems = append(r.problems, scanner.Problem{Err: fmt.Errorf("history: ref %s %s %s: %w", rt.name, what, h, histNotFound(err))})
+				r.problems = append(r.problems, scanner.Problem{Err: fmt.Errorf("ref %s %s %s: %w", rt.name, what, h, notFound(err))})
 				break
 			}
 			if obj.Type() == plumbing.TagObject {
 				r.tags[h] = true
 				var t object.Tag
-				if err := histSafe("history: tag "+h.String(), func() error { return t.Decode(obj) }); err != nil {
-					r.problems = append(r.problems, scanner.Problem{Err: err})
+				if err := gitrepo.Guard(func() error { return t.Decode(obj) }); err != nil {
+					r.problems = append(r.problems, scanner.Problem{Err: gitrepo.ObjectErr("tag", h, err)})
 					break
 				}
 				h = t.Target
@@ -140,7 +141,7 @@ func histReachable(ctx context.Context, repo *histRepo) (*histReach, error) {
 		if r.commits[h] != nil {
 			continue
 		}
-		c, err := histReadCommit(repo, h)
+		c, err := readCommit(repo, h)
 		if err != nil {
 			r.problems = append(r.problems, scanner.Problem{Err: err})
 			continue
@@ -159,11 +160,11 @@ func histReachable(ctx context.Context, repo *histRepo) (*histReach, error) {
 	return r, nil
 }
 
-// histShallow returns the shallow commits of a shallow clone, whose
+// shallowCommits returns the shallow commits of a shallow clone, whose
 // parents the store does not hold.
-func histShallow(repo *histRepo) map[plumbing.Hash]bool {
+func shallowCommits(repo *repository) map[plumbing.Hash]bool {
 	shallow := map[plumbing.Hash]bool{}
-	if hs, err := repo.st.Shallow(); err == nil {
+	if hs, err := repo.Store.Shallow(); err == nil {
 		for _, h := range hs {
 			shallow[h] = true
 		}
@@ -171,26 +172,27 @@ func histShallow(repo *histRepo) map[plumbing.Hash]bool {
 	return shallow
 }
 
-// histObject reads an object's header and content through the shared
-// storage.
-func histObject(repo *histRepo, h plumbing.Hash) (plumbing.EncodedObject, error) {
+// readObject reads an object's header and content through the shared
+// storage. Its error does not name the object: the caller says what it was
+// reading it for.
+func readObject(repo *repository, h plumbing.Hash) (plumbing.EncodedObject, error) {
 	var obj plumbing.EncodedObject
-	err := histSafe("history: object "+h.String(), func() error {
+	err := gitrepo.Guard(func() error {
 		var err error
-		obj, err = repo.object(plumbing.AnyObject, h)
+		obj, err = repo.Object(plumbing.AnyObject, h)
 		return err
 	})
 	return obj, err
 }
 
-// histReadCommit reads the parts of a commit tracing needs.
-func histReadCommit(repo *histRepo, h plumbing.Hash) (*histCommit, error) {
+// readCommit reads the parts of a commit tracing needs.
+func readCommit(repo *repository, h plumbing.Hash) (*commit, error) {
 	if c := repo.takeCommit(h); c != nil {
 		return c, nil
 	}
-	var c *histCommit
-	err := histSafe("history: commit "+h.String(), func() error {
-		obj, err := repo.object(plumbing.CommitObject, h)
+	var c *commit
+	err := gitrepo.Guard(func() error {
+		obj, err := repo.Object(plumbing.CommitObject, h)
 		if err != nil {
 			return err
 		}
@@ -198,49 +200,43 @@ func histReadCommit(repo *histRepo, h plumbing.Hash) (*histCommit, error) {
 		if err := oc.Decode(obj); err != nil {
 			return err
 		}
-		c = &histCommit{tree: oc.TreeHash, parents: oc.ParentHashes, when: oc.Committer.When.Unix()}
+		c = &commit{tree: oc.TreeHash, parents: oc.ParentHashes, when: oc.Committer.When.Unix()}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("history: commit %s: %w", h, histNotFound(err))
+		return nil, gitrepo.ObjectErr("commit", h, notFound(err))
 	}
 	return c, nil
 }
 
-// histNotFound makes go-git's bare "object not found" say what it means
+// notFound makes go-git's bare "object not found" say what it means
 // here.
-func histNotFound(err error) error {
+func notFound(err error) error {
 	if errors.Is(err, plumbing.ErrObjectNotFound) {
 		return fmt.Errorf("object missing from the repository: %w", err)
 	}
 	return err
 }
 
-// histTree reads a tree through the shared storage.
-func histTree(repo *histRepo, h plumbing.Hash) (*object.Tree, error) {
+// readTree reads a tree through the shared storage.
+func readTree(repo *repository, h plumbing.Hash) (*object.Tree, error) {
 	var t object.Tree
-	err := histSafe("history: tree "+h.String(), func() error {
-		obj, err := repo.object(plumbing.TreeObject, h)
+	err := gitrepo.Guard(func() error {
+		obj, err := repo.Object(plumbing.TreeObject, h)
 		if err != nil {
 			return err
 		}
 		return t.Decode(obj)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("history: tree %s: %w", h, histNotFound(err))
+		return nil, gitrepo.ObjectErr("tree", h, notFound(err))
 	}
 	return &t, nil
 }
 
-// histIsFile reports whether a tree entry is a blob (a file or a symlink);
-// a submodule's commit is not followed.
-func histIsFile(m filemode.FileMode) bool {
-	return m == filemode.Regular || m == filemode.Executable || m == filemode.Symlink || m == filemode.Deprecated
-}
-
-// histAllBlobs adds every blob of every reachable tree to r.allBlobs, each
+// allBlobs adds every blob of every reachable tree to r.allBlobs, each
 // tree visited once.
-func histAllBlobs(ctx context.Context, repo *histRepo, r *histReach) error {
+func allBlobs(ctx context.Context, repo *repository, r *reachGraph) error {
 	r.allBlobs = map[plumbing.Hash]bool{}
 	seen := map[plumbing.Hash]bool{}
 	var walk func(h plumbing.Hash) error
@@ -252,7 +248,7 @@ func histAllBlobs(ctx context.Context, repo *histRepo, r *histReach) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		t, err := histTree(repo, h)
+		t, err := readTree(repo, h)
 		if err != nil {
 			r.problems = append(r.problems, scanner.Problem{Err: err})
 			return nil
@@ -263,7 +259,7 @@ func histAllBlobs(ctx context.Context, repo *histRepo, r *histReach) error {
 				if err := walk(e.Hash); err != nil {
 					return err
 				}
-			case histIsFile(e.Mode):
+			case gitrepo.IsFile(e.Mode):
 				r.allBlobs[e.Hash] = true
 			}
 		}
@@ -282,12 +278,12 @@ func histAllBlobs(ctx context.Context, repo *histRepo, r *histReach) error {
 	return nil
 }
 
-// histStoreCommits lists every commit object in the store, reachable or
+// storeCommits lists every commit object in the store, reachable or
 // not, for attributing blobs no ref reaches.
-func histStoreCommits(ctx context.Context, repo *histRepo) ([]plumbing.Hash, error) {
+func storeCommits(ctx context.Context, repo *repository) ([]plumbing.Hash, error) {
 	var hs []plumbing.Hash
-	err := histSafe("history: listing commits", func() error {
-		iter, err := repo.st.IterEncodedObjects(plumbing.CommitObject)
+	err := gitrepo.Safe("listing commits", func() error {
+		iter, err := repo.Store.IterEncodedObjects(plumbing.CommitObject)
 		if err != nil {
 			return err
 		}

@@ -1,4 +1,4 @@
-package source
+package history
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,73 +15,73 @@ import (
 
 	billy "github.com/go-git/go-billy/v5"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/format/idxfile"
 	"github.com/go-git/go-git/v5/plumbing/format/objfile"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/storage/filesystem/dotgit"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/dtleaks/dtleaks/internal/gitpack"
+	"github.com/dtleaks/dtleaks/internal/gitrepo"
 	"github.com/dtleaks/dtleaks/scanner"
 )
 
-// histPack is one packfile of the object store and its index.
-type histPack struct {
+// pack is one packfile of the object store, its index and delta graph.
+type pack struct {
 	dir      *dotgit.DotGit // the store that holds it
 	hash     plumbing.Hash
 	path     string // relative to the git directory (absolute in a borrowed store), for problems
-	idx      *idxfile.MemoryIndex
-	entries  []*idxfile.Entry // by offset
-	graph    *histPackGraph
+	index    *gitpack.Index
+	graph    *gitpack.Graph
 	problems atomic.Int64
 }
 
-// histUnit is a piece of work for one worker: a run of whole objects of
+// workUnit is a piece of work for one worker: a run of whole objects of
 // one pack with the deltas built on them, or a batch of loose objects.
-type histUnit struct {
-	pack   *histPack
+type workUnit struct {
+	pack   *pack
 	packNo int
 	roots  []int32
 	loose  []plumbing.Hash
-	store  histStore // of the loose objects
+	store  objectStore // of the loose objects
 }
 
-// histStore is an object store: the repository's own, or one it borrows
+// objectStore is an object store: the repository's own, or one it borrows
 // from, whose objects directory prefixes the paths of its files in
 // problems.
-type histStore struct {
+type objectStore struct {
 	dir    *dotgit.DotGit
 	prefix string
 }
 
 // stores returns the repository's object store and those it borrows from.
-func (r *histRepo) stores() []histStore {
-	out := []histStore{{dir: r.dir, prefix: "objects/"}}
-	for _, a := range r.alts {
-		out = append(out, histStore{dir: a.dir, prefix: filepath.ToSlash(a.objects) + "/"})
+func (r *repository) stores() []objectStore {
+	out := []objectStore{{dir: r.Dir, prefix: "objects/"}}
+	for _, a := range r.Alternates {
+		out = append(out, objectStore{dir: a.Dir, prefix: filepath.ToSlash(a.Objects) + "/"})
 	}
 	return out
 }
 
 // storeItems yields every blob, commit message and tag message in the
 // object store, decoding packs in parallel: each pack's delta graph is
-// read first (see histPackGraph), then each worker takes runs of whole
+// read first (see gitpack.Graph), then each worker takes runs of whole
 // objects and resolves the deltas built on them through its own file
 // handle, so every object is inflated once and workers share nothing but
 // the read-only graphs.
-func (h *History) storeItems(ctx context.Context, repo *histRepo, yield func(scanner.Item, error) error) error {
-	h.borrows = len(repo.altProblems) > 0
-	for _, p := range repo.altProblems {
+func (h *Source) storeItems(ctx context.Context, repo *repository, yield func(scanner.Item, error) error) error {
+	h.borrows = len(repo.AltProblems) > 0
+	for _, p := range repo.AltProblems {
 		if err := yield(scanner.Item{Path: p.Path}, p.Err); err != nil {
 			return err
 		}
 	}
-	var reach *histReach
+	var reach *reachGraph
 	if h.NoUnreachable {
 		var err error
-		if reach, err = histReachable(ctx, repo); err != nil {
+		if reach, err = findReachable(ctx, repo); err != nil {
 			return err
 		}
-		if err := histAllBlobs(ctx, repo, reach); err != nil {
+		if err := allBlobs(ctx, repo, reach); err != nil {
 			return err
 		}
 		if !h.borrows { // else objects missing here are expected in the other store
@@ -106,14 +107,14 @@ func (h *History) storeItems(ctx context.Context, repo *histRepo, yield func(sca
 	for _, st := range repo.stores() {
 		loose, err := st.dir.Objects()
 		if err != nil {
-			return fmt.Errorf("history: listing loose objects of %s: %w", st.prefix, err)
+			return fmt.Errorf("listing loose objects of %s: %w", st.prefix, err)
 		}
 		for _, l := range loose {
 			h.loose[l] = true
 		}
 		for len(loose) > 0 {
 			n := min(len(loose), 512)
-			units = append(units, histUnit{loose: loose[:n], store: st})
+			units = append(units, workUnit{loose: loose[:n], store: st})
 			loose = loose[n:]
 		}
 	}
@@ -122,7 +123,7 @@ func (h *History) storeItems(ctx context.Context, repo *histRepo, yield func(sca
 	g, gctx := errgroup.WithContext(ctx)
 	for range min(h.jobs(), max(len(units), 1)) {
 		g.Go(func() error {
-			w := &histWorker{h: h, repo: repo, packs: packs, reach: reach, yield: yield}
+			w := &worker{h: h, repo: repo, packs: packs, reach: reach, yield: yield}
 			defer w.close()
 			for {
 				i := int(next.Add(1)) - 1
@@ -148,8 +149,8 @@ func (h *History) storeItems(ctx context.Context, repo *histRepo, yield func(sca
 		return err
 	}
 	for _, p := range packs {
-		if n := p.problems.Load() - histProblemsPerPack; n > 0 {
-			err := fmt.Errorf("history: %d more objects could not be read", n)
+		if n := p.problems.Load() - problemsPerPack; n > 0 {
+			err := fmt.Errorf("%d more objects could not be read", n)
 			if err := yield(scanner.Item{Path: p.path}, err); err != nil {
 				return err
 			}
@@ -160,12 +161,12 @@ func (h *History) storeItems(ctx context.Context, repo *histRepo, yield func(sca
 
 // loadPacks reads every pack index. A pack whose index cannot be read is
 // reported and left out; the rest of the store is still scanned.
-func (h *History) loadPacks(ctx context.Context, repo *histRepo, yield func(scanner.Item, error) error) ([]*histPack, error) {
-	var packs []*histPack
+func (h *Source) loadPacks(ctx context.Context, repo *repository, yield func(scanner.Item, error) error) ([]*pack, error) {
+	var packs []*pack
 	for _, st := range repo.stores() {
 		hashes, err := st.dir.ObjectPacks()
 		if err != nil {
-			return nil, fmt.Errorf("history: listing packs of %s: %w", st.prefix, err)
+			return nil, fmt.Errorf("listing packs of %s: %w", st.prefix, err)
 		}
 		for _, ph := range hashes {
 			p, err := h.loadPack(ctx, st, ph, yield)
@@ -182,38 +183,24 @@ func (h *History) loadPacks(ctx context.Context, repo *histRepo, yield func(scan
 
 // loadPack reads the index of one pack; it returns nil for a pack it
 // reported as unreadable.
-func (h *History) loadPack(ctx context.Context, st histStore, ph plumbing.Hash, yield func(scanner.Item, error) error) (*histPack, error) {
+func (h *Source) loadPack(ctx context.Context, st objectStore, ph plumbing.Hash, yield func(scanner.Item, error) error) (*pack, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	p := &histPack{dir: st.dir, hash: ph, path: st.prefix + "pack/pack-" + ph.String() + ".pack"}
-	err := histSafe("history: index of "+p.path, func() error {
-		f, err := st.dir.ObjectPackIdx(ph)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		p.idx = idxfile.NewMemoryIndex()
-		if err := idxfile.NewDecoder(f).Decode(p.idx); err != nil {
-			return fmt.Errorf("history: index of %s: %w", p.path, err)
-		}
-		it, err := p.idx.EntriesByOffset()
-		if err != nil {
-			return fmt.Errorf("history: index of %s: %w", p.path, err)
-		}
-		defer it.Close()
-		for {
-			e, err := it.Next()
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			if err != nil {
-				return fmt.Errorf("history: index of %s: %w", p.path, err)
-			}
-			p.entries = append(p.entries, e)
-		}
+	p := &pack{dir: st.dir, hash: ph, path: st.prefix + "pack/pack-" + ph.String() + ".pack"}
+	f, err := st.dir.ObjectPackIdx(ph)
+	if err != nil {
+		return nil, yield(scanner.Item{Path: p.path}, err)
+	}
+	defer f.Close()
+	err = gitrepo.Guard(func() error {
+		var err error
+		p.index, err = gitpack.ReadIndex(f)
+		return err
 	})
 	if err != nil {
+		// The message names the pack once, as the problem's path.
+		err = &fs.PathError{Op: "index of", Path: p.path, Err: err}
 		return nil, yield(scanner.Item{Path: p.path}, err)
 	}
 	return p, nil
@@ -221,30 +208,30 @@ func (h *History) loadPack(ctx context.Context, st histStore, ph plumbing.Hash, 
 
 // readGraph reads the delta graph of a pack and reports the objects it
 // cannot resolve. A pack that cannot be opened is reported and left out.
-func (h *History) readGraph(ctx context.Context, p *histPack, yield func(scanner.Item, error) error) error {
+func (h *Source) readGraph(ctx context.Context, p *pack, yield func(scanner.Item, error) error) error {
 	f, err := p.dir.ObjectPack(p.hash)
 	if err != nil {
-		return yield(scanner.Item{Path: p.path}, fmt.Errorf("history: %w", err))
+		return yield(scanner.Item{Path: p.path}, err)
 	}
 	defer f.Close()
-	var g *histPackGraph
-	err = histSafe("history: "+p.path, func() error {
+	var g *gitpack.Graph
+	err = gitrepo.Guard(func() error {
 		var err error
-		g, err = histPackGraphOf(ctx, p, f)
+		g, err = gitpack.ReadGraph(ctx, p.index, f)
 		return err
 	})
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return yield(scanner.Item{Path: p.path}, fmt.Errorf("history: %s: %w", p.path, err))
+		return yield(scanner.Item{Path: p.path}, err)
 	}
 	p.graph = g
-	for _, b := range g.bad {
-		if p.problems.Add(1) > histProblemsPerPack {
+	for _, b := range g.Bad {
+		if p.problems.Add(1) > problemsPerPack {
 			continue
 		}
-		err := fmt.Errorf("history: object %s: %w", g.hash(b.obj), b.err)
+		err := &gitrepo.ObjectError{Op: "object", Hash: g.Hash(b.Obj), Err: b.Err}
 		if err := yield(scanner.Item{Path: p.path}, err); err != nil {
 			return err
 		}
@@ -258,9 +245,9 @@ func (h *History) readGraph(ctx context.Context, p *histPack, yield func(scanner
 // an equal cost, so that a long chain of versions of a large file is a run
 // of its own, and the costliest runs go first, so that no worker is left
 // with one at the end while the others idle.
-func (h *History) units(packs []*histPack) []histUnit {
+func (h *Source) units(packs []*pack) []workUnit {
 	type costed struct {
-		u    histUnit
+		u    workUnit
 		cost int64
 	}
 	var all []costed
@@ -272,11 +259,11 @@ func (h *History) units(packs []*histPack) []histUnit {
 		var roots []int32
 		var costs []int64
 		var total int64
-		for _, r := range g.roots {
-			if histRawType(g.objs[r].typ) == plumbing.TreeObject {
+		for _, r := range g.Roots() {
+			if g.Type(r) == plumbing.TreeObject {
 				continue
 			}
-			c := g.cost(r)
+			c := g.Cost(r)
 			roots, costs, total = append(roots, r), append(costs, c), total+c
 		}
 		target := max(total/int64(h.jobs()*32), 1)
@@ -284,31 +271,31 @@ func (h *History) units(packs []*histPack) []histUnit {
 		for j := range roots {
 			acc += costs[j]
 			if acc >= target || j-start+1 >= 1024 || j == len(roots)-1 {
-				all = append(all, costed{histUnit{pack: p, packNo: i, roots: roots[start : j+1]}, acc})
+				all = append(all, costed{workUnit{pack: p, packNo: i, roots: roots[start : j+1]}, acc})
 				start, acc = j+1, 0
 			}
 		}
 	}
 	slices.SortStableFunc(all, func(a, b costed) int { return cmp.Compare(b.cost, a.cost) })
-	units := make([]histUnit, len(all))
+	units := make([]workUnit, len(all))
 	for i, c := range all {
 		units[i] = c.u
 	}
 	return units
 }
 
-// histWorker decodes and yields objects, one unit at a time.
-type histWorker struct {
-	h     *History
-	repo  *histRepo
-	packs []*histPack
-	reach *histReach // nil unless unreachable objects are left out
+// worker decodes and yields objects, one unit at a time.
+type worker struct {
+	h     *Source
+	repo  *repository
+	packs []*pack
+	reach *reachGraph // nil unless unreachable objects are left out
 	yield func(scanner.Item, error) error
 	files map[int]billy.File // open packs, by number
 }
 
 // close closes the worker's pack files.
-func (w *histWorker) close() {
+func (w *worker) close() {
 	for _, f := range w.files {
 		f.Close()
 	}
@@ -316,9 +303,9 @@ func (w *histWorker) close() {
 
 // inEarlierPack reports whether the object is in one of the first n packs,
 // where it is (or was) scanned already.
-func (w *histWorker) inEarlierPack(hash plumbing.Hash, n int) bool {
+func (w *worker) inEarlierPack(hash plumbing.Hash, n int) bool {
 	for _, p := range w.packs[:n] {
-		if ok, _ := p.idx.Contains(hash); ok {
+		if p.index.Contains(hash) {
 			return true
 		}
 	}
@@ -326,13 +313,13 @@ func (w *histWorker) inEarlierPack(hash plumbing.Hash, n int) bool {
 }
 
 // packUnit yields the blobs, commits and tags of one run of a pack.
-func (w *histWorker) packUnit(ctx context.Context, u histUnit) error {
+func (w *worker) packUnit(ctx context.Context, u workUnit) error {
 	p := u.pack
 	f := w.files[u.packNo]
 	if f == nil {
 		var err error
 		if f, err = p.dir.ObjectPack(p.hash); err != nil {
-			return w.problem(p, fmt.Errorf("history: %w", err))
+			return w.problem(p, err)
 		}
 		if w.files == nil {
 			w.files = map[int]billy.File{}
@@ -340,68 +327,71 @@ func (w *histWorker) packUnit(ctx context.Context, u histUnit) error {
 		w.files[u.packNo] = f
 	}
 	g := p.graph
-	pw := &histPackWalker{
-		g:  g,
-		in: newHistInflater(f),
-		want: func(t plumbing.ObjectType) bool {
+	pw := &gitpack.Walker{
+		Graph: g,
+		In:    gitpack.NewInflater(f),
+		Want: func(t plumbing.ObjectType) bool {
 			return t == plumbing.BlobObject || t == plumbing.CommitObject || t == plumbing.TagObject
 		},
-		visit: func(i int32, typ plumbing.ObjectType, data, base []byte) error {
-			hash := g.hash(i)
+		Visit: func(i int32, typ plumbing.ObjectType, data, base []byte) error {
+			hash := g.Hash(i)
 			if w.inEarlierPack(hash, u.packNo) {
 				return nil
 			}
-			return w.object(ctx, &histMem{hash: hash, typ: typ, data: data}, p.path)
+			return w.object(ctx, &memObject{hash: hash, typ: typ, data: data}, p.path)
 		},
-		stream: func(i int32, typ plumbing.ObjectType, r io.Reader) error {
-			hash := g.hash(i)
+		Large: gitrepo.LargeObject,
+		Stream: func(i int32, typ plumbing.ObjectType, r io.Reader) error {
+			hash := g.Hash(i)
 			if w.inEarlierPack(hash, u.packNo) {
 				return nil
 			}
-			return w.object(ctx, &histLoose{hash: hash, typ: typ, size: g.objs[i].size, r: r}, p.path)
+			return w.object(ctx, &streamObject{hash: hash, typ: typ, size: g.Size(i), r: r}, p.path)
 		},
-		bad: func(i int32, err error) error {
-			return w.problem(p, fmt.Errorf("history: object %s: %w", g.hash(i), err))
+		Bad: func(i int32, err error) error {
+			return w.problem(p, &gitrepo.ObjectError{Op: "object", Hash: g.Hash(i), Err: err})
 		},
 	}
 	for _, r := range u.roots {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := pw.walk(ctx, r); err != nil {
+		if err := pw.Walk(ctx, r); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// histMem is an object whose content is in memory.
-type histMem struct {
+// memObject is an object whose content is in memory.
+type memObject struct {
 	hash plumbing.Hash
 	typ  plumbing.ObjectType
 	data []byte
 }
 
-func (o *histMem) Hash() plumbing.Hash             { return o.hash }
-func (o *histMem) Type() plumbing.ObjectType       { return o.typ }
-func (o *histMem) SetType(plumbing.ObjectType)     {}
-func (o *histMem) Size() int64                     { return int64(len(o.data)) }
-func (o *histMem) SetSize(int64)                   {}
-func (o *histMem) Reader() (io.ReadCloser, error)  { return io.NopCloser(bytes.NewReader(o.data)), nil }
-func (o *histMem) Writer() (io.WriteCloser, error) { return nil, errors.New("read-only object") }
-func (o *histMem) String() string                  { return o.hash.String() }
+func (o *memObject) Hash() plumbing.Hash         { return o.hash }
+func (o *memObject) Type() plumbing.ObjectType   { return o.typ }
+func (o *memObject) SetType(plumbing.ObjectType) {}
+func (o *memObject) Size() int64                 { return int64(len(o.data)) }
+func (o *memObject) SetSize(int64)               {}
+func (o *memObject) Reader() (io.ReadCloser, error) {
+	return io.NopCloser(bytes.NewReader(o.data)), nil
+}
+func (o *memObject) Writer() (io.WriteCloser, error) { return nil, errors.New("read-only object") }
+func (o *memObject) String() string                  { return o.hash.String() }
 
 // problem reports an unreadable object of a pack, up to
-// histProblemsPerPack of them; storeItems counts the rest.
-func (w *histWorker) problem(p *histPack, err error) error {
-	if p.problems.Add(1) > histProblemsPerPack {
+// problemsPerPack of them; storeItems counts the rest.
+func (w *worker) problem(p *pack, err error) error {
+	if p.problems.Add(1) > problemsPerPack {
 		return nil
 	}
 	return w.yield(scanner.Item{Path: p.path}, err)
 }
 
 // looseUnit yields the loose objects of a batch that no pack holds.
-func (w *histWorker) looseUnit(ctx context.Context, st histStore, hashes []plumbing.Hash) error {
+func (w *worker) looseUnit(ctx context.Context, st objectStore, hashes []plumbing.Hash) error {
 	for _, hash := range hashes {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -410,7 +400,7 @@ func (w *histWorker) looseUnit(ctx context.Context, st histStore, hashes []plumb
 			continue
 		}
 		path := st.prefix + hash.String()[:2] + "/" + hash.String()[2:]
-		err := histSafe("history: object "+hash.String(), func() error {
+		err := gitrepo.Guard(func() error {
 			f, err := st.dir.Object(hash)
 			if err != nil {
 				return err
@@ -425,21 +415,18 @@ func (w *histWorker) looseUnit(ctx context.Context, st histStore, hashes []plumb
 			if err != nil {
 				return err
 			}
-			obj := &histLoose{hash: hash, typ: typ, size: size, r: &histLooseCheck{histSized: histSized{r: r, size: size}, zr: r, hash: hash}}
+			obj := &streamObject{hash: hash, typ: typ, size: size, r: &looseCheck{Sized: gitrepo.Sized{R: r, Size: size}, zr: r, hash: hash}}
 			if err := w.object(ctx, obj, path); err != nil {
-				return histYieldError{err}
+				return yieldError{err}
 			}
 			return nil
 		})
-		var yerr histYieldError
+		var yerr yieldError
 		if errors.As(err, &yerr) {
 			return yerr.err
 		}
 		if err != nil {
-			if !strings.Contains(err.Error(), hash.String()) {
-				err = fmt.Errorf("history: object %s: %w", hash, err)
-			}
-			if err := w.yield(scanner.Item{Path: path}, err); err != nil {
+			if err := w.yield(scanner.Item{Path: path}, gitrepo.ObjectErr("object", hash, err)); err != nil {
 				return err
 			}
 		}
@@ -447,53 +434,54 @@ func (w *histWorker) looseUnit(ctx context.Context, st histStore, hashes []plumb
 	return nil
 }
 
-// histYieldError carries an error returned by yield (which ends the scan)
+// yieldError carries an error returned by yield (which ends the scan)
 // out of code whose other errors are problems of one object.
-type histYieldError struct{ err error }
+type yieldError struct{ err error }
 
-func (e histYieldError) Error() string { return e.err.Error() }
+func (e yieldError) Error() string { return e.err.Error() }
 
-// histLoose is a loose object read as a stream: its content is read once,
-// from the open object file.
-type histLoose struct {
+// streamObject is an object read as a stream, its content read once: a
+// loose object, from its open file, or a packed object too large to inflate
+// in memory, from its pack.
+type streamObject struct {
 	hash plumbing.Hash
 	typ  plumbing.ObjectType
 	size int64
 	r    io.Reader
 }
 
-// histLooseCheck reads a loose object's content and, at its end, checks it
-// against the object's header (see histSized) and name: zlib data that
+// looseCheck reads a loose object's content and, at its end, checks it
+// against the object's header (see gitrepo.Sized) and name: zlib data that
 // inflates cleanly to bytes that do not hash to the object's name is a
 // corrupt object, reported rather than scanned as if it were whole.
-type histLooseCheck struct {
-	histSized
+type looseCheck struct {
+	gitrepo.Sized
 	zr   *objfile.Reader
 	hash plumbing.Hash
 }
 
-func (c *histLooseCheck) Read(p []byte) (int, error) {
-	n, err := c.histSized.Read(p)
+func (c *looseCheck) Read(p []byte) (int, error) {
+	n, err := c.Sized.Read(p)
 	if err == io.EOF && c.zr.Hash() != c.hash {
 		return n, errors.New("corrupt object: content does not match its hash")
 	}
 	return n, err
 }
 
-func (o *histLoose) Hash() plumbing.Hash             { return o.hash }
-func (o *histLoose) Type() plumbing.ObjectType       { return o.typ }
-func (o *histLoose) SetType(plumbing.ObjectType)     {}
-func (o *histLoose) Size() int64                     { return o.size }
-func (o *histLoose) SetSize(int64)                   {}
-func (o *histLoose) Reader() (io.ReadCloser, error)  { return io.NopCloser(o.r), nil }
-func (o *histLoose) Writer() (io.WriteCloser, error) { return nil, errors.New("read-only object") }
-func (o *histLoose) String() string                  { return o.hash.String() }
+func (o *streamObject) Hash() plumbing.Hash             { return o.hash }
+func (o *streamObject) Type() plumbing.ObjectType       { return o.typ }
+func (o *streamObject) SetType(plumbing.ObjectType)     {}
+func (o *streamObject) Size() int64                     { return o.size }
+func (o *streamObject) SetSize(int64)                   {}
+func (o *streamObject) Reader() (io.ReadCloser, error)  { return io.NopCloser(o.r), nil }
+func (o *streamObject) Writer() (io.WriteCloser, error) { return nil, errors.New("read-only object") }
+func (o *streamObject) String() string                  { return o.hash.String() }
 
 // object yields one decoded object: a blob's content, a commit's or an
 // annotated tag's message; trees and anything else are skipped. Errors
 // reading the object are yielded as problems named by where (the pack or
 // loose object path); an error from yield is returned.
-func (w *histWorker) object(ctx context.Context, obj plumbing.EncodedObject, where string) error {
+func (w *worker) object(ctx context.Context, obj plumbing.EncodedObject, where string) error {
 	hash := obj.Hash()
 	if obj.Type() == plumbing.TreeObject {
 		return w.looseTree(obj, where)
@@ -507,16 +495,16 @@ func (w *histWorker) object(ctx context.Context, obj plumbing.EncodedObject, whe
 		it.Origin.Blob = hash.String()
 	case plumbing.CommitObject, plumbing.TagObject:
 		it.Origin.Commit = hash.String()
-		it.Location = histCommitMessage
+		it.Location = scanner.LocationCommitMessage
 		if obj.Type() == plumbing.TagObject {
-			it.Location = histTagMessage
+			it.Location = scanner.LocationTagMessage
 		}
-		if obj.Size() > histLargeObject {
+		if obj.Size() > gitrepo.LargeObject {
 			// Too large to decode in memory: scan it raw, headers and all.
 			break
 		}
 		var msg string
-		err := histSafe("history: object "+hash.String(), func() error {
+		err := gitrepo.Guard(func() error {
 			if obj.Type() == plumbing.CommitObject {
 				var c object.Commit
 				if err := c.Decode(obj); err != nil {
@@ -525,7 +513,7 @@ func (w *histWorker) object(ctx context.Context, obj plumbing.EncodedObject, whe
 				msg = c.Message
 				it.Origin.AuthorName, it.Origin.AuthorEmail, it.Origin.Date = c.Author.Name, c.Author.Email, c.Author.When
 				if w.repo != nil {
-					w.repo.keepCommit(hash, &histCommit{tree: c.TreeHash, parents: c.ParentHashes, when: c.Committer.When.Unix()})
+					w.repo.keepCommit(hash, &commit{tree: c.TreeHash, parents: c.ParentHashes, when: c.Committer.When.Unix()})
 				}
 				return nil
 			}
@@ -538,7 +526,7 @@ func (w *histWorker) object(ctx context.Context, obj plumbing.EncodedObject, whe
 			return nil
 		})
 		if err != nil {
-			return w.yieldErr(where, fmt.Errorf("history: object %s: %w", hash, err))
+			return w.yieldErr(where, gitrepo.ObjectErr("object", hash, err))
 		}
 		it.R = strings.NewReader(msg)
 		return w.yieldItem(it)
@@ -546,24 +534,24 @@ func (w *histWorker) object(ctx context.Context, obj plumbing.EncodedObject, whe
 		return nil
 	}
 	var rc io.ReadCloser
-	err := histSafe("history: object "+hash.String(), func() error {
+	err := gitrepo.Guard(func() error {
 		var err error
 		rc, err = obj.Reader()
 		return err
 	})
 	if err != nil {
-		return w.yieldErr(where, fmt.Errorf("history: object %s: %w", hash, err))
+		return w.yieldErr(where, gitrepo.ObjectErr("object", hash, err))
 	}
 	defer rc.Close()
-	it.R = &histSafeReader{r: rc, hash: hash}
+	it.R = &gitrepo.ObjectReader{R: rc, Op: "object", Hash: hash}
 	return w.yieldItem(it)
 }
 
 // looseTree checks the entries of a loose tree (see treeLinks); Resolve
 // checks the packed ones.
-func (w *histWorker) looseTree(obj plumbing.EncodedObject, where string) error {
+func (w *worker) looseTree(obj plumbing.EncodedObject, where string) error {
 	var data []byte
-	err := histSafe("history: object "+obj.Hash().String(), func() error {
+	err := gitrepo.Guard(func() error {
 		rc, err := obj.Reader()
 		if err != nil {
 			return err
@@ -573,7 +561,7 @@ func (w *histWorker) looseTree(obj plumbing.EncodedObject, where string) error {
 		return err
 	})
 	if err != nil {
-		return w.yieldErr(where, fmt.Errorf("history: object %s: %w", obj.Hash(), err))
+		return w.yieldErr(where, gitrepo.ObjectErr("object", obj.Hash(), err))
 	}
 	for _, err := range w.h.treeLinks(obj.Hash(), data, nil) {
 		if err := w.yieldErr(where, err); err != nil {
@@ -583,31 +571,8 @@ func (w *histWorker) looseTree(obj plumbing.EncodedObject, where string) error {
 	return nil
 }
 
-func (w *histWorker) yieldItem(it scanner.Item) error { return w.yield(it, nil) }
+func (w *worker) yieldItem(it scanner.Item) error { return w.yield(it, nil) }
 
-func (w *histWorker) yieldErr(where string, err error) error {
+func (w *worker) yieldErr(where string, err error) error {
 	return w.yield(scanner.Item{Path: where}, err)
-}
-
-// histSafeReader turns a panic while inflating an object into a read error
-// naming the object, and names the object in any other read error.
-type histSafeReader struct {
-	r    io.Reader
-	hash plumbing.Hash
-	what string
-}
-
-func (r *histSafeReader) Read(p []byte) (n int, err error) {
-	if r.what == "" { // named once, not on every read
-		r.what = "history: object " + r.hash.String()
-	}
-	err = histSafe(r.what, func() error {
-		var err error
-		n, err = r.r.Read(p)
-		return err
-	})
-	if err != nil && err != io.EOF && !strings.Contains(err.Error(), r.hash.String()) {
-		err = fmt.Errorf("history: object %s: %w", r.hash, err)
-	}
-	return n, err
 }

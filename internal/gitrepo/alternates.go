@@ -1,0 +1,167 @@
+package gitrepo
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	billy "github.com/go-git/go-billy/v5"
+	"github.com/go-git/go-billy/v5/osfs"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/storage/filesystem"
+	"github.com/go-git/go-git/v5/storage/filesystem/dotgit"
+)
+
+// A repository may borrow objects from other object stores, named one per
+// line in objects/info/alternates: git clone --shared and --reference make
+// such clones, and forges keep forks' common objects in a shared pool. The
+// borrowed objects are this repository's history as much as its own, so
+// a scan reads them as it reads its own store. go-git follows alternates
+// only for absolute paths, and pools use relative ones (relative to the
+// objects directory, as gitrepository-layout says), so Alternates resolves
+// them itself and Storer looks objects up in each store in turn.
+
+// alternatesDepth bounds a chain of stores borrowing from stores, as
+// git does.
+const alternatesDepth = 5
+
+// Alternate is a borrowed object store.
+type Alternate struct {
+	Objects string           // its objects directory, absolute
+	FS      billy.Filesystem // the directory that holds objects
+	Dir     *dotgit.DotGit
+}
+
+// AltProblem is a borrowed object store that cannot be used, or an
+// alternates file that cannot be read; Path is the file, when known.
+type AltProblem struct {
+	Path string
+	Err  error
+}
+
+// Alternates returns the object stores the store at objects borrows
+// from, directly or through others, each once, and the problems of those
+// it cannot use.
+func Alternates(objects string) ([]Alternate, []AltProblem) {
+	var alts []Alternate
+	var problems []AltProblem
+	seen := map[string]bool{filepath.Clean(objects): true}
+	var walk func(objects string, depth int)
+	walk = func(objects string, depth int) {
+		file := filepath.Join(objects, "info", "alternates")
+		f, err := os.Open(file)
+		if errors.Is(err, fs.ErrNotExist) {
+			return
+		}
+		if err != nil {
+			problems = append(problems, AltProblem{Err: err})
+			return
+		}
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			line := strings.TrimSpace(sc.Text())
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			dir := line
+			if !filepath.IsAbs(dir) {
+				dir = filepath.Join(objects, dir)
+			}
+			dir = filepath.Clean(dir)
+			if seen[dir] {
+				continue
+			}
+			seen[dir] = true
+			if depth >= alternatesDepth {
+				problems = append(problems, AltProblem{Path: file, Err: fmt.Errorf("%s: more than %d stores borrowing from each other: not read", dir, alternatesDepth)})
+				continue
+			}
+			if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+				problems = append(problems, AltProblem{Path: file, Err: fmt.Errorf("the borrowed object store %s cannot be read: its objects are not scanned", dir)})
+				continue
+			}
+			if filepath.Base(dir) != "objects" {
+				// go-git opens a store by the directory that holds
+				// "objects".
+				problems = append(problems, AltProblem{Path: file, Err: fmt.Errorf("the borrowed object store %s is not named objects, which dtleaks cannot open: its objects are not scanned", dir)})
+				continue
+			}
+			afs := osfs.New(filepath.Dir(dir), osfs.WithBoundOS())
+			alts = append(alts, Alternate{Objects: dir, FS: afs, Dir: dotgit.New(afs)})
+			walk(dir, depth+1)
+		}
+		if err := sc.Err(); err != nil {
+			problems = append(problems, AltProblem{Path: file, Err: err})
+		}
+	}
+	walk(objects, 0)
+	return alts, problems
+}
+
+// Storer is an object storage with the stores it borrows from behind it:
+// an object that is not in the storage is looked up in each of them in
+// turn. It is what go-git reads through, so every lookup follows
+// alternates, relative paths as well as absolute ones.
+type Storer struct {
+	*filesystem.Storage
+	alts []*filesystem.Storage
+}
+
+// EncodedObject reads an object from the storage or, when it is not there,
+// from the stores it borrows from.
+func (s *Storer) EncodedObject(t plumbing.ObjectType, h plumbing.Hash) (plumbing.EncodedObject, error) {
+	obj, err := s.Storage.EncodedObject(t, h)
+	if !errors.Is(err, plumbing.ErrObjectNotFound) {
+		return obj, err
+	}
+	for _, a := range s.alts {
+		if o, aerr := a.EncodedObject(t, h); aerr == nil {
+			return o, nil
+		}
+	}
+	return nil, err
+}
+
+// HasEncodedObject reports, as nil, that the storage or a store it
+// borrows from holds the object.
+func (s *Storer) HasEncodedObject(h plumbing.Hash) error {
+	err := s.Storage.HasEncodedObject(h)
+	if !errors.Is(err, plumbing.ErrObjectNotFound) {
+		return err
+	}
+	for _, a := range s.alts {
+		if a.HasEncodedObject(h) == nil {
+			return nil
+		}
+	}
+	return err
+}
+
+// EncodedObjectSize returns the size of an object of the storage or of a
+// store it borrows from.
+func (s *Storer) EncodedObjectSize(h plumbing.Hash) (int64, error) {
+	size, err := s.Storage.EncodedObjectSize(h)
+	if !errors.Is(err, plumbing.ErrObjectNotFound) {
+		return size, err
+	}
+	for _, a := range s.alts {
+		if n, aerr := a.EncodedObjectSize(h); aerr == nil {
+			return n, nil
+		}
+	}
+	return 0, err
+}
+
+// Close closes the storages.
+func (s *Storer) Close() error {
+	err := s.Storage.Close()
+	for _, a := range s.alts {
+		a.Close()
+	}
+	return err
+}

@@ -1,0 +1,375 @@
+// Package ignore holds gitignore semantics as a directory walk applies
+// them: [Parse] compiles an ignore file into a [List], whose last matching
+// rule decides about a path as in git, and a chain of [Node] values holds
+// the rules in force in each directory: .dtleaksignore files first, then
+// the .gitignore files of the repository and its info/exclude, as ripgrep
+// orders them. It is the one importer of go-gitignore.
+package ignore
+
+import (
+	"bytes"
+	"strings"
+	"unicode/utf8"
+
+	gitignore "github.com/sabhiram/go-gitignore"
+)
+
+// The ignore files a directory walk honours, and the names around them.
+// Their syntax is gitignore's.
+const (
+	GitFile     = ".gitignore"     // a repository's ignore rules, per directory
+	DtleaksFile = ".dtleaksignore" // dtleaks' own, in or out of a repository
+	GitDir      = ".git"           // where a repository starts; never walked
+	ExcludeFile = "info/exclude"   // the repository's own rules, in its common git directory
+)
+
+// List is the rules of one ignore file, in file order: the last rule
+// that matches a path decides, as in git.
+//
+// Each line is compiled by go-gitignore, one line per matcher, after a thin
+// rewrite that works around where go-gitignore and git disagree (each case
+// has a test in ignore_test.go):
+//
+//   - "!" (negation) and a trailing "/" (directories only) are taken off
+//     here, since go-gitignore can only tell a directory by a trailing slash
+//     on the path, and "foo/*" then matches the directory "foo/" itself.
+//   - A pattern with a slash before its end is anchored to the ignore file's
+//     directory; go-gitignore anchors only some ("a/b" matched "x/a/b").
+//   - Every compiled expression ends "(|/.*)$", so a pattern also matched
+//     every path below what it names ("/a" matched "a/f" even after "!a"
+//     had re-included the directory). Both the pattern and the path get a
+//     NUL appended, which no path can hold, so only the whole path matches.
+//     A walk that prunes ignored directories never needs more.
+//   - A trailing "/**" matches inside a directory, not the directory, so
+//     "abc/**" with "!abc/keep" keeps abc/keep; it is rewritten "abc/**/*".
+//   - "?" was a literal question mark, "[!a]" a class holding "!", regexp
+//     operators such as "+", "(" or "{" were passed through (so "c++" made
+//     an invalid expression and the rule vanished), "\ " (an escaped
+//     trailing space) was lost, and invalid UTF-8 made an invalid
+//     expression: each is escaped or translated before compiling.
+type List struct {
+	rules []rule
+}
+
+type rule struct {
+	m        *gitignore.GitIgnore
+	negate   bool // "!pattern": a match keeps the path
+	dirOnly  bool // "pattern/": matches directories only
+	anchored bool // the pattern holds a slash: match the path relative to the ignore file's directory, else the base name
+}
+
+// Parse compiles the content of an ignore file.
+func Parse(content []byte) *List {
+	l := &List{}
+	content = bytes.TrimPrefix(content, []byte("\xef\xbb\xbf")) // a UTF-8 BOM, as git skips it
+	for len(content) > 0 {
+		line := content
+		if i := bytes.IndexByte(content, '\n'); i >= 0 {
+			line, content = content[:i], content[i+1:]
+		} else {
+			content = nil
+		}
+		if r, ok := compile(string(line)); ok {
+			l.rules = append(l.rules, r)
+		}
+	}
+	return l
+}
+
+// Empty reports whether the list has no rules: an ignore file of blank
+// lines and comments.
+func (l *List) Empty() bool { return len(l.rules) == 0 }
+
+// compile turns one line of an ignore file into a rule; ok is false
+// for blank lines, comments and lines that name nothing.
+func compile(line string) (r rule, ok bool) {
+	line = strings.TrimSuffix(line, "\r")
+	if line == "" || line[0] == '#' {
+		return r, false
+	}
+	line = trimSpaces(line)
+	if line != "" && line[0] == '!' {
+		r.negate = true
+		line = line[1:]
+	}
+	if strings.HasSuffix(line, "/") && !strings.HasSuffix(line, `\/`) {
+		r.dirOnly = true
+		line = strings.TrimSuffix(line, "/")
+	}
+	if line == "" || line == "/" {
+		return r, false
+	}
+	r.anchored = strings.Contains(line, "/")
+	if r.anchored && !strings.HasPrefix(line, "/") {
+		line = "/" + line
+	}
+	if strings.HasSuffix(line, "/**") {
+		line += "/*"
+	}
+	r.m = gitignore.CompileIgnoreLines(escape(line) + "\x00")
+	return r, true
+}
+
+// trimSpaces drops trailing spaces that are not escaped with a
+// backslash, as git does.
+func trimSpaces(line string) string {
+	for strings.HasSuffix(line, " ") {
+		body := line[:len(line)-1]
+		// The space is escaped if an odd number of backslashes precede it.
+		n := len(body) - len(strings.TrimRight(body, `\`))
+		if n%2 == 1 {
+			break
+		}
+		line = body
+	}
+	return line
+}
+
+// escape rewrites a glob so that go-gitignore's translation to a
+// regular expression means what git means: the glob characters "*" and "**"
+// are left for go-gitignore, everything else is made literal or translated
+// here.
+func escape(glob string) string {
+	var b strings.Builder
+	b.Grow(len(glob) + 8)
+	literal := func(r rune) {
+		switch {
+		case r == utf8.RuneError:
+			// Go's regexp sees an invalid byte in a path as U+FFFD, so
+			// this matches any invalid byte here: near enough.
+			b.WriteString(`\x{FFFD}`)
+		case r == ' ':
+			// go-gitignore trims spaces at both ends; git keeps a
+			// leading one and an escaped trailing one.
+			b.WriteString(`[ ]`)
+		case r == '.' || r == '/':
+			// go-gitignore escapes the dot itself; a slash is a
+			// separator.
+			b.WriteRune(r)
+		case r == '?':
+			b.WriteString(`[?]`)
+		case r < utf8.RuneSelf && strings.ContainsRune(`\*+()[]{}|^$#!`, r):
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	for i := 0; i < len(glob); {
+		r, size := utf8.DecodeRuneInString(glob[i:])
+		i += size
+		switch r {
+		case '\\':
+			if i == len(glob) {
+				return b.String() + `\\` // git: a trailing backslash matches nothing useful
+			}
+			r, size = utf8.DecodeRuneInString(glob[i:])
+			i += size
+			literal(r)
+		case '?':
+			b.WriteString(`[^\x2f]`)
+		case '*':
+			b.WriteByte('*')
+		case '[':
+			if class, n, ok := class(glob[i:]); ok {
+				b.WriteString(class)
+				i += n
+			} else {
+				literal(r)
+			}
+		default:
+			literal(r)
+		}
+	}
+	return b.String()
+}
+
+// class translates a bracket expression, s being what follows its
+// "[". It returns the regexp class, how many bytes of s it used, and false
+// if the bracket is not closed (then "[" is a literal).
+func class(s string) (string, int, bool) {
+	var b strings.Builder
+	b.WriteByte('[')
+	i := 0
+	if i < len(s) && (s[i] == '!' || s[i] == '^') {
+		// A class never matches a slash in a path (FNM_PATHNAME).
+		b.WriteString(`^\x2f`)
+		i++
+	}
+	first := true
+	for i < len(s) {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == ']' && !first {
+			b.WriteByte(']')
+			return b.String(), i + size, true
+		}
+		first = false
+		i += size
+		if r == '\\' && i < len(s) {
+			r, size = utf8.DecodeRuneInString(s[i:])
+			i += size
+		}
+		switch {
+		case r == utf8.RuneError:
+			b.WriteString(`\x{FFFD}`)
+		case r == '-' || r >= utf8.RuneSelf || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9':
+			b.WriteRune(r)
+		case r == '*':
+			// go-gitignore turns "\*" back into a literal star.
+			b.WriteString(`\*`)
+		case r == '.':
+			b.WriteByte('.') // escaped by go-gitignore
+		case r == '?':
+			b.WriteByte('?') // escaped by go-gitignore
+		default:
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		}
+	}
+	return "", 0, false
+}
+
+// Match reports whether the list decides about a path: ignored is the
+// decision, decided false when no rule matches. rel is the path relative to
+// the ignore file's directory, name its last element.
+func (l *List) Match(rel, name string, isDir bool) (ignored, decided bool) {
+	var relZ, nameZ string
+	for i := len(l.rules) - 1; i >= 0; i-- {
+		r := &l.rules[i]
+		if r.dirOnly && !isDir {
+			continue
+		}
+		var p string
+		if r.anchored {
+			if relZ == "" {
+				relZ = rel + "\x00"
+			}
+			p = relZ
+		} else {
+			if nameZ == "" {
+				nameZ = name + "\x00"
+			}
+			p = nameZ
+		}
+		if r.m.MatchesPath(p) {
+			return !r.negate, true
+		}
+	}
+	return false, false
+}
+
+// Node holds the ignore rules in force in one directory of a walk; it
+// points to its parent's, so a directory's rules are shared by everything
+// below it. Nodes are immutable once made, so workers share them freely.
+type Node struct {
+	parent *Node
+	// dir is the directory's key: its path relative to the walk's anchor
+	// (the repository's top when the root is in one, else the root), ""
+	// for the anchor itself.
+	dir     string
+	dtleaks *List // .dtleaksignore here
+	git     *List // .gitignore here
+	// inRepo says gitignore rules apply here; repoTop marks the top of a
+	// repository, where the chain of .gitignore files ends.
+	inRepo, repoTop bool
+	// exclude is the repository's info/exclude, relative to excludeDir.
+	exclude    *List
+	excludeDir string
+}
+
+// Child returns the node for a directory below n, given what it holds.
+// repo says the directory holds a .git: a repository (or submodule) starts
+// there and the .gitignore files above it no longer apply.
+func (n *Node) Child(dir string, dtleaks, git, exclude *List, repo bool) *Node {
+	c := &Node{parent: n, dir: dir, dtleaks: dtleaks, git: git}
+	switch {
+	case repo:
+		c.inRepo, c.repoTop, c.exclude, c.excludeDir = true, true, exclude, dir
+	case n != nil:
+		c.inRepo, c.exclude, c.excludeDir = n.inRepo, n.exclude, n.excludeDir
+	}
+	if !c.inRepo {
+		c.git = nil
+	}
+	if c.dtleaks == nil && c.git == nil && !c.repoTop {
+		// Nothing new here: share the parent's rules, keyed by its
+		// directory, which every path below this one is also under.
+		return n
+	}
+	return c
+}
+
+// Ignored reports whether the entry with the given key (path relative to
+// the anchor), base name and kind is ignored by the rules in force in its
+// directory n. As in ripgrep, .dtleaksignore files decide first (the
+// nearest that has a matching rule), then .gitignore files within the
+// repository, then its info/exclude.
+func (n *Node) Ignored(key, name string, isDir bool) bool {
+	for m := n; m != nil; m = m.parent {
+		if m.dtleaks != nil {
+			if ig, ok := m.dtleaks.Match(rel(key, m.dir), name, isDir); ok {
+				return ig
+			}
+		}
+	}
+	if n == nil || !n.inRepo {
+		return false
+	}
+	for m := n; m != nil; m = m.parent {
+		if m.git != nil {
+			if ig, ok := m.git.Match(rel(key, m.dir), name, isDir); ok {
+				return ig
+			}
+		}
+		if m.repoTop {
+			break
+		}
+	}
+	if n.exclude != nil {
+		ig, _ := n.exclude.Match(rel(key, n.excludeDir), name, isDir)
+		return ig
+	}
+	return false
+}
+
+// DtleaksIgnored reports whether the .dtleaksignore files in force at n
+// (the node of key's directory) ignore the file key or any directory above
+// it. Only nodes whose directory holds the path being checked are asked.
+func (n *Node) DtleaksIgnored(key string) bool {
+	if key == "" {
+		return false
+	}
+	elems := strings.Split(key, "/")
+	for i := 1; i <= len(elems); i++ {
+		sub := strings.Join(elems[:i], "/")
+		isDir := i < len(elems)
+		for m := n; m != nil; m = m.parent {
+			if m.dtleaks == nil || m.dir != "" && !strings.HasPrefix(sub, m.dir+"/") {
+				continue
+			}
+			if ig, ok := m.dtleaks.Match(rel(sub, m.dir), elems[i-1], isDir); ok {
+				if ig {
+					return true
+				}
+				break
+			}
+		}
+	}
+	return false
+}
+
+// rel returns key relative to dir, which is key's ancestor.
+func rel(key, dir string) string {
+	if dir == "" {
+		return key
+	}
+	return key[len(dir)+1:]
+}
+
+// Join joins a directory key and a name.
+func Join(dir, name string) string {
+	if dir == "" {
+		return name
+	}
+	return dir + "/" + name
+}
