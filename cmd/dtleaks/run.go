@@ -30,6 +30,8 @@ const usage = `dtleaks finds leaked Dynatrace access tokens.
 Usage:
   dtleaks scan [flags] [PATH ...]   scan files and directories (default "."); "-" reads standard input
   dtleaks history [flags] [REPO]    scan every blob and message in a git repository's history
+                                    (also of URLs, many repositories, GitHub orgs, GitLab groups)
+  dtleaks merge [flags] REPORT.json ...  merge the JSON reports of shards into one report
   dtleaks staged [flags] [REPO]     scan what the next commit would add (for a pre-commit hook)
   dtleaks rules                     list the token types dtleaks knows (also: --list-types)
   dtleaks version                   print the version
@@ -66,6 +68,10 @@ type options struct {
 	// history
 	rangeSpec, since string
 	noUnreachable    bool
+	// audit holds the flags of history over URLs and many repositories.
+	audit auditOptions
+	// stderr is where a progress line may be drawn.
+	stderr io.Writer
 	// note is a line for standard error about choices made for the user.
 	note string
 }
@@ -104,18 +110,30 @@ a token compiled into an artefact is a leak.`,
 		},
 	},
 	{
-		name: "history", args: "[REPO]",
+		name: "history", args: "[REPO|URL ...]",
 		short: `Scan every blob a git repository holds, each distinct blob once: blobs
 reachable from every ref (branches, remote-tracking branches, tags, stash,
 notes) and, unless --no-unreachable, objects no ref reaches any more. Commit
 and annotated tag messages are scanned too. Each finding names the commit
-that introduced the token at its path.`,
+that introduced the token at its path.
+
+Given git URLs (https://, ssh://, git@host:org/repo.git, file://), several
+repositories, --repos, --github-org, --github-user or --gitlab-group, it
+fetches each URL as a bare mirror (every ref: branches, tags, notes, pull and
+merge request refs) and scans the repositories in parallel; each finding
+names its repository. Tokens come from GITHUB_TOKEN and GITLAB_TOKEN (sent
+only to their hosts) or from a URL; ssh uses the ssh agent. A clone holds
+every secret its repository holds (see --clone-dir).`,
 		setup: func(fs *flag.FlagSet, o *options) {
 			fs.StringVar(&o.rangeSpec, "range", "", "scan only the commits in `A..B` and the blobs they introduce;\n\"auto\" takes the range from pre-commit's pre-push stage or the GitHub Actions event\n(pull request: its commits; push: the pushed commits; otherwise the whole history)")
 			fs.StringVar(&o.since, "since-commit", "", "scan only the commits after `REV` (REV..HEAD)")
 			fs.BoolVar(&o.noUnreachable, "no-unreachable", false, "skip objects that no ref reaches")
+			auditFlags(fs, o)
 		},
 		source: func(o *options, args []string) (scanner.Source, error) {
+			if src, ok, err := auditSource(o, args); ok {
+				return src, err
+			}
 			repo, err := oneRepo(args)
 			if err != nil {
 				return nil, err
@@ -193,6 +211,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		fmt.Fprint(stdout, usage)
 		return exitClean
+	case "merge":
+		return runMerge(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "dtleaks", version())
 		return exitClean
@@ -238,6 +258,7 @@ func newFlagSet(c command, stderr io.Writer) (*flag.FlagSet, *options) {
 
 func runCommand(ctx context.Context, c command, args []string, stdout, stderr io.Writer) int {
 	fs, o := newFlagSet(c, stderr)
+	o.stderr = stderr
 	fail := func(err error) int {
 		msg := ownMessage(c.name, err.Error())
 		if strings.Contains(msg, "unknown extension: objectformat") {
@@ -309,7 +330,7 @@ func runCommand(ctx context.Context, c command, args []string, stdout, stderr io
 		out = outFile
 	}
 
-	res, err := scanner.Scan(ctx, src, scanner.Options{Matcher: &rules.Matcher{NoDecode: o.noDecode}})
+	res, err := scan(ctx, src, scanner.Options{Matcher: &rules.Matcher{NoDecode: o.noDecode}})
 	if err != nil {
 		if ctx.Err() != nil {
 			return fail(errors.New("interrupted"))
@@ -350,6 +371,7 @@ func runCommand(ctx context.Context, c command, args []string, stdout, stderr io
 		status = exitError
 	}
 	report.Summary(stderr, c.name, res, hidden)
+	auditSummary(stderr, src)
 	return status
 }
 

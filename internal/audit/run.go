@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -201,6 +202,11 @@ func scanOne(ctx context.Context, t Target, root string, temporary bool, opts Op
 			return res, false, err
 		}
 	} else if _, err := os.Stat(path); err != nil {
+		// The problem names the repository, which is this path.
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return res, false, pe.Err
+		}
 		return res, false, err
 	}
 	event(Event{Kind: Scanning, Repository: t.Name})

@@ -5,6 +5,7 @@
 package gitserve
 
 import (
+	"io"
 	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
@@ -59,6 +60,9 @@ func Start(t testing.TB, root string, opts Options) *Server {
 	cgiHandler := &cgi.Handler{
 		Path: backend,
 		Env:  []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"},
+		// http-backend's complaints (a repository not found) are the
+		// test's expected failures, not noise for its log.
+		Stderr: io.Discard,
 	}
 	s := &Server{}
 	h := func(w http.ResponseWriter, r *http.Request) {

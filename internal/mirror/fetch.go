@@ -173,7 +173,7 @@ func setHead(ctx context.Context, repo *git.Repository, remote *git.Remote, auth
 }
 
 // scrub removes r's credentials from an error's text, for libraries that
-// quote the URL they were given. The result keeps the error's chain for
+// quote the URL they were given, and the blank end go-git leaves on some. The result keeps the error's chain for
 // errors.Is only when nothing had to be removed.
 func scrub(err error, r Remote) error {
 	user, pass, _ := r.Userinfo()
@@ -187,6 +187,9 @@ func scrub(err error, r Remote) error {
 			clean = strings.ReplaceAll(clean, s, "****")
 		}
 	}
+	// go-git ends some messages with the server's body, newline and all,
+	// or with ": " and nothing after it.
+	clean = strings.TrimRight(clean, " \t\r\n:")
 	if clean == msg {
 		return err
 	}
