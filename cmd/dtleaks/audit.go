@@ -110,6 +110,13 @@ func auditSource(o *options, args []string) (scanner.Source, bool, error) {
 		if err != nil {
 			return nil, true, err
 		}
+		// A path on the command line that does not exist is a typo, told
+		// before any work; one in a --repos list is a problem of the run.
+		if t.Remote == nil {
+			if _, err := os.Stat(t.Path); err != nil {
+				return nil, true, err
+			}
+		}
 		run.targets = append(run.targets, t)
 	}
 	if a.reposFile != "" {
