@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -39,14 +40,15 @@ func decodeAudit(t *testing.T, r result) []auditFinding {
 
 // org is a fake GitHub organisation: n bare repositories under root, served
 // by a fake API 100 a page with Link headers, each clone_url a file:// URL.
-// Repositories 7, 123 and 242 hold a token each; repository 50 is empty.
+// The repositories numbered in tokens hold a token each (two tokens in two
+// files in 123); repository empty is empty.
 type org struct {
 	root, api string
 	toks      map[string]tokentest.Token
 	names     []string
 }
 
-func newOrg(t *testing.T, n int) *org {
+func newOrg(t *testing.T, n int, tokens []int, empty int) *org {
 	t.Helper()
 	o := &org{root: t.TempDir(), toks: map[string]tokentest.Token{}}
 	g := tokentest.New(99)
@@ -54,12 +56,13 @@ func newOrg(t *testing.T, n int) *org {
 	for i := range n {
 		name := fmt.Sprintf("repo-%03d.git", i)
 		o.names = append(o.names, name)
-		switch i {
-		case 7, 123, 242:
-			tok := g.Token("dt0c01")
-			o.toks[name] = tok
-			gitserve.Bare(t, o.root, name, map[string]string{"README.md": "x\n"}, map[string]string{"deploy/env": "DT_API_TOKEN=" + tok.Text + "\n"})
-		case 50:
+		switch {
+		case slices.Contains(tokens, i):
+			tok, tok2 := g.Token("dt0c01"), g.Token("dt0c01")
+			o.toks[name], o.toks[name+"2"] = tok, tok2
+			gitserve.Bare(t, o.root, name, map[string]string{"README.md": "x\n"},
+				map[string]string{"deploy/env": "DT_API_TOKEN=" + tok.Text + "\n", "a/b.txt": tok2.Text + " " + tok.Text})
+		case i == empty:
 			gitserve.Bare(t, o.root, name)
 		default:
 			if err := os.CopyFS(filepath.Join(o.root, name), os.DirFS(template)); err != nil {
@@ -110,7 +113,7 @@ func (o *org) run(t *testing.T, env []string, args ...string) result {
 // 3 pages, then again in three shards, whose merged reports must be the
 // report of the whole run, byte for byte.
 func TestAuditGitHubOrg(t *testing.T) {
-	o := newOrg(t, 250)
+	o := newOrg(t, 250, []int{7, 123, 242}, 50)
 	whole := o.run(t, nil, "--format", "json")
 	if whole.code != exitFindings {
 		t.Fatalf("exit %d, want 1; stderr:\n%s", whole.code, whole.stderr)
@@ -124,7 +127,11 @@ func TestAuditGitHubOrg(t *testing.T) {
 			t.Errorf("finding %+v names no commit", f)
 		}
 	}
-	want := []string{"repo-007.git deploy/env", "repo-123.git deploy/env", "repo-242.git deploy/env"}
+	want := []string{
+		"repo-007.git a/b.txt", "repo-007.git a/b.txt", "repo-007.git deploy/env",
+		"repo-123.git a/b.txt", "repo-123.git a/b.txt", "repo-123.git deploy/env",
+		"repo-242.git a/b.txt", "repo-242.git a/b.txt", "repo-242.git deploy/env",
+	}
 	if !equal(got, want) {
 		t.Errorf("findings %q, want %q", got, want)
 	}
@@ -134,52 +141,6 @@ func TestAuditGitHubOrg(t *testing.T) {
 	if bytes.Contains(whole.stderr, []byte("gh-test-token")) || bytes.Contains(whole.stdout, []byte("gh-test-token")) {
 		t.Error("the token is in the output")
 	}
-
-	t.Run("shards merged equal one run", func(t *testing.T) {
-		dir := t.TempDir()
-		var reports []string
-		total := 0
-		for k := 1; k <= 3; k++ {
-			name := filepath.Join(dir, fmt.Sprintf("shard-%d.json", k))
-			r := o.run(t, nil, "--shard", fmt.Sprintf("%d/3", k), "--format", "json", "--output", name)
-			if r.code == exitError {
-				t.Fatalf("shard %d/3: exit 2:\n%s", k, r.stderr)
-			}
-			var n int
-			for _, line := range strings.Split(string(r.stderr), "\n") {
-				if strings.Contains(line, " repositories: ") {
-					fmt.Sscanf(line, "dtleaks: %d repositories", &n)
-				}
-			}
-			if n == 0 || n == 250 {
-				t.Errorf("shard %d/3 scanned %d repositories", k, n)
-			}
-			total += n
-			reports = append(reports, name)
-		}
-		if total != 250 {
-			t.Errorf("the shards scanned %d repositories in all, want 250", total)
-		}
-		merged := dtleaks(t, dir, append([]string{"merge", "--format", "json"}, reports...)...)
-		if merged.code != exitFindings {
-			t.Fatalf("merge: exit %d:\n%s", merged.code, merged.stderr)
-		}
-		if !bytes.Equal(merged.stdout, whole.stdout) {
-			t.Errorf("merged shards:\n%s\nwant the unsharded report:\n%s", merged.stdout, whole.stdout)
-		}
-		// Merging a report twice changes nothing.
-		again := dtleaks(t, dir, append([]string{"merge", "--format", "json", reports[0]}, reports...)...)
-		if !bytes.Equal(again.stdout, whole.stdout) {
-			t.Error("a report merged twice gave duplicates")
-		}
-		for _, format := range []string{"text", "sarif", "github", "markdown"} {
-			r := dtleaks(t, dir, append([]string{"merge", "--format", format}, reports...)...)
-			if r.code != exitFindings || len(r.stdout) == 0 {
-				t.Errorf("merge --format %s: exit %d, %d bytes:\n%s", format, r.code, len(r.stdout), r.stderr)
-			}
-			noLeak(t, r, o.toks)
-		}
-	})
 
 	t.Run("401", func(t *testing.T) {
 		r := o.run(t, []string{"GITHUB_TOKEN=wrong"})
@@ -234,6 +195,9 @@ func TestAuditURLs(t *testing.T) {
 		t.Errorf("exit %d, want 2 (problems)", r.code)
 	}
 	noLeak(t, r, toks)
+	if bytes.ContainsAny(r.stderr, "\r\x1b") {
+		t.Errorf("a progress line on standard error that is not a terminal:\n%q", r.stderr)
+	}
 	out := string(r.stdout) + string(r.stderr)
 	for _, secret := range []string{"hunter2secret", "badpassword", "alice:"} {
 		if strings.Contains(out, secret) {
@@ -355,6 +319,63 @@ func TestMergeBadReport(t *testing.T) {
 	for _, want := range []string{"bad.json: a JSON object, want an array", "missing.json"} {
 		if !bytes.Contains(r.stderr, []byte(want)) {
 			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+}
+
+// TestAuditShardsMerged runs an organisation in three shards: their merged
+// reports must be the report of one unsharded run, byte for byte. (30
+// repositories: the 250 of TestAuditGitHubOrg, four times over, cost
+// minutes under -race on a loaded machine and test nothing more.)
+func TestAuditShardsMerged(t *testing.T) {
+	o := newOrg(t, 30, []int{3, 7, 13, 22, 29}, 20)
+	whole := o.run(t, nil, "--format", "json")
+	if whole.code != exitFindings {
+		t.Fatalf("exit %d, want 1; stderr:\n%s", whole.code, whole.stderr)
+	}
+	{
+		dir := t.TempDir()
+		var reports []string
+		total := 0
+		for k := 1; k <= 3; k++ {
+			name := filepath.Join(dir, fmt.Sprintf("shard-%d.json", k))
+			r := o.run(t, nil, "--shard", fmt.Sprintf("%d/3", k), "--format", "json", "--output", name)
+			if r.code == exitError {
+				t.Fatalf("shard %d/3: exit 2:\n%s", k, r.stderr)
+			}
+			var n int
+			for _, line := range strings.Split(string(r.stderr), "\n") {
+				if strings.Contains(line, " repositories: ") {
+					fmt.Sscanf(line, "dtleaks: %d repositories", &n)
+				}
+			}
+			if n == 0 || n == 30 {
+				t.Errorf("shard %d/3 scanned %d repositories", k, n)
+			}
+			total += n
+			reports = append(reports, name)
+		}
+		if total != 30 {
+			t.Errorf("the shards scanned %d repositories in all, want 30", total)
+		}
+		merged := dtleaks(t, dir, append([]string{"merge", "--format", "json"}, reports...)...)
+		if merged.code != exitFindings {
+			t.Fatalf("merge: exit %d:\n%s", merged.code, merged.stderr)
+		}
+		if !bytes.Equal(merged.stdout, whole.stdout) {
+			t.Errorf("merged shards:\n%s\nwant the unsharded report:\n%s", merged.stdout, whole.stdout)
+		}
+		// Merging a report twice changes nothing.
+		again := dtleaks(t, dir, append([]string{"merge", "--format", "json", reports[0]}, reports...)...)
+		if !bytes.Equal(again.stdout, whole.stdout) {
+			t.Error("a report merged twice gave duplicates")
+		}
+		for _, format := range []string{"text", "sarif", "github", "markdown"} {
+			r := dtleaks(t, dir, append([]string{"merge", "--format", format}, reports...)...)
+			if r.code != exitFindings || len(r.stdout) == 0 {
+				t.Errorf("merge --format %s: exit %d, %d bytes:\n%s", format, r.code, len(r.stdout), r.stderr)
+			}
+			noLeak(t, r, o.toks)
 		}
 	}
 }
