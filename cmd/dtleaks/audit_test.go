@@ -379,3 +379,61 @@ func TestAuditShardsMerged(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditGitLabGroup lists a group over two pages (X-Next-Page) with a
+// fork and an archived project left out, and clones the http_url_to_repo
+// each project names.
+func TestAuditGitLabGroup(t *testing.T) {
+	root := t.TempDir()
+	g := tokentest.New(21)
+	tok := g.Token("dt0c01")
+	gitserve.Bare(t, root, "p0.git", map[string]string{"ci.yml": "token: " + tok.Text + "\n"})
+	for _, n := range []string{"p1.git", "fork.git", "old.git"} {
+		gitserve.Bare(t, root, n, map[string]string{"README": n})
+	}
+	projects := []map[string]any{
+		{"path_with_namespace": "org/team/p0", "http_url_to_repo": "file://" + filepath.ToSlash(filepath.Join(root, "p0.git")), "archived": false},
+		{"path_with_namespace": "org/team/sub/p1", "http_url_to_repo": "file://" + filepath.ToSlash(filepath.Join(root, "p1.git")), "archived": false},
+		{"path_with_namespace": "org/fork", "http_url_to_repo": "file://" + filepath.ToSlash(filepath.Join(root, "fork.git")), "archived": false, "forked_from_project": map[string]any{"id": 9}},
+		{"path_with_namespace": "org/old", "http_url_to_repo": "file://" + filepath.ToSlash(filepath.Join(root, "old.git")), "archived": true},
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer gl-test-token" {
+			w.WriteHeader(http.StatusUnauthorized)
+			fmt.Fprint(w, `{"message":"401 Unauthorized"}`)
+			return
+		}
+		if r.URL.EscapedPath() != "/api/v4/groups/org/projects" || r.URL.Query().Get("include_subgroups") != "true" {
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprint(w, `{"message":"404 Group Not Found"}`)
+			return
+		}
+		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+		page = max(page, 1)
+		next := ""
+		if page == 1 {
+			next = "2"
+		}
+		w.Header().Set("X-Next-Page", next)
+		json.NewEncoder(w).Encode(projects[(page-1)*2 : page*2])
+	}))
+	defer srv.Close()
+	r := cmd{dir: t.TempDir(), env: []string{"GITLAB_TOKEN=gl-test-token"}, args: []string{
+		"history", "--gitlab-group", "org", "--gitlab-url", srv.URL, "--format", "json"}}.run(t)
+	if r.code != exitFindings {
+		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	fs := decodeAudit(t, r)
+	if len(fs) != 1 || !strings.HasSuffix(fs[0].Repository, "/p0.git") || fs[0].Path != "ci.yml" {
+		t.Errorf("findings %+v", fs)
+	}
+	if !bytes.Contains(r.stderr, []byte("2 repositories: 2 scanned (0 empty), 0 failed, 1 with findings")) {
+		t.Errorf("summary:\n%s", r.stderr)
+	}
+	all := cmd{dir: t.TempDir(), env: []string{"GITLAB_TOKEN=gl-test-token"}, args: []string{
+		"history", "--gitlab-group", "org", "--gitlab-url", srv.URL, "--include-forks", "--include-archived"}}.run(t)
+	if !bytes.Contains(all.stderr, []byte("4 repositories: 4 scanned")) {
+		t.Errorf("with forks and archived:\n%s", all.stderr)
+	}
+	noLeak(t, r, map[string]tokentest.Token{"t": tok})
+}
