@@ -281,9 +281,20 @@ func (c *Client) list(ctx context.Context, what, first string, header http.Heade
 				out = append(out, r)
 			}
 		}
+		if p.next != "" && !sameOrigin(first, p.next) {
+			// The token goes with every page: never to another host.
+			return out, fmt.Errorf("%s: page %d links its next page on another host", what, n+1)
+		}
 		u = p.next
 	}
 	return out, nil
+}
+
+// sameOrigin reports whether two URLs share scheme and host.
+func sameOrigin(a, b string) bool {
+	ua, errA := url.Parse(a)
+	ub, errB := url.Parse(b)
+	return errA == nil && errB == nil && ua.Scheme == ub.Scheme && strings.EqualFold(ua.Host, ub.Host)
 }
 
 // linkNext returns the rel="next" target of a Link header (RFC 8288), as

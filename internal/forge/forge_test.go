@@ -302,3 +302,26 @@ func FuzzErrorMessage(f *testing.F) {
 		}
 	})
 }
+
+// TestNextPageOtherHost: a Link to another host ends the listing with an
+// error instead of sending the token there.
+func TestNextPageOtherHost(t *testing.T) {
+	var elsewhere int
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere++
+		fmt.Fprint(w, `[]`)
+	}))
+	defer other.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Link", `<`+other.URL+`/orgs/acme/repos?page=2>; rel="next"`)
+		fmt.Fprint(w, `[]`)
+	}))
+	defer srv.Close()
+	c, _ := testClient(time.Now())
+	if _, err := c.GitHubOrg(context.Background(), srv.URL, "acme", token, Filter{}); err == nil || !strings.Contains(err.Error(), "another host") {
+		t.Errorf("err = %v, want a refusal to follow", err)
+	}
+	if elsewhere != 0 {
+		t.Error("the token was sent to another host")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,8 +42,9 @@ type Credentials struct {
 }
 
 // auth is the authentication for r: the user and password of its URL when
-// it has them, otherwise a forge token for its host over HTTP(S), otherwise
-// none (for ssh, go-git then asks the ssh agent).
+// it has them, otherwise a forge token for its host over HTTPS (or plain
+// HTTP to this machine), otherwise none (for ssh, go-git then asks the ssh
+// agent).
 func (c Credentials) auth(r Remote) transport.AuthMethod {
 	if r.Scheme() != "http" && r.Scheme() != "https" {
 		return nil
@@ -54,6 +56,10 @@ func (c Credentials) auth(r Remote) transport.AuthMethod {
 		return &githttp.BasicAuth{Username: r.u.User.Username(), Password: pass}
 	}
 	host := strings.ToLower(r.Host())
+	if r.Scheme() == "http" && !loopback(r.u.Hostname()) {
+		// A forge token never crosses the network in clear text.
+		return nil
+	}
 	if c.GitHubToken != "" && hasHost(c.GitHubHosts, host) {
 		return &githttp.BasicAuth{Username: "x-access-token", Password: c.GitHubToken}
 	}
@@ -61,6 +67,15 @@ func (c Credentials) auth(r Remote) transport.AuthMethod {
 		return &githttp.BasicAuth{Username: "oauth2", Password: c.GitLabToken}
 	}
 	return nil
+}
+
+// loopback reports whether host names this machine.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func hasHost(hosts []string, host string) bool {

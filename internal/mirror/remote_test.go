@@ -93,3 +93,22 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestAuthNeverInClear(t *testing.T) {
+	c := Credentials{GitHubToken: "t", GitHubHosts: []string{"github.com", "127.0.0.1:8080"}}
+	for in, want := range map[string]bool{
+		"https://github.com/o/r":       true,
+		"http://github.com/o/r":        false,
+		"http://127.0.0.1:8080/o/r":    true,
+		"https://gitlab.com/o/r":       false,
+		"ssh://git@github.com/o/r.git": false,
+	} {
+		r, err := Parse(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.auth(r) != nil; got != want {
+			t.Errorf("auth(%s) sends the token: %v, want %v", in, got, want)
+		}
+	}
+}
