@@ -297,6 +297,9 @@ func TestAuditUsageErrors(t *testing.T) {
 			t.Errorf("dtleaks %s: the error quotes the URL's credentials", strings.Join(tc.args, " "))
 		}
 	}
+	if r := dtleaks(t, t.TempDir(), "help", "merge"); r.code != 0 || !bytes.Contains(r.stdout, []byte("Usage: dtleaks merge")) {
+		t.Errorf("help merge: exit %d:\n%s", r.code, r.stdout)
+	}
 	help := dtleaks(t, t.TempDir(), "history", "--help")
 	if !strings.Contains(string(help.stdout), "A clone holds every secret its repository holds") {
 		t.Errorf("history --help does not warn about clones:\n%s", help.stdout)

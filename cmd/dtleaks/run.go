@@ -199,6 +199,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	switch args[0] {
 	case "help", "-h", "-help", "--help":
+		if len(args) > 1 && args[1] == "merge" {
+			return runMerge(ctx, []string{"--help"}, stdout, stderr)
+		}
 		if len(args) > 1 {
 			for _, c := range commands {
 				if c.name == args[1] {
