@@ -66,10 +66,8 @@ type auditRun struct {
 	targets []audit.Target
 	shard   audit.Shard
 	creds   mirror.Credentials
-	stderr  io.Writer
 	// summary is filled by run, for the summary line.
 	summary audit.Summary
-	listed  int
 }
 
 // Items is never called: runCommand scans an auditRun through scan.
@@ -268,7 +266,6 @@ func (a *auditRun) list(ctx context.Context, p *progress) ([]audit.Target, []sca
 			}
 			targets = append(targets, t)
 		}
-		a.listed += len(repos)
 	}
 	return targets, problems
 }
@@ -296,15 +293,12 @@ func auditSummary(w io.Writer, src scanner.Source) {
 // objects and bytes scanned, findings, and what is being fetched. A nil
 // *progress draws nothing.
 type progress struct {
-	mu        sync.Mutex
-	bar       *progressbar.ProgressBar
-	w         io.Writer
-	objects   int64
-	bytes     int64
-	findings  int
-	current   string
-	lastDraw  time.Time
-	startOnce bool
+	mu       sync.Mutex
+	bar      *progressbar.ProgressBar
+	objects  int64
+	bytes    int64
+	findings int
+	current  string
 }
 
 // newProgress returns a progress line on w when w is a terminal and quiet
@@ -323,7 +317,7 @@ func newProgress(w io.Writer, quiet bool) *progress {
 		progressbar.OptionFullWidth(),
 		progressbar.OptionSetRenderBlankState(true),
 	)
-	return &progress{bar: bar, w: w}
+	return &progress{bar: bar}
 }
 
 func (p *progress) describe(s string) {
