@@ -40,11 +40,17 @@ fi
 
 go build -o "$out/dtleaks" ./cmd/dtleaks
 go build -o "$out/serve" ./bench/audit/serve
-"$out/serve" "$out/repos" >"$out/serve.url" &
+rm -f "$out/serve.url"
+"$out/serve" "$out/repos" >"$out/serve.url.tmp" &
 server=$!
 trap 'kill $server 2>/dev/null; rm -rf "$out/mirrors"' EXIT INT TERM
-for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$out/serve.url" ] && break; sleep 0.2; done
-base=$(cat "$out/serve.url")
+i=0
+until [ -s "$out/serve.url.tmp" ]; do
+	i=$((i + 1))
+	[ "$i" -le 100 ] || { echo "bench/audit/serve did not start" >&2; exit 1; }
+	sleep 0.2
+done
+base=$(cat "$out/serve.url.tmp")
 root=$(cd "$out/repos" && pwd)
 
 echo "corpora:"
@@ -65,7 +71,8 @@ measure() {
 	rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' "$out/time.txt")
 }
 
-for transport in file http; do
+# TRANSPORTS="http" runs one side only.
+for transport in ${TRANSPORTS:-file http}; do
 	urls=""
 	for r in "$out"/repos/*.git; do
 		name=$(basename "$r")
