@@ -1006,8 +1006,9 @@ func TestHostileCommandLine(t *testing.T) {
 			}
 		}
 	}
-	// Too many repositories, and stdin mixed with paths.
-	for _, args := range [][]string{{"history", ".", "."}, {"staged", ".", "."}, {"scan", "-", "."}} {
+	// Too many repositories, and stdin mixed with paths. (history takes
+	// many repositories since issue 13.)
+	for _, args := range [][]string{{"staged", ".", "."}, {"scan", "-", "."}} {
 		if r := dtleaks(t, dir, args...); r.code != 2 || bytes.Count(r.stderr, []byte("\n")) != 1 {
 			t.Errorf("%q: exit %d, stderr %s; want 2 and one line", args, r.code, shownMap(r.stderr, toks))
 		}

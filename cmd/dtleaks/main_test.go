@@ -425,7 +425,7 @@ func TestScanErrorsBeforeWork(t *testing.T) {
 		{"invalid baseline", []string{"scan", "--baseline", "bad.json"}, "bad.json"},
 		{"output in missing dir", []string{"scan", "--output", "no/dir/report.json"}, "no/dir"},
 		{"bad jobs", []string{"scan", "--jobs", "0"}, "jobs"},
-		{"two repos", []string{"history", "a", "b"}, "at most one"},
+		{"two repos, missing", []string{"history", "a.txt", "b"}, "stat b: no such file"},
 	}
 	for _, c := range cases {
 		r := dtleaks(t, dir, c.args...)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -233,21 +232,25 @@ func revokeTargets(args, named []string) ([]revokeTarget, error) {
 		}
 		entries, err := readReport(a)
 		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return nil, fmt.Errorf("%s: neither a token identifier (prefix.public) nor a report file: %w", a, err)
+			}
 			return nil, err
 		}
 		for _, e := range entries {
-			t := revokeTarget{id: e.TokenID, kind: revokeKind(e.TokenID), env: e.VerifiedEnvironment}
-			if t.env == "" {
-				t.env = e.Environment
+			id := string(e.ID)
+			t := revokeTarget{id: id, kind: revokeKind(id), env: e.Environment}
+			if e.Verification != nil && e.Verification.Environment != "" {
+				t.env = e.Verification.Environment
 			}
 			switch {
-			case e.TokenID == "":
-				t.id = "legacy token " + shortFP(e.Fingerprint)
+			case id == "":
+				t.id = "legacy token " + shortFP(string(e.Fingerprint))
 				t.problem = "a legacy token has no identifier: revoke it in Dynatrace (Access tokens) by hand"
-			case !dynatrace.ValidID(e.TokenID):
+			case !dynatrace.ValidID(id):
 				t.problem = "not a token identifier"
 			case t.kind == "":
-				t.problem = notRevocable(e.Type + " tokens")
+				t.problem = notRevocable(e.Kind.Name + " tokens")
 			case t.env == "":
 				t.env, t.problem = onlyEnv()
 			}
@@ -287,30 +290,4 @@ func shortFP(fp string) string {
 		return "fingerprint " + fp[:8] + "…"
 	}
 	return "fingerprint " + fp
-}
-
-// reportEntry is what revoke reads of a JSON report's finding.
-type reportEntry struct {
-	TokenID             string `json:"token_id"`
-	Type                string `json:"type"`
-	Fingerprint         string `json:"fingerprint"`
-	Environment         string `json:"environment"`
-	VerifiedEnvironment string `json:"verified_environment"`
-}
-
-// readReport reads a JSON report of dtleaks.
-func readReport(name string) ([]reportEntry, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("%s: neither a token identifier (prefix.public) nor a report file: %w", name, err)
-		}
-		return nil, err
-	}
-	defer f.Close()
-	var entries []reportEntry
-	if err := json.NewDecoder(io.LimitReader(f, 256<<20)).Decode(&entries); err != nil {
-		return nil, fmt.Errorf("%s: not a JSON report of dtleaks (--format json): %w", name, err)
-	}
-	return entries, nil
 }

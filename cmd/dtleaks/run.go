@@ -32,6 +32,8 @@ const usage = `dtleaks finds leaked Dynatrace access tokens.
 Usage:
   dtleaks scan [flags] [PATH ...]   scan files and directories (default "."); "-" reads standard input
   dtleaks history [flags] [REPO]    scan every blob and message in a git repository's history
+                                    (also of URLs, many repositories, GitHub orgs, GitLab groups)
+  dtleaks merge [flags] REPORT.json ...  merge the JSON reports of shards into one report
   dtleaks staged [flags] [REPO]     scan what the next commit would add (for a pre-commit hook)
   dtleaks revoke [flags] [REPORT.json | ID ...]
                                     disable (or delete) leaked tokens by identifier (a dry run unless --yes)
@@ -75,6 +77,10 @@ type options struct {
 	verify       bool
 	environments listFlag
 	caFile       string
+	// audit holds the flags of history over URLs and many repositories.
+	audit auditOptions
+	// stderr is where a progress line may be drawn.
+	stderr io.Writer
 	// note is a line for standard error about choices made for the user.
 	note string
 	// stdin is what "scan -" reads, and getenv the environment: run's
@@ -113,19 +119,31 @@ a token compiled into an artefact is a leak.`,
 		},
 	},
 	{
-		name: "history", args: "[REPO]", items: report.Objects,
+		name: "history", args: "[REPO|URL ...]", items: report.Objects,
 		short: `Scan every blob a git repository holds, each distinct blob once: blobs
 reachable from every ref (branches, remote-tracking branches, tags, stash,
 notes) and, unless --no-unreachable, objects no ref reaches any more. Commit
 and annotated tag messages are scanned too. Each finding names the commit
-that introduced the token at its path.`,
+that introduced the token at its path.
+
+Given git URLs (https://, ssh://, git@host:org/repo.git, file://), several
+repositories, --repos, --github-org, --github-user or --gitlab-group, it
+fetches each URL as a bare mirror (every ref: branches, tags, notes, pull and
+merge request refs) and scans the repositories in parallel; each finding
+names its repository. Tokens come from GITHUB_TOKEN and GITLAB_TOKEN (sent
+only to their hosts) or from a URL; ssh uses the ssh agent. A clone holds
+every secret its repository holds (see --clone-dir).`,
 		setup: func(fs *flag.FlagSet, o *options) {
 			fs.StringVar(&o.rangeSpec, "range", "", "scan only the commits in `A..B` and the blobs they introduce;\n\"auto\" takes the range from pre-commit's pre-push stage or the GitHub Actions event\n(pull request: its commits; push: the pushed commits; otherwise the whole history)")
 			fs.StringVar(&o.since, "since-commit", "", "scan only the commits after `REV` (REV..HEAD)")
 			fs.BoolVar(&o.noUnreachable, "no-unreachable", false, "skip objects that no ref reaches")
 			verifyFlags(fs, o)
+			auditFlags(fs, o)
 		},
 		source: func(o *options, args []string) (scanner.Source, error) {
+			if src, ok, err := auditSource(o, args); ok {
+				return src, err
+			}
 			repo, err := oneRepo(args)
 			if err != nil {
 				return nil, err
@@ -193,6 +211,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if len(args) > 1 && args[1] == "revoke" {
 			return runRevoke(ctx, []string{"--help"}, stdout, stderr, getenv)
 		}
+		if len(args) > 1 && args[1] == "merge" {
+			return runMerge(ctx, []string{"--help"}, stdout, stderr)
+		}
 		if len(args) > 1 {
 			for _, c := range commands {
 				if c.name == args[1] {
@@ -206,6 +227,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		fmt.Fprint(stdout, usage)
 		return exitClean
+	case "merge":
+		return runMerge(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "dtleaks", version())
 		return exitClean
@@ -252,6 +275,7 @@ func newFlagSet(c command, stderr io.Writer) (*flag.FlagSet, *options) {
 func runCommand(ctx context.Context, c command, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	fs, o := newFlagSet(c, stderr)
 	o.stdin, o.getenv = stdin, getenv
+	o.stderr = stderr
 	fail := func(err error) int {
 		fmt.Fprintf(stderr, "dtleaks %s: %s\n", c.name, message(err.Error()))
 		return exitError
@@ -325,7 +349,7 @@ func runCommand(ctx context.Context, c command, args []string, stdin io.Reader, 
 		out = outFile
 	}
 
-	res, err := scanner.Scan(ctx, src, scanner.Options{Matcher: &rules.Matcher{NoDecode: o.noDecode}})
+	res, err := scan(ctx, src, scanner.Options{Matcher: &rules.Matcher{NoDecode: o.noDecode}})
 	if err != nil {
 		if ctx.Err() != nil {
 			return fail(errors.New("interrupted"))
@@ -369,6 +393,7 @@ func runCommand(ctx context.Context, c command, args []string, stdin io.Reader, 
 		status = exitError
 	}
 	report.Summary(stderr, c.items, res, hidden)
+	auditSummary(stderr, src)
 	return status
 }
 

@@ -19,6 +19,23 @@ var ErrSHA256 = errors.New("SHA-256 repositories are not supported: go-git reads
 // data it read was corrupt.
 var ErrCorrupt = errors.New("corrupt data")
 
+// RepoError is a repository that could not be opened: its message names
+// the path once, "path: what went wrong".
+type RepoError struct {
+	Path string
+	Err  error
+}
+
+// Error names the repository's path and says what went wrong.
+func (e *RepoError) Error() string { return e.Path + ": " + e.Err.Error() }
+
+// Unwrap returns what went wrong.
+func (e *RepoError) Unwrap() error { return e.Err }
+
+// NamedPath is the path the message names, so that a problem about it does
+// not name it again.
+func (e *RepoError) NamedPath() string { return e.Path }
+
 // ObjectError is an object that could not be read: Op says what it was
 // read as ("object", "blob", "tree", "commit"), Path where a tree has it,
 // when that is known. Its message names the object once: "blob 1a2b3c4d5e6f

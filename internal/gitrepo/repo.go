@@ -72,12 +72,12 @@ func Open(path string) (*Repo, error) {
 	})
 	if err != nil {
 		if errors.Is(err, git.ErrRepositoryNotExists) {
-			return nil, fmt.Errorf("%s: %w", path, ErrNotRepository)
+			return nil, &RepoError{path, ErrNotRepository}
 		}
 		if (errors.Is(err, git.ErrUnknownExtension) || errors.Is(err, git.ErrUnsupportedExtensionRepositoryFormatVersion)) && isSHA256(path) {
-			return nil, fmt.Errorf("%s: %w (%w)", path, err, ErrSHA256)
+			return nil, &RepoError{path, fmt.Errorf("%w (%w)", err, ErrSHA256)}
 		}
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, &RepoError{path, err}
 	}
 	st0, ok := repo.Storer.(*filesystem.Storage)
 	if !ok {

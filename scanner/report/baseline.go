@@ -21,6 +21,9 @@ type Baseline struct {
 }
 
 type baselineKey struct {
+	// repository is empty for an entry of a report over one repository,
+	// which matches the fingerprint and path in any repository.
+	repository  string
 	fingerprint rules.Fingerprint
 	path        string
 }
@@ -85,6 +88,7 @@ func ReadBaseline(r io.Reader) (*Baseline, error) {
 		var e struct {
 			Fingerprint *string `json:"fingerprint"`
 			Path        *string `json:"path"`
+			Repository  string  `json:"repository"`
 		}
 		if err := json.Unmarshal(raw, &e); err != nil {
 			var te *json.UnmarshalTypeError
@@ -104,7 +108,7 @@ func ReadBaseline(r io.Reader) (*Baseline, error) {
 		if e.Path != nil {
 			path = *e.Path
 		}
-		b.known[baselineKey{rules.Fingerprint(fp), path}] = true
+		b.known[baselineKey{e.Repository, rules.Fingerprint(fp), path}] = true
 	}
 	return b, nil
 }
@@ -178,7 +182,9 @@ func (b *Baseline) Len() int {
 // Filter returns the findings the baseline does not list, in their order,
 // and how many it hid. A finding is listed when the baseline has its
 // fingerprint at its path (compared as the json format writes the path), so
-// a known token that turns up in a new file is still reported. A nil
+// a known token that turns up in a new file is still reported. An entry
+// with a repository (from an audit) matches in that repository only; one
+// without matches in any. A nil
 // baseline hides nothing.
 func (b *Baseline) Filter(fs []scanner.Finding) (kept []scanner.Finding, hidden int) {
 	if b.Len() == 0 {
@@ -186,7 +192,8 @@ func (b *Baseline) Filter(fs []scanner.Finding) (kept []scanner.Finding, hidden 
 	}
 	kept = make([]scanner.Finding, 0, len(fs))
 	for _, f := range fs {
-		if b.known[baselineKey{f.Fingerprint, validUTF8(f.Path)}] {
+		fp, path := f.Fingerprint, validUTF8(f.Path)
+		if b.known[baselineKey{"", fp, path}] || f.Repository != "" && b.known[baselineKey{validUTF8(f.Repository), fp, path}] {
 			hidden++
 			continue
 		}

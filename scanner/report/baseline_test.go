@@ -207,3 +207,28 @@ func FuzzReadBaseline(f *testing.F) {
 		}
 	})
 }
+
+// TestBaselineRepository: an entry of an audit's report hides the token at
+// its path in its repository only; an entry without a repository (a report
+// of one repository) hides it in any.
+func TestBaselineRepository(t *testing.T) {
+	b, err := report.ReadBaseline(strings.NewReader(`[
+		{"repository":"https://git.example.com/a.git","fingerprint":"` + fp1 + `","path":"x.env"},
+		{"fingerprint":"` + fp1 + `","path":"y.env"}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := func(repo, path string) scanner.Finding {
+		return scanner.Finding{Repository: repo, Fingerprint: rules.Fingerprint(fp1), Path: path}
+	}
+	kept, hidden := b.Filter([]scanner.Finding{
+		f("https://git.example.com/a.git", "x.env"), // hidden
+		f("https://git.example.com/b.git", "x.env"), // another repository: kept
+		f("", "x.env"), // no repository: kept
+		f("https://git.example.com/b.git", "y.env"), // entry without repository: hidden
+		f("", "y.env"), // hidden
+	})
+	if hidden != 3 || len(kept) != 2 || kept[0].Repository != "https://git.example.com/b.git" || kept[1].Repository != "" {
+		t.Errorf("hid %d, kept %+v", hidden, kept)
+	}
+}

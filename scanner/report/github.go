@@ -37,7 +37,11 @@ func GitHub(w io.Writer, res scanner.Result) error {
 func githubLine(f *scanner.Finding) string {
 	var props []string
 	msg := ""
-	if f.Path != "" && annotatable(f.Path) {
+	if f.Repository != "" {
+		// The file of another repository is not in this checkout: the
+		// message names the repository and the place instead.
+		msg = fmt.Sprintf("%s: %s:%d:%d: ", Escape(f.Repository), where(f), f.Line, f.Column)
+	} else if f.Path != "" && annotatable(f.Path) {
 		props = append(props, "file="+escapeProperty(f.Path))
 		if f.Line > 0 {
 			props = append(props, "line="+strconv.Itoa(f.Line))
@@ -110,6 +114,9 @@ func StepSummary(w io.Writer, res scanner.Result) error {
 		for i := range res.Findings {
 			f := &res.Findings[i]
 			loc := markdown(fmt.Sprintf("%s:%d:%d", where(f), f.Line, f.Column))
+			if f.Repository != "" {
+				loc = markdown(Escape(f.Repository)) + " " + loc
+			}
 			token := "`" + string(f.ID) + "`"
 			if f.ID == "" {
 				token = "legacy token, fingerprint `" + shortFingerprint(f.Fingerprint) + "`"

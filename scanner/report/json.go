@@ -12,6 +12,9 @@ import (
 // contract with users' scripts and with baselines: add fields, never rename
 // or remove one.
 type jsonFinding struct {
+	// Repository is set by a run over several repositories; first, so a
+	// reader sees where before what.
+	Repository  string `json:"repository,omitempty"`
 	TokenID     string `json:"token_id"`
 	Prefix      string `json:"prefix"`
 	Type        string `json:"type"`
@@ -40,6 +43,7 @@ type jsonFinding struct {
 
 func newJSONFinding(f *scanner.Finding) jsonFinding {
 	j := jsonFinding{
+		Repository:  validUTF8(f.Repository),
 		TokenID:     string(f.ID),
 		Prefix:      prefix(f.ID),
 		Type:        kindName(f),

@@ -27,7 +27,9 @@
 // fingerprint; encoding, location and environment appear when set; a
 // finding from history adds commit, author_name, author_email and date
 // (when there is a commit), at_head, blob (when the finding is in a blob)
-// and reachable. JSON strings are UTF-8: a path that is not valid UTF-8 is
+// and reachable; a finding of a run over several repositories or URLs
+// starts with repository (the URL without credentials, or the path).
+// [ReadJSON] reads the format back. JSON strings are UTF-8: a path that is not valid UTF-8 is
 // written with each invalid byte replaced by U+FFFD, the replacement
 // character, and a baseline matches paths after the same replacement.
 //

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -64,6 +65,7 @@ func TestGolden(t *testing.T) {
 		{"fixture", full},
 		{"empty", scanner.Result{}},
 		{"verified", verified},
+		{"repositories", withRepositories(full)},
 	}
 	for _, c := range cases {
 		for _, f := range formats {
@@ -229,4 +231,19 @@ func TestWriteError(t *testing.T) {
 	if err := report.StepSummary(&failWriter{n: 10}, res); err == nil {
 		t.Error("StepSummary to a failing writer = nil; want the write error")
 	}
+}
+
+// withRepositories is the result of a run over several repositories: the
+// fixture's findings spread over two, one of them a local path holding a
+// terminal escape, in the order an audit sorts them (by repository).
+func withRepositories(res scanner.Result) scanner.Result {
+	out := res
+	out.Findings = slices.Clone(res.Findings)
+	for i := range out.Findings {
+		out.Findings[i].Repository = "https://git.example.com/org/a"
+		if i >= len(out.Findings)/2 {
+			out.Findings[i].Repository = "/srv/git/b\x1b[31m"
+		}
+	}
+	return out
 }

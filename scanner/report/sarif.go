@@ -110,6 +110,7 @@ type sarifLogical struct {
 
 // sarifResultProps are the finding's facts that SARIF has no place for.
 type sarifResultProps struct {
+	Repository  string `json:"repository,omitempty"`
 	TokenID     string `json:"tokenId,omitempty"`
 	Encoding    string `json:"encoding,omitempty"`
 	Environment string `json:"environment,omitempty"`
@@ -288,6 +289,7 @@ func sarifLocationFor(f *scanner.Finding) sarifLocation {
 
 func sarifPropsFor(f *scanner.Finding) *sarifResultProps {
 	p := sarifResultProps{
+		Repository:  validUTF8(f.Repository),
 		TokenID:     string(f.ID),
 		Encoding:    string(f.Encoding),
 		Environment: validUTF8(f.Environment),
@@ -317,6 +319,11 @@ func alertFingerprint(f *scanner.Finding) string {
 	place := f.Path
 	if place == "" {
 		place = string(f.Location) + ":" + f.Origin.Commit
+	}
+	if f.Repository != "" {
+		// The same token at the same path of two repositories is two
+		// alerts; without a repository the hash is what it always was.
+		place = f.Repository + "\x00" + place
 	}
 	sum := sha256.Sum256([]byte(string(f.Fingerprint) + "\x00" + place))
 	return hex.EncodeToString(sum[:])

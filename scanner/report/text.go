@@ -48,11 +48,28 @@ func newPalette(on bool) palette {
 // at HEAD". A finding in a commit or tag message shows its location in place
 // of the path. A legacy token is shown as "**** (fingerprint 1a2b3c4d…)".
 // Nothing is written for a clean result.
+//
+// Findings of a run over several repositories are grouped by repository:
+// each group starts with a line "repository NAME" (a blank line before every
+// group but the first), and its findings follow in the result's order.
 func Text(w io.Writer, res scanner.Result, opts Options) error {
 	p := newPalette(opts.Color)
 	return buffered(w, func(bw *bufio.Writer) error {
+		repo := ""
 		for i := range res.Findings {
-			if _, err := io.WriteString(bw, textLine(&res.Findings[i], p)); err != nil {
+			f := &res.Findings[i]
+			if f.Repository != "" && (i == 0 || f.Repository != repo) {
+				head := ""
+				if i > 0 {
+					head = "\n"
+				}
+				head += p.where.Sprint("repository "+Escape(f.Repository)) + "\n"
+				if _, err := io.WriteString(bw, head); err != nil {
+					return err
+				}
+			}
+			repo = f.Repository
+			if _, err := io.WriteString(bw, textLine(f, p)); err != nil {
 				return err
 			}
 		}
