@@ -29,7 +29,10 @@ type Item struct {
 	// tag message.
 	Path string
 	// Location says what the bytes are when they are not file content:
-	// "commit-message" or "tag-message". Empty for file content.
+	// "commit-message" or "tag-message"; "commit-header" or "tag-header"
+	// (the object's headers: names, e-mails, a tag's name, a mergetag);
+	// "ref-name" (a ref's name, with Path that name redacted). Empty for
+	// file content.
 	Location string
 	// Origin says where in a repository's history the item came from; zero
 	// outside history scans.

@@ -74,6 +74,13 @@ type intro struct {
 const (
 	commitMessage = "commit-message"
 	tagMessage    = "tag-message"
+	// commitHeader and tagHeader are the headers of a commit or tag
+	// object (everything before its message: author, committer, tagger,
+	// tag name, mergetag, signatures); line 1 is the object's first line.
+	commitHeader = "commit-header"
+	tagHeader    = "tag-header"
+	// refName is the name of a ref, such as refs/heads/main.
+	refName = "ref-name"
 )
 
 // problemsPerPack bounds the problems reported of one pack: the rest are
@@ -93,6 +100,9 @@ func (h *Source) Items(ctx context.Context, yield func(scanner.Item, error) erro
 		err = h.rangeItems(ctx, repo, yield)
 	} else {
 		err = h.storeItems(ctx, repo, yield)
+		if err == nil {
+			err = h.refItems(ctx, repo, nil, yield)
+		}
 	}
 	if err != nil {
 		// Resolve, which would close it, is not called after a failure.

@@ -180,7 +180,10 @@ func (h *Source) rangeItems(ctx context.Context, repo *repository, yield func(sc
 			return err
 		}
 	}
-	return h.rangeTags(ctx, repo, commits, yield)
+	if err := h.rangeTags(ctx, repo, commits, yield); err != nil {
+		return err
+	}
+	return h.refItems(ctx, repo, func(c plumbing.Hash) bool { return commits[c] != nil }, yield)
 }
 
 // rangeTags yields the messages of the annotated tags on commits of the

@@ -276,13 +276,13 @@ func (h *Source) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.F
 		if !c.site.commit.IsZero() {
 			f.Origin.Commit = c.site.commit.String()
 			if a := author(c.site.commit); a != nil {
-				f.Origin.AuthorName, f.Origin.AuthorEmail, f.Origin.Date = a.Author.Name, a.Author.Email, a.Author.When
+				f.Origin.AuthorName, f.Origin.AuthorEmail, f.Origin.Date = rules.Redact(a.Author.Name), rules.Redact(a.Author.Email), a.Author.When
 			}
 		}
 		out = append(out, f)
 	}
 	for _, f := range msgs {
-		if reach != nil {
+		if reach != nil && f.Location != refName {
 			hash := plumbing.NewHash(f.Origin.Commit)
 			f.Origin.Unreachable = !reach.commits[hash].isReachable() && !reach.tags[hash]
 		}
