@@ -39,20 +39,6 @@ func (h *Source) bounds() (from, to string, err error) {
 	return from, to, nil
 }
 
-// resolveRevision turns a revision into a commit hash.
-func resolveRevision(repo *repository, rev string) (plumbing.Hash, error) {
-	var hash *plumbing.Hash
-	err := gitrepo.Guard(func() error {
-		var err error
-		hash, err = repo.ResolveRevision(plumbing.Revision(rev))
-		return err
-	})
-	if err != nil {
-		return plumbing.ZeroHash, fmt.Errorf("revision %q: %w", rev, err)
-	}
-	return *hash, nil
-}
-
 // walkCommits returns the commits reachable from start that are not in stop,
 // with their parents beyond the shallow boundary left out.
 func walkCommits(ctx context.Context, repo *repository, start plumbing.Hash, stop map[plumbing.Hash]*commit, shallow map[plumbing.Hash]bool) (map[plumbing.Hash]*commit, error) {
