@@ -49,6 +49,8 @@ type Source struct {
 	// introduced is filled by a range scan: for each blob it yielded, the
 	// commits of the range that introduced it and where.
 	introduced map[plumbing.Hash][]intro
+	// rangeGraph is the commits of the range, for ordering by ancestry.
+	rangeGraph map[plumbing.Hash]*commit
 	// repo is the repository Items opened, for Resolve.
 	repo *repository
 	// packs are the packs Items read, with their delta graphs, for

@@ -97,6 +97,7 @@ func (h *Source) rangeItems(ctx context.Context, repo *repository, yield func(sc
 	}
 	slices.SortFunc(hashes, func(a, b plumbing.Hash) int { return bytes.Compare(a[:], b[:]) })
 
+	h.rangeGraph = commits
 	h.introduced = map[plumbing.Hash][]intro{}
 	for _, ch := range hashes {
 		c := commits[ch]
@@ -276,7 +277,7 @@ func diffTrees(ctx context.Context, repo *repository, tree plumbing.Hash, parent
 }
 
 // rangeSites turns what a range scan recorded into sites for Resolve.
-func (h *Source) rangeSites(repo *repository, targets map[plumbing.Hash]bool) (map[plumbing.Hash][]site, error) {
+func (h *Source) rangeSites(repo *repository, targets map[plumbing.Hash]bool, lin *lineage) (map[plumbing.Hash][]site, error) {
 	when := map[plumbing.Hash]int64{}
 	sites := map[plumbing.Hash][]site{}
 	for blob := range targets {
@@ -296,7 +297,7 @@ func (h *Source) rangeSites(repo *repository, targets map[plumbing.Hash]bool) (m
 			switch {
 			case i < 0:
 				sites[blob] = append(ss, s)
-			case better(s, ss[i]):
+			case lin.better(s, ss[i]):
 				ss[i] = s
 			}
 		}
