@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -318,7 +319,52 @@ func (s *Source) readIndex(repo *gitrepo.Repo) (*gitindex.Index, func(), error) 
 		unmap()
 		return nil, nil, fmt.Errorf("%s: %w", name, err)
 	}
+	if idx.Link != nil {
+		return s.readShared(repo, name, idx, unmap)
+	}
 	return idx, unmap, nil
+}
+
+// readShared reads the shared index a split index (idx, read from the file
+// name) changes, and returns the two merged: git keeps the shared index as
+// sharedindex.<hash> in the git directory, or beside a temporary index.
+func (s *Source) readShared(repo *gitrepo.Repo, name string, idx *gitindex.Index, unmap func()) (*gitindex.Index, func(), error) {
+	if idx.Link.Shared.IsZero() {
+		// No shared index: the entries are the whole index.
+		merged, err := gitindex.Merge(idx, &gitindex.Index{})
+		if err != nil {
+			unmap()
+			return nil, nil, fmt.Errorf("%s: %w", name, err)
+		}
+		return merged, unmap, nil
+	}
+	base := "sharedindex." + idx.Link.Shared.String()
+	var (
+		sb     []byte
+		sunmap func()
+		err    error
+		sname  string
+	)
+	for _, dir := range []string{repo.FS.Root(), filepath.Dir(name)} {
+		sname = filepath.Join(dir, base)
+		if sb, sunmap, err = gitindex.Map(sname); err == nil || !errors.Is(err, os.ErrNotExist) {
+			break
+		}
+	}
+	if err != nil {
+		unmap()
+		return nil, nil, fmt.Errorf("%s: split index: %w", name, err)
+	}
+	both := func() { sunmap(); unmap() }
+	shared, err := gitindex.Parse(sb)
+	if err == nil {
+		idx, err = gitindex.Merge(idx, shared)
+	}
+	if err != nil {
+		both()
+		return nil, nil, fmt.Errorf("%s: %w", sname, err)
+	}
+	return idx, both, nil
 }
 
 // Resolve implements scanner.Resolver: it keeps the findings on lines the
