@@ -13,6 +13,35 @@ import (
 	"github.com/go-git/go-git/v5/storage/filesystem/dotgit"
 )
 
+// OpenEnv opens the repository git would use at path given the environment
+// getenv reads (nil: as Open): $GIT_DIR names the git directory outright,
+// relative to the current directory, and $GIT_WORK_TREE its work tree (the
+// current directory when unset, as git has it). Hooks run with GIT_DIR set
+// (a pre-receive hook in a bare repository, as "."), and a user may set it
+// by hand: the repository read must be the one git reads. A path other
+// than "" or "." names a repository explicitly and wins over GIT_DIR, so
+// that a hook can scan another repository than its own.
+func OpenEnv(path string, getenv func(string) string) (*Repo, error) {
+	if getenv == nil || path != "" && path != "." {
+		return Open(path)
+	}
+	gitDir := getenv("GIT_DIR")
+	if gitDir == "" {
+		return Open(path)
+	}
+	gitDir, err := filepath.Abs(gitDir)
+	if err != nil {
+		return nil, err
+	}
+	workTree := getenv("GIT_WORK_TREE")
+	if workTree == "" {
+		if cfg, err := readConfig(gitDir); err != nil || !cfg.Core.IsBare {
+			workTree = "."
+		}
+	}
+	return openGitDir(gitDir, workTree)
+}
+
 // harmlessExtensions are the repository extensions that change nothing of
 // what a scan reads, which go-git refuses all the same (it compares their
 // lower-cased names with camel-cased ones). worktreeConfig only lets each

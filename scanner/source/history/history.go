@@ -6,6 +6,7 @@ package history
 
 import (
 	"context"
+	"os"
 	"runtime"
 	"sync"
 
@@ -37,7 +38,8 @@ type Source struct {
 	// means GOMAXPROCS.
 	Jobs int
 	// Range limits the scan to the commits reachable from B and not from
-	// A, written "A..B"; an empty A or B means HEAD.
+	// A, written "A..B"; an empty A or B means HEAD, and an A of 40 zeros
+	// (what git gives a hook for a new ref) means no commit.
 	Range string
 	// Since limits the scan to the commits after the given revision, up
 	// to HEAD: the same as Range "REV..HEAD".
@@ -45,6 +47,9 @@ type Source struct {
 	// NoUnreachable leaves out the objects no ref reaches. It has no
 	// effect with Range or Since, which only ever scan reachable commits.
 	NoUnreachable bool
+	// Getenv reads the environment git would: GIT_DIR and GIT_WORK_TREE
+	// (see gitrepo.OpenEnv). Nil means os.Getenv.
+	Getenv func(string) string
 
 	// introduced is filled by a range scan: for each blob it yielded, the
 	// commits of the range that introduced it and where.
@@ -151,7 +156,11 @@ func (h *Source) open() (*repository, error) {
 	if path == "" {
 		path = "."
 	}
-	r, err := gitrepo.Open(path)
+	getenv := h.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	r, err := gitrepo.OpenEnv(path, getenv)
 	if err != nil {
 		return nil, err
 	}

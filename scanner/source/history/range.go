@@ -74,18 +74,22 @@ func (h *Source) rangeItems(ctx context.Context, repo *repository, yield func(sc
 	if err != nil {
 		return err
 	}
-	fromHash, err := resolveRevision(repo, from)
-	if err != nil {
-		return err
-	}
 	toHash, err := resolveRevision(repo, to)
 	if err != nil {
 		return err
 	}
 	shallow := shallowCommits(repo)
-	excluded, err := walkCommits(ctx, repo, fromHash, nil, shallow)
-	if err != nil {
-		return err
+	var excluded map[plumbing.Hash]*commit
+	// A of all zeros is what git gives a hook for a ref that did not
+	// exist: no commit, so the range is all of B's history.
+	if from != plumbing.ZeroHash.String() {
+		fromHash, err := resolveRevision(repo, from)
+		if err != nil {
+			return err
+		}
+		if excluded, err = walkCommits(ctx, repo, fromHash, nil, shallow); err != nil {
+			return err
+		}
 	}
 	commits, err := walkCommits(ctx, repo, toHash, excluded, shallow)
 	if err != nil {

@@ -59,6 +59,9 @@ type Source struct {
 	IndexFile string
 	// Jobs bounds how many blobs are read at once; 0 means GOMAXPROCS.
 	Jobs int
+	// Getenv reads the environment git would: GIT_DIR and GIT_WORK_TREE
+	// (see gitrepo.OpenEnv) and GIT_INDEX_FILE. Nil means os.Getenv.
+	Getenv func(string) string
 
 	state *state
 }
@@ -207,7 +210,7 @@ func (s *Source) load(ctx context.Context) (*state, error) {
 	if path == "" {
 		path = "."
 	}
-	repo, err := gitrepo.Open(path)
+	repo, err := gitrepo.OpenEnv(path, s.getenv())
 	if errors.Is(err, gitrepo.ErrNotRepository) {
 		return nil, fmt.Errorf("%s is not in a git repository: %w", path, git.ErrRepositoryNotExists)
 	}
@@ -294,13 +297,21 @@ func headTree(repo *gitrepo.Repo) (plumbing.Hash, error) {
 	return c.TreeHash, nil
 }
 
+// getenv is s.Getenv, or os.Getenv.
+func (s *Source) getenv() func(string) string {
+	if s.Getenv != nil {
+		return s.Getenv
+	}
+	return os.Getenv
+}
+
 // readIndex reads the index Source is to compare; a repository without one
 // has nothing staged. The entries' names point into the mapped file until
 // the returned function unmaps it.
 func (s *Source) readIndex(repo *gitrepo.Repo) (*gitindex.Index, func(), error) {
 	name := s.IndexFile
 	if name == "" {
-		name = os.Getenv("GIT_INDEX_FILE")
+		name = s.getenv()("GIT_INDEX_FILE")
 	}
 	if name == "" {
 		// The index lives in the worktree's own git directory, which
