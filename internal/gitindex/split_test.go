@@ -69,3 +69,25 @@ func seq(n int) []int {
 	}
 	return s
 }
+
+// FuzzLink feeds any bytes to the link extension's parser and the bitmaps'
+// decoder: an error or a result, never a panic or an allocation beyond the
+// shared index's size.
+func FuzzLink(f *testing.F) {
+	hash := make([]byte, 20)
+	f.Add(hash, 5)
+	f.Add(append(append(append([]byte(nil), hash...), ewah(3, 1<<33, 0b101)...), ewah(67, 1|1<<1|1<<33, 1)...), 70)
+	f.Fuzz(func(t *testing.T, b []byte, limit int) {
+		limit = min(max(limit, 0), 1<<16)
+		l, err := parseLink(b)
+		if err != nil {
+			return
+		}
+		for _, bm := range [][]byte{l.del, l.repl} {
+			got, err := ewahBits(bm, limit)
+			if err == nil && len(got) != limit {
+				t.Fatalf("%d bits, want %d", len(got), limit)
+			}
+		}
+	})
+}
