@@ -2,9 +2,11 @@ package history
 
 import (
 	"bufio"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -180,17 +182,44 @@ func resolveName(repo *repository, rev, name string) (plumbing.Hash, error) {
 		return h, nil
 	}
 	if len(name) >= 4 && isHex(name) {
-		var h *plumbing.Hash
-		err := gitrepo.Guard(func() error {
-			var err error
-			h, err = repo.ResolveRevision(plumbing.Revision(name))
-			return err
-		})
-		if err == nil {
-			return *h, nil
-		}
+		return resolvePrefix(repo, rev, strings.ToLower(name))
 	}
 	return plumbing.ZeroHash, revisionError(rev, "unknown revision")
+}
+
+// resolvePrefix resolves an abbreviated hash: the one commit (or tag of
+// one) whose hash starts with prefix. Several are ambiguous, as git says;
+// git would not pick one, and nor does dtleaks.
+func resolvePrefix(repo *repository, rev, prefix string) (plumbing.Hash, error) {
+	b, err := hex.DecodeString(prefix[:len(prefix)&^1])
+	if err != nil {
+		return plumbing.ZeroHash, revisionError(rev, "unknown revision")
+	}
+	var hs []plumbing.Hash
+	err = gitrepo.Guard(func() error {
+		var err error
+		hs, err = repo.Store.HashesWithPrefix(b)
+		return err
+	})
+	if err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("revision %q: %w", rev, err)
+	}
+	var found []plumbing.Hash
+	for _, h := range hs {
+		if !strings.HasPrefix(h.String(), prefix) || slices.Contains(found, h) {
+			continue
+		}
+		if _, err := peelCommit(repo, rev, h); err == nil {
+			found = append(found, h)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return plumbing.ZeroHash, revisionError(rev, "unknown revision")
+	case 1:
+		return found[0], nil
+	}
+	return plumbing.ZeroHash, revisionError(rev, "ambiguous: %d commits start with %s", len(found), prefix)
 }
 
 // reflogEntry returns the value ref name had n changes ago: NAME@{n}, as
