@@ -224,7 +224,7 @@ func resolvePrefix(repo *repository, rev, prefix string) (plumbing.Hash, error) 
 
 // reflogEntry returns the value ref name had n changes ago: NAME@{n}, as
 // its reflog (logs/<ref>) records it. An empty name is the branch HEAD is
-// on.
+// on, or HEAD when it is detached.
 func reflogEntry(repo *repository, rev, name string, n int) (plumbing.Hash, error) {
 	var full plumbing.ReferenceName
 	switch name {
@@ -235,10 +235,14 @@ func reflogEntry(repo *repository, rev, name string, n int) (plumbing.Hash, erro
 			ref, err = repo.Reference(plumbing.HEAD, false)
 			return err
 		})
-		if err != nil || ref.Type() != plumbing.SymbolicReference {
-			return plumbing.ZeroHash, revisionError(rev, "HEAD is not on a branch")
+		switch {
+		case err != nil:
+			return plumbing.ZeroHash, revisionError(rev, "no HEAD")
+		case ref.Type() == plumbing.SymbolicReference:
+			full = ref.Target()
+		default:
+			full = plumbing.HEAD // detached: git reads HEAD's own reflog
 		}
-		full = ref.Target()
 	case "@":
 		full = plumbing.HEAD
 	default:
@@ -269,7 +273,7 @@ func reflogEntry(repo *repository, rev, name string, n int) (plumbing.Hash, erro
 		return plumbing.ZeroHash, revisionError(rev, "reading the reflog of %s: %v", full, err)
 	}
 	if n >= len(news) {
-		return plumbing.ZeroHash, revisionError(rev, "the reflog of %s has only %d entries", full, len(news))
+		return plumbing.ZeroHash, revisionError(rev, "the reflog of %s has %d entries, %s needs %d", full, len(news), rev, n+1)
 	}
 	h := news[len(news)-1-n]
 	if h.IsZero() {

@@ -83,6 +83,22 @@ func TestResolveRevision(t *testing.T) {
 	}
 }
 
+// TestReflogDetached: with HEAD detached, @{n} is HEAD's reflog, as git
+// has it.
+func TestReflogDetached(t *testing.T) {
+	g := newGitRepo(t)
+	g.commit("one")
+	g.commit("two")
+	g.git("checkout", "-q", "--detach", "HEAD~1")
+	repo := openTestRepo(t, g)
+	for _, rev := range []string{"@{1}", "@{2}", "HEAD@{1}"} {
+		h, err := resolveRevision(repo, rev)
+		if want := g.revParse(rev); err != nil || h.String() != want {
+			t.Errorf("%q: %s, %v; git says %q", rev, h, err, want)
+		}
+	}
+}
+
 // openTestRepo opens g's repository as Items would.
 func openTestRepo(t *testing.T, g *gitRepo) *repository {
 	t.Helper()
