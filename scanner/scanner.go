@@ -29,6 +29,15 @@ const (
 	LocationContent       Location = ""               // a file's or a blob's content
 	LocationCommitMessage Location = "commit-message" // a commit's message
 	LocationTagMessage    Location = "tag-message"    // an annotated tag's message
+	// LocationCommitHeader and LocationTagHeader are the headers of a
+	// commit or tag object (everything before its message: author,
+	// committer, tagger, tag name, mergetag, signatures); line 1 is the
+	// object's first line.
+	LocationCommitHeader Location = "commit-header"
+	LocationTagHeader    Location = "tag-header"
+	// LocationRefName is a ref's name, such as refs/heads/main; the item's
+	// Path is that name redacted.
+	LocationRefName Location = "ref-name"
 )
 
 // Item is one thing to scan: a file, a blob, standard input or a message.

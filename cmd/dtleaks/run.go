@@ -162,7 +162,7 @@ every secret its repository holds (see --clone-dir).`,
 					o.note += " (" + spec + ")"
 				}
 			}
-			return &history.Source{Path: repo, Jobs: o.jobs, Range: o.rangeSpec, Since: o.since, NoUnreachable: o.noUnreachable}, nil
+			return &history.Source{Path: repo, Jobs: o.jobs, Range: o.rangeSpec, Since: o.since, NoUnreachable: o.noUnreachable, Getenv: o.getenv}, nil
 		},
 	},
 	{
@@ -175,7 +175,7 @@ not scanned. Use it as a plain .git/hooks/pre-commit line: "dtleaks staged".`,
 			if err != nil {
 				return nil, err
 			}
-			return &staged.Source{Path: repo, Jobs: o.jobs}, nil
+			return &staged.Source{Path: repo, Jobs: o.jobs, Getenv: o.getenv}, nil
 		},
 	},
 }
@@ -404,21 +404,7 @@ func runCommand(ctx context.Context, c command, args []string, stdin io.Reader, 
 // from .git/HEAD), and flag errors quote arguments: a token there must not
 // be printed back.
 func message(s string) string {
-	var b strings.Builder
-	last := 0
-	for m := range (&rules.Matcher{}).All([]byte(s)) {
-		b.WriteString(s[last:m.Start])
-		if m.ID != "" && m.Encoding == rules.EncodingNone {
-			b.WriteString(string(m.ID) + ".")
-		}
-		b.WriteString("****")
-		last = m.End
-	}
-	if last == 0 {
-		return report.Escape(s)
-	}
-	b.WriteString(s[last:])
-	return report.Escape(b.String())
+	return report.Escape(rules.Redact(s))
 }
 
 // listFlag is a flag that may be given many times.

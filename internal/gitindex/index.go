@@ -53,6 +53,10 @@ type Index struct {
 	Version uint32
 	Entries []Entry
 	Cache   *CacheTree // nil without a TREE extension
+	// Link is set for a split index (`git update-index --split-index`):
+	// Entries are then only the changes to a shared index, which Merge
+	// applies.
+	Link *Link
 }
 
 // ErrMalformed is wrapped by every error about a malformed index, so that
@@ -169,12 +173,6 @@ func Parse(b []byte) (*Index, error) {
 				return nil, malformed("entry %d truncated", i)
 			}
 		}
-		if e.Name == "" {
-			return nil, malformed("entry %d: empty name", i)
-		}
-		if i > 0 && !entryLess(&idx.Entries[i-1], e) {
-			return nil, malformed("entry %d out of order", i)
-		}
 	}
 	for p < len(body) {
 		if len(body)-p < 8 {
@@ -189,6 +187,12 @@ func Parse(b []byte) (*Index, error) {
 		data := body[p : p+int(size)]
 		p += int(size)
 		switch {
+		case string(sig) == "link":
+			l, err := parseLink(data)
+			if err != nil {
+				return nil, err
+			}
+			idx.Link = l
 		case string(sig) == "TREE":
 			t, err := parseCacheTree(data)
 			if err != nil {
@@ -201,12 +205,34 @@ func Parse(b []byte) (*Index, error) {
 		case sig[0] >= 'A' && sig[0] <= 'Z':
 			// Optional extension (REUC, UNTR, FSMN, EOIE, IEOT ...).
 		default:
-			// "link" (split index) and anything newer change what the
-			// entries mean; guessing would scan the wrong blobs.
+			// Anything newer may change what the entries mean; guessing
+			// would scan the wrong blobs.
 			return nil, fmt.Errorf("index extension %s is not supported", printable(sig))
 		}
 	}
+	if idx.Link != nil {
+		// Replaced entries may have empty names; Merge checks the
+		// merged entries.
+		return idx, nil
+	}
+	if err := checkEntries(idx.Entries); err != nil {
+		return nil, err
+	}
 	return idx, nil
+}
+
+// checkEntries checks that every entry has a name and that they are in
+// git's order.
+func checkEntries(es []Entry) error {
+	for i := range es {
+		if es[i].Name == "" {
+			return malformed("entry %d: empty name", i)
+		}
+		if i > 0 && !entryLess(&es[i-1], &es[i]) {
+			return malformed("entry %d out of order", i)
+		}
+	}
+	return nil
 }
 
 // entryLess orders entries as git does: by name, then by stage.

@@ -70,6 +70,11 @@ func Open(path string) (*Repo, error) {
 		repo, err = git.PlainOpenWithOptions(path, &git.PlainOpenOptions{DetectDotGit: detect, EnableDotGitCommonDir: true})
 		return err
 	})
+	if err != nil && extensionErr(err) {
+		if r, ok, oerr := openHarmless(path); ok {
+			return r, oerr
+		}
+	}
 	if err != nil {
 		if errors.Is(err, git.ErrRepositoryNotExists) {
 			return nil, &RepoError{path, ErrNotRepository}

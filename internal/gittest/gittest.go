@@ -87,6 +87,22 @@ func Run(t testing.TB, dir, home string, date time.Time, in string, args ...stri
 	return strings.TrimSpace(string(out))
 }
 
+// GitEnv runs git in the repository as Git does, with env added last so
+// that it overrides the fixed identities (a token in an author's name, for
+// instance). A failure names only the git command: its arguments and output
+// may hold a token.
+func (r *Repo) GitEnv(env []string, args ...string) string {
+	r.T.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = r.Dir
+	cmd.Env = append(Env(r.Home, r.date()), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		r.T.Fatalf("git %s: %v", args[0], err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
 // Git runs git in the repository.
 func (r *Repo) Git(args ...string) string {
 	r.T.Helper()
@@ -107,6 +123,10 @@ func (r *Repo) GitInput(in string, args ...string) string {
 
 // Tick moves the date of the next commands a minute on, as a commit does.
 func (r *Repo) Tick() { r.n++ }
+
+// SetClock sets the date of the next commands to n minutes after Epoch,
+// for tests of equal or skewed commit times.
+func (r *Repo) SetClock(n int) { r.n = n }
 
 func (r *Repo) date() time.Time { return Epoch.Add(time.Duration(r.n) * time.Minute) }
 

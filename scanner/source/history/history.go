@@ -6,6 +6,7 @@ package history
 
 import (
 	"context"
+	"os"
 	"runtime"
 	"sync"
 
@@ -37,7 +38,8 @@ type Source struct {
 	// means GOMAXPROCS.
 	Jobs int
 	// Range limits the scan to the commits reachable from B and not from
-	// A, written "A..B"; an empty A or B means HEAD.
+	// A, written "A..B"; an empty A or B means HEAD, and an A of 40 zeros
+	// (what git gives a hook for a new ref) means no commit.
 	Range string
 	// Since limits the scan to the commits after the given revision, up
 	// to HEAD: the same as Range "REV..HEAD".
@@ -45,10 +47,15 @@ type Source struct {
 	// NoUnreachable leaves out the objects no ref reaches. It has no
 	// effect with Range or Since, which only ever scan reachable commits.
 	NoUnreachable bool
+	// Getenv reads the environment git would: GIT_DIR and GIT_WORK_TREE
+	// (see gitrepo.OpenEnv). Nil means os.Getenv.
+	Getenv func(string) string
 
 	// introduced is filled by a range scan: for each blob it yielded, the
 	// commits of the range that introduced it and where.
 	introduced map[plumbing.Hash][]intro
+	// rangeGraph is the commits of the range, for ordering by ancestry.
+	rangeGraph map[plumbing.Hash]*commit
 	// repo is the repository Items opened, for Resolve.
 	repo *repository
 	// packs are the packs Items read, with their delta graphs, for
@@ -87,6 +94,9 @@ func (h *Source) Items(ctx context.Context, yield func(scanner.Item, error) erro
 		err = h.rangeItems(ctx, repo, yield)
 	} else {
 		err = h.storeItems(ctx, repo, yield)
+		if err == nil {
+			err = h.refItems(ctx, repo, nil, yield)
+		}
 	}
 	if err != nil {
 		// Resolve, which would close it, is not called after a failure.
@@ -133,7 +143,11 @@ func (h *Source) open() (*repository, error) {
 	if path == "" {
 		path = "."
 	}
-	r, err := gitrepo.Open(path)
+	getenv := h.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	r, err := gitrepo.OpenEnv(path, getenv)
 	if err != nil {
 		return nil, err
 	}

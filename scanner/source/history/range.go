@@ -39,20 +39,6 @@ func (h *Source) bounds() (from, to string, err error) {
 	return from, to, nil
 }
 
-// resolveRevision turns a revision into a commit hash.
-func resolveRevision(repo *repository, rev string) (plumbing.Hash, error) {
-	var hash *plumbing.Hash
-	err := gitrepo.Guard(func() error {
-		var err error
-		hash, err = repo.ResolveRevision(plumbing.Revision(rev))
-		return err
-	})
-	if err != nil {
-		return plumbing.ZeroHash, fmt.Errorf("revision %q: %w", rev, err)
-	}
-	return *hash, nil
-}
-
 // walkCommits returns the commits reachable from start that are not in stop,
 // with their parents beyond the shallow boundary left out.
 func walkCommits(ctx context.Context, repo *repository, start plumbing.Hash, stop map[plumbing.Hash]*commit, shallow map[plumbing.Hash]bool) (map[plumbing.Hash]*commit, error) {
@@ -88,18 +74,22 @@ func (h *Source) rangeItems(ctx context.Context, repo *repository, yield func(sc
 	if err != nil {
 		return err
 	}
-	fromHash, err := resolveRevision(repo, from)
-	if err != nil {
-		return err
-	}
 	toHash, err := resolveRevision(repo, to)
 	if err != nil {
 		return err
 	}
 	shallow := shallowCommits(repo)
-	excluded, err := walkCommits(ctx, repo, fromHash, nil, shallow)
-	if err != nil {
-		return err
+	var excluded map[plumbing.Hash]*commit
+	// A of all zeros is what git gives a hook for a ref that did not
+	// exist: no commit, so the range is all of B's history.
+	if from != plumbing.ZeroHash.String() {
+		fromHash, err := resolveRevision(repo, from)
+		if err != nil {
+			return err
+		}
+		if excluded, err = walkCommits(ctx, repo, fromHash, nil, shallow); err != nil {
+			return err
+		}
 	}
 	commits, err := walkCommits(ctx, repo, toHash, excluded, shallow)
 	if err != nil {
@@ -111,6 +101,7 @@ func (h *Source) rangeItems(ctx context.Context, repo *repository, yield func(sc
 	}
 	slices.SortFunc(hashes, func(a, b plumbing.Hash) int { return bytes.Compare(a[:], b[:]) })
 
+	h.rangeGraph = commits
 	h.introduced = map[plumbing.Hash][]intro{}
 	for _, ch := range hashes {
 		c := commits[ch]
@@ -180,7 +171,10 @@ func (h *Source) rangeItems(ctx context.Context, repo *repository, yield func(sc
 			return err
 		}
 	}
-	return h.rangeTags(ctx, repo, commits, yield)
+	if err := h.rangeTags(ctx, repo, commits, yield); err != nil {
+		return err
+	}
+	return h.refItems(ctx, repo, func(c plumbing.Hash) bool { return commits[c] != nil }, yield)
 }
 
 // rangeTags yields the messages of the annotated tags on commits of the
@@ -287,7 +281,7 @@ func diffTrees(ctx context.Context, repo *repository, tree plumbing.Hash, parent
 }
 
 // rangeSites turns what a range scan recorded into sites for Resolve.
-func (h *Source) rangeSites(repo *repository, targets map[plumbing.Hash]bool) (map[plumbing.Hash][]site, error) {
+func (h *Source) rangeSites(repo *repository, targets map[plumbing.Hash]bool, lin *lineage) (map[plumbing.Hash][]site, error) {
 	when := map[plumbing.Hash]int64{}
 	sites := map[plumbing.Hash][]site{}
 	for blob := range targets {
@@ -307,7 +301,7 @@ func (h *Source) rangeSites(repo *repository, targets map[plumbing.Hash]bool) (m
 			switch {
 			case i < 0:
 				sites[blob] = append(ss, s)
-			case better(s, ss[i]):
+			case lin.better(s, ss[i]):
 				ss[i] = s
 			}
 		}

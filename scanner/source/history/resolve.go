@@ -35,6 +35,8 @@ type tracer struct {
 	// trees, if set, holds the trees read ahead (see Source.readTrees);
 	// a tree not in it is read through the storage.
 	trees map[plumbing.Hash][]treeEntry
+	// lin orders the sites of a blob by ancestry (see lineage.better).
+	lin *lineage
 }
 
 // pairs returns the target blobs below tree h with their paths, sorted.
@@ -127,22 +129,6 @@ type site struct {
 	reachable bool
 }
 
-// better reports whether site a is the one to report rather than b:
-// reachable first, then with a commit, then the oldest, then by hash so
-// the choice never depends on the order of the walk.
-func better(a, b site) bool {
-	if a.reachable != b.reachable {
-		return a.reachable
-	}
-	if a.commit.IsZero() != b.commit.IsZero() {
-		return !a.commit.IsZero()
-	}
-	if a.when != b.when {
-		return a.when < b.when
-	}
-	return a.commit.String() < b.commit.String()
-}
-
 // Resolve traces every blob finding to the commit that introduced the blob
 // at each path it has, reports each token once per path (at its oldest
 // introduction), and marks the findings whose token is still in HEAD's
@@ -184,10 +170,12 @@ func (h *Source) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.F
 		err      error
 	)
 	if h.introduced != nil {
-		sites, err = h.rangeSites(repo, t.targets)
+		t.lin = &lineage{graph: h.rangeGraph}
+		sites, err = h.rangeSites(repo, t.targets, t.lin)
 	} else {
 		reach, err = findReachable(ctx, repo)
 		if err == nil {
+			t.lin = &lineage{graph: reach.commits}
 			if !h.NoUnreachable && !h.borrows { // Items reported them, or they are expected in the other store
 				problems = append(problems, reach.problems...)
 			}
@@ -249,7 +237,7 @@ func (h *Source) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.F
 			best[k] = c
 			return
 		}
-		if better(c.site, old.site) || !better(old.site, c.site) && earlier(c.f, old.f) {
+		if t.lin.better(c.site, old.site) || !t.lin.better(old.site, c.site) && earlier(c.f, old.f) {
 			best[k] = c
 		}
 	}
@@ -276,13 +264,13 @@ func (h *Source) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.F
 		if !c.site.commit.IsZero() {
 			f.Origin.Commit = c.site.commit.String()
 			if a := author(c.site.commit); a != nil {
-				f.Origin.AuthorName, f.Origin.AuthorEmail, f.Origin.Date = a.Author.Name, a.Author.Email, a.Author.When
+				f.Origin.AuthorName, f.Origin.AuthorEmail, f.Origin.Date = rules.Redact(a.Author.Name), rules.Redact(a.Author.Email), a.Author.When
 			}
 		}
 		out = append(out, f)
 	}
 	for _, f := range msgs {
-		if reach != nil {
+		if reach != nil && f.Location != scanner.LocationRefName {
 			hash := plumbing.NewHash(f.Origin.Commit)
 			f.Origin.Unreachable = !reach.commits[hash].isReachable() && !reach.tags[hash]
 		}
@@ -314,7 +302,7 @@ func (t *tracer) trace(ctx context.Context, reach *reachGraph) (map[plumbing.Has
 		ss := sites[blob]
 		for i, o := range ss {
 			if o.path == s.path {
-				if better(s, o) {
+				if t.lin.better(s, o) {
 					ss[i] = s
 				}
 				return
@@ -397,6 +385,9 @@ func (t *tracer) trace(ctx context.Context, reach *reachGraph) (map[plumbing.Has
 		}
 		graph[h] = c
 	}
+	// Unreachable commits are no reachable commit's ancestors: the
+	// generations lin knew stay true in the larger graph.
+	t.lin.graph = graph
 	err = walk(graph, func(c *commit) bool { return !c.reachable })
 	if err != nil {
 		return nil, err

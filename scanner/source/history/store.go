@@ -22,6 +22,7 @@ import (
 
 	"github.com/dtleaks/dtleaks/internal/gitpack"
 	"github.com/dtleaks/dtleaks/internal/gitrepo"
+	"github.com/dtleaks/dtleaks/rules"
 	"github.com/dtleaks/dtleaks/scanner"
 )
 
@@ -504,14 +505,24 @@ func (w *worker) object(ctx context.Context, obj plumbing.EncodedObject, where s
 			break
 		}
 		var msg string
+		var raw []byte
 		err := gitrepo.Guard(func() error {
+			rc, err := obj.Reader()
+			if err != nil {
+				return err
+			}
+			defer rc.Close()
+			if raw, err = io.ReadAll(rc); err != nil {
+				return err
+			}
+			obj := &memObject{hash: hash, typ: obj.Type(), data: raw}
 			if obj.Type() == plumbing.CommitObject {
 				var c object.Commit
 				if err := c.Decode(obj); err != nil {
 					return err
 				}
 				msg = c.Message
-				it.Origin.AuthorName, it.Origin.AuthorEmail, it.Origin.Date = c.Author.Name, c.Author.Email, c.Author.When
+				it.Origin.AuthorName, it.Origin.AuthorEmail, it.Origin.Date = rules.Redact(c.Author.Name), rules.Redact(c.Author.Email), c.Author.When
 				if w.repo != nil {
 					w.repo.keepCommit(hash, &commit{tree: c.TreeHash, parents: c.ParentHashes, when: c.Committer.When.Unix()})
 				}
@@ -522,14 +533,17 @@ func (w *worker) object(ctx context.Context, obj plumbing.EncodedObject, where s
 				return err
 			}
 			msg = t.Message
-			it.Origin.AuthorName, it.Origin.AuthorEmail, it.Origin.Date = t.Tagger.Name, t.Tagger.Email, t.Tagger.When
+			it.Origin.AuthorName, it.Origin.AuthorEmail, it.Origin.Date = rules.Redact(t.Tagger.Name), rules.Redact(t.Tagger.Email), t.Tagger.When
 			return nil
 		})
 		if err != nil {
 			return w.yieldErr(where, gitrepo.ObjectErr("object", hash, err))
 		}
 		it.R = strings.NewReader(msg)
-		return w.yieldItem(it)
+		if err := w.yieldItem(it); err != nil {
+			return err
+		}
+		return w.yieldItem(headerItem(it, raw))
 	default:
 		return nil
 	}

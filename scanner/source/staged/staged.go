@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -58,6 +59,9 @@ type Source struct {
 	IndexFile string
 	// Jobs bounds how many blobs are read at once; 0 means GOMAXPROCS.
 	Jobs int
+	// Getenv reads the environment git would: GIT_DIR and GIT_WORK_TREE
+	// (see gitrepo.OpenEnv) and GIT_INDEX_FILE. Nil means os.Getenv.
+	Getenv func(string) string
 
 	state *state
 }
@@ -206,7 +210,7 @@ func (s *Source) load(ctx context.Context) (*state, error) {
 	if path == "" {
 		path = "."
 	}
-	repo, err := gitrepo.Open(path)
+	repo, err := gitrepo.OpenEnv(path, s.getenv())
 	if errors.Is(err, gitrepo.ErrNotRepository) {
 		return nil, fmt.Errorf("%s is not in a git repository: %w", path, git.ErrRepositoryNotExists)
 	}
@@ -293,13 +297,21 @@ func headTree(repo *gitrepo.Repo) (plumbing.Hash, error) {
 	return c.TreeHash, nil
 }
 
+// getenv is s.Getenv, or os.Getenv.
+func (s *Source) getenv() func(string) string {
+	if s.Getenv != nil {
+		return s.Getenv
+	}
+	return os.Getenv
+}
+
 // readIndex reads the index Source is to compare; a repository without one
 // has nothing staged. The entries' names point into the mapped file until
 // the returned function unmaps it.
 func (s *Source) readIndex(repo *gitrepo.Repo) (*gitindex.Index, func(), error) {
 	name := s.IndexFile
 	if name == "" {
-		name = os.Getenv("GIT_INDEX_FILE")
+		name = s.getenv()("GIT_INDEX_FILE")
 	}
 	if name == "" {
 		// The index lives in the worktree's own git directory, which
@@ -318,7 +330,52 @@ func (s *Source) readIndex(repo *gitrepo.Repo) (*gitindex.Index, func(), error) 
 		unmap()
 		return nil, nil, fmt.Errorf("%s: %w", name, err)
 	}
+	if idx.Link != nil {
+		return s.readShared(repo, name, idx, unmap)
+	}
 	return idx, unmap, nil
+}
+
+// readShared reads the shared index a split index (idx, read from the file
+// name) changes, and returns the two merged: git keeps the shared index as
+// sharedindex.<hash> in the git directory, or beside a temporary index.
+func (s *Source) readShared(repo *gitrepo.Repo, name string, idx *gitindex.Index, unmap func()) (*gitindex.Index, func(), error) {
+	if idx.Link.Shared.IsZero() {
+		// No shared index: the entries are the whole index.
+		merged, err := gitindex.Merge(idx, &gitindex.Index{})
+		if err != nil {
+			unmap()
+			return nil, nil, fmt.Errorf("%s: %w", name, err)
+		}
+		return merged, unmap, nil
+	}
+	base := "sharedindex." + idx.Link.Shared.String()
+	var (
+		sb     []byte
+		sunmap func()
+		err    error
+		sname  string
+	)
+	for _, dir := range []string{repo.FS.Root(), filepath.Dir(name)} {
+		sname = filepath.Join(dir, base)
+		if sb, sunmap, err = gitindex.Map(sname); err == nil || !errors.Is(err, os.ErrNotExist) {
+			break
+		}
+	}
+	if err != nil {
+		unmap()
+		return nil, nil, fmt.Errorf("%s: split index: %w", name, err)
+	}
+	both := func() { sunmap(); unmap() }
+	shared, err := gitindex.Parse(sb)
+	if err == nil {
+		idx, err = gitindex.Merge(idx, shared)
+	}
+	if err != nil {
+		both()
+		return nil, nil, fmt.Errorf("%s: %w", sname, err)
+	}
+	return idx, both, nil
 }
 
 // Resolve implements scanner.Resolver: it keeps the findings on lines the
