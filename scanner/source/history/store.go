@@ -194,8 +194,14 @@ func (h *Source) loadPack(ctx context.Context, st objectStore, ph plumbing.Hash,
 	}
 	defer f.Close()
 	err = gitrepo.Guard(func() error {
-		var err error
-		p.index, err = gitpack.ReadIndex(f)
+		size, err := f.Seek(0, io.SeekEnd)
+		if err != nil {
+			return err
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		p.index, err = gitpack.ReadIndex(f, size)
 		return err
 	})
 	if err != nil {

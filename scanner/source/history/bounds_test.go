@@ -1,0 +1,161 @@
+package history
+
+import (
+	"bytes"
+	"compress/zlib"
+	"crypto/sha1"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/format/idxfile"
+
+	"github.com/dtleaks/dtleaks/internal/tokentest"
+	"github.com/dtleaks/dtleaks/rules"
+)
+
+// rawObject is an object of a hand-built pack: a whole blob, or an OFS
+// delta on an earlier object of the pack (base >= 0) named name, whose
+// content git cannot compute.
+type rawObject struct {
+	data []byte
+	base int
+	name plumbing.Hash
+}
+
+// writePack writes a pack of objs and its index into the repository's
+// object store under the given name (without extension), and returns the
+// names of its objects.
+func writePack(t *testing.T, g *gitRepo, name string, objs []rawObject) []plumbing.Hash {
+	t.Helper()
+	var pack bytes.Buffer
+	pack.WriteString("PACK\x00\x00\x00\x02")
+	pack.Write([]byte{0, 0, 0, byte(len(objs))})
+	w := new(idxfile.Writer)
+	if err := w.OnHeader(uint32(len(objs))); err != nil {
+		t.Fatal(err)
+	}
+	offs := make([]int64, len(objs))
+	names := make([]plumbing.Hash, len(objs))
+	for i, o := range objs {
+		offs[i] = int64(pack.Len())
+		typ := byte(3) // blob
+		if o.base >= 0 {
+			typ = 6
+		}
+		var hdr []byte
+		size := len(o.data)
+		c := typ<<4 | byte(size&15)
+		size >>= 4
+		for size > 0 {
+			hdr = append(hdr, c|0x80)
+			c = byte(size & 0x7f)
+			size >>= 7
+		}
+		hdr = append(hdr, c)
+		if o.base >= 0 {
+			d := offs[i] - offs[o.base]
+			enc := []byte{byte(d & 0x7f)}
+			for d >>= 7; d > 0; d >>= 7 {
+				d--
+				enc = append([]byte{byte(0x80 | d&0x7f)}, enc...)
+			}
+			hdr = append(hdr, enc...)
+		}
+		var z bytes.Buffer
+		zw := zlib.NewWriter(&z)
+		zw.Write(o.data)
+		zw.Close()
+		entry := append(hdr, z.Bytes()...)
+		pack.Write(entry)
+		names[i] = o.name
+		if o.base < 0 {
+			names[i] = plumbing.ComputeHash(plumbing.BlobObject, o.data)
+		}
+		if err := w.OnInflatedObjectContent(names[i], offs[i], crc32.ChecksumIEEE(entry), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum := sha1.Sum(pack.Bytes())
+	pack.Write(sum[:])
+	if err := w.OnFooter(plumbing.Hash(sum)); err != nil {
+		t.Fatal(err)
+	}
+	idx, err := w.Index()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ib bytes.Buffer
+	if _, err := idxfile.NewEncoder(&ib).Encode(idx); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(g.dir, ".git", "objects", "pack")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for ext, b := range map[string][]byte{".pack": pack.Bytes(), ".idx": ib.Bytes()} {
+		if err := os.WriteFile(filepath.Join(dir, name+ext), b, 0o444); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return names
+}
+
+// leb is a delta header size.
+func leb(v uint64) []byte {
+	var out []byte
+	for {
+		c := byte(v & 0x7f)
+		v >>= 7
+		if v == 0 {
+			return append(out, c)
+		}
+		out = append(out, c|0x80)
+	}
+}
+
+// TestDeltaBomb (issue 11, item 16): a pack of a few kilobytes holding a
+// delta that makes 1 TiB (2^24 copies of a 64 KiB base) is one problem
+// naming that object, and the scan goes on: the token in a sound object
+// of the same pack, and in the rest of the repository, is reported.
+func TestDeltaBomb(t *testing.T) {
+	gen := tokentest.New(1601)
+	inRepo, inPack := gen.Token("dt0c01"), gen.Token("dt0c01")
+	g := newGitRepo(t)
+	g.write("a.env", inRepo.Text)
+	c := g.commit("a")
+	base := bytes.Repeat([]byte("base line\n"), 0x10000/10+1)[:0x10000]
+	bomb := append(append(leb(0x10000), leb(1<<40)...), bytes.Repeat([]byte{0x80}, 1<<24)...)
+	bombName := plumbing.Hash(sha1.Sum([]byte("bomb")))
+	writePack(t, g, "pack-"+strings.Repeat("b", 40), []rawObject{
+		{data: base, base: -1},
+		{data: bomb, base: 0, name: bombName},
+		{data: []byte(inPack.Text + "\n"), base: -1},
+	})
+	for _, jobs := range []int{1, 4} {
+		res := scan(t, &Source{Path: g.dir, Jobs: jobs})
+		var named int
+		for _, p := range res.Problems {
+			if strings.Contains(p.Error(), bombName.String()) {
+				named++
+			}
+		}
+		if named != 1 {
+			t.Errorf("jobs %d: %d problems name the bomb; want 1: %v", jobs, named, res.Problems)
+		}
+		ids := map[rules.ID]bool{}
+		for _, f := range res.Findings {
+			ids[f.ID] = true
+		}
+		if !ids[rules.ID(inRepo.ID)] || !ids[rules.ID(inPack.ID)] {
+			t.Errorf("jobs %d: findings %v; want both tokens (commit %s)", jobs, gots(res.Findings), c[:8])
+		}
+		if d, leak := tokentest.Leak([]byte(fmt.Sprint(res.Problems)), inPack); leak {
+			t.Errorf("problems leak: %s", d)
+		}
+	}
+}
