@@ -68,6 +68,7 @@ type options struct {
 	// history
 	rangeSpec, since string
 	noUnreachable    bool
+	allowPromised    bool
 	// note is a line for standard error about choices made for the user.
 	note string
 }
@@ -116,6 +117,7 @@ that introduced the token at its path.`,
 			fs.StringVar(&o.rangeSpec, "range", "", "scan only the commits in `A..B` and the blobs they introduce;\n\"auto\" takes the range from pre-commit's pre-push stage or the GitHub Actions event\n(pull request: its commits; push: the pushed commits; otherwise the whole history)")
 			fs.StringVar(&o.since, "since-commit", "", "scan only the commits after `REV` (REV..HEAD)")
 			fs.BoolVar(&o.noUnreachable, "no-unreachable", false, "skip objects that no ref reaches")
+			fs.BoolVar(&o.allowPromised, "allow-missing-promised", false, "in a partial clone (git clone --filter), skip the objects its promisor remote holds\nand count them on stderr, rather than report each as a problem (exit 2)")
 		},
 		source: func(o *options, args []string) (scanner.Source, error) {
 			repo, err := oneRepo(args)
@@ -136,7 +138,7 @@ that introduced the token at its path.`,
 					o.note += " (" + spec + ")"
 				}
 			}
-			return &history.Source{Path: repo, Jobs: o.jobs, Range: o.rangeSpec, Since: o.since, NoUnreachable: o.noUnreachable}, nil
+			return &history.Source{Path: repo, Jobs: o.jobs, Range: o.rangeSpec, Since: o.since, NoUnreachable: o.noUnreachable, AllowPromised: o.allowPromised}, nil
 		},
 	},
 	{
@@ -339,6 +341,11 @@ func runCommand(ctx context.Context, c command, args []string, stdout, stderr io
 	if outFile != nil {
 		if err := outFile.Close(); err != nil {
 			return fail(err)
+		}
+	}
+	if n, ok := src.(interface{ Notes() []string }); ok {
+		for _, note := range n.Notes() {
+			fmt.Fprintf(stderr, "dtleaks %s: note: %s\n", c.name, message(note))
 		}
 	}
 	for _, p := range res.Problems {

@@ -6,7 +6,10 @@ package history
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -45,6 +48,13 @@ type Source struct {
 	// NoUnreachable leaves out the objects no ref reaches. It has no
 	// effect with Range or Since, which only ever scan reachable commits.
 	NoUnreachable bool
+	// AllowPromised skips the objects a partial clone (git clone
+	// --filter) lacks and its promisor remote holds, as git rev-list
+	// --missing=allow-promisor does, and counts them in a note (see
+	// Notes). Without it they are problems: content the scan did not read.
+	// An object is promised when an object of a promisor pack (one with a
+	// .promisor file) names it, as git has it.
+	AllowPromised bool
 
 	// introduced is filled by a range scan: for each blob it yielded, the
 	// commits of the range that introduced it and where.
@@ -60,6 +70,69 @@ type Source struct {
 	// that cannot be read (see gitrepo.Alternates): the objects its trees name
 	// may be there, so the missing-object checks are off.
 	borrows bool
+
+	// promised holds the missing objects skipped under AllowPromised.
+	promisedMu sync.Mutex
+	promised   map[plumbing.Hash]bool
+	// partial is set when the repository has a promisor pack.
+	partial bool
+	notesMu sync.Mutex
+	notes   []string
+}
+
+// Notes returns what the scan has to say that is neither a finding nor a
+// problem: that a shallow repository's history is partial, how many
+// promised objects a partial clone lacks. Call it after Resolve.
+func (h *Source) Notes() []string {
+	h.notesMu.Lock()
+	defer h.notesMu.Unlock()
+	return slices.Clone(h.notes)
+}
+
+// note adds a note (see Notes).
+func (h *Source) note(format string, args ...any) {
+	h.notesMu.Lock()
+	defer h.notesMu.Unlock()
+	h.notes = append(h.notes, fmt.Sprintf(format, args...))
+}
+
+// promisedNote adds the note of the promised objects skipped, if any.
+func (h *Source) promisedNote() {
+	h.promisedMu.Lock()
+	n := len(h.promised)
+	h.promisedMu.Unlock()
+	if n > 0 {
+		h.note("%d objects missing from this partial clone were not scanned: its promisor remote holds them (--allow-missing-promised)", n)
+	}
+}
+
+// skipPromised reports whether an object the store lacks, named by an
+// object of a promisor pack (promisor), is skipped under AllowPromised,
+// and counts it if so.
+func (h *Source) skipPromised(promisor bool, missing plumbing.Hash) bool {
+	if !h.AllowPromised || !promisor {
+		return false
+	}
+	h.promisedMu.Lock()
+	defer h.promisedMu.Unlock()
+	if h.promised == nil {
+		h.promised = map[plumbing.Hash]bool{}
+	}
+	h.promised[missing] = true
+	return true
+}
+
+// dropPromised leaves out of ps, under AllowPromised in a partial clone,
+// the objects the store lacks that tracing and the walk from the refs
+// found (see skipPromised).
+func (h *Source) dropPromised(ps []scanner.Problem) []scanner.Problem {
+	if !h.AllowPromised || !h.partial {
+		return ps
+	}
+	return slices.DeleteFunc(ps, func(p scanner.Problem) bool {
+		var oe *gitrepo.ObjectError
+		return errors.Is(p.Err, plumbing.ErrObjectNotFound) && errors.As(p.Err, &oe) && h.skipPromised(true, oe.Hash)
+	})
 }
 
 // intro is one introduction of a blob: the commit whose tree has the

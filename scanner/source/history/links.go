@@ -89,14 +89,17 @@ func (h *Source) exists(hash plumbing.Hash) bool {
 
 // treeLinks checks that the store holds every object the tree data names
 // (see checkTreeLinks) and returns what it lacks, and a tree that does not
-// parse, as problems.
-func (h *Source) treeLinks(tree plumbing.Hash, data, base []byte) []error {
+// parse, as problems. The tree is of a promisor pack when promisor is set:
+// what it lacks is then promised (see Source.AllowPromised).
+func (h *Source) treeLinks(tree plumbing.Hash, data, base []byte, promisor bool) []error {
 	if h.borrows {
 		return nil // the objects may be in a borrowed store that cannot be read
 	}
 	var errs []error
 	err := checkTreeLinks(data, base, h.exists, func(dir bool, name []byte, hash plumbing.Hash) {
-		errs = append(errs, missingError(tree, dir, name, hash))
+		if !h.skipPromised(promisor, hash) {
+			errs = append(errs, missingError(tree, dir, name, hash))
+		}
 	})
 	if err != nil {
 		errs = append(errs, &gitrepo.ObjectError{Op: "tree", Hash: tree, Err: err})

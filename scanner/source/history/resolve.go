@@ -288,7 +288,8 @@ func (h *Source) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.F
 		}
 		out = append(out, f)
 	}
-	problems = append(problems, t.problems...)
+	problems = h.dropPromised(append(problems, t.problems...))
+	h.promisedNote()
 	return out, problems, nil
 }
 

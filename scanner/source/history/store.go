@@ -33,6 +33,10 @@ type pack struct {
 	index    *gitpack.Index
 	graph    *gitpack.Graph
 	problems atomic.Int64
+	// promisor is set for a pack a partial clone fetched from its
+	// promisor remote: the objects its objects name and the store lacks
+	// are promised, not lost.
+	promisor bool
 }
 
 // workUnit is a piece of work for one worker: a run of whole objects of
@@ -75,6 +79,10 @@ func (h *Source) storeItems(ctx context.Context, repo *repository, yield func(sc
 			return err
 		}
 	}
+	packs, err := h.loadPacks(ctx, repo, yield)
+	if err != nil {
+		return err
+	}
 	var reach *reachGraph
 	if h.NoUnreachable {
 		var err error
@@ -85,16 +93,12 @@ func (h *Source) storeItems(ctx context.Context, repo *repository, yield func(sc
 			return err
 		}
 		if !h.borrows { // else objects missing here are expected in the other store
-			for _, p := range reach.problems {
+			for _, p := range h.dropPromised(reach.problems) {
 				if err := yield(scanner.Item{Path: p.Path}, p.Err); err != nil {
 					return err
 				}
 			}
 		}
-	}
-	packs, err := h.loadPacks(ctx, repo, yield)
-	if err != nil {
-		return err
 	}
 	for _, p := range packs {
 		if err := h.readGraph(ctx, p, yield); err != nil {
@@ -188,6 +192,10 @@ func (h *Source) loadPack(ctx context.Context, st objectStore, ph plumbing.Hash,
 		return nil, err
 	}
 	p := &pack{dir: st.dir, hash: ph, path: st.prefix + "pack/pack-" + ph.String() + ".pack"}
+	if _, err := st.dir.Fs().Stat("objects/pack/pack-" + ph.String() + ".promisor"); err == nil {
+		p.promisor = true
+		h.partial = true
+	}
 	f, err := st.dir.ObjectPackIdx(ph)
 	if err != nil {
 		return nil, yield(scanner.Item{Path: p.path}, err)
@@ -298,6 +306,8 @@ type worker struct {
 	reach *reachGraph // nil unless unreachable objects are left out
 	yield func(scanner.Item, error) error
 	files map[int]billy.File // open packs, by number
+	// promisor is set while the unit at hand is of a promisor pack.
+	promisor bool
 }
 
 // close closes the worker's pack files.
@@ -333,6 +343,8 @@ func (w *worker) packUnit(ctx context.Context, u workUnit) error {
 		w.files[u.packNo] = f
 	}
 	g := p.graph
+	w.promisor = p.promisor
+	defer func() { w.promisor = false }()
 	pw := &gitpack.Walker{
 		Graph: g,
 		In:    gitpack.NewInflater(f),
@@ -510,6 +522,7 @@ func (w *worker) object(ctx context.Context, obj plumbing.EncodedObject, where s
 			break
 		}
 		var msg string
+		var rootTree plumbing.Hash
 		err := gitrepo.Guard(func() error {
 			if obj.Type() == plumbing.CommitObject {
 				var c object.Commit
@@ -521,6 +534,7 @@ func (w *worker) object(ctx context.Context, obj plumbing.EncodedObject, where s
 				if w.repo != nil {
 					w.repo.keepCommit(hash, &commit{tree: c.TreeHash, parents: c.ParentHashes, when: c.Committer.When.Unix()})
 				}
+				rootTree = c.TreeHash
 				return nil
 			}
 			var t object.Tag
@@ -533,6 +547,16 @@ func (w *worker) object(ctx context.Context, obj plumbing.EncodedObject, where s
 		})
 		if err != nil {
 			return w.yieldErr(where, gitrepo.ObjectErr("object", hash, err))
+		}
+		// A commit's root tree is checked as tree entries are (see
+		// checkTreeLinks): a commit whose tree the store lacks has
+		// content the scan cannot see. (A range scan, without w.h,
+		// reads every tree of its commits.)
+		if w.h != nil && !rootTree.IsZero() && !w.h.borrows && !w.h.exists(rootTree) && !w.h.skipPromised(w.promisor, rootTree) {
+			err := fmt.Errorf("commit %s: its tree %s is missing from the repository: its content cannot be scanned", gitrepo.Short(hash), rootTree)
+			if err := w.yieldErr(where, err); err != nil {
+				return err
+			}
 		}
 		it.R = strings.NewReader(msg)
 		return w.yieldItem(it)
@@ -569,7 +593,7 @@ func (w *worker) looseTree(obj plumbing.EncodedObject, where string) error {
 	if err != nil {
 		return w.yieldErr(where, gitrepo.ObjectErr("object", obj.Hash(), err))
 	}
-	for _, err := range w.h.treeLinks(obj.Hash(), data, nil) {
+	for _, err := range w.h.treeLinks(obj.Hash(), data, nil, false) {
 		if err := w.yieldErr(where, err); err != nil {
 			return err
 		}

@@ -96,7 +96,7 @@ func (h *Source) readTrees(ctx context.Context, targets map[plumbing.Hash]bool) 
 					Want:  func(t plumbing.ObjectType) bool { return t == plumbing.TreeObject },
 					Visit: func(i int32, _ plumbing.ObjectType, data, base []byte) error {
 						hash := pg.Hash(i)
-						for _, err := range h.treeLinks(hash, data, base) {
+						for _, err := range h.treeLinks(hash, data, base, u.p.promisor) {
 							myProblems = append(myProblems, scanner.Problem{Path: path, Err: err})
 						}
 						if len(targets) == 0 {
