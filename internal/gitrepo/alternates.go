@@ -92,6 +92,7 @@ func Alternates(objects string) ([]Alternate, []AltProblem) {
 				continue
 			}
 			afs := osfs.New(filepath.Dir(dir), osfs.WithBoundOS())
+			afs = newStoreFS(afs, osfs.New(dir, osfs.WithBoundOS()), dir)
 			alts = append(alts, Alternate{Objects: dir, FS: afs, Dir: dotgit.New(afs)})
 			walk(dir, depth+1)
 		}

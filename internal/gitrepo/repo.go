@@ -17,6 +17,7 @@ import (
 
 	billy "github.com/go-git/go-billy/v5"
 	"github.com/go-git/go-billy/v5/memfs"
+	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -46,6 +47,9 @@ type Repo struct {
 	// FS is the git directory, and Dir the same as go-git's DotGit.
 	FS  billy.Filesystem
 	Dir *dotgit.DotGit
+	// Objects is the object store's directory, absolute: the git
+	// directory's objects, or where git's environment puts it.
+	Objects string
 
 	// Alternates are the object stores the repository borrows from, and
 	// AltProblems the ones it names and cannot be read (see Alternates).
@@ -84,9 +88,11 @@ func Open(path string) (*Repo, error) {
 	if wt, err := repo.Worktree(); err == nil {
 		worktree = wt.Filesystem
 	}
-	fs := st0.Filesystem()
-	hr := &Repo{FS: fs, Dir: dotgit.New(fs)}
-	hr.Alternates, hr.AltProblems = Alternates(ObjectsDir(fs.Root()))
+	gitDir := st0.Filesystem()
+	objects := ObjectsDir(gitDir.Root())
+	fs := newStoreFS(gitDir, osfs.New(objects), objects)
+	hr := &Repo{FS: fs, Dir: dotgit.New(fs), Objects: objects}
+	hr.Alternates, hr.AltProblems = Alternates(objects)
 	hr.Store = hr.NewStorer()
 	if hr.Repository, err = git.Open(hr.Store, worktree); err != nil {
 		hr.Close()

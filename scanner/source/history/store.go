@@ -59,7 +59,11 @@ type objectStore struct {
 
 // stores returns the repository's object store and those it borrows from.
 func (r *repository) stores() []objectStore {
-	out := []objectStore{{dir: r.Dir, prefix: "objects/"}}
+	prefix := "objects/"
+	if filepath.Clean(r.Objects) != filepath.Clean(gitrepo.ObjectsDir(r.FS.Root())) {
+		prefix = filepath.ToSlash(r.Objects) + "/" // git's environment put it elsewhere
+	}
+	out := []objectStore{{dir: r.Dir, prefix: prefix}}
 	for _, a := range r.Alternates {
 		out = append(out, objectStore{dir: a.Dir, prefix: filepath.ToSlash(a.Objects) + "/"})
 	}
@@ -191,7 +195,7 @@ func (h *Source) loadPack(ctx context.Context, st objectStore, ph plumbing.Hash,
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	p := &pack{dir: st.dir, hash: ph, path: st.prefix + "pack/pack-" + ph.String() + ".pack"}
+	p := &pack{dir: st.dir, hash: ph, path: st.prefix + "pack/" + gitrepo.PackFile(st.dir.Fs(), ph)}
 	if _, err := st.dir.Fs().Stat("objects/pack/pack-" + ph.String() + ".promisor"); err == nil {
 		p.promisor = true
 		h.partial = true
