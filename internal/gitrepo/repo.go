@@ -60,8 +60,21 @@ type Repo struct {
 // Open finds the repository at path the way git does (a working tree, a
 // subdirectory of one, a bare repository, a worktree whose .git is a file)
 // and reopens its object store with bounded caches, with the stores it
-// borrows from behind it.
-func Open(path string) (*Repo, error) {
+// borrows from behind it. git's object-directory variables are read from
+// the process environment (see OpenEnv).
+func Open(path string) (*Repo, error) { return OpenEnv(path, nil) }
+
+// OpenEnv is Open with git's environment read through getenv (nil means
+// os.Getenv): GIT_OBJECT_DIRECTORY puts the object store elsewhere, and
+// GIT_ALTERNATE_OBJECT_DIRECTORIES adds stores to borrow from, as git has
+// them; GIT_QUARANTINE_PATH, without GIT_OBJECT_DIRECTORY, is the object
+// store and the repository's own is borrowed from. During a pre-receive
+// hook git sets them so that the pushed objects, which wait in a
+// quarantine directory, are read with the repository's.
+func OpenEnv(path string, getenv func(string) string) (*Repo, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
 	var repo *git.Repository
 	err := Guard(func() error {
 		var err error
@@ -90,9 +103,23 @@ func Open(path string) (*Repo, error) {
 	}
 	gitDir := st0.Filesystem()
 	objects := ObjectsDir(gitDir.Root())
+	var extra []string
+	if d := getenv("GIT_OBJECT_DIRECTORY"); d != "" {
+		objects = absPath(d)
+	} else if d := getenv("GIT_QUARANTINE_PATH"); d != "" {
+		extra = append(extra, objects)
+		objects = absPath(d)
+	}
+	if alt := getenv("GIT_ALTERNATE_OBJECT_DIRECTORIES"); alt != "" {
+		for _, d := range filepath.SplitList(alt) {
+			if d != "" {
+				extra = append(extra, absPath(d))
+			}
+		}
+	}
 	fs := newStoreFS(gitDir, osfs.New(objects), objects)
 	hr := &Repo{FS: fs, Dir: dotgit.New(fs), Objects: objects}
-	hr.Alternates, hr.AltProblems = Alternates(objects)
+	hr.Alternates, hr.AltProblems = Alternates(objects, extra...)
 	hr.Store = hr.NewStorer()
 	if hr.Repository, err = git.Open(hr.Store, worktree); err != nil {
 		hr.Close()
@@ -120,6 +147,15 @@ func (r *Repo) NewStorer() *Storer {
 		s.alts = append(s.alts, NewStorage(a.FS))
 	}
 	return s
+}
+
+// absPath makes a path from git's environment absolute, relative to the
+// current directory as git has it.
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
 }
 
 // isSHA256 reports whether the repository at path, found as Open finds

@@ -55,6 +55,9 @@ type Source struct {
 	// An object is promised when an object of a promisor pack (one with a
 	// .promisor file) names it, as git has it.
 	AllowPromised bool
+	// Getenv reads git's object-directory variables (see
+	// gitrepo.OpenEnv); nil means os.Getenv.
+	Getenv func(string) string
 
 	// introduced is filled by a range scan: for each blob it yielded, the
 	// commits of the range that introduced it and where.
@@ -212,7 +215,7 @@ func (h *Source) open() (*repository, error) {
 	if path == "" {
 		path = "."
 	}
-	r, err := gitrepo.Open(path)
+	r, err := gitrepo.OpenEnv(path, h.Getenv)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package history
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -38,5 +39,70 @@ func TestOddPackName(t *testing.T) {
 		res := scan(t, &Source{Path: g.dir, NoUnreachable: nu})
 		checkClean(t, res)
 		checkGots(t, res, got{rules.ID(tok.ID), "a.env", "", c, true, false})
+	}
+}
+
+// TestObjectDirectoryEnv (issue 11, item 5): during a pre-receive hook
+// the pushed objects wait in a quarantine directory that git names in
+// GIT_OBJECT_DIRECTORY and GIT_QUARANTINE_PATH, the repository's own store
+// in GIT_ALTERNATE_OBJECT_DIRECTORIES. A real git push into a bare
+// repository whose hook keeps a copy of its quarantine and environment;
+// the scan given that environment finds the pushed token, loose or
+// packed, and without it does not (nothing else holds it).
+func TestObjectDirectoryEnv(t *testing.T) {
+	for _, unpackLimit := range []string{"100", "1"} {
+		t.Run("unpackLimit="+unpackLimit, func(t *testing.T) {
+			tok := tokentest.New(501).Token("dt0c01")
+			server := newGitRepo(t, "--bare")
+			server.git("config", "receive.unpackLimit", unpackLimit)
+			keep := t.TempDir()
+			hook := "#!/bin/sh\n" +
+				"cp -R \"$GIT_QUARANTINE_PATH\" '" + keep + "/q' &&\n" +
+				"printf '%s\\n' \"$GIT_OBJECT_DIRECTORY\" \"$GIT_ALTERNATE_OBJECT_DIRECTORIES\" \"$GIT_QUARANTINE_PATH\" > '" + keep + "/env'\n" +
+				"exit 1\n"
+			if err := os.WriteFile(filepath.Join(server.dir, "hooks", "pre-receive"), []byte(hook), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			client := newGitRepo(t)
+			client.write("deploy.env", tok.Text+"\n")
+			client.commit("deploy")
+			runGitFails(t, client, "push", "-q", server.dir, "main")
+			b, err := os.ReadFile(filepath.Join(keep, "env"))
+			if err != nil {
+				t.Fatalf("the hook did not run: %v", err)
+			}
+			vars := strings.Split(strings.TrimSpace(string(b)), "\n")
+			if len(vars) != 3 || vars[0] == "" || vars[1] == "" {
+				t.Fatalf("hook environment: %q", vars)
+			}
+			// The quarantine, as the hook saw it, now at keep/q.
+			q := filepath.Join(keep, "q")
+			env := map[string]string{
+				"GIT_OBJECT_DIRECTORY":             q,
+				"GIT_ALTERNATE_OBJECT_DIRECTORIES": vars[1],
+				"GIT_QUARANTINE_PATH":              q,
+			}
+			res := scan(t, &Source{Path: server.dir, Getenv: func(k string) string { return env[k] }})
+			checkClean(t, res)
+			if len(res.Findings) != 1 || res.Findings[0].ID != rules.ID(tok.ID) {
+				t.Errorf("with the hook's environment: %v; want the pushed token", gots(res.Findings))
+			}
+			res = scan(t, &Source{Path: server.dir, Getenv: func(string) string { return "" }})
+			if len(res.Findings) != 0 {
+				t.Errorf("without it: %v; the repository does not hold the push", gots(res.Findings))
+			}
+		})
+	}
+}
+
+// runGitFails runs git in g's directory and fails the test if it
+// succeeds.
+func runGitFails(t *testing.T, g *gitRepo, args ...string) {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = g.dir
+	cmd.Env = append(os.Environ(), "HOME="+g.home, "GIT_CONFIG_NOSYSTEM=1")
+	if out, err := cmd.CombinedOutput(); err == nil {
+		t.Fatalf("git %s: succeeded\n%s", strings.Join(args, " "), out)
 	}
 }
