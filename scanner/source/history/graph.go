@@ -33,7 +33,10 @@ type reachGraph struct {
 	// allBlobs, when not nil, holds every blob of every reachable tree
 	// (filled only for NoUnreachable).
 	allBlobs map[plumbing.Hash]bool
-	problems []scanner.Problem
+	// indexBlobs are the blobs of the index files, which git counts as
+	// reachable (see reflogRoots).
+	indexBlobs map[plumbing.Hash]bool
+	problems   []scanner.Problem
 }
 
 // has reports whether an object of the given type is reachable; it answers
@@ -45,13 +48,15 @@ func (r *reachGraph) has(h plumbing.Hash, t plumbing.ObjectType) bool {
 	case plumbing.TagObject:
 		return r.tags[h]
 	case plumbing.BlobObject:
-		return r.blobs[h] || r.allBlobs[h]
+		return r.blobs[h] || r.allBlobs[h] || r.indexBlobs[h]
 	}
 	return false
 }
 
 // findReachable walks the commit graph from every ref (branches,
-// remote-tracking branches, tags, refs/stash, notes, HEAD). A missing
+// remote-tracking branches, tags, refs/stash, notes, HEAD) and from what
+// else git counts as reachable: every reflog entry, the linked worktrees'
+// HEADs, the blobs of the index (see reflogRoots). A missing
 // parent of a shallow commit is expected; any other missing object is a
 // problem, and the walk goes on without it.
 func findReachable(ctx context.Context, repo *repository) (*reachGraph, error) {
@@ -60,6 +65,7 @@ func findReachable(ctx context.Context, repo *repository) (*reachGraph, error) {
 	type root struct {
 		name plumbing.ReferenceName
 		hash plumbing.Hash
+		file bool // name is a reflog or a worktree's HEAD
 	}
 	var roots []root
 	err := gitrepo.Safe("reading refs", func() error {
@@ -90,12 +96,21 @@ func findReachable(ctx context.Context, repo *repository) (*reachGraph, error) {
 				r.problems = append(r.problems, scanner.Problem{Err: fmt.Errorf("ref %s: %w", ref.Name(), err)})
 				continue
 			}
-			roots = append(roots, root{ref.Name(), res.Hash()})
+			roots = append(roots, root{name: ref.Name(), hash: res.Hash()})
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	more, index, problems := reflogRoots(repo)
+	r.problems = append(r.problems, problems...)
+	for _, m := range more {
+		roots = append(roots, root{name: plumbing.ReferenceName(m.name), hash: m.hash, file: true})
+	}
+	r.indexBlobs = map[plumbing.Hash]bool{}
+	for _, b := range index {
+		r.indexBlobs[b] = true
 	}
 	var queue []plumbing.Hash
 	for _, rt := range roots {
@@ -108,7 +123,11 @@ func findReachable(ctx context.Context, repo *repository) (*reachGraph, error) {
 				if h != rt.hash {
 					what = "leads through a tag to"
 				}
-				r.problems = append(r.problems, scanner.Problem{Err: fmt.Errorf("ref %s %s %s: %w", rt.name, what, h, notFound(err))})
+				kind := "ref"
+				if rt.file {
+					kind = "git directory file" // a reflog or a worktree's HEAD
+				}
+				r.problems = append(r.problems, scanner.Problem{Err: fmt.Errorf("%s %s %s %s: %w", kind, rt.name, what, h, notFound(err))})
 				break
 			}
 			if obj.Type() == plumbing.TagObject {
