@@ -53,6 +53,10 @@ func (r *reachGraph) has(h plumbing.Hash, t plumbing.ObjectType) bool {
 	return false
 }
 
+// maxSymrefDepth bounds a chain of symbolic refs, as git's
+// SYMREF_MAXDEPTH does.
+const maxSymrefDepth = 5
+
 // findReachable walks the commit graph from every ref (branches,
 // remote-tracking branches, tags, refs/stash, notes, HEAD) and from what
 // else git counts as reachable: every reflog entry, the linked worktrees'
@@ -83,12 +87,32 @@ func findReachable(ctx context.Context, repo *repository) (*reachGraph, error) {
 			return err
 		}
 		refs = append(refs, plumbing.NewSymbolicReference(plumbing.HEAD, plumbing.HEAD))
+		// Symbolic refs are resolved through the refs listed, not by
+		// repo.Reference, which rereads packed-refs for each: that was
+		// quadratic in the number of refs.
+		byName := make(map[plumbing.ReferenceName]*plumbing.Reference, len(refs))
+		for _, ref := range refs[:len(refs)-1] {
+			byName[ref.Name()] = ref
+		}
+		resolve := func(ref *plumbing.Reference) (*plumbing.Reference, error) {
+			for range maxSymrefDepth {
+				if ref.Type() == plumbing.HashReference {
+					return ref, nil
+				}
+				next, ok := byName[ref.Target()]
+				if !ok {
+					return repo.Reference(ref.Target(), true)
+				}
+				ref = next
+			}
+			return nil, fmt.Errorf("more than %d symbolic refs in a row", maxSymrefDepth)
+		}
 		for _, ref := range refs {
 			if seen[ref.Name()] {
 				continue
 			}
 			seen[ref.Name()] = true
-			res, err := repo.Reference(ref.Name(), true)
+			res, err := resolve(ref)
 			if err != nil {
 				if ref.Name() == plumbing.HEAD {
 					continue // an unborn branch: no commits yet
@@ -113,11 +137,21 @@ func findReachable(ctx context.Context, repo *repository) (*reachGraph, error) {
 		r.indexBlobs[b] = true
 	}
 	var queue []plumbing.Hash
+	// Each object is read once however many refs point at it (a mirror's
+	// pull-request refs, every reflog entry of a branch); a missing one
+	// is a problem of each.
+	peeled := map[plumbing.Hash]error{}
 	for _, rt := range roots {
 		h := rt.hash
+		if err, ok := peeled[h]; ok && err == nil {
+			continue
+		}
 		// Peel tags, which may point at tags, commits, trees or blobs.
 		for depth := 0; depth < 64; depth++ {
 			obj, err := readObject(repo, h)
+			if h == rt.hash {
+				peeled[h] = err
+			}
 			if err != nil {
 				what := "points at"
 				if h != rt.hash {
