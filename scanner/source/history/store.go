@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	billy "github.com/go-git/go-billy/v5"
@@ -27,12 +29,11 @@ import (
 
 // pack is one packfile of the object store, its index and delta graph.
 type pack struct {
-	dir      *dotgit.DotGit // the store that holds it
-	hash     plumbing.Hash
-	path     string // relative to the git directory (absolute in a borrowed store), for problems
-	index    *gitpack.Index
-	graph    *gitpack.Graph
-	problems atomic.Int64
+	dir   *dotgit.DotGit // the store that holds it
+	hash  plumbing.Hash
+	path  string // relative to the git directory (absolute in a borrowed store), for problems
+	index *gitpack.Index
+	graph *gitpack.Graph
 	// promisor is set for a pack a partial clone fetched from its
 	// promisor remote: the objects its objects name and the store lacks
 	// are promised, not lost.
@@ -104,8 +105,20 @@ func (h *Source) storeItems(ctx context.Context, repo *repository, yield func(sc
 			}
 		}
 	}
+	// The problems of the objects are gathered and yielded at the end,
+	// in order, so that which objects a damaged pack's problems name does
+	// not depend on which worker met them first.
+	ps := &problemSet{}
+	defer ps.release()
+	pyield := func(it scanner.Item, err error) error {
+		if err != nil {
+			ps.add(it.Path, err)
+			return nil
+		}
+		return yield(it, nil)
+	}
 	for _, p := range packs {
-		if err := h.readGraph(ctx, p, yield); err != nil {
+		if err := h.readGraph(ctx, p, pyield); err != nil {
 			return err
 		}
 	}
@@ -131,7 +144,7 @@ func (h *Source) storeItems(ctx context.Context, repo *repository, yield func(sc
 	g, gctx := errgroup.WithContext(ctx)
 	for range min(h.jobs(), max(len(units), 1)) {
 		g.Go(func() error {
-			w := &worker{h: h, repo: repo, packs: packs, reach: reach, yield: yield}
+			w := &worker{h: h, repo: repo, packs: packs, reach: reach, yield: pyield}
 			defer w.close()
 			for {
 				i := int(next.Add(1)) - 1
@@ -156,15 +169,78 @@ func (h *Source) storeItems(ctx context.Context, repo *repository, yield func(sc
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	for _, p := range packs {
-		if n := p.problems.Load() - problemsPerPack; n > 0 {
-			err := fmt.Errorf("%d more objects could not be read", n)
-			if err := yield(scanner.Item{Path: p.path}, err); err != nil {
+	if err := ps.flush(yield); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+// problemSet gathers the problems of a store scan: of each path (a pack,
+// a loose object), the problemsPerPack first in the order of their
+// messages, which name their objects, and how many there are, so that a
+// store that lost thousands of objects gets a short report, the same
+// from run to run and whatever the number of workers.
+type problemSet struct {
+	mu sync.Mutex
+	by map[string]*pathProblems
+}
+
+type pathProblems struct {
+	kept []error // sorted by message
+	n    int
+}
+
+// add records a problem of path.
+func (s *problemSet) add(path string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.by == nil {
+		s.by = map[string]*pathProblems{}
+	}
+	pp := s.by[path]
+	if pp == nil {
+		pp = &pathProblems{}
+		s.by[path] = pp
+	}
+	pp.n++
+	msg := err.Error()
+	i, _ := slices.BinarySearchFunc(pp.kept, msg, func(e error, m string) int { return cmp.Compare(e.Error(), m) })
+	if i >= problemsPerPack {
+		return
+	}
+	pp.kept = slices.Insert(pp.kept, i, err)
+	if len(pp.kept) > problemsPerPack {
+		pp.kept = pp.kept[:problemsPerPack]
+	}
+}
+
+// flush yields the problems, by path, and for each path the count of
+// those left out.
+func (s *problemSet) flush(yield func(scanner.Item, error) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, path := range slices.Sorted(maps.Keys(s.by)) {
+		pp := s.by[path]
+		for _, err := range pp.kept {
+			if err := yield(scanner.Item{Path: path}, err); err != nil {
+				return err
+			}
+		}
+		if n := pp.n - len(pp.kept); n > 0 {
+			if err := yield(scanner.Item{Path: path}, fmt.Errorf("%d more objects could not be read", n)); err != nil {
 				return err
 			}
 		}
 	}
-	return ctx.Err()
+	s.by = nil
+	return nil
+}
+
+// release forgets what flush did not yield (the scan failed).
+func (s *problemSet) release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.by = nil
 }
 
 // loadPacks reads every pack index. A pack whose index cannot be read is
@@ -246,9 +322,6 @@ func (h *Source) readGraph(ctx context.Context, p *pack, yield func(scanner.Item
 	}
 	p.graph = g
 	for _, b := range g.Bad {
-		if p.problems.Add(1) > problemsPerPack {
-			continue
-		}
 		err := &gitrepo.ObjectError{Op: "object", Hash: g.Hash(b.Obj), Err: b.Err}
 		if err := yield(scanner.Item{Path: p.path}, err); err != nil {
 			return err
@@ -403,12 +476,8 @@ func (o *memObject) Reader() (io.ReadCloser, error) {
 func (o *memObject) Writer() (io.WriteCloser, error) { return nil, errors.New("read-only object") }
 func (o *memObject) String() string                  { return o.hash.String() }
 
-// problem reports an unreadable object of a pack, up to
-// problemsPerPack of them; storeItems counts the rest.
+// problem reports an unreadable object of a pack (see problemSet).
 func (w *worker) problem(p *pack, err error) error {
-	if p.problems.Add(1) > problemsPerPack {
-		return nil
-	}
 	return w.yield(scanner.Item{Path: p.path}, err)
 }
 
