@@ -165,6 +165,11 @@ func (h *Source) Items(ctx context.Context, yield func(scanner.Item, error) erro
 		return err
 	}
 	h.repo = repo
+	if n := len(shallowCommits(repo)); n > 0 {
+		// Not an error: the scan reads all the repository holds. But a
+		// clean result speaks only for the history it holds.
+		h.note("the repository is a shallow clone: its history stops at %d shallow commit(s), what came before is not in it and was not scanned (git fetch --unshallow fetches it)", n)
+	}
 	if h.Range != "" || h.Since != "" {
 		err = h.rangeItems(ctx, repo, yield)
 	} else {
