@@ -247,12 +247,32 @@ func CommonDir(gitDir string) string {
 	return common
 }
 
+// The type of a tree entry is in its mode's type bits, as git reads it:
+// a directory's entry may carry permission bits (40755), and a file's any
+// permission bits (100600, 100775), which git fsck warns about
+// (badFilemode) and git reads and checks out as 100644 or 100755 all the
+// same. What git reads, a scan reads.
+const (
+	modeType      = 0o170000
+	modeDir       = 0o040000
+	modeSubmodule = 0o160000
+)
+
 // IsFile reports whether a tree entry of this mode is a blob: a file, an
-// executable or a symbolic link (whose blob is the link's target). A
-// submodule's entry names a commit of another repository.
+// executable or a symbolic link (whose blob is the link's target), with
+// any permission bits. A submodule's entry names a commit of another
+// repository.
 func IsFile(m filemode.FileMode) bool {
-	return m == filemode.Regular || m == filemode.Executable || m == filemode.Symlink || m == filemode.Deprecated
+	return m&modeType != modeDir && m&modeType != modeSubmodule
 }
+
+// IsDir reports whether a tree entry of this mode is a tree, with any
+// permission bits.
+func IsDir(m filemode.FileMode) bool { return m&modeType == modeDir }
+
+// IsSubmodule reports whether a tree entry of this mode is a submodule's
+// commit.
+func IsSubmodule(m filemode.FileMode) bool { return m&modeType == modeSubmodule }
 
 // ObjectReader reads the content of an object under the panic guard
 // (see Guard): a panic while R inflates it, and any other read error but

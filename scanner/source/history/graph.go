@@ -7,7 +7,6 @@ import (
 	"io"
 
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/dtleaks/dtleaks/internal/gitrepo"
@@ -308,7 +307,7 @@ func allBlobs(ctx context.Context, repo *repository, r *reachGraph) error {
 		}
 		for _, e := range t.Entries {
 			switch {
-			case e.Mode == filemode.Dir:
+			case gitrepo.IsDir(e.Mode):
 				if err := walk(e.Hash); err != nil {
 					return err
 				}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/filemode"
 
 	"github.com/dtleaks/dtleaks/internal/gitrepo"
 )
@@ -52,12 +51,12 @@ func checkTreeLinks(data, base []byte, exists func(plumbing.Hash) bool, missing 
 		if err != nil {
 			return err
 		}
-		if m == filemode.Submodule {
+		if gitrepo.IsSubmodule(m) {
 			continue
 		}
 		h := plumbing.Hash(hash)
 		if !exists(h) {
-			missing(m == filemode.Dir, name, h)
+			missing(gitrepo.IsDir(m), name, h)
 		}
 	}
 }

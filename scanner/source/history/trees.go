@@ -188,7 +188,7 @@ func (tp *treeParser) parse(data []byte, targets map[plumbing.Hash]bool) ([]tree
 		}
 		h := plumbing.Hash(hash)
 		switch {
-		case m == filemode.Dir:
+		case gitrepo.IsDir(m):
 			out = append(out, treeEntry{name: tp.intern(name), hash: h, dir: true})
 		case gitrepo.IsFile(m) && targets[h]:
 			out = append(out, treeEntry{name: tp.intern(name), hash: h})
