@@ -1,7 +1,10 @@
 package gitrepo
 
 import (
+	"encoding/binary"
 	"errors"
+	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -25,6 +28,10 @@ type storeFS struct {
 	objects          billy.Filesystem // the objects directory
 	alias            map[string]string
 	real             map[plumbing.Hash]string // alias to the pack's real name
+	// hidden are the files of the packs whose index go-git must not
+	// read (see checkIndex), and refused those packs, with why.
+	hidden  map[string]bool
+	refused []AltProblem
 }
 
 // packName is git's own name of a pack file.
@@ -37,7 +44,7 @@ var packExts = []string{"pack", "idx", "promisor", "keep", "rev", "mtimes", "bit
 // directory objects (absolute), read through objFS.
 func newStoreFS(gitDir, objFS billy.Filesystem, objects string) *storeFS {
 	s := &storeFS{Filesystem: gitDir, objects: objFS,
-		alias: map[string]string{}, real: map[plumbing.Hash]string{}}
+		alias: map[string]string{}, real: map[plumbing.Hash]string{}, hidden: map[string]bool{}}
 	ents, err := os.ReadDir(filepath.Join(objects, "pack"))
 	if err != nil {
 		return s // no packs, or a listing go-git will fail on too
@@ -48,7 +55,19 @@ func newStoreFS(gitDir, objFS billy.Filesystem, objects string) *storeFS {
 	}
 	for _, e := range ents {
 		base, ok := strings.CutSuffix(e.Name(), ".idx")
-		if !ok || packName.MatchString(e.Name()) || !have[base+".pack"] {
+		if !ok || !have[base+".pack"] {
+			continue
+		}
+		if err := checkIndex(filepath.Join(objects, "pack", e.Name())); err != nil {
+			// go-git reads every index at its first lookup, and one it
+			// cannot read fails every lookup; one that lies about its
+			// size has it allocate what it claims.
+			s.hidden[base+".pack"], s.hidden[e.Name()] = true, true
+			s.refused = append(s.refused, AltProblem{Path: "pack/" + base + ".pack",
+				Err: fmt.Errorf("its index cannot be read: %w; the pack is not scanned", err)})
+			continue
+		}
+		if packName.MatchString(e.Name()) {
 			continue
 		}
 		// go-git checks a pack's name against the pack checksum its
@@ -63,6 +82,57 @@ func newStoreFS(gitDir, objFS billy.Filesystem, objects string) *storeFS {
 		}
 	}
 	return s
+}
+
+// checkIndex checks what go-git trusts in a pack index before it sizes
+// its tables by it: the header of version 2 (which is all go-git reads),
+// a fan-out table that never decreases, and an object count the file's
+// size can hold.
+func checkIndex(name string) error {
+	// Checked before it is opened: opening a FIFO would block.
+	if fi, err := os.Stat(name); err != nil {
+		return err
+	} else if !fi.Mode().IsRegular() {
+		return errors.New("not a regular file")
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	var head [8 + 256*4]byte
+	if _, err := io.ReadFull(f, head[:]); err != nil {
+		return errors.New("cut short")
+	}
+	if string(head[:4]) != "\377tOc" || binary.BigEndian.Uint32(head[4:]) != 2 {
+		return errors.New("not a version 2 pack index")
+	}
+	prev := uint32(0)
+	for i := range 256 {
+		n := binary.BigEndian.Uint32(head[8+4*i:])
+		if n < prev {
+			return errors.New("malformed fan-out table")
+		}
+		prev = n
+	}
+	if int64(prev)*(20+4+4)+int64(len(head))+40 > fi.Size() {
+		return fmt.Errorf("it claims %d objects, more than its %d bytes can hold", prev, fi.Size())
+	}
+	return nil
+}
+
+// PackProblems returns the packs of the store whose git directory fs
+// is that are not read, with why (see checkIndex); their paths are
+// relative to the objects directory.
+func PackProblems(fs billy.Filesystem) []AltProblem {
+	if s, ok := fs.(*storeFS); ok {
+		return s.refused
+	}
+	return nil
 }
 
 // idxPackSum returns the checksum of its pack that a pack index ends
@@ -169,19 +239,24 @@ func (s *storeFS) Rename(from, to string) error {
 func (s *storeFS) ReadDir(p string) ([]os.FileInfo, error) {
 	f, q := s.route(p)
 	infos, err := f.ReadDir(q)
-	if err != nil || f != s.objects || path.Clean(q) != "pack" || len(s.real) == 0 {
+	if err != nil || f != s.objects || path.Clean(q) != "pack" || len(s.real) == 0 && len(s.hidden) == 0 {
 		return infos, err
 	}
 	back := map[string]string{}
 	for a, r := range s.alias {
 		back[r] = a
 	}
-	for i, fi := range infos {
-		if a, ok := back[fi.Name()]; ok {
-			infos[i] = renamed{fi, a}
+	out := infos[:0]
+	for _, fi := range infos {
+		if s.hidden[fi.Name()] {
+			continue
 		}
+		if a, ok := back[fi.Name()]; ok {
+			fi = renamed{fi, a}
+		}
+		out = append(out, fi)
 	}
-	return infos, nil
+	return out, nil
 }
 
 // renamed is a file's information under another name.

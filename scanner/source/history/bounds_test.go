@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/zlib"
 	"crypto/sha1"
+	"encoding/binary"
 	"fmt"
 	"hash/crc32"
 	"os"
@@ -157,5 +158,38 @@ func TestDeltaBomb(t *testing.T) {
 		if d, leak := tokentest.Leak([]byte(fmt.Sprint(res.Problems)), inPack); leak {
 			t.Errorf("problems leak: %s", d)
 		}
+	}
+}
+
+// TestLyingIndex (issue 11, item 16): a pack index whose fan-out table
+// claims 200 million objects in a kilobyte is one problem naming its
+// pack, and is read by nothing, go-git's lookups included (which would
+// size their tables by the claim, and fail every lookup after): the rest
+// of the store is scanned and traced.
+func TestLyingIndex(t *testing.T) {
+	tok := tokentest.New(1602).Token("dt0c01")
+	g := newGitRepo(t)
+	g.write("a.env", tok.Text)
+	c := g.commit("a")
+	g.git("repack", "-q", "-a", "-d")
+	idx := []byte("\377tOc\x00\x00\x00\x02")
+	for range 256 {
+		idx = binary.BigEndian.AppendUint32(idx, 200_000_000)
+	}
+	idx = append(idx, make([]byte, 40)...)
+	dir := filepath.Join(g.dir, ".git/objects/pack")
+	name := "pack-" + strings.Repeat("c", 40)
+	if err := os.WriteFile(filepath.Join(dir, name+".idx"), idx, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".pack"), []byte("PACK\x00\x00\x00\x02\x00\x00\x00\x00"+strings.Repeat("\x00", 20)), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	for _, nu := range []bool{false, true} {
+		res := scan(t, &Source{Path: g.dir, NoUnreachable: nu})
+		if len(res.Problems) != 1 || !strings.Contains(res.Problems[0].Error(), name+".pack") {
+			t.Errorf("NoUnreachable %v: problems %v; want one naming the pack", nu, res.Problems)
+		}
+		checkGots(t, res, got{rules.ID(tok.ID), "a.env", "", c, true, false})
 	}
 }

@@ -84,6 +84,13 @@ func (h *Source) storeItems(ctx context.Context, repo *repository, yield func(sc
 			return err
 		}
 	}
+	for _, st := range repo.stores() {
+		for _, p := range gitrepo.PackProblems(st.dir.Fs()) {
+			if err := yield(scanner.Item{Path: st.prefix + p.Path}, p.Err); err != nil {
+				return err
+			}
+		}
+	}
 	packs, err := h.loadPacks(ctx, repo, yield)
 	if err != nil {
 		return err
