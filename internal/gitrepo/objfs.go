@@ -187,18 +187,38 @@ func (s *storeFS) route(p string) (billy.Filesystem, string) {
 
 func (s *storeFS) Open(p string) (billy.File, error) {
 	f, q := s.route(p)
-	return f.Open(q)
+	return s.named(f, p)(f.Open(q))
 }
 
 func (s *storeFS) OpenFile(p string, flag int, perm os.FileMode) (billy.File, error) {
 	f, q := s.route(p)
-	return f.OpenFile(q, flag, perm)
+	return s.named(f, p)(f.OpenFile(q, flag, perm))
 }
 
 func (s *storeFS) Create(p string) (billy.File, error) {
 	f, q := s.route(p)
-	return f.Create(q)
+	return s.named(f, p)(f.Create(q))
 }
+
+// named makes a file of the objects directory go by the path it was
+// opened by: go-git opens a pack again by its file's Name (to read a
+// large object lazily), which must lead back here.
+func (s *storeFS) named(fs billy.Filesystem, p string) func(billy.File, error) (billy.File, error) {
+	return func(f billy.File, err error) (billy.File, error) {
+		if err != nil || fs != s.objects {
+			return f, err
+		}
+		return namedFile{f, p}, nil
+	}
+}
+
+// namedFile is a file under the name it was opened by.
+type namedFile struct {
+	billy.File
+	name string
+}
+
+func (f namedFile) Name() string { return f.name }
 
 func (s *storeFS) Stat(p string) (os.FileInfo, error) {
 	f, q := s.route(p)

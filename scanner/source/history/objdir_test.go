@@ -106,3 +106,21 @@ func runGitFails(t *testing.T, g *gitRepo, args ...string) {
 		t.Fatalf("git %s: succeeded\n%s", strings.Join(args, " "), out)
 	}
 }
+
+// TestLargePackedThroughGoGit: a packed blob above gitrepo.LargeObject,
+// which go-git reads lazily by opening its pack again by the file's name,
+// is read through the object directory's own file system (storeFS) too,
+// in a range scan, which reads blobs through go-git.
+func TestLargePackedThroughGoGit(t *testing.T) {
+	tok := tokentest.New(1002).Token("dt0c01")
+	g := newGitRepo(t)
+	base := g.commit("base")
+	g.write("big.txt", strings.Repeat("filler line of a large file\n", 80000)+tok.Text+"\n")
+	c := g.commit("big")
+	g.git("repack", "-q", "-a", "-d")
+	res := scan(t, &Source{Path: g.dir, Range: base + ".." + c})
+	checkClean(t, res)
+	if len(res.Findings) != 1 || res.Findings[0].ID != rules.ID(tok.ID) {
+		t.Errorf("findings %v; want the token of big.txt", gots(res.Findings))
+	}
+}
