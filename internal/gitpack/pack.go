@@ -41,20 +41,11 @@ type entry struct {
 }
 
 // MaxObject bounds the size of an object, or of a delta, resolved in
-// memory. Sizes in a pack are outside input: a delta of a few kilobytes
-// can make a terabyte, and believing it would end the whole scan. git
-// itself never deltifies an object above core.bigFileThreshold (512 MiB
-// by default), so no pack git wrote needs more; an object of a pack
-// another tool wrote beyond it is a problem, not a crash. A whole object
-// no delta is built on is streamed whatever its size.
-const MaxObject = 1 << 30
+// memory (see gitrepo.MaxObject).
+const MaxObject = gitrepo.MaxObject
 
 // SizeError is an object whose size is beyond MaxObject.
-type SizeError struct{ Size int64 }
-
-func (e *SizeError) Error() string {
-	return fmt.Sprintf("object of %d bytes: more than the %d bytes dtleaks resolves in memory", e.Size, int64(MaxObject))
-}
+type SizeError = gitrepo.SizeError
 
 // Layout of a version 2 pack index: magic, version and a 256-entry
 // fan-out table, then per object a name, a CRC and a 32-bit offset, and

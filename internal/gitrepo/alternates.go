@@ -119,8 +119,16 @@ type Storer struct {
 }
 
 // EncodedObject reads an object from the storage or, when it is not there,
-// from the stores it borrows from.
+// from the stores it borrows from. An object other than a blob (which
+// go-git streams) is read whole into memory, so its size, as its header
+// or its delta's says, is checked against MaxObject first: a delta that
+// makes a terabyte is a SizeError, not the end of the scan.
 func (s *Storer) EncodedObject(t plumbing.ObjectType, h plumbing.Hash) (plumbing.EncodedObject, error) {
+	if t != plumbing.BlobObject {
+		if size, err := s.EncodedObjectSize(h); err == nil && size > MaxObject {
+			return nil, &SizeError{Size: size}
+		}
+	}
 	obj, err := s.Storage.EncodedObject(t, h)
 	if !errors.Is(err, plumbing.ErrObjectNotFound) {
 		return obj, err

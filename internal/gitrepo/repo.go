@@ -35,6 +35,22 @@ const (
 	LargeObject = 1 << 20
 )
 
+// MaxObject bounds the size of an object, or of a delta, resolved in
+// memory. Sizes in a pack are outside input: a delta of a few kilobytes
+// can make a terabyte, and believing it would end the whole scan. git
+// itself never deltifies an object above core.bigFileThreshold (512 MiB
+// by default), so no pack git wrote needs more; an object of a pack
+// another tool wrote beyond it is a problem, not a crash. A blob is
+// streamed whatever its size.
+const MaxObject = 1 << 30
+
+// SizeError is an object whose size is beyond MaxObject.
+type SizeError struct{ Size int64 }
+
+func (e *SizeError) Error() string {
+	return fmt.Sprintf("object of %d bytes: more than the %d bytes dtleaks resolves in memory", e.Size, int64(MaxObject))
+}
+
 // Repo is an open repository with the storage its objects are read
 // through. Every lookup through the embedded go-git repository (revisions,
 // trees, blobs) goes through Store, and so follows alternates.

@@ -26,11 +26,13 @@ type rawObject struct {
 	data []byte
 	base int
 	name plumbing.Hash
+	typ  plumbing.ObjectType // of a whole object; 0 means a blob
 }
 
 // writePack writes a pack of objs and its index into the repository's
-// object store under the given name (without extension), and returns the
-// names of its objects.
+// object store under the given name (without extension; "" names it by
+// its checksum, as git does and go-git checks), and returns the names of
+// its objects.
 func writePack(t *testing.T, g *gitRepo, name string, objs []rawObject) []plumbing.Hash {
 	t.Helper()
 	var pack bytes.Buffer
@@ -44,7 +46,10 @@ func writePack(t *testing.T, g *gitRepo, name string, objs []rawObject) []plumbi
 	names := make([]plumbing.Hash, len(objs))
 	for i, o := range objs {
 		offs[i] = int64(pack.Len())
-		typ := byte(3) // blob
+		typ := byte(plumbing.BlobObject)
+		if o.typ != 0 {
+			typ = byte(o.typ)
+		}
 		if o.base >= 0 {
 			typ = 6
 		}
@@ -75,7 +80,7 @@ func writePack(t *testing.T, g *gitRepo, name string, objs []rawObject) []plumbi
 		pack.Write(entry)
 		names[i] = o.name
 		if o.base < 0 {
-			names[i] = plumbing.ComputeHash(plumbing.BlobObject, o.data)
+			names[i] = plumbing.ComputeHash(plumbing.ObjectType(typ), o.data)
 		}
 		if err := w.OnInflatedObjectContent(names[i], offs[i], crc32.ChecksumIEEE(entry), nil); err != nil {
 			t.Fatal(err)
@@ -93,6 +98,9 @@ func writePack(t *testing.T, g *gitRepo, name string, objs []rawObject) []plumbi
 	var ib bytes.Buffer
 	if _, err := idxfile.NewEncoder(&ib).Encode(idx); err != nil {
 		t.Fatal(err)
+	}
+	if name == "" {
+		name = "pack-" + plumbing.Hash(sum).String()
 	}
 	dir := filepath.Join(g.dir, ".git", "objects", "pack")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -189,6 +197,51 @@ func TestLyingIndex(t *testing.T) {
 		res := scan(t, &Source{Path: g.dir, NoUnreachable: nu})
 		if len(res.Problems) != 1 || !strings.Contains(res.Problems[0].Error(), name+".pack") {
 			t.Errorf("NoUnreachable %v: problems %v; want one naming the pack", nu, res.Problems)
+		}
+		checkGots(t, res, got{rules.ID(tok.ID), "a.env", "", c, true, false})
+	}
+}
+
+// TestTreeBomb (issue 11, item 16): a branch whose root tree is a delta
+// that makes 1 TiB, which tracing and the walk from the refs read through
+// go-git, is a problem naming that tree; the token of another branch is
+// still reported and traced.
+func TestTreeBomb(t *testing.T) {
+	tok := tokentest.New(1603).Token("dt0c01")
+	g := newGitRepo(t)
+	g.write("a.env", tok.Text)
+	c := g.commit("a")
+	g.git("repack", "-q", "-a", "-d")
+	// A whole tree of exactly 64 KiB of whole entries, so that the bomb,
+	// copies of it, parses as a tree for ever; its entries' blobs are
+	// absent (problems too).
+	var base []byte
+	for i := range 1871 {
+		h := sha1.Sum([]byte(fmt.Sprint(i)))
+		base = append(append(base, fmt.Sprintf("100644 f%06d\x00", i)...), h[:]...)
+	}
+	last := sha1.Sum([]byte("last"))
+	base = append(append(base, "100644 g"+strings.Repeat("x", 22)+"\x00"...), last[:]...)
+	if len(base) != 0x10000 {
+		t.Fatalf("base tree of %d bytes", len(base))
+	}
+	bomb := append(append(leb(0x10000), leb(1<<40)...), bytes.Repeat([]byte{0x80}, 1<<24)...)
+	bombTree := plumbing.Hash(sha1.Sum([]byte("tree bomb")))
+	writePack(t, g, "", []rawObject{
+		{data: base, base: -1, typ: plumbing.TreeObject},
+		{data: bomb, base: 0, name: bombTree},
+	})
+	commit := fmt.Sprintf("tree %s\nauthor A <a@example.com> 1700000000 +0000\ncommitter A <a@example.com> 1700000000 +0000\n\nbomb\n", bombTree)
+	file := filepath.Join(t.TempDir(), "commit")
+	if err := os.WriteFile(file, []byte(commit), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bc := g.git("hash-object", "-t", "commit", "-w", "--literally", file)
+	g.git("update-ref", "refs/heads/bomb", bc)
+	for _, nu := range []bool{false, true} {
+		res := scan(t, &Source{Path: g.dir, NoUnreachable: nu})
+		if len(problemsNaming(res, bombTree.String())) == 0 {
+			t.Errorf("NoUnreachable %v: no problem names the tree bomb: %v", nu, res.Problems)
 		}
 		checkGots(t, res, got{rules.ID(tok.ID), "a.env", "", c, true, false})
 	}
