@@ -72,6 +72,15 @@ func missingError(tree plumbing.Hash, dir bool, name []byte, h plumbing.Hash) er
 	return fmt.Errorf("tree %s: %s %s (%q) is missing from the repository: its content cannot be scanned", gitrepo.Short(tree), kind, h, name)
 }
 
+// promisedHint is what a problem of an object a partial clone lacks adds
+// (promisor: it is promised), so that the user learns the way out.
+func promisedHint(promisor bool) string {
+	if !promisor {
+		return ""
+	}
+	return " (a partial clone: its promisor remote holds it; --allow-missing-promised skips such objects)"
+}
+
 // exists reports whether the store Items listed holds the object, packed
 // or loose.
 func (h *Source) exists(hash plumbing.Hash) bool {
@@ -97,7 +106,7 @@ func (h *Source) treeLinks(tree plumbing.Hash, data, base []byte, promisor bool)
 	var errs []error
 	err := checkTreeLinks(data, base, h.exists, func(dir bool, name []byte, hash plumbing.Hash) {
 		if !h.skipPromised(promisor, hash) {
-			errs = append(errs, missingError(tree, dir, name, hash))
+			errs = append(errs, fmt.Errorf("%w%s", missingError(tree, dir, name, hash), promisedHint(promisor)))
 		}
 	})
 	if err != nil {

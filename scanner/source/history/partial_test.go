@@ -107,6 +107,9 @@ func TestPartialClone(t *testing.T) {
 				if notes := h.Notes(); len(notes) != 0 {
 					t.Errorf("NoUnreachable %v: notes without AllowPromised: %q", nu, notes)
 				}
+				if len(problemsNaming(res, "--allow-missing-promised")) == 0 {
+					t.Errorf("NoUnreachable %v: no problem tells of --allow-missing-promised: %v", nu, res.Problems)
+				}
 				h = &Source{Path: g.dir, NoUnreachable: nu, AllowPromised: true}
 				res = scan(t, h)
 				checkClean(t, res)

@@ -633,7 +633,7 @@ func (w *worker) object(ctx context.Context, obj plumbing.EncodedObject, where s
 		// content the scan cannot see. (A range scan, without w.h,
 		// reads every tree of its commits.)
 		if w.h != nil && !rootTree.IsZero() && !w.h.borrows && !w.h.exists(rootTree) && !w.h.skipPromised(w.promisor, rootTree) {
-			err := fmt.Errorf("commit %s: its tree %s is missing from the repository: its content cannot be scanned", gitrepo.Short(hash), rootTree)
+			err := fmt.Errorf("commit %s: its tree %s is missing from the repository: its content cannot be scanned%s", gitrepo.Short(hash), rootTree, promisedHint(w.promisor))
 			if err := w.yieldErr(where, err); err != nil {
 				return err
 			}
