@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -132,9 +133,15 @@ func reflogHashes(name string) ([]plumbing.Hash, error) {
 		return nil, err
 	}
 	defer f.Close()
+	return parseReflog(f)
+}
+
+// parseReflog returns the objects of the reflog r, each once (see
+// reflogHashes).
+func parseReflog(r io.Reader) ([]plumbing.Hash, error) {
 	var out []plumbing.Hash
 	seen := map[plumbing.Hash]bool{}
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		fields := strings.SplitN(sc.Text(), " ", 3)
