@@ -80,7 +80,8 @@ type options struct {
 	// audit holds the flags of history over URLs and many repositories.
 	audit auditOptions
 	// stderr is where a progress line may be drawn.
-	stderr io.Writer
+	stderr        io.Writer
+	allowPromised bool
 	// note is a line for standard error about choices made for the user.
 	note string
 	// stdin is what "scan -" reads, and getenv the environment: run's
@@ -139,6 +140,7 @@ every secret its repository holds (see --clone-dir).`,
 			fs.BoolVar(&o.noUnreachable, "no-unreachable", false, "skip objects that no ref reaches")
 			verifyFlags(fs, o)
 			auditFlags(fs, o)
+			fs.BoolVar(&o.allowPromised, "allow-missing-promised", false, "in a partial clone (git clone --filter), skip the objects its promisor remote holds\nand count them on stderr, rather than report each as a problem (exit 2)")
 		},
 		source: func(o *options, args []string) (scanner.Source, error) {
 			if src, ok, err := auditSource(o, args); ok {
@@ -162,7 +164,7 @@ every secret its repository holds (see --clone-dir).`,
 					o.note += " (" + spec + ")"
 				}
 			}
-			return &history.Source{Path: repo, Jobs: o.jobs, Range: o.rangeSpec, Since: o.since, NoUnreachable: o.noUnreachable, Getenv: o.getenv}, nil
+			return &history.Source{Path: repo, Jobs: o.jobs, Range: o.rangeSpec, Since: o.since, NoUnreachable: o.noUnreachable, Getenv: o.getenv, AllowPromised: o.allowPromised}, nil
 		},
 	},
 	{
@@ -384,6 +386,11 @@ func runCommand(ctx context.Context, c command, args []string, stdin io.Reader, 
 	if outFile != nil {
 		if err := outFile.Close(); err != nil {
 			return fail(err)
+		}
+	}
+	if n, ok := src.(interface{ Notes() []string }); ok {
+		for _, note := range n.Notes() {
+			fmt.Fprintf(stderr, "dtleaks %s: note: %s\n", c.name, message(note))
 		}
 	}
 	for _, p := range res.Problems {

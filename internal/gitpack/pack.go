@@ -12,6 +12,7 @@ import (
 	"cmp"
 	"compress/zlib"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -39,16 +40,42 @@ type entry struct {
 	bad  bool  // header unreadable, or base missing
 }
 
+// MaxObject bounds the size of an object, or of a delta, resolved in
+// memory (see gitrepo.MaxObject).
+const MaxObject = gitrepo.MaxObject
+
+// SizeError is an object whose size is beyond MaxObject.
+type SizeError = gitrepo.SizeError
+
+// Layout of a version 2 pack index: magic, version and a 256-entry
+// fan-out table, then per object a name, a CRC and a 32-bit offset, and
+// two checksums at the end.
+const (
+	idxHeader    = 8 + 256*4
+	idxPerObject = 20 + 4 + 4
+	idxTrailer   = 2 * 20
+)
+
 // Index is a pack's index: its objects by hash, and by offset.
 type Index struct {
 	idx     *idxfile.MemoryIndex
 	entries []*idxfile.Entry // by offset
 }
 
-// ReadIndex reads a pack index file.
-func ReadIndex(r io.Reader) (*Index, error) {
+// ReadIndex reads a pack index file of size bytes. The object count its
+// fan-out table claims is checked against size before anything is sized
+// by it: a 1 KiB index can claim four billion objects.
+func ReadIndex(r io.Reader, size int64) (*Index, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	head, err := br.Peek(idxHeader)
+	if err != nil {
+		return nil, fmt.Errorf("index cut short: %w", err)
+	}
+	if n := int64(binary.BigEndian.Uint32(head[idxHeader-4:])); string(head[:4]) == "\377tOc" && n*idxPerObject+idxHeader+idxTrailer > size {
+		return nil, fmt.Errorf("index claims %d objects, more than its %d bytes can hold", n, size)
+	}
 	x := &Index{idx: idxfile.NewMemoryIndex()}
-	if err := idxfile.NewDecoder(r).Decode(x.idx); err != nil {
+	if err := idxfile.NewDecoder(br).Decode(x.idx); err != nil {
 		return nil, err
 	}
 	it, err := x.idx.EntriesByOffset()
@@ -424,6 +451,9 @@ func (in *Inflater) inflate(g *Graph, i int32) ([]byte, error) {
 		// Beyond what zlib can inflate the entry to: a lying header.
 		return nil, fmt.Errorf("object size %d impossible for its entry", size)
 	}
+	if size > MaxObject {
+		return nil, &SizeError{Size: size}
+	}
 	buf := in.get(size)
 	if _, err := io.ReadFull(r, buf); err != nil {
 		in.put(buf)
@@ -442,16 +472,28 @@ func (in *Inflater) inflate(g *Graph, i int32) ([]byte, error) {
 
 // Patch applies a git delta to its base, into a buffer from in's
 // pool, which in may hand out again once it is given back (see Walker). Unlike packfile.PatchDelta it sizes its output once and takes an
-// empty base, which is odd but valid.
+// empty base, which is odd but valid. The size the delta's header claims
+// is believed only once its commands are found to make exactly that many
+// bytes, and up to MaxObject: a few kilobytes of delta can claim, or even
+// make, a terabyte.
 func Patch(in *Inflater, base, delta []byte) ([]byte, error) {
 	src, delta, ok := deltaSize(delta)
 	if !ok || src != uint64(len(base)) {
 		return nil, packfile.ErrInvalidDelta
 	}
 	size, delta, ok := deltaSize(delta)
-	// Each command byte makes at most 64 KiB (a copy) or 127 bytes.
-	if !ok || size > uint64(len(delta))*0x10000 {
+	if !ok {
 		return nil, packfile.ErrInvalidDelta
+	}
+	made, err := deltaResult(uint64(len(base)), delta, size)
+	if err != nil {
+		return nil, err
+	}
+	if made != size {
+		return nil, packfile.ErrInvalidDelta
+	}
+	if size > MaxObject {
+		return nil, &SizeError{Size: int64(size)}
 	}
 	out := in.get(int64(size))
 	n, err := applyDelta(out, base, delta)
@@ -476,6 +518,59 @@ func deltaSize(d []byte) (uint64, []byte, bool) {
 		}
 	}
 	return 0, d, true
+}
+
+// deltaResult returns how many bytes the commands of a delta (past its
+// two sizes) make from a base of baseLen bytes, without making them; it
+// stops with an error as soon as they make more than want, or a command
+// is malformed, so a lying header costs one pass over the delta.
+func deltaResult(baseLen uint64, delta []byte, want uint64) (uint64, error) {
+	var n uint64
+	for i := 0; i < len(delta); {
+		cmd := delta[i]
+		i++
+		switch {
+		case cmd&0x80 != 0:
+			var off, size uint64
+			for b := range 4 {
+				if cmd&(1<<b) != 0 {
+					if i >= len(delta) {
+						return n, packfile.ErrInvalidDelta
+					}
+					off |= uint64(delta[i]) << (8 * b)
+					i++
+				}
+			}
+			for b := range 3 {
+				if cmd&(0x10<<b) != 0 {
+					if i >= len(delta) {
+						return n, packfile.ErrInvalidDelta
+					}
+					size |= uint64(delta[i]) << (8 * b)
+					i++
+				}
+			}
+			if size == 0 {
+				size = 0x10000
+			}
+			if off+size > baseLen {
+				return n, packfile.ErrInvalidDelta
+			}
+			n += size
+		case cmd != 0:
+			if i+int(cmd) > len(delta) {
+				return n, packfile.ErrInvalidDelta
+			}
+			n += uint64(cmd)
+			i += int(cmd)
+		default:
+			return n, packfile.ErrInvalidDelta
+		}
+		if n > want {
+			return n, packfile.ErrInvalidDelta
+		}
+	}
+	return n, nil
 }
 
 // applyDelta runs the commands of a delta (past its two sizes) into

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	billy "github.com/go-git/go-billy/v5"
+	"github.com/go-git/go-billy/v5/memfs"
 	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/storage/filesystem"
@@ -45,12 +46,14 @@ type AltProblem struct {
 
 // Alternates returns the object stores the store at objects borrows
 // from, directly or through others, each once, and the problems of those
-// it cannot use.
-func Alternates(objects string) ([]Alternate, []AltProblem) {
+// it cannot use. The stores extra (absolute: git's
+// GIT_ALTERNATE_OBJECT_DIRECTORIES) are borrowed from too.
+func Alternates(objects string, extra ...string) ([]Alternate, []AltProblem) {
 	var alts []Alternate
 	var problems []AltProblem
 	seen := map[string]bool{filepath.Clean(objects): true}
 	var walk func(objects string, depth int)
+	var add func(file, dir string, depth int)
 	walk = func(objects string, depth int) {
 		file := filepath.Join(objects, "info", "alternates")
 		f, err := os.Open(file)
@@ -72,34 +75,37 @@ func Alternates(objects string) ([]Alternate, []AltProblem) {
 			if !filepath.IsAbs(dir) {
 				dir = filepath.Join(objects, dir)
 			}
-			dir = filepath.Clean(dir)
-			if seen[dir] {
-				continue
-			}
-			seen[dir] = true
-			if depth >= alternatesDepth {
-				problems = append(problems, AltProblem{Path: file, Err: fmt.Errorf("%s: more than %d stores borrowing from each other: not read", dir, alternatesDepth)})
-				continue
-			}
-			if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-				problems = append(problems, AltProblem{Path: file, Err: fmt.Errorf("the borrowed object store %s cannot be read: its objects are not scanned", dir)})
-				continue
-			}
-			if filepath.Base(dir) != "objects" {
-				// go-git opens a store by the directory that holds
-				// "objects".
-				problems = append(problems, AltProblem{Path: file, Err: fmt.Errorf("the borrowed object store %s is not named objects, which dtleaks cannot open: its objects are not scanned", dir)})
-				continue
-			}
-			afs := osfs.New(filepath.Dir(dir), osfs.WithBoundOS())
-			alts = append(alts, Alternate{Objects: dir, FS: afs, Dir: dotgit.New(afs)})
-			walk(dir, depth+1)
+			add(file, dir, depth)
 		}
 		if err := sc.Err(); err != nil {
 			problems = append(problems, AltProblem{Path: file, Err: err})
 		}
 	}
+	// add borrows from the store dir, which file (if any) names.
+	add = func(file, dir string, depth int) {
+		dir = filepath.Clean(dir)
+		if seen[dir] {
+			return
+		}
+		seen[dir] = true
+		if depth >= alternatesDepth {
+			problems = append(problems, AltProblem{Path: file, Err: fmt.Errorf("%s: more than %d stores borrowing from each other: not read", dir, alternatesDepth)})
+			return
+		}
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			problems = append(problems, AltProblem{Path: file, Err: fmt.Errorf("the borrowed object store %s cannot be read: its objects are not scanned", dir)})
+			return
+		}
+		// A store of any name is read as the objects of an otherwise
+		// empty git directory.
+		afs := newStoreFS(memfs.New(), osfs.New(dir, osfs.WithBoundOS()), dir)
+		alts = append(alts, Alternate{Objects: dir, FS: afs, Dir: dotgit.New(afs)})
+		walk(dir, depth+1)
+	}
 	walk(objects, 0)
+	for _, dir := range extra {
+		add("", dir, 0)
+	}
 	return alts, problems
 }
 
@@ -113,8 +119,16 @@ type Storer struct {
 }
 
 // EncodedObject reads an object from the storage or, when it is not there,
-// from the stores it borrows from.
+// from the stores it borrows from. An object other than a blob (which
+// go-git streams) is read whole into memory, so its size, as its header
+// or its delta's says, is checked against MaxObject first: a delta that
+// makes a terabyte is a SizeError, not the end of the scan.
 func (s *Storer) EncodedObject(t plumbing.ObjectType, h plumbing.Hash) (plumbing.EncodedObject, error) {
+	if t != plumbing.BlobObject {
+		if size, err := s.EncodedObjectSize(h); err == nil && size > MaxObject {
+			return nil, &SizeError{Size: size}
+		}
+	}
 	obj, err := s.Storage.EncodedObject(t, h)
 	if !errors.Is(err, plumbing.ErrObjectNotFound) {
 		return obj, err

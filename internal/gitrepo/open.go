@@ -2,7 +2,7 @@ package gitrepo
 
 import (
 	"errors"
-	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -13,21 +13,22 @@ import (
 	"github.com/go-git/go-git/v5/storage/filesystem/dotgit"
 )
 
-// OpenEnv opens the repository git would use at path given the environment
-// getenv reads (nil: as Open): $GIT_DIR names the git directory outright,
-// relative to the current directory, and $GIT_WORK_TREE its work tree (the
-// current directory when unset, as git has it). Hooks run with GIT_DIR set
-// (a pre-receive hook in a bare repository, as "."), and a user may set it
-// by hand: the repository read must be the one git reads. A path other
-// than "" or "." names a repository explicitly and wins over GIT_DIR, so
-// that a hook can scan another repository than its own.
+// OpenEnv is Open with git's environment read through getenv (nil means
+// os.Getenv). For path "" or ".", $GIT_DIR names the git directory
+// outright, relative to the current directory, and $GIT_WORK_TREE its work
+// tree (the current directory when unset, as git has it): hooks run with
+// GIT_DIR set (a pre-receive hook in a bare repository, as "."), and a
+// user may set it by hand, so the repository read must be the one git
+// reads. A path other than "" or "." names a repository explicitly and
+// wins over GIT_DIR, so that a hook can scan another repository than its
+// own. The object-directory variables apply either way (see build).
 func OpenEnv(path string, getenv func(string) string) (*Repo, error) {
-	if getenv == nil || path != "" && path != "." {
-		return Open(path)
+	if getenv == nil {
+		getenv = os.Getenv
 	}
 	gitDir := getenv("GIT_DIR")
-	if gitDir == "" {
-		return Open(path)
+	if gitDir == "" || path != "" && path != "." {
+		return openPath(path, getenv)
 	}
 	gitDir, err := filepath.Abs(gitDir)
 	if err != nil {
@@ -39,7 +40,7 @@ func OpenEnv(path string, getenv func(string) string) (*Repo, error) {
 			workTree = "."
 		}
 	}
-	return openGitDir(gitDir, workTree)
+	return openGitDir(gitDir, workTree, getenv)
 }
 
 // harmlessExtensions are the repository extensions that change nothing of
@@ -90,7 +91,7 @@ func extensionErr(err error) bool {
 
 // openHarmless opens the repository at path that go-git refused for its
 // extensions, when they are all harmless; ok is false otherwise.
-func openHarmless(path string) (*Repo, bool, error) {
+func openHarmless(path string, getenv func(string) string) (*Repo, bool, error) {
 	gitDir := findGitDir(path)
 	if gitDir == "" {
 		return nil, false, nil
@@ -106,7 +107,7 @@ func openHarmless(path string) (*Repo, bool, error) {
 			workTree = top
 		}
 	}
-	r, err := openGitDir(gitDir, workTree)
+	r, err := openGitDir(gitDir, workTree, getenv)
 	return r, true, err
 }
 
@@ -140,7 +141,7 @@ func readConfig(gitDir string) (*config.Config, error) {
 
 // openGitDir opens the repository whose git directory is gitDir, with the
 // work tree workTree ("" for none), as Open does once it found them.
-func openGitDir(gitDir, workTree string) (*Repo, error) {
+func openGitDir(gitDir, workTree string, getenv func(string) string) (*Repo, error) {
 	var fs billy.Filesystem = osfs.New(gitDir)
 	if common := CommonDir(gitDir); common != gitDir {
 		fs = dotgit.NewRepositoryFilesystem(fs, osfs.New(common))
@@ -149,20 +150,5 @@ func openGitDir(gitDir, workTree string) (*Repo, error) {
 	if workTree != "" {
 		worktree = osfs.New(workTree)
 	}
-	hr := &Repo{FS: fs, Dir: dotgit.New(fs)}
-	hr.Alternates, hr.AltProblems = Alternates(ObjectsDir(gitDir))
-	hr.Store = hr.NewStorer()
-	var err error
-	err = Guard(func() error {
-		hr.Repository, err = git.Open(hr.Store, worktree)
-		return err
-	})
-	if err != nil {
-		hr.Close()
-		if errors.Is(err, git.ErrRepositoryNotExists) {
-			return nil, fmt.Errorf("%s: %w", gitDir, ErrNotRepository)
-		}
-		return nil, fmt.Errorf("%s: %w", gitDir, err)
-	}
-	return hr, nil
+	return build(gitDir, fs, worktree, getenv)
 }

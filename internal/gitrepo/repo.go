@@ -20,6 +20,7 @@ import (
 
 	billy "github.com/go-git/go-billy/v5"
 	"github.com/go-git/go-billy/v5/memfs"
+	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -37,6 +38,22 @@ const (
 	LargeObject = 1 << 20
 )
 
+// MaxObject bounds the size of an object, or of a delta, resolved in
+// memory. Sizes in a pack are outside input: a delta of a few kilobytes
+// can make a terabyte, and believing it would end the whole scan. git
+// itself never deltifies an object above core.bigFileThreshold (512 MiB
+// by default), so no pack git wrote needs more; an object of a pack
+// another tool wrote beyond it is a problem, not a crash. A blob is
+// streamed whatever its size.
+const MaxObject = 1 << 30
+
+// SizeError is an object whose size is beyond MaxObject.
+type SizeError struct{ Size int64 }
+
+func (e *SizeError) Error() string {
+	return fmt.Sprintf("object of %d bytes: more than the %d bytes dtleaks resolves in memory", e.Size, int64(MaxObject))
+}
+
 // Repo is an open repository with the storage its objects are read
 // through. Every lookup through the embedded go-git repository (revisions,
 // trees, blobs) goes through Store, and so follows alternates.
@@ -49,6 +66,9 @@ type Repo struct {
 	// FS is the git directory, and Dir the same as go-git's DotGit.
 	FS  billy.Filesystem
 	Dir *dotgit.DotGit
+	// Objects is the object store's directory, absolute: the git
+	// directory's objects, or where git's environment puts it.
+	Objects string
 
 	// Alternates are the object stores the repository borrows from, and
 	// AltProblems the ones it names and cannot be read (see Alternates).
@@ -59,8 +79,13 @@ type Repo struct {
 // Open finds the repository at path the way git does (a working tree, a
 // subdirectory of one, a bare repository, a worktree whose .git is a file)
 // and reopens its object store with bounded caches, with the stores it
-// borrows from behind it.
-func Open(path string) (*Repo, error) {
+// borrows from behind it. git's object-directory variables are read from
+// the process environment (see OpenEnv).
+func Open(path string) (*Repo, error) { return OpenEnv(path, nil) }
+
+// openPath opens the repository found at path, as Open documents, with
+// git's object-directory variables read through getenv (see build).
+func openPath(path string, getenv func(string) string) (*Repo, error) {
 	var repo *git.Repository
 	err := Guard(func() error {
 		var err error
@@ -71,7 +96,7 @@ func Open(path string) (*Repo, error) {
 		return err
 	})
 	if err != nil && extensionErr(err) {
-		if r, ok, oerr := openHarmless(path); ok {
+		if r, ok, oerr := openHarmless(path, getenv); ok {
 			return r, oerr
 		}
 	}
@@ -92,13 +117,50 @@ func Open(path string) (*Repo, error) {
 	if wt, err := repo.Worktree(); err == nil {
 		worktree = wt.Filesystem
 	}
-	fs := st0.Filesystem()
-	hr := &Repo{FS: fs, Dir: dotgit.New(fs)}
-	hr.Alternates, hr.AltProblems = Alternates(ObjectsDir(fs.Root()))
+	return build(path, st0.Filesystem(), worktree, getenv)
+}
+
+// build opens the repository whose git directory is gitDir (commondir
+// already resolved) and work tree worktree (nil when bare), with its
+// object store where git's environment, read through getenv, puts it:
+// GIT_OBJECT_DIRECTORY puts the object store elsewhere, and
+// GIT_ALTERNATE_OBJECT_DIRECTORIES adds stores to borrow from, as git has
+// them; GIT_QUARANTINE_PATH, without GIT_OBJECT_DIRECTORY, is the object
+// store and the repository's own is borrowed from. During a pre-receive
+// hook git sets them so that the pushed objects, which wait in a
+// quarantine directory, are read with the repository's. name is what
+// errors call the repository.
+func build(name string, gitDir, worktree billy.Filesystem, getenv func(string) string) (*Repo, error) {
+	objects := ObjectsDir(gitDir.Root())
+	var extra []string
+	if d := getenv("GIT_OBJECT_DIRECTORY"); d != "" {
+		objects = absPath(d)
+	} else if d := getenv("GIT_QUARANTINE_PATH"); d != "" {
+		extra = append(extra, objects)
+		objects = absPath(d)
+	}
+	if alt := getenv("GIT_ALTERNATE_OBJECT_DIRECTORIES"); alt != "" {
+		for _, d := range filepath.SplitList(alt) {
+			if d != "" {
+				extra = append(extra, absPath(d))
+			}
+		}
+	}
+	fs := newStoreFS(gitDir, osfs.New(objects), objects)
+	hr := &Repo{FS: fs, Dir: dotgit.New(fs), Objects: objects}
+	hr.Alternates, hr.AltProblems = Alternates(objects, extra...)
 	hr.Store = hr.NewStorer()
-	if hr.Repository, err = git.Open(hr.Store, worktree); err != nil {
+	err := Guard(func() error {
+		var err error
+		hr.Repository, err = git.Open(hr.Store, worktree)
+		return err
+	})
+	if err != nil {
 		hr.Close()
-		return nil, fmt.Errorf("%s: %w", path, err)
+		if errors.Is(err, git.ErrRepositoryNotExists) {
+			return nil, &RepoError{name, ErrNotRepository}
+		}
+		return nil, &RepoError{name, err}
 	}
 	return hr, nil
 }
@@ -122,6 +184,15 @@ func (r *Repo) NewStorer() *Storer {
 		s.alts = append(s.alts, NewStorage(a.FS))
 	}
 	return s
+}
+
+// absPath makes a path from git's environment absolute, relative to the
+// current directory as git has it.
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
 }
 
 // isSHA256 reports whether the repository at path, found as Open finds
@@ -213,12 +284,32 @@ func CommonDir(gitDir string) string {
 	return common
 }
 
+// The type of a tree entry is in its mode's type bits, as git reads it:
+// a directory's entry may carry permission bits (40755), and a file's any
+// permission bits (100600, 100775), which git fsck warns about
+// (badFilemode) and git reads and checks out as 100644 or 100755 all the
+// same. What git reads, a scan reads.
+const (
+	modeType      = 0o170000
+	modeDir       = 0o040000
+	modeSubmodule = 0o160000
+)
+
 // IsFile reports whether a tree entry of this mode is a blob: a file, an
-// executable or a symbolic link (whose blob is the link's target). A
-// submodule's entry names a commit of another repository.
+// executable or a symbolic link (whose blob is the link's target), with
+// any permission bits. A submodule's entry names a commit of another
+// repository.
 func IsFile(m filemode.FileMode) bool {
-	return m == filemode.Regular || m == filemode.Executable || m == filemode.Symlink || m == filemode.Deprecated
+	return m&modeType != modeDir && m&modeType != modeSubmodule
 }
+
+// IsDir reports whether a tree entry of this mode is a tree, with any
+// permission bits.
+func IsDir(m filemode.FileMode) bool { return m&modeType == modeDir }
+
+// IsSubmodule reports whether a tree entry of this mode is a submodule's
+// commit.
+func IsSubmodule(m filemode.FileMode) bool { return m&modeType == modeSubmodule }
 
 // ObjectReader reads the content of an object under the panic guard
 // (see Guard): a panic while R inflates it, and any other read error but

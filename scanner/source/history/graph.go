@@ -7,7 +7,6 @@ import (
 	"io"
 
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/dtleaks/dtleaks/internal/gitrepo"
@@ -33,7 +32,10 @@ type reachGraph struct {
 	// allBlobs, when not nil, holds every blob of every reachable tree
 	// (filled only for NoUnreachable).
 	allBlobs map[plumbing.Hash]bool
-	problems []scanner.Problem
+	// indexBlobs are the blobs of the index files, which git counts as
+	// reachable (see reflogRoots).
+	indexBlobs map[plumbing.Hash]bool
+	problems   []scanner.Problem
 }
 
 // has reports whether an object of the given type is reachable; it answers
@@ -45,13 +47,19 @@ func (r *reachGraph) has(h plumbing.Hash, t plumbing.ObjectType) bool {
 	case plumbing.TagObject:
 		return r.tags[h]
 	case plumbing.BlobObject:
-		return r.blobs[h] || r.allBlobs[h]
+		return r.blobs[h] || r.allBlobs[h] || r.indexBlobs[h]
 	}
 	return false
 }
 
+// maxSymrefDepth bounds a chain of symbolic refs, as git's
+// SYMREF_MAXDEPTH does.
+const maxSymrefDepth = 5
+
 // findReachable walks the commit graph from every ref (branches,
-// remote-tracking branches, tags, refs/stash, notes, HEAD). A missing
+// remote-tracking branches, tags, refs/stash, notes, HEAD) and from what
+// else git counts as reachable: every reflog entry, the linked worktrees'
+// HEADs, the blobs of the index (see reflogRoots). A missing
 // parent of a shallow commit is expected; any other missing object is a
 // problem, and the walk goes on without it.
 func findReachable(ctx context.Context, repo *repository) (*reachGraph, error) {
@@ -60,6 +68,7 @@ func findReachable(ctx context.Context, repo *repository) (*reachGraph, error) {
 	type root struct {
 		name plumbing.ReferenceName
 		hash plumbing.Hash
+		file bool // name is a reflog or a worktree's HEAD
 	}
 	var roots []root
 	err := gitrepo.Safe("reading refs", func() error {
@@ -77,12 +86,32 @@ func findReachable(ctx context.Context, repo *repository) (*reachGraph, error) {
 			return err
 		}
 		refs = append(refs, plumbing.NewSymbolicReference(plumbing.HEAD, plumbing.HEAD))
+		// Symbolic refs are resolved through the refs listed, not by
+		// repo.Reference, which rereads packed-refs for each: that was
+		// quadratic in the number of refs.
+		byName := make(map[plumbing.ReferenceName]*plumbing.Reference, len(refs))
+		for _, ref := range refs[:len(refs)-1] {
+			byName[ref.Name()] = ref
+		}
+		resolve := func(ref *plumbing.Reference) (*plumbing.Reference, error) {
+			for range maxSymrefDepth {
+				if ref.Type() == plumbing.HashReference {
+					return ref, nil
+				}
+				next, ok := byName[ref.Target()]
+				if !ok {
+					return repo.Reference(ref.Target(), true)
+				}
+				ref = next
+			}
+			return nil, fmt.Errorf("more than %d symbolic refs in a row", maxSymrefDepth)
+		}
 		for _, ref := range refs {
 			if seen[ref.Name()] {
 				continue
 			}
 			seen[ref.Name()] = true
-			res, err := repo.Reference(ref.Name(), true)
+			res, err := resolve(ref)
 			if err != nil {
 				if ref.Name() == plumbing.HEAD {
 					continue // an unborn branch: no commits yet
@@ -90,25 +119,48 @@ func findReachable(ctx context.Context, repo *repository) (*reachGraph, error) {
 				r.problems = append(r.problems, scanner.Problem{Err: fmt.Errorf("ref %s: %w", ref.Name(), err)})
 				continue
 			}
-			roots = append(roots, root{ref.Name(), res.Hash()})
+			roots = append(roots, root{name: ref.Name(), hash: res.Hash()})
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	more, index, problems := reflogRoots(repo)
+	r.problems = append(r.problems, problems...)
+	for _, m := range more {
+		roots = append(roots, root{name: plumbing.ReferenceName(m.name), hash: m.hash, file: true})
+	}
+	r.indexBlobs = map[plumbing.Hash]bool{}
+	for _, b := range index {
+		r.indexBlobs[b] = true
+	}
 	var queue []plumbing.Hash
+	// Each object is read once however many refs point at it (a mirror's
+	// pull-request refs, every reflog entry of a branch); a missing one
+	// is a problem of each.
+	peeled := map[plumbing.Hash]error{}
 	for _, rt := range roots {
 		h := rt.hash
+		if err, ok := peeled[h]; ok && err == nil {
+			continue
+		}
 		// Peel tags, which may point at tags, commits, trees or blobs.
 		for depth := 0; depth < 64; depth++ {
 			obj, err := readObject(repo, h)
+			if h == rt.hash {
+				peeled[h] = err
+			}
 			if err != nil {
 				what := "points at"
 				if h != rt.hash {
 					what = "leads through a tag to"
 				}
-				r.problems = append(r.problems, scanner.Problem{Err: fmt.Errorf("ref %s %s %s: %w", rt.name, what, h, notFound(err))})
+				kind := "ref"
+				if rt.file {
+					kind = "git directory file" // a reflog or a worktree's HEAD
+				}
+				r.problems = append(r.problems, scanner.Problem{Err: fmt.Errorf("%s %s %s %s: %w", kind, rt.name, what, h, notFound(err))})
 				break
 			}
 			if obj.Type() == plumbing.TagObject {
@@ -255,7 +307,7 @@ func allBlobs(ctx context.Context, repo *repository, r *reachGraph) error {
 		}
 		for _, e := range t.Entries {
 			switch {
-			case e.Mode == filemode.Dir:
+			case gitrepo.IsDir(e.Mode):
 				if err := walk(e.Hash); err != nil {
 					return err
 				}

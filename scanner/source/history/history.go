@@ -6,8 +6,10 @@ package history
 
 import (
 	"context"
-	"os"
+	"errors"
+	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -47,8 +49,16 @@ type Source struct {
 	// NoUnreachable leaves out the objects no ref reaches. It has no
 	// effect with Range or Since, which only ever scan reachable commits.
 	NoUnreachable bool
-	// Getenv reads the environment git would: GIT_DIR and GIT_WORK_TREE
-	// (see gitrepo.OpenEnv). Nil means os.Getenv.
+	// AllowPromised skips the objects a partial clone (git clone
+	// --filter) lacks and its promisor remote holds, as git rev-list
+	// --missing=allow-promisor does, and counts them in a note (see
+	// Notes). Without it they are problems: content the scan did not read.
+	// An object is promised when an object of a promisor pack (one with a
+	// .promisor file) names it, as git has it.
+	AllowPromised bool
+	// Getenv reads the environment git would: GIT_DIR, GIT_WORK_TREE and
+	// the object-directory variables (see gitrepo.OpenEnv). Nil means
+	// os.Getenv.
 	Getenv func(string) string
 
 	// introduced is filled by a range scan: for each blob it yielded, the
@@ -67,6 +77,69 @@ type Source struct {
 	// that cannot be read (see gitrepo.Alternates): the objects its trees name
 	// may be there, so the missing-object checks are off.
 	borrows bool
+
+	// promised holds the missing objects skipped under AllowPromised.
+	promisedMu sync.Mutex
+	promised   map[plumbing.Hash]bool
+	// partial is set when the repository has a promisor pack.
+	partial bool
+	notesMu sync.Mutex
+	notes   []string
+}
+
+// Notes returns what the scan has to say that is neither a finding nor a
+// problem: that a shallow repository's history is partial, how many
+// promised objects a partial clone lacks. Call it after Resolve.
+func (h *Source) Notes() []string {
+	h.notesMu.Lock()
+	defer h.notesMu.Unlock()
+	return slices.Clone(h.notes)
+}
+
+// note adds a note (see Notes).
+func (h *Source) note(format string, args ...any) {
+	h.notesMu.Lock()
+	defer h.notesMu.Unlock()
+	h.notes = append(h.notes, fmt.Sprintf(format, args...))
+}
+
+// promisedNote adds the note of the promised objects skipped, if any.
+func (h *Source) promisedNote() {
+	h.promisedMu.Lock()
+	n := len(h.promised)
+	h.promisedMu.Unlock()
+	if n > 0 {
+		h.note("%d objects missing from this partial clone were not scanned: its promisor remote holds them (--allow-missing-promised)", n)
+	}
+}
+
+// skipPromised reports whether an object the store lacks, named by an
+// object of a promisor pack (promisor), is skipped under AllowPromised,
+// and counts it if so.
+func (h *Source) skipPromised(promisor bool, missing plumbing.Hash) bool {
+	if !h.AllowPromised || !promisor {
+		return false
+	}
+	h.promisedMu.Lock()
+	defer h.promisedMu.Unlock()
+	if h.promised == nil {
+		h.promised = map[plumbing.Hash]bool{}
+	}
+	h.promised[missing] = true
+	return true
+}
+
+// dropPromised leaves out of ps, under AllowPromised in a partial clone,
+// the objects the store lacks that tracing and the walk from the refs
+// found (see skipPromised).
+func (h *Source) dropPromised(ps []scanner.Problem) []scanner.Problem {
+	if !h.AllowPromised || !h.partial {
+		return ps
+	}
+	return slices.DeleteFunc(ps, func(p scanner.Problem) bool {
+		var oe *gitrepo.ObjectError
+		return errors.Is(p.Err, plumbing.ErrObjectNotFound) && errors.As(p.Err, &oe) && h.skipPromised(true, oe.Hash)
+	})
 }
 
 // intro is one introduction of a blob: the commit whose tree has the
@@ -90,6 +163,11 @@ func (h *Source) Items(ctx context.Context, yield func(scanner.Item, error) erro
 		return err
 	}
 	h.repo = repo
+	if n := len(shallowCommits(repo)); n > 0 {
+		// Not an error: the scan reads all the repository holds. But a
+		// clean result speaks only for the history it holds.
+		h.note("the repository is a shallow clone: its history stops at %d shallow commit(s), what came before is not in it and was not scanned (git fetch --unshallow fetches it)", n)
+	}
 	if h.Range != "" || h.Since != "" {
 		err = h.rangeItems(ctx, repo, yield)
 	} else {
@@ -143,11 +221,7 @@ func (h *Source) open() (*repository, error) {
 	if path == "" {
 		path = "."
 	}
-	getenv := h.Getenv
-	if getenv == nil {
-		getenv = os.Getenv
-	}
-	r, err := gitrepo.OpenEnv(path, getenv)
+	r, err := gitrepo.OpenEnv(path, h.Getenv)
 	if err != nil {
 		return nil, err
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/filemode"
 
 	"github.com/dtleaks/dtleaks/internal/gitrepo"
 )
@@ -52,12 +51,12 @@ func checkTreeLinks(data, base []byte, exists func(plumbing.Hash) bool, missing 
 		if err != nil {
 			return err
 		}
-		if m == filemode.Submodule {
+		if gitrepo.IsSubmodule(m) {
 			continue
 		}
 		h := plumbing.Hash(hash)
 		if !exists(h) {
-			missing(m == filemode.Dir, name, h)
+			missing(gitrepo.IsDir(m), name, h)
 		}
 	}
 }
@@ -71,6 +70,15 @@ func missingError(tree plumbing.Hash, dir bool, name []byte, h plumbing.Hash) er
 		kind = "tree"
 	}
 	return fmt.Errorf("tree %s: %s %s (%q) is missing from the repository: its content cannot be scanned", gitrepo.Short(tree), kind, h, name)
+}
+
+// promisedHint is what a problem of an object a partial clone lacks adds
+// (promisor: it is promised), so that the user learns the way out.
+func promisedHint(promisor bool) string {
+	if !promisor {
+		return ""
+	}
+	return " (a partial clone: its promisor remote holds it; --allow-missing-promised skips such objects)"
 }
 
 // exists reports whether the store Items listed holds the object, packed
@@ -89,14 +97,17 @@ func (h *Source) exists(hash plumbing.Hash) bool {
 
 // treeLinks checks that the store holds every object the tree data names
 // (see checkTreeLinks) and returns what it lacks, and a tree that does not
-// parse, as problems.
-func (h *Source) treeLinks(tree plumbing.Hash, data, base []byte) []error {
+// parse, as problems. The tree is of a promisor pack when promisor is set:
+// what it lacks is then promised (see Source.AllowPromised).
+func (h *Source) treeLinks(tree plumbing.Hash, data, base []byte, promisor bool) []error {
 	if h.borrows {
 		return nil // the objects may be in a borrowed store that cannot be read
 	}
 	var errs []error
 	err := checkTreeLinks(data, base, h.exists, func(dir bool, name []byte, hash plumbing.Hash) {
-		errs = append(errs, missingError(tree, dir, name, hash))
+		if !h.skipPromised(promisor, hash) {
+			errs = append(errs, fmt.Errorf("%w%s", missingError(tree, dir, name, hash), promisedHint(promisor)))
+		}
 	})
 	if err != nil {
 		errs = append(errs, &gitrepo.ObjectError{Op: "tree", Hash: tree, Err: err})

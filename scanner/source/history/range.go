@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"golang.org/x/sync/errgroup"
 
@@ -249,7 +248,7 @@ func diffTrees(ctx context.Context, repo *repository, tree plumbing.Hash, parent
 		pts = append(pts, pt)
 	}
 	for _, e := range t.Entries {
-		if e.Mode != filemode.Dir && !gitrepo.IsFile(e.Mode) {
+		if !gitrepo.IsDir(e.Mode) && !gitrepo.IsFile(e.Mode) {
 			continue
 		}
 		same := false
@@ -263,13 +262,13 @@ func diffTrees(ctx context.Context, repo *repository, tree plumbing.Hash, parent
 				same = true
 				break
 			}
-			if pe.Mode == filemode.Dir {
+			if gitrepo.IsDir(pe.Mode) {
 				subs = append(subs, pe.Hash)
 			}
 		}
 		switch {
 		case same:
-		case e.Mode == filemode.Dir:
+		case gitrepo.IsDir(e.Mode):
 			if err := diffTrees(ctx, repo, e.Hash, subs, prefix+e.Name+"/", out); err != nil {
 				return err
 			}

@@ -9,7 +9,6 @@ import (
 	"slices"
 
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/dtleaks/dtleaks/internal/gitrepo"
@@ -57,7 +56,7 @@ func (t *tracer) pairs(ctx context.Context, h plumbing.Hash) ([]pair, error) {
 		}
 		for _, e := range tree.Entries {
 			switch {
-			case e.Mode == filemode.Dir:
+			case gitrepo.IsDir(e.Mode):
 				ents = append(ents, treeEntry{name: e.Name, hash: e.Hash, dir: true})
 			case gitrepo.IsFile(e.Mode) && t.targets[e.Hash]:
 				ents = append(ents, treeEntry{name: e.Name, hash: e.Hash})
@@ -276,7 +275,8 @@ func (h *Source) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.F
 		}
 		out = append(out, f)
 	}
-	problems = append(problems, t.problems...)
+	problems = h.dropPromised(append(problems, t.problems...))
+	h.promisedNote()
 	return out, problems, nil
 }
 

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	billy "github.com/go-git/go-billy/v5"
@@ -28,12 +30,15 @@ import (
 
 // pack is one packfile of the object store, its index and delta graph.
 type pack struct {
-	dir      *dotgit.DotGit // the store that holds it
-	hash     plumbing.Hash
-	path     string // relative to the git directory (absolute in a borrowed store), for problems
-	index    *gitpack.Index
-	graph    *gitpack.Graph
-	problems atomic.Int64
+	dir   *dotgit.DotGit // the store that holds it
+	hash  plumbing.Hash
+	path  string // relative to the git directory (absolute in a borrowed store), for problems
+	index *gitpack.Index
+	graph *gitpack.Graph
+	// promisor is set for a pack a partial clone fetched from its
+	// promisor remote: the objects its objects name and the store lacks
+	// are promised, not lost.
+	promisor bool
 }
 
 // workUnit is a piece of work for one worker: a run of whole objects of
@@ -56,7 +61,11 @@ type objectStore struct {
 
 // stores returns the repository's object store and those it borrows from.
 func (r *repository) stores() []objectStore {
-	out := []objectStore{{dir: r.Dir, prefix: "objects/"}}
+	prefix := "objects/"
+	if filepath.Clean(r.Objects) != filepath.Clean(gitrepo.ObjectsDir(r.FS.Root())) {
+		prefix = filepath.ToSlash(r.Objects) + "/" // git's environment put it elsewhere
+	}
+	out := []objectStore{{dir: r.Dir, prefix: prefix}}
 	for _, a := range r.Alternates {
 		out = append(out, objectStore{dir: a.Dir, prefix: filepath.ToSlash(a.Objects) + "/"})
 	}
@@ -76,6 +85,17 @@ func (h *Source) storeItems(ctx context.Context, repo *repository, yield func(sc
 			return err
 		}
 	}
+	for _, st := range repo.stores() {
+		for _, p := range gitrepo.PackProblems(st.dir.Fs()) {
+			if err := yield(scanner.Item{Path: st.prefix + p.Path}, p.Err); err != nil {
+				return err
+			}
+		}
+	}
+	packs, err := h.loadPacks(ctx, repo, yield)
+	if err != nil {
+		return err
+	}
 	var reach *reachGraph
 	if h.NoUnreachable {
 		var err error
@@ -86,19 +106,27 @@ func (h *Source) storeItems(ctx context.Context, repo *repository, yield func(sc
 			return err
 		}
 		if !h.borrows { // else objects missing here are expected in the other store
-			for _, p := range reach.problems {
+			for _, p := range h.dropPromised(reach.problems) {
 				if err := yield(scanner.Item{Path: p.Path}, p.Err); err != nil {
 					return err
 				}
 			}
 		}
 	}
-	packs, err := h.loadPacks(ctx, repo, yield)
-	if err != nil {
-		return err
+	// The problems of the objects are gathered and yielded at the end,
+	// in order, so that which objects a damaged pack's problems name does
+	// not depend on which worker met them first.
+	ps := &problemSet{}
+	defer ps.release()
+	pyield := func(it scanner.Item, err error) error {
+		if err != nil {
+			ps.add(it.Path, err)
+			return nil
+		}
+		return yield(it, nil)
 	}
 	for _, p := range packs {
-		if err := h.readGraph(ctx, p, yield); err != nil {
+		if err := h.readGraph(ctx, p, pyield); err != nil {
 			return err
 		}
 	}
@@ -124,7 +152,7 @@ func (h *Source) storeItems(ctx context.Context, repo *repository, yield func(sc
 	g, gctx := errgroup.WithContext(ctx)
 	for range min(h.jobs(), max(len(units), 1)) {
 		g.Go(func() error {
-			w := &worker{h: h, repo: repo, packs: packs, reach: reach, yield: yield}
+			w := &worker{h: h, repo: repo, packs: packs, reach: reach, yield: pyield}
 			defer w.close()
 			for {
 				i := int(next.Add(1)) - 1
@@ -149,15 +177,78 @@ func (h *Source) storeItems(ctx context.Context, repo *repository, yield func(sc
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	for _, p := range packs {
-		if n := p.problems.Load() - problemsPerPack; n > 0 {
-			err := fmt.Errorf("%d more objects could not be read", n)
-			if err := yield(scanner.Item{Path: p.path}, err); err != nil {
+	if err := ps.flush(yield); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+// problemSet gathers the problems of a store scan: of each path (a pack,
+// a loose object), the problemsPerPack first in the order of their
+// messages, which name their objects, and how many there are, so that a
+// store that lost thousands of objects gets a short report, the same
+// from run to run and whatever the number of workers.
+type problemSet struct {
+	mu sync.Mutex
+	by map[string]*pathProblems
+}
+
+type pathProblems struct {
+	kept []error // sorted by message
+	n    int
+}
+
+// add records a problem of path.
+func (s *problemSet) add(path string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.by == nil {
+		s.by = map[string]*pathProblems{}
+	}
+	pp := s.by[path]
+	if pp == nil {
+		pp = &pathProblems{}
+		s.by[path] = pp
+	}
+	pp.n++
+	msg := err.Error()
+	i, _ := slices.BinarySearchFunc(pp.kept, msg, func(e error, m string) int { return cmp.Compare(e.Error(), m) })
+	if i >= problemsPerPack {
+		return
+	}
+	pp.kept = slices.Insert(pp.kept, i, err)
+	if len(pp.kept) > problemsPerPack {
+		pp.kept = pp.kept[:problemsPerPack]
+	}
+}
+
+// flush yields the problems, by path, and for each path the count of
+// those left out.
+func (s *problemSet) flush(yield func(scanner.Item, error) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, path := range slices.Sorted(maps.Keys(s.by)) {
+		pp := s.by[path]
+		for _, err := range pp.kept {
+			if err := yield(scanner.Item{Path: path}, err); err != nil {
+				return err
+			}
+		}
+		if n := pp.n - len(pp.kept); n > 0 {
+			if err := yield(scanner.Item{Path: path}, fmt.Errorf("%d more objects could not be read", n)); err != nil {
 				return err
 			}
 		}
 	}
-	return ctx.Err()
+	s.by = nil
+	return nil
+}
+
+// release forgets what flush did not yield (the scan failed).
+func (s *problemSet) release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.by = nil
 }
 
 // loadPacks reads every pack index. A pack whose index cannot be read is
@@ -188,15 +279,25 @@ func (h *Source) loadPack(ctx context.Context, st objectStore, ph plumbing.Hash,
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	p := &pack{dir: st.dir, hash: ph, path: st.prefix + "pack/pack-" + ph.String() + ".pack"}
+	p := &pack{dir: st.dir, hash: ph, path: st.prefix + "pack/" + gitrepo.PackFile(st.dir.Fs(), ph)}
+	if _, err := st.dir.Fs().Stat("objects/pack/pack-" + ph.String() + ".promisor"); err == nil {
+		p.promisor = true
+		h.partial = true
+	}
 	f, err := st.dir.ObjectPackIdx(ph)
 	if err != nil {
 		return nil, yield(scanner.Item{Path: p.path}, err)
 	}
 	defer f.Close()
 	err = gitrepo.Guard(func() error {
-		var err error
-		p.index, err = gitpack.ReadIndex(f)
+		size, err := f.Seek(0, io.SeekEnd)
+		if err != nil {
+			return err
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		p.index, err = gitpack.ReadIndex(f, size)
 		return err
 	})
 	if err != nil {
@@ -229,9 +330,6 @@ func (h *Source) readGraph(ctx context.Context, p *pack, yield func(scanner.Item
 	}
 	p.graph = g
 	for _, b := range g.Bad {
-		if p.problems.Add(1) > problemsPerPack {
-			continue
-		}
 		err := &gitrepo.ObjectError{Op: "object", Hash: g.Hash(b.Obj), Err: b.Err}
 		if err := yield(scanner.Item{Path: p.path}, err); err != nil {
 			return err
@@ -293,6 +391,8 @@ type worker struct {
 	reach *reachGraph // nil unless unreachable objects are left out
 	yield func(scanner.Item, error) error
 	files map[int]billy.File // open packs, by number
+	// promisor is set while the unit at hand is of a promisor pack.
+	promisor bool
 }
 
 // close closes the worker's pack files.
@@ -328,6 +428,8 @@ func (w *worker) packUnit(ctx context.Context, u workUnit) error {
 		w.files[u.packNo] = f
 	}
 	g := p.graph
+	w.promisor = p.promisor
+	defer func() { w.promisor = false }()
 	pw := &gitpack.Walker{
 		Graph: g,
 		In:    gitpack.NewInflater(f),
@@ -382,12 +484,8 @@ func (o *memObject) Reader() (io.ReadCloser, error) {
 func (o *memObject) Writer() (io.WriteCloser, error) { return nil, errors.New("read-only object") }
 func (o *memObject) String() string                  { return o.hash.String() }
 
-// problem reports an unreadable object of a pack, up to
-// problemsPerPack of them; storeItems counts the rest.
+// problem reports an unreadable object of a pack (see problemSet).
 func (w *worker) problem(p *pack, err error) error {
-	if p.problems.Add(1) > problemsPerPack {
-		return nil
-	}
 	return w.yield(scanner.Item{Path: p.path}, err)
 }
 
@@ -506,6 +604,7 @@ func (w *worker) object(ctx context.Context, obj plumbing.EncodedObject, where s
 		}
 		var msg string
 		var raw []byte
+		var rootTree plumbing.Hash
 		err := gitrepo.Guard(func() error {
 			rc, err := obj.Reader()
 			if err != nil {
@@ -526,6 +625,7 @@ func (w *worker) object(ctx context.Context, obj plumbing.EncodedObject, where s
 				if w.repo != nil {
 					w.repo.keepCommit(hash, &commit{tree: c.TreeHash, parents: c.ParentHashes, when: c.Committer.When.Unix()})
 				}
+				rootTree = c.TreeHash
 				return nil
 			}
 			var t object.Tag
@@ -538,6 +638,16 @@ func (w *worker) object(ctx context.Context, obj plumbing.EncodedObject, where s
 		})
 		if err != nil {
 			return w.yieldErr(where, gitrepo.ObjectErr("object", hash, err))
+		}
+		// A commit's root tree is checked as tree entries are (see
+		// checkTreeLinks): a commit whose tree the store lacks has
+		// content the scan cannot see. (A range scan, without w.h,
+		// reads every tree of its commits.)
+		if w.h != nil && !rootTree.IsZero() && !w.h.borrows && !w.h.exists(rootTree) && !w.h.skipPromised(w.promisor, rootTree) {
+			err := fmt.Errorf("commit %s: its tree %s is missing from the repository: its content cannot be scanned%s", gitrepo.Short(hash), rootTree, promisedHint(w.promisor))
+			if err := w.yieldErr(where, err); err != nil {
+				return err
+			}
 		}
 		it.R = strings.NewReader(msg)
 		if err := w.yieldItem(it); err != nil {
@@ -577,7 +687,7 @@ func (w *worker) looseTree(obj plumbing.EncodedObject, where string) error {
 	if err != nil {
 		return w.yieldErr(where, gitrepo.ObjectErr("object", obj.Hash(), err))
 	}
-	for _, err := range w.h.treeLinks(obj.Hash(), data, nil) {
+	for _, err := range w.h.treeLinks(obj.Hash(), data, nil, false) {
 		if err := w.yieldErr(where, err); err != nil {
 			return err
 		}

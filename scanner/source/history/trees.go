@@ -96,7 +96,7 @@ func (h *Source) readTrees(ctx context.Context, targets map[plumbing.Hash]bool) 
 					Want:  func(t plumbing.ObjectType) bool { return t == plumbing.TreeObject },
 					Visit: func(i int32, _ plumbing.ObjectType, data, base []byte) error {
 						hash := pg.Hash(i)
-						for _, err := range h.treeLinks(hash, data, base) {
+						for _, err := range h.treeLinks(hash, data, base, u.p.promisor) {
 							myProblems = append(myProblems, scanner.Problem{Path: path, Err: err})
 						}
 						if len(targets) == 0 {
@@ -188,7 +188,7 @@ func (tp *treeParser) parse(data []byte, targets map[plumbing.Hash]bool) ([]tree
 		}
 		h := plumbing.Hash(hash)
 		switch {
-		case m == filemode.Dir:
+		case gitrepo.IsDir(m):
 			out = append(out, treeEntry{name: tp.intern(name), hash: h, dir: true})
 		case gitrepo.IsFile(m) && targets[h]:
 			out = append(out, treeEntry{name: tp.intern(name), hash: h})
