@@ -244,3 +244,6 @@ func dirCheckUnreadable(t *testing.T, root string) {
 		t.Errorf("problem paths = %q, want %q", got, want)
 	}
 }
+
+// dirTestPath is the name to create a fixture file by.
+func dirTestPath(p string) string { return p }
