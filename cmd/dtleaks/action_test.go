@@ -54,6 +54,7 @@ func readAction(t *testing.T) actionFile {
 // git runs the git CLI in dir with a fixed identity and clock.
 func git(t *testing.T, dir string, args ...string) string {
 	t.Helper()
+	needGit(t)
 	x := exec.Command("git", args...)
 	x.Dir = dir
 	x.Env = append(os.Environ(),
@@ -206,6 +207,19 @@ func TestActionDefinition(t *testing.T) {
 	}
 	if !setup {
 		t.Errorf("no actions/setup-go step with go-version-file from go.mod")
+	}
+	// The build is cached, keyed on dtleaks' go.sum (issue 12).
+	cached := false
+	for _, s := range a.Runs.Steps {
+		if strings.HasPrefix(s.Uses, "actions/cache@") && strings.Contains(s.With["key"], "steps.gocache.outputs.key") {
+			cached = true
+		}
+		if s.ID == "gocache" && !strings.Contains(s.Run, "go.sum") {
+			t.Errorf("the cache key step does not hash go.sum")
+		}
+	}
+	if !cached {
+		t.Errorf("no actions/cache step keyed on the gocache step's key")
 	}
 	for _, in := range []string{"mode", "path", "args", "fail-on-findings", "sarif"} {
 		if _, ok := a.Inputs[in]; !ok {
