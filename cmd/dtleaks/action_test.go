@@ -56,6 +56,7 @@ func readAction(t *testing.T) actionFile {
 // gittest), with dir as HOME.
 func git(t *testing.T, dir string, args ...string) string {
 	t.Helper()
+	needGit(t)
 	return gittest.Run(t, dir, dir, gittest.Epoch, "", args...)
 }
 
@@ -213,6 +214,19 @@ func TestActionDefinition(t *testing.T) {
 	}
 	if scans == 0 {
 		t.Errorf("no step runs a dtleaks scan")
+	}
+	// The build is cached, keyed on dtleaks' go.sum (issue 12).
+	cached := false
+	for _, s := range a.Runs.Steps {
+		if strings.HasPrefix(s.Uses, "actions/cache@") && strings.Contains(s.With["key"], "steps.gocache.outputs.key") {
+			cached = true
+		}
+		if s.ID == "gocache" && !strings.Contains(s.Run, "go.sum") {
+			t.Errorf("the cache key step does not hash go.sum")
+		}
+	}
+	if !cached {
+		t.Errorf("no actions/cache step keyed on the gocache step's key")
 	}
 	for _, in := range []string{"mode", "path", "args", "fail-on-findings", "sarif"} {
 		if _, ok := a.Inputs[in]; !ok {

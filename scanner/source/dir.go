@@ -308,19 +308,12 @@ func (w *dirWalker) dir(t dirTask, isRoot bool, found []dirTask) ([]dirTask, err
 	if w.beforeOpen != nil {
 		w.beforeOpen(path)
 	}
-	flags := syscall.O_RDONLY | syscall.O_DIRECTORY | syscall.O_CLOEXEC
-	if !isRoot {
-		// Listed as a directory: if it has become a link since, do
-		// not follow it.
-		flags |= syscall.O_NOFOLLOW
-	}
-	fd, err := dirOpenFlags(path, flags)
+	// Listed as a directory: if it has become a link since, it is not
+	// followed.
+	f, err := dirOpenDir(path, !isRoot)
 	if err != nil {
 		return found, w.problem(path, err)
 	}
-	// os.NewFile on a blocking descriptor skips the poller registration
-	// os.OpenFile attempts: four system calls fewer per directory.
-	f := os.NewFile(uintptr(fd), path)
 	ents, err := f.ReadDir(-1)
 	f.Close()
 	if err != nil {
@@ -349,7 +342,7 @@ func (w *dirWalker) dir(t dirTask, isRoot bool, found []dirTask) ([]dirTask, err
 				continue
 			}
 			kind = dirTaskDir
-		case typ.IsRegular():
+		case dirListedFile(typ):
 			if unread != nil && slices.Contains(unread, name) {
 				continue // already reported
 			}
@@ -428,45 +421,6 @@ func (w *dirWalker) file(path string, isRoot bool) error {
 	return err
 }
 
-// dirOpen opens a file for reading and makes sure it is a regular file.
-// O_NONBLOCK keeps the open itself from waiting on a FIFO swapped in since
-// the listing; the Fstat after it keeps us from reading one (or a device).
-// With noFollow, a path that became a symbolic link fails to open.
-func dirOpen(path string, noFollow bool) (*dirFile, error) {
-	flags := syscall.O_RDONLY | syscall.O_CLOEXEC | syscall.O_NONBLOCK | syscall.O_NOCTTY
-	if noFollow {
-		flags |= syscall.O_NOFOLLOW
-	}
-	fd, err := dirOpenFlags(path, flags)
-	if err != nil {
-		return nil, err
-	}
-	var st syscall.Stat_t
-	if err := syscall.Fstat(fd, &st); err != nil {
-		syscall.Close(fd)
-		return nil, &fs.PathError{Op: "stat", Path: path, Err: err}
-	}
-	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
-		syscall.Close(fd)
-		return nil, errDirSkip
-	}
-	return &dirFile{fd: fd, path: path, size: st.Size}, nil
-}
-
-// dirOpenFlags opens path, retrying when a signal interrupts.
-func dirOpenFlags(path string, flags int) (int, error) {
-	for {
-		fd, err := syscall.Open(path, flags, 0)
-		switch {
-		case err == syscall.EINTR:
-			continue
-		case err != nil:
-			return -1, &fs.PathError{Op: "open", Path: path, Err: err}
-		}
-		return fd, nil
-	}
-}
-
 // dirReadSmall reads a small regular file such as an ignore file, never
 // following a symbolic link (git does not follow a linked .gitignore) and
 // never opening a FIFO. A path that is a link or not a regular file counts
@@ -487,7 +441,7 @@ func dirReadSmall(path string) ([]byte, error) {
 // dirFile reads an open regular file. It is lighter than an *os.File,
 // which would try to register each file with the network poller.
 type dirFile struct {
-	fd   int
+	fd   dirHandle
 	path string
 	size int64 // when opened
 	read int64
@@ -505,7 +459,7 @@ func (f *dirFile) Read(p []byte) (int, error) {
 		return 0, nil
 	}
 	for {
-		n, err := syscall.Read(f.fd, p)
+		n, err := dirSysRead(f.fd, p)
 		switch {
 		case err == syscall.EINTR:
 			continue
@@ -523,7 +477,7 @@ func (f *dirFile) Read(p []byte) (int, error) {
 }
 
 // Close closes the file.
-func (f *dirFile) Close() error { return syscall.Close(f.fd) }
+func (f *dirFile) Close() error { return dirSysClose(f.fd) }
 
 // dirJoin joins a directory path as the user gave it (cleaned) and a name,
 // without cleaning again: "." and "x" give "x", "/" and "x" give "/x".

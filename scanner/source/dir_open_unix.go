@@ -1,0 +1,78 @@
+//go:build unix
+
+package source
+
+import (
+	"io/fs"
+	"os"
+	"syscall"
+)
+
+// dirHandle is an open file as the system names it: a descriptor.
+type dirHandle = int
+
+// dirOpenDir opens a directory to list it. With noFollow, a path that has
+// become a symbolic link since it was listed fails to open (O_NOFOLLOW).
+func dirOpenDir(path string, noFollow bool) (*os.File, error) {
+	flags := syscall.O_RDONLY | syscall.O_DIRECTORY | syscall.O_CLOEXEC
+	if noFollow {
+		flags |= syscall.O_NOFOLLOW
+	}
+	fd, err := dirOpenFlags(path, flags)
+	if err != nil {
+		return nil, err
+	}
+	// os.NewFile on a blocking descriptor skips the poller registration
+	// os.OpenFile attempts: four system calls fewer per directory.
+	return os.NewFile(uintptr(fd), path), nil
+}
+
+// dirListedFile reports whether a directory entry of type typ is a file to
+// open. Symbolic links are not followed; FIFOs, sockets and devices are
+// never opened.
+func dirListedFile(typ fs.FileMode) bool { return typ.IsRegular() }
+
+// dirOpen opens a file for reading and makes sure it is a regular file.
+// O_NONBLOCK keeps the open itself from waiting on a FIFO swapped in since
+// the listing; the Fstat after it keeps us from reading one (or a device).
+// With noFollow, a path that became a symbolic link fails to open.
+func dirOpen(path string, noFollow bool) (*dirFile, error) {
+	flags := syscall.O_RDONLY | syscall.O_CLOEXEC | syscall.O_NONBLOCK | syscall.O_NOCTTY
+	if noFollow {
+		flags |= syscall.O_NOFOLLOW
+	}
+	fd, err := dirOpenFlags(path, flags)
+	if err != nil {
+		return nil, err
+	}
+	var st syscall.Stat_t
+	if err := syscall.Fstat(fd, &st); err != nil {
+		syscall.Close(fd)
+		return nil, &fs.PathError{Op: "stat", Path: path, Err: err}
+	}
+	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+		syscall.Close(fd)
+		return nil, errDirSkip
+	}
+	return &dirFile{fd: fd, path: path, size: st.Size}, nil
+}
+
+// dirOpenFlags opens path, retrying when a signal interrupts.
+func dirOpenFlags(path string, flags int) (int, error) {
+	for {
+		fd, err := syscall.Open(path, flags, 0)
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err != nil:
+			return -1, &fs.PathError{Op: "open", Path: path, Err: err}
+		}
+		return fd, nil
+	}
+}
+
+// dirSysRead reads from an open file.
+func dirSysRead(fd dirHandle, p []byte) (int, error) { return syscall.Read(fd, p) }
+
+// dirSysClose closes an open file.
+func dirSysClose(fd dirHandle) error { return syscall.Close(fd) }
