@@ -66,7 +66,8 @@ func utf16Tokens(b []byte, yield func(Match) bool) bool {
 	done := 0 // bytes before this are part of a run already matched
 	for i := 0; i+utf16Block <= len(b); i += utf16Stride {
 		// Text has no NUL, and fails here on one word, without a call.
-		if x := binary.LittleEndian.Uint64(b[i:]); x&utf16Odd != 0 && x&utf16Even != 0 || i+utf16Block <= done {
+		// NUL-filled data (a disk image, a sparse file) fails on x == 0.
+		if x := binary.LittleEndian.Uint64(b[i:]); x == 0 || x&utf16Odd != 0 && x&utf16Even != 0 || i+utf16Block <= done {
 			continue
 		}
 		nul := utf16Phase(b[i : i+utf16Block])

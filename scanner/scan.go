@@ -201,8 +201,17 @@ func window(lines *lineState, buf []byte, base int64, end int, last bool, it Ite
 		}
 	}
 	rest = pending
-	var envs []rules.Environment // found once per window, at its first match
-	envsFound := false
+	var (
+		envs      []rules.Environment // found once per window, at its first match
+		envLines  []int
+		envsFound bool
+		cur       = newCursor(buf, lines)
+		// Whether the line of the match before holds the marker, and
+		// where that line starts: matches on one line share it.
+		allowFrom = -1
+		allowLine bool
+		allowLE16 bool
+	)
 	for mt := range m.All(buf) {
 		// A match belongs to the window that holds its context, which
 		// starts Lead bytes before it (a legacy token's name): the next
@@ -220,16 +229,23 @@ func window(lines *lineState, buf []byte, base int64, end int, last bool, it Ite
 		if owner == 0 && base > 0 {
 			continue
 		}
-		lineStart := lastTerm(buf[:mt.Start]) + 1 // 0 when the line began earlier
-		lineEnd := indexTermFrom(buf, mt.End)
-		ownLine := buf[lineStart:]
-		if lineEnd >= 0 {
-			ownLine = buf[lineStart:lineEnd]
+		cur.moveTo(mt.Start)
+		lineStart := cur.lineStart // 0 when the line began earlier
+		lineEnd := cur.lineEnd(mt.End)
+		if lineStart != allowFrom {
+			// Matches come in order and never overlap, so the next one
+			// on this line has the same line end: the line is searched
+			// once, however many tokens it holds.
+			ownLine := buf[lineStart:]
+			if lineEnd >= 0 {
+				ownLine = buf[lineStart:lineEnd]
+			}
+			allowFrom = lineStart
+			allowLine = bytes.Contains(ownLine, []byte(AllowMarker)) || lineStart == 0 && lines.allowOpen
+			allowLE16 = bytes.Contains(ownLine, allowLE) || bytes.Contains(ownLine, allowBE)
 		}
-		allowed := bytes.Contains(ownLine, []byte(AllowMarker)) ||
-			lineStart == 0 && lines.allowOpen ||
-			mt.Encoding == "utf-16" && (bytes.Contains(ownLine, allowLE) || bytes.Contains(ownLine, allowBE))
-		line, col := lines.position(buf, mt.Start)
+		allowed := allowLine || mt.Encoding == "utf-16" && allowLE16
+		line, col := lines.breaks+cur.breaks+1, cur.col+1
 		if mt.Encoding == "utf-16" {
 			// Each character before the token counted twice, with its
 			// NUL, and the NUL of the line break once; a byte order mark,
@@ -241,8 +257,9 @@ func window(lines *lineState, buf []byte, base int64, end int, last bool, it Ite
 		}
 		if !envsFound {
 			envs, envsFound = rules.Environments(buf), true
+			envLines = rules.EnvironmentLines(buf, envs)
 		}
-		env, _ := rules.Nearest(buf, envs, mt.Start)
+		env, _ := rules.NearestOnLine(envs, envLines, cur.newlines, mt.Start)
 		f := Finding{
 			ID:          mt.ID,
 			Kind:        mt.Kind,

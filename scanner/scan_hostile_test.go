@@ -35,6 +35,16 @@ func FuzzScanWindows(f *testing.F) {
 		"@@",
 		"\xff\xfe~\r\x00\n\x00~\r\x00",
 		"\x00\r\x00\n~\x00 \x00@\n~",
+		// Long lines and dense tokens: many tokens on one line, glued or
+		// not, and lines longer than a window, of ASCII, NUL and
+		// non-ASCII bytes, before and after tokens.
+		strings.Repeat("@ ", 60),
+		strings.Repeat("@", 50) + "\n" + strings.Repeat("@\r", 20),
+		strings.Repeat("~ ", 20) + "\n" + strings.Repeat("~", 10),
+		strings.Repeat("x", 6000) + "@" + strings.Repeat("y", 1500) + "@\n@",
+		strings.Repeat("\x00", 7000) + "@" + strings.Repeat("\x00", 1000) + "@",
+		strings.Repeat("é", 2500) + "@" + strings.Repeat("\xff", 700) + "@ dtleaks:allow\n@",
+		strings.Repeat("ab\x00", 1500) + "\r" + strings.Repeat("@ é", 30),
 	} {
 		f.Add([]byte(s), uint16(1), uint8(0))
 		f.Add([]byte(s), uint16(1100), uint8(3))
