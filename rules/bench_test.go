@@ -36,9 +36,6 @@ func indexAll(b []byte) iter.Seq[Match] {
 					shape = Short
 				} else if end, ok = agentAt(b, p); ok {
 					shape = Agent
-					if _, std := standardAt(b, end-1); std {
-						ok = false // the Standard token at its last byte wins
-					}
 				}
 			}
 			if !ok {
@@ -49,6 +46,9 @@ func indexAll(b []byte) iter.Seq[Match] {
 				return
 			}
 			i = end
+			if b[end-1] == 'd' {
+				i = end - 1 // an Agent token's 'd' may start the next
+			}
 		}
 	}
 }

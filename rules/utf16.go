@@ -54,7 +54,8 @@ const (
 // End is one past the byte of its last, so that the span holds the NULs
 // between the characters whichever the byte order (which the bytes around
 // a token seldom settle). Kind, ID and Fingerprint are those of the token.
-// Matches come in order of Start and never overlap.
+// Matches come in order of Start and overlap only as [Matcher.All]'s do,
+// by the 'd' an Agent token ends in and the next token starts with.
 func UTF16(b []byte) iter.Seq[Match] {
 	return func(yield func(Match) bool) { utf16Tokens(b, yield) }
 }

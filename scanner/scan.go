@@ -233,9 +233,9 @@ func window(lines *lineState, buf []byte, base int64, end int, last bool, it Ite
 		lineStart := cur.lineStart // 0 when the line began earlier
 		lineEnd := cur.lineEnd(mt.End)
 		if lineStart != allowFrom {
-			// Matches come in order and never overlap, so the next one
-			// on this line has the same line end: the line is searched
-			// once, however many tokens it holds.
+			// Matches come in order, and no token holds a line end, so
+			// the next one on this line has the same line end: the line
+			// is searched once, however many tokens it holds.
 			ownLine := buf[lineStart:]
 			if lineEnd >= 0 {
 				ownLine = buf[lineStart:lineEnd]

@@ -198,3 +198,24 @@ func TestScanAllowNextLine(t *testing.T) {
 		}
 	}
 }
+
+// TestScanGluedTokens scans an Agent token whose secret ends in 'd' glued
+// to the rest of a classic token, so that the 'd' is the last byte of one
+// and the first of the other: each is a secret, both are reported, at their
+// own columns, wherever the windows cut (issue 11, item 14).
+func TestScanGluedTokens(t *testing.T) {
+	g := tokentest.New(953)
+	ag := g.Shaped("dt0a01", g.String("abcdefghijklmnopqrstuvwxyz0123456789", 8), g.String("0123456789abcdef", 63)+"d")
+	std := g.Token("dt0c01")
+	data := []byte("é " + ag.Text + std.Text[1:] + "\n")
+	want := []place{{rules.ID(ag.ID), 1, 3}, {rules.ID(std.ID), 1, 82}}
+	for _, cs := range []int{1, 7, 80, 1 << 20} {
+		got, _, err := scanItem(context.Background(), Item{Path: "f", R: bytes.NewReader(data)}, &rules.Matcher{}, make([]byte, 0, cs+rules.MaxSpan))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := diffPlaces(places(byOffset(got)), want); d != "" {
+			t.Errorf("chunk %d: %s", cs, d)
+		}
+	}
+}
