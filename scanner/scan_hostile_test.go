@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"slices"
 	"strings"
@@ -216,6 +217,48 @@ func TestScanGluedTokens(t *testing.T) {
 		}
 		if d := diffPlaces(places(byOffset(got)), want); d != "" {
 			t.Errorf("chunk %d: %s", cs, d)
+		}
+	}
+}
+
+// TestScanWindowsWrappedBase64 scans base64 wrapped at 76 and 64 columns
+// (several tokens, in a YAML block scalar and bare) in windows of many
+// sizes: each token is found once, at the line and column of its first
+// quantum, as in the whole input at once (issue 11, item 12).
+func TestScanWindowsWrappedBase64(t *testing.T) {
+	g := tokentest.New(954)
+	var payload strings.Builder
+	for range 6 {
+		payload.WriteString("token: " + g.Token("dt0c01").Text + "\n")
+	}
+	enc := base64.StdEncoding.EncodeToString([]byte(payload.String()))
+	for _, width := range []int{64, 76} {
+		var b strings.Builder
+		b.WriteString("kind: Secret\ndata:\n  cert: |\n")
+		for s := enc; s != ""; {
+			n := min(width, len(s))
+			b.WriteString("    " + s[:n] + "\n")
+			s = s[n:]
+		}
+		b.WriteString("bare:\n")
+		for s := enc; s != ""; {
+			n := min(width, len(s))
+			b.WriteString(s[:n] + "\r\n")
+			s = s[n:]
+		}
+		data := []byte(b.String())
+		want := scanOracle(data)
+		if len(want) != 12 {
+			t.Fatalf("width %d: the oracle found %d tokens; want 12", width, len(want))
+		}
+		for _, cs := range []int{1, 50, 333, 1000, 1 << 20} {
+			got, _, err := scanItem(context.Background(), Item{Path: "f", R: bytes.NewReader(data)}, &rules.Matcher{}, make([]byte, 0, cs+rules.MaxSpan))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := diffPlaces(places(byOffset(got)), want); d != "" {
+				t.Errorf("width %d, chunk %d: %s", width, cs, d)
+			}
 		}
 	}
 }
