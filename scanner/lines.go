@@ -25,11 +25,26 @@ type lineState struct {
 	// bom is set when the item starts with a UTF-16 byte order mark,
 	// which an editor does not show as a column.
 	bom bool
+	// utf16 is set when the item is UTF-16 text, big-endian when be
+	// (utf16lines.go). Then breaks16 counts the line breaks before the
+	// window among the units at even (0) and odd (1) offsets of the item,
+	// and lineStart16 is where, in the item, the line open at the
+	// window's start began.
+	utf16, be   bool
+	breaks16    [2]int
+	lineStart16 [2]int64
 }
 
-// advance moves the state past buf[:end]; buf[end:] is the start of the next
-// window.
-func (l *lineState) advance(buf []byte, end int) {
+// advance moves the state past buf[:end], which starts at offset base of
+// the item; buf[end:] is the start of the next window.
+func (l *lineState) advance(buf []byte, base int64, end int) {
+	if l.utf16 {
+		utf16Breaks(buf, 0, end, l.be, func(u int) {
+			q := (base + int64(u)) & 1
+			l.breaks16[q]++
+			l.lineStart16[q] = base + int64(u) + 2
+		})
+	}
 	region := buf[:end]
 	// A "\r" that ends the region and whose "\n" starts the next window is
 	// counted there, once, as the "\n".

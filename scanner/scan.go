@@ -183,6 +183,7 @@ func window(lines *lineState, buf []byte, base int64, end int, last bool, it Ite
 	region := buf[:end]
 	if base == 0 {
 		lines.bom = len(buf) >= 2 && (buf[0] == 0xff && buf[1] == 0xfe || buf[0] == 0xfe && buf[1] == 0xff)
+		lines.utf16, lines.be = utf16Text(buf[:min(len(buf), rules.MaxSpan)])
 	}
 	// Lines that began in an earlier window and were still open: they end
 	// at the first terminator here, or go on past this window. The marker
@@ -206,6 +207,7 @@ func window(lines *lineState, buf []byte, base int64, end int, last bool, it Ite
 		envLines  []int
 		envsFound bool
 		cur       = newCursor(buf, lines)
+		cur16     = utf16Cursor{buf: buf, base: base, lines: lines}
 		// Whether the line of the match before holds the marker, and
 		// where that line starts: matches on one line share it.
 		allowFrom = -1
@@ -246,7 +248,9 @@ func window(lines *lineState, buf []byte, base int64, end int, last bool, it Ite
 		}
 		allowed := allowLine || mt.Encoding == "utf-16" && allowLE16
 		line, col := lines.breaks+cur.breaks+1, cur.col+1
-		if mt.Encoding == "utf-16" {
+		if mt.Encoding == "utf-16" && lines.utf16 {
+			line, col = cur16.place(mt.Start)
+		} else if mt.Encoding == "utf-16" {
 			// Each character before the token counted twice, with its
 			// NUL, and the NUL of the line break once; a byte order mark,
 			// which an editor does not show, as one character.
@@ -260,6 +264,11 @@ func window(lines *lineState, buf []byte, base int64, end int, last bool, it Ite
 			envLines = rules.EnvironmentLines(buf, envs)
 		}
 		env, _ := rules.NearestOnLine(envs, envLines, cur.newlines, mt.Start)
+		if mt.Encoding == "utf-16" && env == "" {
+			// The URL is UTF-16 text too, which the search above,
+			// on bytes, does not read.
+			env = cur16.environment(mt.Start)
+		}
 		f := Finding{
 			ID:          mt.ID,
 			Kind:        mt.Kind,
@@ -282,7 +291,7 @@ func window(lines *lineState, buf []byte, base int64, end int, last bool, it Ite
 		}
 	}
 	if !last {
-		lines.advance(buf, end)
+		lines.advance(buf, base, end)
 	}
 	return done, rest
 }
