@@ -145,10 +145,29 @@ func countBreaks(b []byte, dropLastCR bool) int {
 	return n
 }
 
-// loneCRs counts the '\r' in b that no "\n" or "\x00\n" follows in b. It
-// tests eight bytes at a time, since in binary data a '\r' is one byte in
-// 256 and counting "\r\n" with bytes.Count would call bytes.Index at each.
+// loneCRs counts the '\r' in b that no "\n" or "\x00\n" follows in b.
+// Where '\r' is rare (binary data: one byte in 256) it goes from one to the
+// next with bytes.IndexByte, which is vectorised; where it is frequent
+// (Windows line ends) it tests eight bytes at a time, as a call per '\r'
+// would cost more.
 func loneCRs(b []byte) int {
+	crs := bytes.Count(b, []byte{'\r'})
+	if crs > len(b)/64 {
+		return loneCRWords(b)
+	}
+	n := 0
+	for i := 0; crs > 0; i++ {
+		i += bytes.IndexByte(b[i:], '\r')
+		crs--
+		if !(i+1 < len(b) && (b[i+1] == '\n' || b[i+1] == 0 && i+2 < len(b) && b[i+2] == '\n')) {
+			n++
+		}
+	}
+	return n
+}
+
+// loneCRWords is loneCRs eight bytes at a time.
+func loneCRWords(b []byte) int {
 	n, i := 0, 0
 	for ; i+10 <= len(b); i += 8 {
 		x := binary.LittleEndian.Uint64(b[i:])
