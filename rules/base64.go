@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"iter"
 	"slices"
+	"sort"
 )
 
 // This file finds tokens that stand base64-encoded in the input: Kubernetes
@@ -40,8 +41,13 @@ import (
 // padding when the run ends there. Kind, ID and Fingerprint are those of the
 // decoded token. Matches come in order of Start and never overlap: when two
 // tokens encoded back to back share a quantum, the later one's Start is moved
-// to the earlier one's End. No span is longer than about 200 bytes, well
-// within [MaxSpan].
+// to the earlier one's End. No span holds more than about 200 base64
+// characters; in a wrapped block it holds the line breaks and indentation
+// between them too (at most 65 bytes for every 41 characters, as the block
+// rules below allow), still within [MaxSpan].
+//
+// Base64 wrapped over lines (base64's 76 columns, PEM's 64, indented in
+// YAML) is joined before decoding: see decodeBlockLines.
 //
 // Decoded does not report a token that stands in b as it is ([Matcher.All]
 // does): the dot in a token is not a base64 character, so plain text never
@@ -53,31 +59,204 @@ func Decoded(b []byte) iter.Seq[Match] {
 // decoded is Decoded as a plain function, so that Matcher.All can call it
 // without allocating a closure.
 func decoded(b []byte, yield func(Match) bool) {
-	var found []Match
-	for blk := 0; blk+decodeBlock <= len(b); blk += decodeBlock {
+	// Most blocks have a few lines and join to a few hundred characters:
+	// room for them on the stack, so that text without tokens costs no
+	// allocation.
+	var (
+		lineBuf [8]decodeLine
+		joinBuf [512]byte
+	)
+	d := decoder{lines: lineBuf[:0], joined: joinBuf[:0]}
+	for blk := 0; blk+decodeBlock <= len(b); blk += decodeStride {
 		if !decodeAllValid((*[decodeBlock]byte)(b[blk:])) {
 			continue
 		}
-		s, e := blk, blk+decodeBlock
-		for s > 0 && decodeSextet[b[s-1]] != decodeInvalid {
-			s--
+		var more bool
+		if d, more = d.run(b, blk, yield); !more {
+			return
 		}
-		for e < len(b) && decodeSextet[b[e]] != decodeInvalid {
-			e++
-		}
-		if e-s >= decodeMinRun {
-			found = decodeRun(b, s, e, found[:0])
-			for _, m := range found {
-				if !yield(m) {
-					return
-				}
-			}
-		}
-		// b[e] is not a base64 character, so the next run starts
+		// b[d.done] is not a base64 character, so the next run starts
 		// after it; blocks from there on meet it if it is long
-		// enough. The loop adds decodeBlock back.
-		blk = e + 1 - decodeBlock
+		// enough. The loop adds decodeStride back.
+		blk = d.done + 1 - decodeStride
 	}
+}
+
+// decoder holds what decoded needs past the blocks it tests, out of its
+// loop, which stays a few instructions per block. It is passed and
+// returned by value, so that its buffers can stay on decoded's stack.
+type decoder struct {
+	found  []Match
+	lines  []decodeLine
+	joined []byte
+	done   int // bytes before done belong to a run or block already decoded
+}
+
+// run decodes the run of base64 characters that holds the block at blk, or
+// the wrapped block that holds that run, and yields its tokens. It returns
+// the decoder with done where the run or block ends, and whether yield
+// asked for more.
+//
+//go:noinline
+func (d decoder) run(b []byte, blk int, yield func(Match) bool) (decoder, bool) {
+	s, e := blk, blk+decodeBlock
+	for s > d.done && decodeSextet[b[s-1]] != decodeInvalid {
+		s--
+	}
+	for e < len(b) && decodeSextet[b[e]] != decodeInvalid {
+		e++
+	}
+	// Only a run that ends a line, or starts one after its indentation,
+	// can be a line of a wrapped block.
+	d.lines = d.lines[:0]
+	if e < len(b) && (b[e] == '\n' || b[e] == '\r') || s > 0 && (b[s-1] == '\n' || b[s-1] == ' ' || b[s-1] == '\t') {
+		d.lines = decodeBlockLines(b, s, e, d.done, d.lines)
+	}
+	d.found = d.found[:0]
+	if len(d.lines) > 1 {
+		d.joined, d.found = decodeJoined(b, d.lines, d.joined, d.found)
+		e = d.lines[len(d.lines)-1].e
+	} else if e-s >= decodeMinRun {
+		d.found = decodeRun(b, s, e, d.found)
+	}
+	d.done = e
+	for _, m := range d.found {
+		if !yield(m) {
+			return d, false
+		}
+	}
+	return d, true
+}
+
+// Base64 is often wrapped: base64(1) breaks its output every 76 characters,
+// openssl and PEM every 64, and YAML indents a block scalar holding it. The
+// lines of such a block are joined before decoding. A line's run of base64
+// characters B is joined to the run A before it when a line break and at
+// most decodeMaxIndent spaces or tabs are all that stand between them, and
+// one of the two is a full line (decodeWrapMin characters or more): the
+// lines of a wrapped block are full but for the last, while two short runs
+// meeting at a line end (a word ending a line of source code, the next
+// starting one) are not joined. Decoding finds a token wherever its quanta
+// start, so the lines need not be of a length that is a multiple of four.
+//
+// A block is found as any run is, by a line that holds a whole tested
+// block: every line of decodeStride+decodeBlock-1 characters or more, so
+// every block that base64 and PEM write with a token in it (a token's
+// encoding needs two lines of 64 or 76, the first of them whole).
+const (
+	decodeMaxIndent = 64
+	decodeWrapMin   = 40
+)
+
+// decodeLine is one line's run of base64 characters, b[s:e], in a block;
+// j is where it starts once the block's lines are joined.
+type decodeLine struct{ s, e, j int }
+
+// decodeNextLine returns the run of base64 characters that starts the line
+// after the run ending at e, after at most decodeMaxIndent spaces or tabs,
+// or an empty run when there is none.
+func decodeNextLine(b []byte, e int) decodeLine {
+	i := e
+	if i < len(b) && b[i] == '\r' {
+		i++
+	}
+	if i >= len(b) || b[i] != '\n' {
+		return decodeLine{}
+	}
+	i++
+	for n := 0; i < len(b) && n < decodeMaxIndent && (b[i] == ' ' || b[i] == '\t'); n++ {
+		i++
+	}
+	ne := i
+	for ne < len(b) && decodeSextet[b[ne]] != decodeInvalid {
+		ne++
+	}
+	return decodeLine{s: i, e: ne}
+}
+
+// decodeJoins reports whether the run b joins the run a before it, given
+// that it follows a as decodeNextLine finds.
+func decodeJoins(a, b decodeLine) bool {
+	return a.e-a.s >= decodeWrapMin || b.e-b.s >= decodeWrapMin
+}
+
+// decodeBlockLines appends to lines the runs of the block that holds the run
+// b[s:e], in order, going back no further than lo: just b[s:e] when the run
+// stands alone.
+func decodeBlockLines(b []byte, s, e, lo int, lines []decodeLine) []decodeLine {
+	lines = append(lines, decodeLine{s: s, e: e})
+	for {
+		next := decodeNextLine(b, lines[len(lines)-1].e)
+		if next.e == next.s || !decodeJoins(lines[len(lines)-1], next) {
+			break
+		}
+		lines = append(lines, next)
+	}
+	// Back: the line before ends where this one's indentation starts.
+	for {
+		i := lines[0].s
+		j := i
+		for j > lo && i-j < decodeMaxIndent && (b[j-1] == ' ' || b[j-1] == '\t') {
+			j--
+		}
+		if j <= lo || b[j-1] != '\n' {
+			break
+		}
+		pe := j - 1
+		if pe > lo && b[pe-1] == '\r' {
+			pe--
+		}
+		ps := pe
+		for ps > lo && decodeSextet[b[ps-1]] != decodeInvalid {
+			ps--
+		}
+		if ps == pe || !decodeJoins(decodeLine{s: ps, e: pe}, lines[0]) {
+			break
+		}
+		lines = slices.Insert(lines, 0, decodeLine{s: ps, e: pe})
+	}
+	return lines
+}
+
+// decodeJoined decodes the block made of lines: it joins their characters
+// in joined (reused), finds the tokens there as in one run, and appends
+// them to found with their spans mapped back to b. A span then runs from
+// the line of its first quantum to that of its last, the line breaks and
+// indentation between included.
+func decodeJoined(b []byte, lines []decodeLine, joined []byte, found []Match) ([]byte, []Match) {
+	n := 0
+	for k, l := range lines {
+		lines[k].j = n
+		n += l.e - l.s
+	}
+	if n < decodeMinRun {
+		return joined, found
+	}
+	joined = joined[:0]
+	for _, l := range lines {
+		joined = append(joined, b[l.s:l.e]...)
+	}
+	// The padding after the last line, which decodePadded looks for.
+	last := lines[len(lines)-1].e
+	for k := 0; k < 2 && last+k < len(b) && b[last+k] == '='; k++ {
+		joined = append(joined, '=')
+	}
+	at := func(j int) int { // b's offset of joined[j]
+		if j >= n {
+			return last + j - n // in the padding
+		}
+		// The line holding j: the last whose start in joined is at or
+		// before it (a binary search: a block may have many lines).
+		k := sort.Search(len(lines), func(k int) bool { return lines[k].j > j }) - 1
+		return lines[k].s + j - lines[k].j
+	}
+	from := len(found)
+	found = decodeRun(joined, 0, n, found)
+	for k := from; k < len(found); k++ {
+		m := &found[k]
+		m.Start, m.End = at(m.Start), at(m.End-1)+1
+	}
+	return joined, found
 }
 
 // decodeAllValid reports whether a block holds only base64 characters. It
@@ -127,10 +306,14 @@ const (
 	// to decodeWindow characters of base64, plus the quantum before them.
 	decodeWindow2 = (2 + decodeWindow + 4 + 2) / 3 * 4
 
-	// decodeBlock is the size of the blocks Decoded tests whole: any run
-	// of 2*decodeBlock-1 characters or more, so any run that can hold a
-	// token, contains a whole block, wherever the blocks start.
-	decodeBlock = 48
+	// decodeBlock is the size of the blocks Decoded tests whole, one
+	// every decodeStride bytes: any run of decodeStride+decodeBlock-1
+	// characters or more (63) contains a whole block, wherever the blocks
+	// start; so any run that can hold a token, and every whole line of
+	// base64 wrapped at 64 or 76 characters. A small block tested seldom
+	// costs a word or two per stride.
+	decodeBlock  = 24
+	decodeStride = 40
 
 	decodeInvalid = 0xff
 )

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -228,11 +229,15 @@ func decodeHasPattern(s string, parents []decodePattern) bool {
 // was moved up to the end of the match before it is widened back to its
 // quanta first: at most two quanta, when the tokens are encoded twice.
 func decodeSpanHolds(b []byte, m Match) bool {
+	// A span over a wrapped block holds its line breaks and indentation:
+	// without them, it is base64 text again.
+	span := regexp.MustCompile(`\r?\n[ \t]*`).ReplaceAll(b[:m.End], nil)
+	start := len(regexp.MustCompile(`\r?\n[ \t]*`).ReplaceAll(b[:m.Start], nil))
 	for back := range 9 {
-		if m.Start-back < 0 {
+		if start-back < 0 {
 			break
 		}
-		for _, s := range decodeReference(b[m.Start-back : m.End]) {
+		for _, s := range decodeReference(span[start-back:]) {
 			if s.Fingerprint == m.Fingerprint {
 				return true
 			}
@@ -242,20 +247,22 @@ func decodeSpanHolds(b []byte, m Match) bool {
 }
 
 // decodeReference is the slow, plainly correct Decoded: it decodes every
-// maximal run of base64 characters at each of its four offsets with
-// encoding/base64, runs the matcher on the result, and does the same once
-// more for every run of base64 characters in what it decoded.
+// maximal run of base64 characters, or wrapped block of them, at each of
+// its four offsets with encoding/base64, runs the matcher on the result,
+// and does the same once more for every run of base64 characters in what it
+// decoded.
 func decodeReference(b []byte) []decodeSpan {
 	var ms []Match
-	for s, e := range decodeRefRuns(b) {
+	for _, blk := range decodeRefBlocks(b) {
+		text, pos, e := blk.text, blk.pos, blk.end
 		n := len(ms)
 		for o := range 4 {
-			if s+o > e {
+			if o > len(text) {
 				break
 			}
-			dec := decodeRefDecode(b[s+o : e])
-			at := func(x, y int) (int, int) { // decoded [x,y) to chars of b
-				return s + o + x/3*4, min(e, s+o+(y+2)/3*4)
+			dec := decodeRefDecode(text[o:])
+			at := func(x, y int) (int, int) { // decoded [x,y) to text
+				return o + x/3*4, min(len(text), o+(y+2)/3*4)
 			}
 			for m := range (&Matcher{}).All(dec) {
 				m.Start, m.End = at(m.Start, m.End)
@@ -274,8 +281,24 @@ func decodeReference(b []byte) []decodeSpan {
 				}
 			}
 		}
+		// From text to b, with the padding after the block when the
+		// span ends in a short quantum there.
 		for i := n; i < len(ms); i++ {
-			ms[i].End = decodePadded(b, e, ms[i].Start, ms[i].End)
+			x, y := ms[i].Start, ms[i].End
+			pad := 0
+			if y == len(text) {
+				switch (y - x) % 4 {
+				case 2:
+					if len(b)-e >= 2 && b[e] == '=' && b[e+1] == '=' {
+						pad = 2
+					}
+				case 3:
+					if len(b)-e >= 1 && b[e] == '=' {
+						pad = 1
+					}
+				}
+			}
+			ms[i].Start, ms[i].End = pos[x], pos[y-1]+1+pad
 		}
 	}
 	slices.SortFunc(ms, func(a, b Match) int {
@@ -290,6 +313,52 @@ func decodeReference(b []byte) []decodeSpan {
 	var out []decodeSpan
 	for _, m := range decodeDisjoint(ms, 0) {
 		out = append(out, decodeSpan{m.Start, m.End, m.Fingerprint})
+	}
+	return out
+}
+
+// decodeRefBlock is a maximal run of base64 characters, or a wrapped
+// block of them: its characters, the offset in b of each, and where in b
+// its last run ends.
+type decodeRefBlock struct {
+	text []byte
+	pos  []int
+	end  int
+}
+
+// decodeRefBlocks returns the runs of b and its wrapped blocks, as the
+// package documents them: two runs are one block when only a line break
+// ("\n" or "\r\n") and at most 64 spaces or tabs stand between them and one
+// of them has 40 characters or more. A block of several runs counts only
+// if one of its runs holds a whole tested block (Decoded looks no
+// further); a single run always counts.
+func decodeRefBlocks(b []byte) []decodeRefBlock {
+	var runs [][2]int
+	for s, e := range decodeRefRuns(b) {
+		runs = append(runs, [2]int{s, e})
+	}
+	sep := regexp.MustCompile(`^\r?\n[ \t]{0,64}$`)
+	var out []decodeRefBlock
+	for i := 0; i < len(runs); {
+		j := i + 1
+		for j < len(runs) && sep.Match(b[runs[j-1][1]:runs[j][0]]) &&
+			(runs[j-1][1]-runs[j-1][0] >= 40 || runs[j][1]-runs[j][0] >= 40) {
+			j++
+		}
+		tested := j == i+1
+		var blk decodeRefBlock
+		for _, r := range runs[i:j] {
+			for k := r[0]; k < r[1]; k++ {
+				blk.text = append(blk.text, b[k])
+				blk.pos = append(blk.pos, k)
+				tested = tested || k%decodeStride == 0 && k+decodeBlock <= r[1]
+			}
+			blk.end = r[1]
+		}
+		if tested {
+			out = append(out, blk)
+		}
+		i = j
 	}
 	return out
 }
@@ -360,6 +429,18 @@ func decodeSeeds() [][]byte {
 			[]byte("data: "+rawURL([]byte(plain))+"=\n"),
 			[]byte("x"+stdEnc([]byte(strings.Repeat("a", pre)+stdEnc([]byte(plain))))),
 			[]byte(rawURL([]byte(strings.Repeat("a", pre)+rawURL([]byte(plain))))),
+		)
+	}
+	// Wrapped: base64 and PEM line lengths, YAML indentation, CRLF, a
+	// short last line, lines too short to join, more indentation than
+	// joins.
+	long := stdEnc([]byte("x" + tok.Text + " " + tok2.Text))
+	for _, width := range []int{64, 76, 39, 50} {
+		seeds = append(seeds,
+			[]byte(wrap(long, width, "", "\n")),
+			[]byte("data: |\n"+wrap(long, width, "    ", "\n")+"x: y\n"),
+			[]byte("-----BEGIN-----\r\n"+wrap(long, width, "", "\r\n")),
+			[]byte(wrap(long, width, strings.Repeat(" ", 65), "\n")),
 		)
 	}
 	seeds = append(seeds,
@@ -456,4 +537,64 @@ func BenchmarkDecoded(b *testing.B) {
 			}
 		}
 	})
+}
+
+// wrap breaks s into lines of n characters, each after indent, as base64
+// (76), openssl and PEM (64) print it, and YAML block scalars indent it.
+func wrap(s string, n int, indent, eol string) string {
+	var sb strings.Builder
+	for len(s) > n {
+		sb.WriteString(indent + s[:n] + eol)
+		s = s[n:]
+	}
+	sb.WriteString(indent + s + eol)
+	return sb.String()
+}
+
+// TestDecodedWrapped checks base64 wrapped over several lines: the lines of
+// a block are joined before decoding, whatever the line length (64, 76),
+// line end, indentation and place of the token in the block (issue 11,
+// item 12). The span starts at the token's first quantum and ends after
+// its last, line breaks between them included.
+func TestDecodedWrapped(t *testing.T) {
+	g := tokentest.New(12)
+	tok := g.Token("dt0c01")
+	var payloads []string
+	payloads = append(payloads, tok.Text, "apiVersion: v1\nkind: Secret\ndata:\n  token: "+tok.Text+"\n")
+	for k := range 3 {
+		payloads = append(payloads, strings.Repeat("x", k)+tok.Text) // every offset in a quantum
+	}
+	for _, payload := range payloads {
+		for _, enc := range []func([]byte) string{stdEnc, urlEnc, rawEnc} {
+			for _, width := range []int{64, 76} {
+				for _, layout := range []struct{ before, indent, eol, after string }{
+					{"", "", "\n", ""},                                           // base64 > file
+					{"data: |\n", "    ", "\n", "other: x\n"},                    // YAML block scalar
+					{"-----BEGIN X-----\r\n", "", "\r\n", "-----END X-----\r\n"}, // PEM, CRLF
+					{"key: ", "", "\n", ""},                                      // echo "key: $(base64 f)"
+				} {
+					text := enc([]byte(payload))
+					b := layout.before + wrap(text, width, layout.indent, layout.eol) + layout.after
+					got := decodedSpans([]byte(b))
+					if len(got) != 1 || got[0].Fingerprint != Fingerprint(tok.Fingerprint) {
+						t.Errorf("width %d, layout %q: found %v; want %s once", width, layout.before, got, tok.ID)
+						continue
+					}
+					// The span holds the token's encoding: what it holds,
+					// joined, decodes (from its first quantum) to bytes
+					// holding the token.
+					span := b[got[0].Start:got[0].End]
+					for _, cut := range []string{layout.eol, layout.indent} {
+						if cut != "" {
+							span = strings.ReplaceAll(span, cut, "")
+						}
+					}
+					dec, _ := base64.RawStdEncoding.DecodeString(strings.TrimRight(strings.NewReplacer("-", "+", "_", "/").Replace(span), "="))
+					if !bytes.Contains(dec, []byte(tok.Text)) {
+						t.Errorf("width %d, layout %q: span [%d,%d) does not decode to the token", width, layout.before, got[0].Start, got[0].End)
+					}
+				}
+			}
+		}
+	}
 }

@@ -2,12 +2,16 @@ package rules
 
 import (
 	"bytes"
+	"encoding/base64"
+	"fmt"
 	"io/fs"
 	"iter"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -32,9 +36,6 @@ func indexAll(b []byte) iter.Seq[Match] {
 					shape = Short
 				} else if end, ok = agentAt(b, p); ok {
 					shape = Agent
-					if _, std := standardAt(b, end-1); std {
-						ok = false // the Standard token at its last byte wins
-					}
 				}
 			}
 			if !ok {
@@ -45,6 +46,9 @@ func indexAll(b []byte) iter.Seq[Match] {
 				return
 			}
 			i = end
+			if b[end-1] == 'd' {
+				i = end - 1 // an Agent token's 'd' may start the next
+			}
 		}
 	}
 }
@@ -182,5 +186,46 @@ func BenchmarkMatch(b *testing.B) {
 				})
 			}
 		})
+	}
+}
+
+// BenchmarkMatchHostile runs the matcher on inputs built to make a search
+// go back over bytes it has seen: NUL bytes, one long base64 run, one long
+// run of UTF-16 text, "token" glued to itself, and tokens packed in plain,
+// base64, UTF-16 and legacy form. Each at two sizes: the cost per byte
+// must not grow with the size (compare the MB/s of the two).
+func BenchmarkMatchHostile(b *testing.B) {
+	g := tokentest.New(15)
+	tok := g.Token("dt0c01").Text
+	b64 := base64.StdEncoding.EncodeToString([]byte(tok + " "))
+	var u16 []byte
+	for _, c := range []byte(tok + " ") {
+		u16 = append(u16, c, 0)
+	}
+	legacy := "apiToken: " + g.String("ABCDEFGHabcdefgh0123", 21) + "\n"
+	unit := map[string][]byte{
+		"nul":          {0},
+		"base64-run":   []byte("QUJD"),
+		"utf16-run":    {'a', 0},
+		"token-glued":  []byte("token"),
+		"dense-plain":  []byte(tok + " "),
+		"dense-base64": []byte(b64 + " "),
+		"dense-utf16":  u16,
+		"dense-legacy": []byte(legacy),
+		"dense-glued":  []byte(tok),
+	}
+	names := slices.Sorted(maps.Keys(unit))
+	var m Matcher
+	for _, name := range names {
+		for _, size := range []int{256 << 10, 1 << 20, 4 << 20} {
+			in := bytes.Repeat(unit[name], size/len(unit[name]))
+			b.Run(fmt.Sprintf("%s/%dk", name, size>>10), func(b *testing.B) {
+				b.SetBytes(int64(len(in)))
+				for b.Loop() {
+					for range m.All(in) {
+					}
+				}
+			})
+		}
 	}
 }

@@ -60,22 +60,25 @@ func Environments(b []byte) []Environment {
 	}
 	// SaaS hosts without one.
 	n := len(out)
+	words := envFoldFinder{b: b, w: "dynatrace", lower: -2, upper: -2}
 	for i := 0; ; {
-		j := envIndexFold(b[i:], "dynatrace")
-		if j < 0 {
+		p := words.next(i)
+		if p < 0 {
 			break
 		}
-		p := i + j
 		i = p + len("dynatrace")
 		s := p
 		for s > 0 && envHostChar(b[s-1]) {
 			s--
 		}
+		// Every other "dynatrace" in this host name has the same start:
+		// the search goes on after the name, so that a long one is
+		// walked once.
+		e := envHostEnd(b, p)
+		i = max(i, e)
 		if s >= 3 && string(b[s-3:s]) == "://" || s > 0 && (b[s-1] == '@' || b[s-1] == '/') {
 			continue // part of a URL, found above or rejected there
 		}
-		e := envHostEnd(b, p)
-		i = max(i, e)
 		host := envTrimDots(strings.ToLower(string(b[s:e])))
 		if envValidHost(host) && envSaaS(host) {
 			out = append(out, Environment{Start: s, End: s + len(host), URL: "https://" + host})
@@ -97,25 +100,54 @@ func NearestEnvironment(b []byte, offset int) (string, bool) {
 // Nearest is NearestEnvironment with the environments of b already found,
 // for a caller that places several findings in the same text.
 func Nearest(b []byte, envs []Environment, offset int) (string, bool) {
-	if len(envs) == 0 {
-		return "", false
-	}
 	offset = max(0, min(offset, len(b)))
-	at := bytes.Count(b[:offset], []byte("\n"))
-	best, bestDist, line, from := -1, 0, 0, 0
+	return NearestOnLine(envs, EnvironmentLines(b, envs), bytes.Count(b[:offset], []byte("\n")), offset)
+}
+
+// EnvironmentLines returns, for each of envs (found in b, in order), the
+// number of '\n' in b before its Start: its line, counted from 0, in the
+// numbering NearestOnLine takes.
+func EnvironmentLines(b []byte, envs []Environment) []int {
+	lines := make([]int, len(envs))
+	line, from := 0, 0
 	for i, env := range envs {
 		line += bytes.Count(b[from:env.Start], []byte("\n"))
 		from = env.Start
-		d := line - at
-		if d < 0 {
-			d = -d
+		lines[i] = line
+	}
+	return lines
+}
+
+// NearestOnLine is Nearest for an offset whose line, the number of '\n'
+// before it, is at; lines are those EnvironmentLines returns for envs. It
+// costs a binary search, not a count from the start of the text, so that
+// placing many findings in one text costs the text once.
+//
+// The nearest is the environment whose line is closest to at: on at's own
+// line, the last one that starts at or before offset, or else the first one
+// after it; on other lines, the first environment of the nearest line, the
+// line before on a tie.
+func NearestOnLine(envs []Environment, lines []int, at, offset int) (string, bool) {
+	if len(envs) == 0 {
+		return "", false
+	}
+	// i is the first environment on at's line or after it.
+	i, _ := slices.BinarySearch(lines, at)
+	if i < len(envs) && lines[i] == at {
+		best := i
+		for j := i + 1; j < len(envs) && lines[j] == at && envs[j].Start <= offset; j++ {
+			best = j
 		}
-		// Environments come in order, so a later one wins only when it
-		// is strictly nearer; on the offset's own line, the last one
-		// before the offset and otherwise the first one after it.
-		if best < 0 || d < bestDist || d == 0 && env.Start <= offset {
-			best, bestDist = i, d
-		}
+		return envs[best].URL, true
+	}
+	best, dist := -1, 0
+	if i > 0 {
+		// The first environment of the line before at.
+		best, _ = slices.BinarySearch(lines, lines[i-1])
+		dist = at - lines[i-1]
+	}
+	if i < len(envs) && (best < 0 || lines[i]-at < dist) {
+		best = i
 	}
 	return envs[best].URL, true
 }
@@ -295,19 +327,55 @@ func envAuthorityChar(c byte) bool {
 	return envHostChar(c) || c == ':' || c == '@' || c == '_' || c == '~' || c == '%' || c == '!' || c == '$' || c == '&' || c == '+' || c == '=' || c == '*'
 }
 
-// envIndexFold returns the offset of the lower-case word w in b, in any
-// case, or -1.
-func envIndexFold(b []byte, w string) int {
-	for i := 0; i+len(w) <= len(b); {
-		j := bytes.IndexAny(b[i:len(b)-len(w)+1], w[:1]+strings.ToUpper(w[:1]))
+// envFoldFinder finds a lower-case ASCII word in b in any case. Its first
+// letter is searched for in each case with bytes.IndexByte, which is
+// vectorised, and the next offset of each is kept, so that neither is
+// searched for twice over the same bytes however often that letter occurs.
+type envFoldFinder struct {
+	b            []byte
+	w            string
+	lower, upper int // the next w[0] in each case not yet looked at, -1 for none, -2 before the first search
+}
+
+// next returns the offset of the first w at or after i, or -1.
+func (f *envFoldFinder) next(i int) int {
+	n := len(f.b) - len(f.w) + 1 // w can start before n
+	find := func(c byte) int {
+		if i >= n {
+			return -1
+		}
+		if j := bytes.IndexByte(f.b[i:n], c); j >= 0 {
+			return i + j
+		}
+		return -1
+	}
+	for {
+		if f.lower == -2 || f.lower >= 0 && f.lower < i {
+			f.lower = find(f.w[0])
+		}
+		if f.upper == -2 || f.upper >= 0 && f.upper < i {
+			f.upper = find(f.w[0] - 'a' + 'A')
+		}
+		j := f.lower
+		if j < 0 || f.upper >= 0 && f.upper < j {
+			j = f.upper
+		}
 		if j < 0 {
 			return -1
 		}
-		i += j
-		if strings.EqualFold(string(b[i:i+len(w)]), w) {
-			return i
+		if envEqualFold(f.b[j:j+len(f.w)], f.w) {
+			return j
 		}
-		i++
+		i = j + 1
 	}
-	return -1
+}
+
+// envEqualFold reports whether b is the lower-case ASCII word w in any case.
+func envEqualFold(b []byte, w string) bool {
+	for k := range len(w) {
+		if b[k]|0x20 != w[k] {
+			return false
+		}
+	}
+	return true
 }

@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"bytes"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -175,5 +177,61 @@ func BenchmarkEnvironments(b *testing.B) {
 	b.SetBytes(int64(len(src)))
 	for b.Loop() {
 		Environments(src)
+	}
+}
+
+// nearestByCount is the nearest environment as NearestEnvironment first
+// computed it, counting lines from the start of b for each offset: the
+// oracle for NearestOnLine's binary search.
+func nearestByCount(b []byte, envs []Environment, offset int) string {
+	at := bytes.Count(b[:offset], []byte("\n"))
+	best, bestDist, line, from := -1, 0, 0, 0
+	for i, env := range envs {
+		line += bytes.Count(b[from:env.Start], []byte("\n"))
+		from = env.Start
+		d := max(line-at, at-line)
+		if best < 0 || d < bestDist || d == 0 && env.Start <= offset {
+			best, bestDist = i, d
+		}
+	}
+	return envs[best].URL
+}
+
+// TestNearestOnLine checks the binary search against counting from the
+// start, at every offset of texts with several environments on a line,
+// lines without one, and ties between the line before and after.
+func TestNearestOnLine(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 3))
+	parts := []string{"\n", "\n\n", " x ", "https://aaa11111.live.dynatrace.com", "bbb22222.apps.dynatrace.com",
+		"http://h:9999/e/ccc33333", " ", "\r\n"}
+	for range 300 {
+		var sb strings.Builder
+		for range r.IntN(12) {
+			sb.WriteString(parts[r.IntN(len(parts))])
+		}
+		b := []byte(sb.String())
+		envs := Environments(b)
+		lines := EnvironmentLines(b, envs)
+		for off := 0; off <= len(b); off++ {
+			got, ok := NearestOnLine(envs, lines, bytes.Count(b[:off], []byte("\n")), off)
+			if ok != (len(envs) > 0) {
+				t.Fatalf("%q at %d: found %v with %d environments", b, off, ok, len(envs))
+			}
+			if ok && got != nearestByCount(b, envs, off) {
+				t.Fatalf("%q at %d: %q; want %q", b, off, got, nearestByCount(b, envs, off))
+			}
+		}
+	}
+}
+
+// TestEnvironmentsLongHost checks that a host name holding "dynatrace" many
+// times is walked once: the environments of a long one are found, as in a
+// short one, in a test that would take minutes if each occurrence walked
+// the name again.
+func TestEnvironmentsLongHost(t *testing.T) {
+	long := "://" + strings.Repeat("dynatrace", 50000) + " abc12345.live.dynatrace.com"
+	envs := Environments([]byte(long))
+	if len(envs) != 1 || envs[0].URL != "https://abc12345.live.dynatrace.com" {
+		t.Fatalf("got %v; want the one SaaS host", envs)
 	}
 }

@@ -38,36 +38,26 @@ func spans(seq iter.Seq[Match]) []span {
 	return out
 }
 
-// want is what the matcher must find in b, built from the oracles and the
-// rule that settles the one possible overlap, stated once here:
-//   - Standard hits are exactly the documented expression's.
-//   - A Short or Agent token is found wherever its oracle matches, unless it
-//     overlaps a Standard hit; among the rest, leftmost non-overlapping.
+// want is what the matcher must find in b, built from the oracles alone:
+// Standard hits are exactly the documented expression's, and a Short or
+// Agent token is found wherever its oracle matches, even where it overlaps
+// another hit (the only overlap possible is the 'd' that ends an Agent
+// token and starts the next: each is a secret, so both are found).
 func want(b []byte) []span {
 	var out []span
 	for _, loc := range oracleStandard.FindAllIndex(b, -1) {
 		out = append(out, span{loc[0], loc[1], Standard})
 	}
-	std := len(out)
-	end := 0
 	for i := 0; i < len(b); i++ {
 		if !bytes.HasPrefix(b[i:], []byte("dt0")) {
 			continue // a speed-up only: both oracles start with dt0
 		}
-		var s span
 		switch {
 		case oracleShort.Match(b[i:]):
-			s = span{i, i + 80, Short}
+			out = append(out, span{i, i + 80, Short})
 		case oracleAgent.Match(b[i:]):
-			s = span{i, i + 80, Agent}
-		default:
-			continue
+			out = append(out, span{i, i + 80, Agent})
 		}
-		if s.Start < end || slices.ContainsFunc(out[:std], func(t span) bool { return t.Start < s.End && s.Start < t.End }) {
-			continue
-		}
-		out = append(out, s)
-		end = s.End
 	}
 	slices.SortFunc(out, func(a, b span) int { return a.Start - b.Start })
 	return out
@@ -88,8 +78,8 @@ func checkMatch(t *testing.T, b []byte) {
 		t.Errorf("indexAll mismatch, len(b)=%d:\n got  %v\n want %v", len(b), idx, w)
 	}
 	for i := 1; i < len(got); i++ {
-		if got[i].Start < got[i-1].End {
-			t.Errorf("hits overlap, len(b)=%d: %v and %v", len(b), got[i-1], got[i])
+		if got[i].Start < got[i-1].End && !(got[i].Start == got[i-1].End-1 && b[got[i].Start] == 'd') {
+			t.Errorf("hits overlap by more than a 'd', len(b)=%d: %v and %v", len(b), got[i-1], got[i])
 		}
 	}
 	for mt := range m.All(b) {

@@ -26,8 +26,9 @@ const (
 	compactTLen = prefixLen + 1 + compactLen + 1 + secretLen // 80
 )
 
-// All yields the tokens in b in order of their start, leftmost first and
-// never overlapping: every Standard-shaped token exactly as
+// All yields the tokens in b in order of their start, overlapping only where
+// one token's last byte is the first of the next (see below): every
+// Standard-shaped token exactly as
 // regexp.MustCompile(Pattern).FindAllIndex(b, -1) finds it, and every Short-
 // and Agent-shaped token with a prefix the catalogue lists for that shape. It
 // works on any bytes (binary, invalid UTF-8, NUL) and allocates only for the
@@ -63,11 +64,9 @@ const (
 // starts in p's secret, q+1 = 't' is in no secret class, so q is p's last
 // byte; only a hex secret can end in 'd'. Hence the one overlap possible: an
 // Agent token whose secret ends in 'd', glued to "t0..." that completes a
-// token starting at that 'd'. Then, to keep Standard hits exactly those of
-// [Pattern], a Standard token there wins and the Agent token is dropped;
-// a Short or Agent token there loses to the Agent token, which is leftmost.
-// Everywhere else the hits are disjoint, so the set found is the leftmost
-// non-overlapping one.
+// token starting at that 'd'. Each of the two is a secret someone can use,
+// so both are yielded, sharing that byte; a Standard token there is still
+// exactly what [Pattern] finds. Everywhere else the hits are disjoint.
 //
 // # Encoded and legacy tokens
 //
@@ -76,7 +75,9 @@ const (
 // tokens [LegacyTokens] recognises from their context. All are rare, so
 // they are collected first and merged into
 // the stream of plain matches by Start; where two spans overlap, the one
-// that starts first (a plain match on a tie) is kept.
+// that starts first (a plain match on a tie) is kept, except that a token
+// starting at the 'd' that ends the one before is kept as well, as above
+// (in UTF-16 text too).
 func (m *Matcher) All(b []byte) iter.Seq[Match] {
 	return func(yield func(Match) bool) {
 		var extra []Match
@@ -93,7 +94,7 @@ func (m *Matcher) All(b []byte) iter.Seq[Match] {
 		slices.SortStableFunc(extra, func(x, y Match) int { return cmp.Compare(x.Start, y.Start) })
 		end, i := 0, 0
 		emit := func(x Match) bool {
-			if x.Start < end {
+			if x.Start < end && !(x.Start == end-1 && b[x.Start] == 'd') {
 				return true
 			}
 			end = x.End
@@ -120,7 +121,6 @@ func (m *Matcher) All(b []byte) iter.Seq[Match] {
 // plain yields the tokens that stand in b as they are, as All documents,
 // and reports whether yield asked for more.
 func plain(b []byte, yield func(Match) bool) bool {
-	end := 0 // end of the last match yielded
 	for s := secretLen - 1; s < len(b); s += secretLen {
 		if secretClass[b[s]] == 0 {
 			continue
@@ -132,19 +132,10 @@ func plain(b []byte, yield func(Match) bool) bool {
 		n := standardLen
 		if shape != Standard {
 			n = compactTLen
-			if start < end {
-				continue // the 'd' that ends an Agent token
-			}
-			if shape == Agent && b[start+n-1] == 'd' {
-				if _, ok := standardAt(b, start+n-1); ok {
-					continue
-				}
-			}
 		}
 		if !yield(newMatch(b, start, start+n, shape, identLen(shape), EncodingNone)) {
 			return false
 		}
-		end = start + n
 	}
 	return true
 }

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"encoding/base64"
 	"slices"
 	"strings"
 	"testing"
@@ -250,11 +251,11 @@ func TestMatchOverlap(t *testing.T) {
 		b    string
 		want []hit
 	}{
-		// The Standard token is exactly what the expression finds: it wins.
-		{"agent then standard", agText + std.Text[1:], []hit{{79, "classic-access-token", std}}},
-		// Otherwise the leftmost wins.
-		{"agent then short", agText + short.Text[1:], []hit{{0, "agent-auth-token", ag}}},
-		{"agent then agent", agText + ag2.Text[1:], []hit{{0, "agent-auth-token", ag}}},
+		// Each is a secret: both are reported, sharing the 'd' (issue 11,
+		// item 14: the Agent token used to be dropped).
+		{"agent then standard", agText + std.Text[1:], []hit{{0, "agent-auth-token", ag}, {79, "classic-access-token", std}}},
+		{"agent then short", agText + short.Text[1:], []hit{{0, "agent-auth-token", ag}, {79, "activegate-token-short", short}}},
+		{"agent then agent", agText + ag2.Text[1:], []hit{{0, "agent-auth-token", ag}, {79, "agent-auth-token", ag2}}},
 		{"agent, not glued", agText + " " + std.Text, []hit{{0, "agent-auth-token", ag}, {81, "classic-access-token", std}}},
 	}
 	for _, tt := range tests {
@@ -359,6 +360,30 @@ func TestLastBelowZero(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestMatchOverlapEncoded checks that the two tokens sharing an Agent
+// token's final 'd' are both found in UTF-16 text, either byte order, and
+// in base64, as they are in plain text (issue 11, item 14).
+func TestMatchOverlapEncoded(t *testing.T) {
+	g := tokentest.New(16)
+	agText := genAgent(g).Text[:79] + "d"
+	std := g.Token("dt0c01")
+	pair := agText + std.Text[1:]
+	wantIDs := []ID{ID(agText[:15]), ID(std.ID)}
+	for _, in := range []struct{ name, b string }{
+		{"utf-16le", "x\x00" + wide(pair, false) + " \x00"},
+		{"utf-16be", "\x00x" + wide(pair, true) + "\x00 "},
+		{"base64", "v: " + base64.StdEncoding.EncodeToString([]byte(pair)) + "\n"},
+	} {
+		var ids []ID
+		for m := range (&Matcher{}).All([]byte(in.b)) {
+			ids = append(ids, m.ID)
+		}
+		if !slices.Equal(ids, wantIDs) {
+			t.Errorf("%s: found %v; want %v", in.name, ids, wantIDs)
 		}
 	}
 }

@@ -54,7 +54,8 @@ const (
 // End is one past the byte of its last, so that the span holds the NULs
 // between the characters whichever the byte order (which the bytes around
 // a token seldom settle). Kind, ID and Fingerprint are those of the token.
-// Matches come in order of Start and never overlap.
+// Matches come in order of Start and overlap only as [Matcher.All]'s do,
+// by the 'd' an Agent token ends in and the next token starts with.
 func UTF16(b []byte) iter.Seq[Match] {
 	return func(yield func(Match) bool) { utf16Tokens(b, yield) }
 }
@@ -66,7 +67,8 @@ func utf16Tokens(b []byte, yield func(Match) bool) bool {
 	done := 0 // bytes before this are part of a run already matched
 	for i := 0; i+utf16Block <= len(b); i += utf16Stride {
 		// Text has no NUL, and fails here on one word, without a call.
-		if x := binary.LittleEndian.Uint64(b[i:]); x&utf16Odd != 0 && x&utf16Even != 0 || i+utf16Block <= done {
+		// NUL-filled data (a disk image, a sparse file) fails on x == 0.
+		if x := binary.LittleEndian.Uint64(b[i:]); x == 0 || x&utf16Odd != 0 && x&utf16Even != 0 || i+utf16Block <= done {
 			continue
 		}
 		nul := utf16Phase(b[i : i+utf16Block])

@@ -2,6 +2,8 @@ package scanner
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math/bits"
 	"unicode/utf8"
 )
 
@@ -11,6 +13,11 @@ import (
 //
 // A line break is "\n", "\r\n" or a lone "\r", so files with Windows and
 // old Mac line endings are numbered as an editor numbers them.
+//
+// Carrying it past a window costs a few vectorised searches and, for the
+// part of the window after its last line break, a character count that
+// takes eight ASCII bytes at a time: a window of a line that never ends (a
+// NUL-filled image, a minified bundle) costs about as much as reading it.
 type lineState struct {
 	breaks    int
 	col       int
@@ -18,43 +25,109 @@ type lineState struct {
 	// bom is set when the item starts with a UTF-16 byte order mark,
 	// which an editor does not show as a column.
 	bom bool
+	// utf16 is set when the item is UTF-16 text, big-endian when be
+	// (utf16lines.go). Then breaks16 counts the line breaks before the
+	// window among the units at even (0) and odd (1) offsets of the item,
+	// and lineStart16 is where, in the item, the line open at the
+	// window's start began.
+	utf16, be   bool
+	breaks16    [2]int
+	lineStart16 [2]int64
 }
 
-// position returns the 1-based line and column of region[s].
-func (l *lineState) position(region []byte, s int) (line, col int) {
-	before := region[:s]
-	line = l.breaks + countBreaks(before, false) + 1
-	if lt := lastTerm(before); lt >= 0 {
-		return line, utf8.RuneCount(before[lt+1:]) + 1
+// advance moves the state past buf[:end], which starts at offset base of
+// the item; buf[end:] is the start of the next window.
+func (l *lineState) advance(buf []byte, base int64, end int) {
+	if l.utf16 {
+		utf16Breaks(buf, 0, end, l.be, func(u int) {
+			q := (base + int64(u)) & 1
+			l.breaks16[q]++
+			l.lineStart16[q] = base + int64(u) + 2
+		})
 	}
-	return line, l.col + utf8.RuneCount(before) + 1
-}
-
-// advance moves the state past buf[:end]; buf[end:] is the start of the next
-// window.
-func (l *lineState) advance(buf []byte, end int) {
 	region := buf[:end]
 	// A "\r" that ends the region and whose "\n" starts the next window is
 	// counted there, once, as the "\n".
 	crlfSplit := end > 0 && end < len(buf) && (region[end-1] == '\r' && (buf[end] == '\n' ||
 		buf[end] == 0 && end+1 < len(buf) && buf[end+1] == '\n') ||
 		end > 1 && region[end-2] == '\r' && region[end-1] == 0 && buf[end] == '\n')
-	l.breaks += countBreaks(region, crlfSplit)
-	lt := lastTerm(region)
+	n := countBreaks(region, crlfSplit)
 	open := region
-	if lt >= 0 {
-		open = region[lt+1:]
+	if n > 0 || crlfSplit {
+		open = region[lastTerm(region)+1:]
+		l.breaks += n
 		l.col = 0
 		l.allowOpen = false
 	}
-	l.col += utf8.RuneCount(open)
+	l.col += runeCount(open)
 	// A marker that starts in the open line, possibly running into the
 	// overlap, belongs to that line.
-	from := len(region) - len(open)
-	to := min(end+len(AllowMarker)-1, len(buf))
-	if bytes.Contains(buf[from:to], []byte(AllowMarker)) {
-		l.allowOpen = true
+	if !l.allowOpen {
+		from := len(region) - len(open)
+		to := min(end+len(AllowMarker)-1, len(buf))
+		l.allowOpen = bytes.Contains(buf[from:to], []byte(AllowMarker))
 	}
+}
+
+// cursor places the matches of one window, which come in order of their
+// start, in one forward pass: each match costs the bytes from the match
+// before it, not from the window's start, so a window that holds many
+// tokens on one line costs the same as one that holds them on many.
+type cursor struct {
+	buf   []byte
+	lines *lineState
+	pos   int // the bytes before pos are counted
+	// breaks and newlines count the line breaks and the '\n' bytes in
+	// buf[:pos] (the environment search numbers lines by '\n' alone).
+	breaks, newlines int
+	// lineStart is where the line holding pos starts in buf, 0 when it
+	// began in an earlier window; col counts its characters before pos,
+	// those of earlier windows included.
+	lineStart, col int
+	// nextTerm caches the first line end at or after termFrom: -1 when
+	// buf has none there.
+	nextTerm, termFrom int
+}
+
+func newCursor(buf []byte, lines *lineState) cursor {
+	return cursor{buf: buf, lines: lines, col: lines.col, nextTerm: -2}
+}
+
+// moveTo counts the bytes from the cursor up to s, which is not before it.
+func (c *cursor) moveTo(s int) {
+	if s <= c.pos {
+		return
+	}
+	seg := c.buf[c.pos:s]
+	nl := bytes.Count(seg, []byte{'\n'})
+	n := nl
+	if bytes.IndexByte(seg, '\r') >= 0 {
+		n = countBreaks(seg, false)
+	}
+	// A "\r\n" (or UTF-16's "\r\x00\n") cut by pos was counted twice:
+	// once as the "\r" before pos, once as the "\n" after.
+	if p := c.pos; p > 0 && (c.buf[p-1] == '\r' && (c.buf[p] == '\n' || c.buf[p] == 0 && p+1 < s && c.buf[p+1] == '\n') ||
+		p > 1 && c.buf[p-2] == '\r' && c.buf[p-1] == 0 && c.buf[p] == '\n') {
+		n--
+	}
+	if n > 0 || nl > 0 || bytes.IndexByte(seg, '\r') >= 0 {
+		lt := c.pos + lastTerm(seg)
+		c.lineStart, c.col = lt+1, 0
+		seg = c.buf[lt+1 : s]
+	}
+	c.breaks += n
+	c.newlines += nl
+	c.col += runeCount(seg)
+	c.pos = s
+}
+
+// lineEnd returns the first line end at or after from, which is not before
+// the from of the call before, or -1 when the window has none.
+func (c *cursor) lineEnd(from int) int {
+	if c.nextTerm == -2 || c.nextTerm >= 0 && c.nextTerm < from {
+		c.nextTerm = indexTermFrom(c.buf, from)
+	}
+	return c.nextTerm
 }
 
 // countBreaks counts line breaks in b. A "\r\x00\n" is one break: it is
@@ -64,7 +137,7 @@ func (l *lineState) advance(buf []byte, end int) {
 func countBreaks(b []byte, dropLastCR bool) int {
 	n := bytes.Count(b, []byte{'\n'})
 	if bytes.IndexByte(b, '\r') >= 0 {
-		n += bytes.Count(b, []byte{'\r'}) - bytes.Count(b, []byte("\r\n")) - bytes.Count(b, []byte("\r\x00\n"))
+		n += loneCRs(b)
 		if dropLastCR {
 			n--
 		}
@@ -72,16 +145,82 @@ func countBreaks(b []byte, dropLastCR bool) int {
 	return n
 }
 
-// lastTerm returns the index of the last '\n' or '\r' in b, or -1.
-func lastTerm(b []byte) int {
-	// A '\r' can only be later than the last '\n' in what follows it:
-	// search only there, not the whole of b (which, for files with '\n'
-	// endings, is every byte before each match).
-	n := bytes.LastIndexByte(b, '\n')
-	if r := bytes.LastIndexByte(b[n+1:], '\r'); r >= 0 {
-		return n + 1 + r
+// loneCRs counts the '\r' in b that no "\n" or "\x00\n" follows in b.
+// Where '\r' is rare (binary data: one byte in 256) it goes from one to the
+// next with bytes.IndexByte, which is vectorised; where it is frequent
+// (Windows line ends) it tests eight bytes at a time, as a call per '\r'
+// would cost more.
+func loneCRs(b []byte) int {
+	crs := bytes.Count(b, []byte{'\r'})
+	if crs > len(b)/64 {
+		return loneCRWords(b)
+	}
+	n := 0
+	for i := 0; crs > 0; i++ {
+		i += bytes.IndexByte(b[i:], '\r')
+		crs--
+		if !(i+1 < len(b) && (b[i+1] == '\n' || b[i+1] == 0 && i+2 < len(b) && b[i+2] == '\n')) {
+			n++
+		}
 	}
 	return n
+}
+
+// loneCRWords is loneCRs eight bytes at a time.
+func loneCRWords(b []byte) int {
+	n, i := 0, 0
+	for ; i+10 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		cr := zeroBytes(x ^ crs)
+		if cr == 0 {
+			continue
+		}
+		// The bytes one and two places on, in the same lanes as x's.
+		y, z := binary.LittleEndian.Uint64(b[i+1:]), binary.LittleEndian.Uint64(b[i+2:])
+		pair := zeroBytes(y^lfs) | zeroBytes(y)&zeroBytes(z^lfs)
+		n += bits.OnesCount64(cr &^ pair)
+	}
+	for ; i < len(b); i++ {
+		if b[i] == '\r' && !(i+1 < len(b) && (b[i+1] == '\n' || b[i+1] == 0 && i+2 < len(b) && b[i+2] == '\n')) {
+			n++
+		}
+	}
+	return n
+}
+
+// Word masks for testing eight bytes at a time.
+const (
+	low7s = 0x7f7f7f7f7f7f7f7f
+	highs = 0x8080808080808080
+	lfs   = 0x0a0a0a0a0a0a0a0a
+	crs   = 0x0d0d0d0d0d0d0d0d
+)
+
+// zeroBytes sets the top bit of each byte of x that is zero, and no other
+// bit: unlike the usual (x-0x01..)&^x trick it carries nothing from one
+// byte to the next, so the highest bit set marks the last zero byte.
+func zeroBytes(x uint64) uint64 {
+	return ^((x&low7s + low7s) | x) & highs
+}
+
+// lastTerm returns the index of the last '\n' or '\r' in b, or -1. It tests
+// eight bytes at a time from the end, since bytes.LastIndexByte goes a byte
+// at a time and the line before a match may be long.
+func lastTerm(b []byte) int {
+	i := len(b)
+	for ; i >= 8; i -= 8 {
+		x := binary.LittleEndian.Uint64(b[i-8:])
+		if m := zeroBytes(x^lfs) | zeroBytes(x^crs); m != 0 {
+			return i - 1 - bits.LeadingZeros64(m)/8
+		}
+	}
+	for i > 0 {
+		i--
+		if b[i] == '\n' || b[i] == '\r' {
+			return i
+		}
+	}
+	return -1
 }
 
 // indexTermFrom returns the index of the first '\n' or '\r' in b at or after
@@ -104,6 +243,35 @@ func indexTermFrom(b []byte, from int) int {
 		return -1
 	}
 	return from + n
+}
+
+// runeCount is utf8.RuneCount, eight bytes at a time over ASCII: the same
+// count (each invalid byte is one character), at several times its speed
+// on ASCII text and NUL bytes.
+func runeCount(b []byte) int {
+	n, i := 0, 0
+	for i+32 <= len(b) {
+		if (binary.LittleEndian.Uint64(b[i:])|binary.LittleEndian.Uint64(b[i+8:])|
+			binary.LittleEndian.Uint64(b[i+16:])|binary.LittleEndian.Uint64(b[i+24:]))&highs == 0 {
+			i += 32
+			n += 32
+			continue
+		}
+		// Decode up to the end of these 32 bytes; a sequence may run a
+		// few bytes past it, and the loop goes on from where it ends.
+		for stop := i + 32; i < stop; n++ {
+			if b[i] < utf8.RuneSelf {
+				i++
+				continue
+			}
+			_, size := utf8.DecodeRune(b[i:])
+			i += size
+		}
+	}
+	if i < len(b) {
+		n += utf8.RuneCount(b[i:])
+	}
+	return n
 }
 
 // safeEnd moves a window's end forward to the start of a UTF-8 sequence, so

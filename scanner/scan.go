@@ -183,6 +183,7 @@ func window(lines *lineState, buf []byte, base int64, end int, last bool, it Ite
 	region := buf[:end]
 	if base == 0 {
 		lines.bom = len(buf) >= 2 && (buf[0] == 0xff && buf[1] == 0xfe || buf[0] == 0xfe && buf[1] == 0xff)
+		lines.utf16, lines.be = utf16Text(buf[:min(len(buf), rules.MaxSpan)])
 	}
 	// Lines that began in an earlier window and were still open: they end
 	// at the first terminator here, or go on past this window. The marker
@@ -201,8 +202,18 @@ func window(lines *lineState, buf []byte, base int64, end int, last bool, it Ite
 		}
 	}
 	rest = pending
-	var envs []rules.Environment // found once per window, at its first match
-	envsFound := false
+	var (
+		envs      []rules.Environment // found once per window, at its first match
+		envLines  []int
+		envsFound bool
+		cur       = newCursor(buf, lines)
+		cur16     = utf16Cursor{buf: buf, base: base, lines: lines}
+		// Whether the line of the match before holds the marker, and
+		// where that line starts: matches on one line share it.
+		allowFrom = -1
+		allowLine bool
+		allowLE16 bool
+	)
 	for mt := range m.All(buf) {
 		// A match belongs to the window that holds its context, which
 		// starts Lead bytes before it (a legacy token's name): the next
@@ -220,17 +231,26 @@ func window(lines *lineState, buf []byte, base int64, end int, last bool, it Ite
 		if owner == 0 && base > 0 {
 			continue
 		}
-		lineStart := lastTerm(buf[:mt.Start]) + 1 // 0 when the line began earlier
-		lineEnd := indexTermFrom(buf, mt.End)
-		ownLine := buf[lineStart:]
-		if lineEnd >= 0 {
-			ownLine = buf[lineStart:lineEnd]
+		cur.moveTo(mt.Start)
+		lineStart := cur.lineStart // 0 when the line began earlier
+		lineEnd := cur.lineEnd(mt.End)
+		if lineStart != allowFrom {
+			// Matches come in order, and no token holds a line end, so
+			// the next one on this line has the same line end: the line
+			// is searched once, however many tokens it holds.
+			ownLine := buf[lineStart:]
+			if lineEnd >= 0 {
+				ownLine = buf[lineStart:lineEnd]
+			}
+			allowFrom = lineStart
+			allowLine = bytes.Contains(ownLine, []byte(AllowMarker)) || lineStart == 0 && lines.allowOpen
+			allowLE16 = bytes.Contains(ownLine, allowLE) || bytes.Contains(ownLine, allowBE)
 		}
-		allowed := bytes.Contains(ownLine, []byte(AllowMarker)) ||
-			lineStart == 0 && lines.allowOpen ||
-			mt.Encoding == rules.EncodingUTF16 && (bytes.Contains(ownLine, allowLE) || bytes.Contains(ownLine, allowBE))
-		line, col := lines.position(buf, mt.Start)
-		if mt.Encoding == rules.EncodingUTF16 {
+		allowed := allowLine || mt.Encoding == rules.EncodingUTF16 && allowLE16
+		line, col := lines.breaks+cur.breaks+1, cur.col+1
+		if mt.Encoding == rules.EncodingUTF16 && lines.utf16 {
+			line, col = cur16.place(mt.Start)
+		} else if mt.Encoding == rules.EncodingUTF16 {
 			// Each character before the token counted twice, with its
 			// NUL, and the NUL of the line break once; a byte order mark,
 			// which an editor does not show, as one character.
@@ -241,8 +261,14 @@ func window(lines *lineState, buf []byte, base int64, end int, last bool, it Ite
 		}
 		if !envsFound {
 			envs, envsFound = rules.Environments(buf), true
+			envLines = rules.EnvironmentLines(buf, envs)
 		}
-		env, _ := rules.Nearest(buf, envs, mt.Start)
+		env, _ := rules.NearestOnLine(envs, envLines, cur.newlines, mt.Start)
+		if mt.Encoding == rules.EncodingUTF16 && env == "" {
+			// The URL is UTF-16 text too, which the search above,
+			// on bytes, does not read.
+			env = cur16.environment(mt.Start)
+		}
 		f := Finding{
 			ID:          mt.ID,
 			Kind:        mt.Kind,
@@ -265,7 +291,7 @@ func window(lines *lineState, buf []byte, base int64, end int, last bool, it Ite
 		}
 	}
 	if !last {
-		lines.advance(buf, end)
+		lines.advance(buf, base, end)
 	}
 	return done, rest
 }

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/dtleaks/dtleaks/internal/tokentest"
@@ -35,6 +37,21 @@ func FuzzScanWindows(f *testing.F) {
 		"@@",
 		"\xff\xfe~\r\x00\n\x00~\r\x00",
 		"\x00\r\x00\n~\x00 \x00@\n~",
+		// Long lines and dense tokens: many tokens on one line, glued or
+		// not, and lines longer than a window, of ASCII, NUL and
+		// non-ASCII bytes, before and after tokens.
+		strings.Repeat("@ ", 60),
+		strings.Repeat("@", 50) + "\n" + strings.Repeat("@\r", 20),
+		strings.Repeat("~ ", 20) + "\n" + strings.Repeat("~", 10),
+		strings.Repeat("x", 6000) + "@" + strings.Repeat("y", 1500) + "@\n@",
+		strings.Repeat("\x00", 7000) + "@" + strings.Repeat("\x00", 1000) + "@",
+		strings.Repeat("é", 2500) + "@" + strings.Repeat("\xff", 700) + "@ dtleaks:allow\n@",
+		strings.Repeat("ab\x00", 1500) + "\r" + strings.Repeat("@ é", 30),
+		// UTF-16 text whose characters hold the bytes 0x0A and 0x0D,
+		// with and without a byte order mark, either byte order.
+		string(utf16Of("Počítač 《x》\r\n", false, true)) + "~" + string(utf16Of("\r\nč\n", false, false)) + "~ @",
+		string(utf16Of("《标题》 ഊ\n\r", false, false)) + "~\x00" + string(utf16Of("Počítač\r\n", false, false)) + "~",
+		string(utf16Of("č\r\n《\n", true, true)) + "\x00~\x00\n~",
 	} {
 		f.Add([]byte(s), uint16(1), uint8(0))
 		f.Add([]byte(s), uint16(1100), uint8(3))
@@ -89,7 +106,14 @@ func FuzzScanWindows(f *testing.F) {
 // a line holding the allow marker are left out.
 func scanOracle(data []byte) []place {
 	var out []place
+	text16, be := utf16Text(data[:min(len(data), rules.MaxSpan)])
 	for m := range (&rules.Matcher{}).All(data) {
+		if m.Encoding == "utf-16" && text16 {
+			if p, ok := utf16Oracle(data, m, be); ok {
+				out = append(out, p)
+			}
+			continue
+		}
 		line, lineStart := 1, 0
 		for i := 0; i < m.Start; i++ {
 			switch data[i] {
@@ -132,6 +156,49 @@ func scanOracle(data []byte) []place {
 		out = append(out, place{m.ID, line, col})
 	}
 	return out
+}
+
+// utf16Oracle places a token found in UTF-16 text, in an item that is
+// UTF-16 text, by reading the item's units one by one up to the token's:
+// U+000A, U+000D U+000A and a lone U+000D break a line, the column counts
+// units (the byte order mark none). It reports false for a token on a line
+// holding the allow marker.
+func utf16Oracle(data []byte, m rules.Match, be bool) (place, bool) {
+	unit := func(u int) int {
+		if u < 0 || u+1 >= len(data) {
+			return -1
+		}
+		if be {
+			return int(data[u])<<8 | int(data[u+1])
+		}
+		return int(data[u+1])<<8 | int(data[u])
+	}
+	t := m.Start
+	if be {
+		t--
+	}
+	line, ls := 1, t%2
+	for u := t % 2; u < t; u += 2 {
+		if v := unit(u); v == '\n' || v == '\r' && unit(u+2) != '\n' {
+			line, ls = line+1, u+2
+		}
+	}
+	col := (t-ls)/2 + 1
+	if ls == 0 && (bytes.HasPrefix(data, []byte{0xff, 0xfe}) || bytes.HasPrefix(data, []byte{0xfe, 0xff})) {
+		col--
+	}
+	// The allow marker, as scan reads it: on the bytes from the last byte
+	// '\n' or '\r' before the token to the first after it.
+	lineStart := bytes.LastIndexAny(data[:m.Start], "\r\n") + 1
+	lineEnd := len(data)
+	if j := bytes.IndexAny(data[m.End:], "\r\n"); j >= 0 {
+		lineEnd = m.End + j
+	}
+	own := data[lineStart:lineEnd]
+	if bytes.Contains(own, []byte(AllowMarker)) || bytes.Contains(own, allowLE) || bytes.Contains(own, allowBE) {
+		return place{}, false
+	}
+	return place{m.ID, line, col}, true
 }
 
 // TestScanWindowsLineEndings runs the oracle comparison over every split
@@ -185,6 +252,121 @@ func TestScanAllowNextLine(t *testing.T) {
 		}
 		if len(got) != 1 || string(got[0].ID) != tok.ID {
 			t.Errorf("chunk %d: %d findings; want the token on line 1", cs, len(got))
+		}
+	}
+}
+
+// TestScanGluedTokens scans an Agent token whose secret ends in 'd' glued
+// to the rest of a classic token, so that the 'd' is the last byte of one
+// and the first of the other: each is a secret, both are reported, at their
+// own columns, wherever the windows cut (issue 11, item 14).
+func TestScanGluedTokens(t *testing.T) {
+	g := tokentest.New(953)
+	ag := g.Shaped("dt0a01", g.String("abcdefghijklmnopqrstuvwxyz0123456789", 8), g.String("0123456789abcdef", 63)+"d")
+	std := g.Token("dt0c01")
+	data := []byte("é " + ag.Text + std.Text[1:] + "\n")
+	want := []place{{rules.ID(ag.ID), 1, 3}, {rules.ID(std.ID), 1, 82}}
+	for _, cs := range []int{1, 7, 80, 1 << 20} {
+		got, _, err := scanItem(context.Background(), Item{Path: "f", R: bytes.NewReader(data)}, &rules.Matcher{}, make([]byte, 0, cs+rules.MaxSpan))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := diffPlaces(places(byOffset(got)), want); d != "" {
+			t.Errorf("chunk %d: %s", cs, d)
+		}
+	}
+}
+
+// TestScanWindowsWrappedBase64 scans base64 wrapped at 76 and 64 columns
+// (several tokens, in a YAML block scalar and bare) in windows of many
+// sizes: each token is found once, at the line and column of its first
+// quantum, as in the whole input at once (issue 11, item 12).
+func TestScanWindowsWrappedBase64(t *testing.T) {
+	g := tokentest.New(954)
+	var payload strings.Builder
+	for range 6 {
+		payload.WriteString("token: " + g.Token("dt0c01").Text + "\n")
+	}
+	enc := base64.StdEncoding.EncodeToString([]byte(payload.String()))
+	for _, width := range []int{64, 76} {
+		var b strings.Builder
+		b.WriteString("kind: Secret\ndata:\n  cert: |\n")
+		for s := enc; s != ""; {
+			n := min(width, len(s))
+			b.WriteString("    " + s[:n] + "\n")
+			s = s[n:]
+		}
+		b.WriteString("bare:\n")
+		for s := enc; s != ""; {
+			n := min(width, len(s))
+			b.WriteString(s[:n] + "\r\n")
+			s = s[n:]
+		}
+		data := []byte(b.String())
+		want := scanOracle(data)
+		if len(want) != 12 {
+			t.Fatalf("width %d: the oracle found %d tokens; want 12", width, len(want))
+		}
+		for _, cs := range []int{1, 50, 333, 1000, 1 << 20} {
+			got, _, err := scanItem(context.Background(), Item{Path: "f", R: bytes.NewReader(data)}, &rules.Matcher{}, make([]byte, 0, cs+rules.MaxSpan))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := diffPlaces(places(byOffset(got)), want); d != "" {
+				t.Errorf("width %d, chunk %d: %s", width, cs, d)
+			}
+		}
+	}
+}
+
+// utf16Of encodes s (any Unicode) as UTF-16, with a byte order mark when
+// bom is set.
+func utf16Of(s string, bigEndian, bom bool) []byte {
+	var out []byte
+	put := func(u uint16) {
+		if bigEndian {
+			out = append(out, byte(u>>8), byte(u))
+		} else {
+			out = append(out, byte(u), byte(u>>8))
+		}
+	}
+	if bom {
+		put(0xfeff)
+	}
+	for _, u := range utf16.Encode([]rune(s)) {
+		put(u)
+	}
+	return out
+}
+
+// TestScanUTF16Lines scans UTF-16 text whose characters hold the bytes
+// 0x0A and 0x0D (č is U+010D, 《 U+300A, ഊ U+0D0A): they break no line, and
+// the token is placed at the line and column an editor shows, in either
+// byte order, with a byte order mark or without, in windows of any size;
+// and the environment named in the text is found (issue 11, item 15).
+func TestScanUTF16Lines(t *testing.T) {
+	tok := tokentest.New(955).Token("dt0c01")
+	text := "Počítač ഊ\r\n《标题》 url: https://abc12345.live.dynatrace.com/\r\nčč key = " + tok.Text + " 《\r\n"
+	for _, c := range []struct {
+		name    string
+		be, bom bool
+	}{{"le", false, false}, {"le bom", false, true}, {"be bom", true, true}} {
+		data := utf16Of(text, c.be, c.bom)
+		for _, cs := range []int{1, 7, 64, 1 << 20} {
+			got, _, err := scanItem(context.Background(), Item{Path: "f", R: bytes.NewReader(data)}, &rules.Matcher{}, make([]byte, 0, cs+rules.MaxSpan))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 1 {
+				t.Fatalf("%s, chunk %d: %d findings; want 1", c.name, cs, len(got))
+			}
+			f := got[0]
+			if f.Line != 3 || f.Column != 10 {
+				t.Errorf("%s, chunk %d: line %d, column %d; want 3, 10", c.name, cs, f.Line, f.Column)
+			}
+			if f.Environment != "https://abc12345.live.dynatrace.com" {
+				t.Errorf("%s, chunk %d: environment %q; want the one on the line before", c.name, cs, f.Environment)
+			}
 		}
 	}
 }

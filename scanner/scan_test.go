@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
@@ -366,6 +367,36 @@ func TestLineEndSearch(t *testing.T) {
 					t.Errorf("indexTermFrom(%q, %d) = %d; want %d", b, from, got, first)
 				}
 			}
+		}
+	}
+}
+
+// TestLoneCRs checks both ways of counting lone '\r's against the plain
+// definition, on inputs where '\r' is rare and where it is frequent.
+func TestLoneCRs(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 4))
+	for range 500 {
+		b := make([]byte, r.IntN(300))
+		dense := r.IntN(2) == 0
+		for i := range b {
+			switch k := r.IntN(40); {
+			case k < 6 && dense || k == 0:
+				b[i] = "\r\n\x00"[r.IntN(3)]
+			default:
+				b[i] = 'x'
+			}
+		}
+		want := 0
+		for i, c := range b {
+			if c == '\r' && !(i+1 < len(b) && (b[i+1] == '\n' || b[i+1] == 0 && i+2 < len(b) && b[i+2] == '\n')) {
+				want++
+			}
+		}
+		if got := loneCRs(b); got != want {
+			t.Errorf("loneCRs(%q) = %d; want %d", b, got, want)
+		}
+		if got := loneCRWords(b); got != want {
+			t.Errorf("loneCRWords(%q) = %d; want %d", b, got, want)
 		}
 	}
 }

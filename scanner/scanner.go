@@ -111,7 +111,10 @@ type Finding struct {
 	// Offset is the byte offset of the match in the item.
 	Offset int64
 	// Line and Column are 1-based; the column counts Unicode characters
-	// (each invalid UTF-8 byte counts as one), as an editor shows it.
+	// (each invalid UTF-8 byte counts as one), as an editor shows it. For a
+	// token in UTF-16 text, in an item that is UTF-16 text, both count
+	// UTF-16 units, so that a character whose UTF-16 form holds a byte
+	// 0x0A or 0x0D breaks no line.
 	Line, Column int
 	// Environment is the base URL of the Dynatrace environment nearest to
 	// the token in the window of the item it was found in (the
