@@ -54,7 +54,7 @@ func manyFindings(n int) scanner.Result {
 		d := start.Add(time.Duration(i) * 157 * time.Minute)
 		f := historyFinding(tok, fmt.Sprintf("https://github.com/acme/service-%02d", (i/5+i%5)%40),
 			fmt.Sprintf("deploy/env-%d/config-%d.yaml", i%13, i%97), 10+i%50,
-			fmt.Sprintf("%040x", uint64(i)*0x9e3779b97f4a7c15), []string{"Ada Admin", "Bob Ops", "Carol Dev", "Dan SRE"}[i%4], d, i%3 == 0)
+			fmt.Sprintf("%016x%016x%08x", uint64(i)*0x9e3779b97f4a7c15, uint64(i)^0x5bd1e995, i), []string{"Ada Admin", "Bob Ops", "Carol Dev", "Dan SRE"}[i%4], d, i%3 == 0)
 		f.Kind = rules.Classify(tok.ID[:6], rules.Standard)
 		switch (i / 5) % 5 {
 		case 0:

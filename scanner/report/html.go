@@ -85,19 +85,19 @@ type htmlPage struct {
 	WhenISO string
 	Version string
 
-	Findings, Tokens                    int
-	Live, Privileged, Invalid, Unknown  int
-	Unasked, Present, HistoryOnly       int
-	Verified, History                   bool
-	PresentLabel                        string
-	Problems                            []htmlProblem
-	Repos                               []string
-	Types                               []htmlTypeCount
-	Statuses                            []htmlOption
-	MonthChart, TypeChart               *htmlChart
-	TokenRows                           []*htmlToken
-	Remedies                            []htmlRemedy
-	HasRepos, HasEnvironment, HasCommit bool
+	Findings, Tokens                   int
+	Live, Privileged, Invalid, Unknown int
+	Unasked, Present, HistoryOnly      int
+	Verified, History                  bool
+	PresentLabel                       string
+	Problems                           []htmlProblem
+	Repos                              []string
+	Types                              []htmlTypeCount
+	Statuses                           []htmlOption
+	MonthChart, TypeChart              *htmlChart
+	TokenRows                          []*htmlToken
+	Remedies                           []htmlRemedy
+	HasRepos, HasCommit                bool
 }
 
 type htmlOption struct{ Value, Label string }
@@ -120,11 +120,10 @@ type htmlToken struct {
 	Environment, AccessPage        string
 	Verification                   *htmlVerification
 	FirstCommit, FirstShort        string
-	FirstAuthor, FirstEmail        string
-	FirstDate, FirstDay            string
+	FirstAuthor, FirstDay          string
 	first                          time.Time
 	Repos                          []string
-	ReposAttr                      string
+	ReposAttr                      string // numbers of Repos in the page's list
 	Locations                      []htmlLocation
 	Revoke                         string
 }
@@ -139,13 +138,13 @@ type htmlVerification struct {
 }
 
 type htmlLocation struct {
-	Repo, Where                      string
-	Line, Column                     int
-	Commit, CommitShort, Date, Day   string
-	Author, Email                    string
-	Encoding, Location               string
-	Blob                             string
-	AtHead, Unreachable, FromHistory bool
+	Repo, Where              string
+	Line, Column             int
+	Commit, CommitShort, Day string
+	Author, Email            string
+	Encoding                 string
+	Blob                     string
+	AtHead, Unreachable      bool
 }
 
 type htmlRemedy struct {
@@ -233,9 +232,6 @@ func newHTMLPage(res scanner.Result, opts Options) *htmlPage {
 		} else {
 			p.HistoryOnly++
 		}
-		if t.Environment != "" {
-			p.HasEnvironment = true
-		}
 		if t.FirstCommit != "" {
 			p.HasCommit = true
 		}
@@ -268,6 +264,19 @@ func newHTMLPage(res scanner.Result, opts Options) *htmlPage {
 	}
 	slices.Sort(p.Repos)
 	p.HasRepos = len(p.Repos) > 0
+	// Rows name their repositories by number, the option values of the
+	// repository filter: a row in many repositories repeats no URL.
+	number := make(map[string]string, len(p.Repos))
+	for i, r := range p.Repos {
+		number[r] = strconv.Itoa(i + 1)
+	}
+	for _, t := range p.TokenRows {
+		var ns []string
+		for _, r := range t.Repos {
+			ns = append(ns, number[r])
+		}
+		t.ReposAttr = strings.Join(ns, " ")
+	}
 	for _, s := range htmlStatuses {
 		if statuses[s.Value] {
 			p.Statuses = append(p.Statuses, s)
@@ -336,8 +345,6 @@ func (t *htmlToken) add(f *scanner.Finding) {
 		Line:        f.Line,
 		Column:      f.Column,
 		Encoding:    htmlText(f.Encoding),
-		Location:    f.Location,
-		FromHistory: history(f),
 		AtHead:      f.Origin.AtHead,
 		Unreachable: f.Origin.Unreachable,
 	}
@@ -350,17 +357,16 @@ func (t *htmlToken) add(f *scanner.Finding) {
 		l.Blob = htmlText(short(o.Blob))
 	}
 	if !o.Date.IsZero() {
-		l.Date, l.Day = o.Date.Format(time.RFC3339), o.Date.Format(time.DateOnly)
+		l.Day = o.Date.Format(time.DateOnly)
 		// The earliest commit is the one that introduced the token.
 		if t.first.IsZero() || o.Date.Before(t.first) {
 			t.first = o.Date
 			t.FirstCommit, t.FirstShort = l.Commit, l.CommitShort
-			t.FirstAuthor, t.FirstEmail = l.Author, l.Email
-			t.FirstDate, t.FirstDay = l.Date, l.Day
+			t.FirstAuthor, t.FirstDay = l.Author, l.Day
 		}
 	} else if t.FirstCommit == "" && o.Commit != "" {
 		t.FirstCommit, t.FirstShort = l.Commit, l.CommitShort
-		t.FirstAuthor, t.FirstEmail = l.Author, l.Email
+		t.FirstAuthor = l.Author
 	}
 	if !history(f) || o.AtHead {
 		t.present = true
@@ -371,8 +377,13 @@ func (t *htmlToken) add(f *scanner.Finding) {
 	if l.Repo != "" && !slices.Contains(t.Repos, l.Repo) {
 		t.Repos = append(t.Repos, l.Repo)
 	}
-	if v := f.Verification; v != nil && verdictRank(v.Status) < verdictRank(scanner.Status(statusOf(t.Verification))) {
-		t.Verification = newHTMLVerification(v)
+	// One live answer makes the token live, and one privileged answer
+	// makes it privileged.
+	if v := f.Verification; v != nil {
+		r, old := verdictRank(v.Status), verdictRank(scanner.Status(statusOf(t.Verification)))
+		if r < old || r == old && v.Privileged && v.Status == scanner.Live && !t.Verification.Privileged {
+			t.Verification = newHTMLVerification(v)
+		}
 	}
 	t.Locations = append(t.Locations, l)
 }
@@ -468,7 +479,6 @@ func (t *htmlToken) finish(hist bool) {
 		t.Badges = append(t.Badges, htmlBadge{"b-hist", "history only"})
 	}
 	t.Status = strings.Join(status, " ")
-	t.ReposAttr = strings.Join(t.Repos, "\n")
 	if k := kindOf(t.Type); t.Environment != "" && k.page {
 		t.AccessPage = accessTokensPage(t.Environment)
 	}

@@ -17,13 +17,19 @@
     var el = form && form.elements[name];
     return el ? el.value : "";
   }
+  // The repository filter's values are numbers; the URL names the
+  // repository.
+  function optionText(name) {
+    var el = form.elements[name];
+    return el.options[el.selectedIndex].textContent;
+  }
   function apply(save) {
     var q = val("q").trim().toLowerCase(), type = val("type"), status = val("status"), repo = val("repo"), n = 0;
     for (var i = 0; i < rows.length; i++) {
       var r = rows[i];
       var ok = (!type || r.getAttribute("data-type") === type) &&
         (!status || has(r.getAttribute("data-status"), status, " ")) &&
-        (!repo || has(r.getAttribute("data-repos") || "", repo, "\n")) &&
+        (!repo || has(r.getAttribute("data-repos") || "", repo, " ")) &&
         (!q || text(i).indexOf(q) >= 0);
       r.hidden = !ok;
       if (ok) n++;
@@ -33,7 +39,7 @@
     if (none) none.hidden = n > 0;
     if (save) {
       var p = new URLSearchParams();
-      [["q", val("q")], ["type", type], ["status", status], ["repo", repo]].forEach(function (kv) {
+      [["q", val("q")], ["type", type], ["status", status], ["repo", repo && optionText("repo")]].forEach(function (kv) {
         if (kv[1]) p.set(kv[0], kv[1]);
       });
       try { history.replaceState(null, "", p.toString() ? "#" + p.toString() : location.pathname + location.search); } catch (e) { /* file: URLs may refuse */ }
@@ -48,7 +54,11 @@
     ["q", "type", "status", "repo"].forEach(function (k) {
       var el = form.elements[k], v = params.get(k);
       if (!el || v === null) return;
-      if (el.tagName === "SELECT" && !Array.prototype.some.call(el.options, function (o) { return o.value === v; })) return;
+      if (el.tagName === "SELECT") {
+        var o = Array.prototype.filter.call(el.options, function (o) { return o.value === v || k === "repo" && o.value && o.textContent === v; })[0];
+        if (o) el.value = o.value;
+        return;
+      }
       el.value = v;
     });
     form.addEventListener("input", function () { apply(true); });

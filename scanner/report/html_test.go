@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/net/html"
 
@@ -441,4 +442,133 @@ func textOf(n *html.Node) string {
 		}
 	})
 	return b.String()
+}
+
+// TestHTMLVerdicts checks how the verdicts of a token's findings combine
+// into its row: one live answer makes it live, one privileged answer makes
+// it privileged, and a row's badges and rank follow.
+func TestHTMLVerdicts(t *testing.T) {
+	tok := tokentest.New(17).Token("dt0c01")
+	v := func(s scanner.Status, priv bool) *scanner.Verification {
+		return &scanner.Verification{Status: s, Privileged: priv}
+	}
+	d := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
+	cases := []struct {
+		verdicts  []*scanner.Verification
+		atHead    bool
+		badges    string
+		rank      string
+		statusHas string
+	}{
+		{[]*scanner.Verification{nil}, false, "not verified history only", "r3", "history"},
+		{[]*scanner.Verification{nil}, true, "not verified at HEAD", "r2", "present"},
+		{[]*scanner.Verification{v(scanner.Unknown, false), v(scanner.Invalid, false)}, true, "invalid at HEAD", "r2", "invalid"},
+		{[]*scanner.Verification{v(scanner.Invalid, false), v(scanner.Live, false), v(scanner.Unknown, false)}, false, "live history only", "r1", "live"},
+		{[]*scanner.Verification{v(scanner.Live, false), v(scanner.Live, true)}, false, "live · write history only", "r0", "privileged"},
+		// Privileged means nothing for a token that does not work.
+		{[]*scanner.Verification{v(scanner.Invalid, true)}, false, "invalid history only", "r3", "invalid"},
+		{[]*scanner.Verification{v(scanner.Unknown, false)}, false, "unknown history only", "r3", "unverified"},
+	}
+	for _, c := range cases {
+		var fs []scanner.Finding
+		for i, ver := range c.verdicts {
+			f := historyFinding(tok, "", fmt.Sprintf("f%d.env", i), 1, commitA, "Jane Doe", d, c.atHead && i == 0)
+			f.Verification = ver
+			fs = append(fs, f)
+		}
+		res := scanner.Result{Findings: fs}
+		var buf bytes.Buffer
+		if err := report.HTML(&buf, res, htmlOptions); err != nil {
+			t.Fatal(err)
+		}
+		doc, err := html.Parse(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows := findAll(doc, func(n *html.Node) bool { return n.Data == "details" })
+		if len(rows) != 1 {
+			t.Fatalf("%d rows for one token", len(rows))
+		}
+		var badges []string
+		for _, b := range findAll(rows[0], func(n *html.Node) bool { return hasClass(n, "b") }) {
+			badges = append(badges, textOf(b))
+		}
+		if got := strings.Join(badges, " "); got != c.badges {
+			t.Errorf("verdicts %v, at HEAD %v: badges %q; want %q", verdictNames(c.verdicts), c.atHead, got, c.badges)
+		}
+		if !hasClass(rows[0], c.rank) {
+			t.Errorf("verdicts %v: class %q; want rank %s", verdictNames(c.verdicts), attr(rows[0], "class"), c.rank)
+		}
+		if !strings.Contains(" "+attr(rows[0], "data-status")+" ", " "+c.statusHas+" ") {
+			t.Errorf("verdicts %v: data-status %q lacks %q", verdictNames(c.verdicts), attr(rows[0], "data-status"), c.statusHas)
+		}
+	}
+}
+
+func verdictNames(vs []*scanner.Verification) []string {
+	var out []string
+	for _, v := range vs {
+		switch {
+		case v == nil:
+			out = append(out, "none")
+		case v.Privileged:
+			out = append(out, string(v.Status)+"+privileged")
+		default:
+			out = append(out, string(v.Status))
+		}
+	}
+	return out
+}
+
+// FuzzHTMLSafe renders a page whose paths, authors, e-mail addresses,
+// repositories, environments, verification metadata and problems are
+// arbitrary bytes, and parses it as a browser would: whatever the content,
+// the page has only its own elements (one script, one style, no element
+// that loads anything, no event-handler attribute), every row is whole,
+// and no control character reaches it.
+func FuzzHTMLSafe(f *testing.F) {
+	for _, s := range append(hostilePaths,
+		"plain/path.txt", "new\nline", "\x1b[31mred", "\xff\xfe", "</script><script>x()</script>",
+		"<!--", "]]><![CDATA[", "<svg><script>x()</script></svg>", "javascript:alert(1)", `"quoted'`,
+		"\u2028\u2029", "&amp;&lt;", "<style>*{}</style>", "<plaintext>", "<textarea>") {
+		f.Add(s, s, s, s)
+	}
+	tok := tokentest.New(901).Token("dt0c01")
+	f.Fuzz(func(t *testing.T, path, author, repo, env string) {
+		fd := historyFinding(tok, repo, path, 3, commitA, author, when, true)
+		fd.Origin.AuthorEmail = author
+		fd.Environment = env
+		fd.Verification = &scanner.Verification{Status: scanner.Live, Name: author, Owner: path, Scopes: []string{env, repo}, Reason: path, Environment: env}
+		msg := fd
+		msg.Path, msg.Location, msg.Verification = "", "commit-message", nil
+		res := scanner.Result{
+			Findings: []scanner.Finding{fd, msg},
+			Problems: []scanner.Problem{{Path: path, Err: errors.New(author)}},
+		}
+		var buf bytes.Buffer
+		if err := report.HTML(&buf, res, report.Options{Command: path, Targets: []string{repo, env}}); err != nil {
+			t.Fatal(err)
+		}
+		page := buf.Bytes()
+		if i := controlByte(page); i >= 0 {
+			t.Fatalf("control byte %#x at offset %d", page[i], i)
+		}
+		if !utf8.Valid(page) {
+			t.Fatal("the page is not valid UTF-8")
+		}
+		doc, err := html.Parse(bytes.NewReader(page))
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkSelfContained(t, doc)
+		if n := len(findAll(doc, func(n *html.Node) bool { return n.Data == "details" })); n != 1 {
+			t.Errorf("%d token rows; want 1", n)
+		}
+		if n := len(findAll(doc, func(n *html.Node) bool { return n.Data == "tr" && n.Parent.Data == "tbody" })); n != 2 {
+			t.Errorf("%d places; want 2", n)
+		}
+		if n := len(findAll(doc, func(n *html.Node) bool { return n.Data == "h2" })); n != 3 {
+			t.Errorf("%d section headings; want 3 (problems, tokens, what to do)", n)
+		}
+	})
 }
