@@ -688,12 +688,19 @@ func monthChart(tokens []*htmlToken) *htmlChart {
 		x := offset + i*slot + (slot-barW)/2
 		b := htmlBar{X: x, Y: top + plotH - h, W: barW, H: h, Count: n,
 			Title: fmt.Sprintf("%s: %s", m.Format(label), plural(int64(n), "token", "tokens"))}
-		if n > 0 {
+		// Values over the bars while they fit; each bar's title has it.
+		if n > 0 && len(buckets) <= 24 {
 			b.Label = strconv.Itoa(n)
 			b.LabelX, b.LabelY = x+barW/2, top+plotH-h-4
 		}
 		c.Bars = append(c.Bars, b)
-		if i%every == 0 || i == len(buckets)-1 && len(buckets) <= 8 {
+		last := i == len(buckets)-1
+		if i%every == 0 || last {
+			// The last bucket is always named; a label too close
+			// before it gives way.
+			if last && i%every != 0 && i%every <= every/2 && len(c.Labels) > 1 {
+				c.Labels = c.Labels[:len(c.Labels)-1]
+			}
 			c.Labels = append(c.Labels, htmlAxisLabel{X: x + barW/2, Y: c.Height - 8, Text: m.Format(label)})
 		}
 	}

@@ -572,3 +572,56 @@ func FuzzHTMLSafe(f *testing.F) {
 		}
 	})
 }
+
+// TestHTMLMonthChart checks the introduction chart: one bar per month from
+// the first token's month to the last's, gaps included, values over the
+// bars while there are few, and years instead of months over four years.
+func TestHTMLMonthChart(t *testing.T) {
+	g := tokentest.New(18)
+	start := time.Date(2020, 1, 15, 0, 0, 0, 0, time.UTC)
+	cases := []struct {
+		months          []int // introduction month of each token, from start
+		bars, values    int
+		firstAxis, last string
+	}{
+		{[]int{0}, 1, 1, "2020-01", "2020-01"},
+		{[]int{0, 0, 5}, 6, 2, "2020-01", "2020-06"},
+		{[]int{0, 29}, 30, 0, "2020-01", "2022-06"},
+		{[]int{0, 13, 60}, 6, 3, "2020", "2025"},
+	}
+	for _, c := range cases {
+		var fs []scanner.Finding
+		for i, m := range c.months {
+			fs = append(fs, historyFinding(g.Token("dt0c01"), "", fmt.Sprintf("f%d", i), 1, commitA, "Jane", start.AddDate(0, m, 0), false))
+		}
+		var buf bytes.Buffer
+		if err := report.HTML(&buf, scanner.Result{Findings: fs}, htmlOptions); err != nil {
+			t.Fatal(err)
+		}
+		doc, err := html.Parse(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		svgs := findAll(doc, func(n *html.Node) bool { return n.Data == "svg" && hasAttr(n, "role") })
+		if len(svgs) != 2 {
+			t.Fatalf("months %v: %d charts; want 2", c.months, len(svgs))
+		}
+		bars := findAll(svgs[0], func(n *html.Node) bool { return n.Data == "rect" })
+		values := findAll(svgs[0], func(n *html.Node) bool { return n.Data == "text" && hasClass(n, "v") })
+		axis := findAll(svgs[0], func(n *html.Node) bool { return n.Data == "text" && hasClass(n, "t") })
+		if len(bars) != c.bars || len(values) != c.values {
+			t.Errorf("months %v: %d bars, %d values; want %d, %d", c.months, len(bars), len(values), c.bars, c.values)
+		}
+		if len(axis) == 0 || textOf(axis[0]) != c.firstAxis || textOf(axis[len(axis)-1]) != c.last {
+			t.Errorf("months %v: axis labels from %q to %q; want %q to %q", c.months, textOf(axis[0]), textOf(axis[len(axis)-1]), c.firstAxis, c.last)
+		}
+		total := 0
+		for _, b := range bars {
+			n, _ := strconv.Atoi(strings.Fields(textOf(b))[1])
+			total += n
+		}
+		if total != len(c.months) {
+			t.Errorf("months %v: bar titles count %d tokens; want %d", c.months, total, len(c.months))
+		}
+	}
+}
