@@ -54,7 +54,7 @@ var htmlTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 
 // htmlCSP is the page's Content Security Policy: nothing from the network,
 // no form submission, and only the page's own style and script.
-var htmlCSP = "default-src 'none'; base-uri 'none'; form-action 'none'; img-src data:; " +
+var htmlCSP = "default-src 'none'; base-uri 'none'; form-action 'none'; " +
 	"style-src '" + cspHash(htmlCSS) + "'; script-src '" + cspHash(htmlJS) + "'"
 
 func cspHash(s string) string {
