@@ -200,9 +200,15 @@ func newHTMLPage(res scanner.Result, opts Options) *htmlPage {
 		}
 	}
 	p.Tokens = len(p.TokenRows)
-	p.PresentLabel = "in the scanned files"
-	if p.History {
+	// Which words fit is known from the findings; with none, the page
+	// cannot tell a history scan from a scan of files.
+	switch {
+	case p.Tokens == 0:
+		p.PresentLabel = "still present"
+	case p.History:
 		p.PresentLabel = "still at HEAD"
+	default:
+		p.PresentLabel = "in the scanned files"
 	}
 	types := make(map[string]*htmlTypeCount)
 	statuses := make(map[string]bool)
