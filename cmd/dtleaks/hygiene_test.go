@@ -138,11 +138,12 @@ func TestHygiene(t *testing.T) {
 	}
 	run := func(t *testing.T, uid int, sub string, wantCodes []int, args ...string) {
 		t.Helper()
-		for _, format := range []string{"text", "json", "sarif", "github"} {
+		for _, format := range []string{"text", "json", "sarif", "github", "html"} {
 			n := runs
 			full := append([]string{args[0], "--format", format, "--no-color",
 				"--report", fmt.Sprintf("markdown=%s/%d.md", reports, n),
 				"--report", fmt.Sprintf("sarif=%s/%d.sarif", reports, n),
+				"--report", fmt.Sprintf("html=%s/%d.html", reports, n),
 				"--output", fmt.Sprintf("%s/%d.out", reports, n)}, args[1:]...)
 			check(t, cmd{dir: filepath.Join(dir, sub), uid: uid, args: full}, wantCodes...)
 			// The same to stdout, as a terminal user sees it.

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/dtleaks/dtleaks/rules"
 	"github.com/dtleaks/dtleaks/scanner"
@@ -369,7 +370,11 @@ func runCommand(ctx context.Context, c command, args []string, stdin io.Reader, 
 	if len(res.Findings) > 0 {
 		status = exitFindings
 	}
-	ropts := report.Options{ToolVersion: version()}
+	ropts := report.Options{ToolVersion: version(), Time: time.Now(),
+		Command: strings.Join(append([]string{"dtleaks", c.name}, args...), " "), Targets: fs.Args()}
+	if len(ropts.Targets) == 0 {
+		ropts.Targets = []string{"."}
+	}
 	for _, extra := range extras {
 		if err := writeReport(extra.f, extra.format, res, ropts); err != nil {
 			return fail(fmt.Errorf("writing %s report %s: %w", extra.format, extra.f.Name(), err))

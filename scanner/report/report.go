@@ -84,6 +84,32 @@
 //     security-severity "10.0", the highest, above its rule's, and its
 //     message starts by saying so.
 //
+// # HTML
+//
+// The html format is one self-contained page for the people who act on an
+// audit ([HTML]): no external script, style, font or image, so it can be
+// attached to a ticket, opened offline and printed. At the top: what was
+// scanned ([Options] Command, Targets, Time and ToolVersion), the counts
+// (distinct tokens; live, invalid and unverified; still at HEAD; problems),
+// and inline-SVG charts of the tokens by month of their introducing commit
+// and by type. Then the problems, never hidden, and one expandable row per
+// distinct token (grouped by fingerprint), most urgent first: live with a
+// write scope, live, still at HEAD (or in the scanned files), history
+// only. Each row shows the identifier, type, environment, verification and
+// scopes when known and the introducing commit, author and date, and opens
+// to every place the token was found (repository, path, line, commit) and
+// where to revoke it. A short script filters the rows by type, status,
+// repository and text, offline, keeping the filter in the URL fragment
+// (#status=live&repo=…&q=…; open=all expands every row shown). Last, per
+// token type, what to do: where in Dynatrace to revoke it (the
+// environment's Access tokens page when the environment is known) and the
+// dtleaks revoke command for each token.
+//
+// Every string from the scan is escaped by html/template after tokens in it
+// are redacted and control characters quoted as [Escape] quotes them, and
+// the page's Content Security Policy allows no request and no script or
+// style but the page's own, named by hash.
+//
 // # GitHub Actions
 //
 // The github format prints one workflow command per finding,
@@ -97,6 +123,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/dtleaks/dtleaks/rules"
 	"github.com/dtleaks/dtleaks/scanner"
@@ -108,12 +135,20 @@ type Options struct {
 	// terminal, no --no-color, no NO_COLOR); the report never looks at the
 	// environment or at the global color.NoColor.
 	Color bool
-	// ToolVersion is dtleaks's version, written into SARIF.
+	// ToolVersion is dtleaks's version, written into SARIF and the HTML
+	// page.
 	ToolVersion string
+	// Command, Targets and Time say what made the result, for the top of
+	// the HTML page: the command line as the user ran it, the paths or
+	// repositories it scanned, and when. Tokens in them are redacted;
+	// zero values are left out.
+	Command string
+	Targets []string
+	Time    time.Time
 }
 
 // formats lists the format names in the order --help shows them.
-var formats = []string{"text", "json", "sarif", "github"}
+var formats = []string{"text", "json", "sarif", "github", "html"}
 
 // Formats returns the names [Write] accepts, for --help and error messages.
 func Formats() []string { return append([]string(nil), formats...) }
@@ -129,6 +164,8 @@ func Write(w io.Writer, format string, res scanner.Result, opts Options) error {
 		return SARIF(w, res, opts)
 	case "github":
 		return GitHub(w, res)
+	case "html":
+		return HTML(w, res, opts)
 	}
 	return fmt.Errorf("unknown format %s (want one of %s)", Escape(format), strings.Join(formats, ", "))
 }

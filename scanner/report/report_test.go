@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dtleaks/dtleaks/internal/tokentest"
 	"github.com/dtleaks/dtleaks/scanner"
@@ -21,8 +22,14 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // testOptions are the options every golden is rendered with: a fixed
-// version, so the SARIF golden does not change with releases.
-var testOptions = report.Options{ToolVersion: "0.0.0-test"}
+// version, so the SARIF golden does not change with releases, and a fixed
+// command and time for the HTML page.
+var testOptions = report.Options{
+	ToolVersion: "0.0.0-test",
+	Command:     "dtleaks history --format html .",
+	Targets:     []string{"."},
+	Time:        time.Date(2026, 12, 2, 3, 40, 0, 0, time.UTC),
+}
 
 // formats maps a golden file's extension to the output it holds.
 var formats = []struct {
@@ -33,6 +40,7 @@ var formats = []struct {
 	{"json", func(w io.Writer, r scanner.Result) error { return report.Write(w, "json", r, testOptions) }},
 	{"sarif", func(w io.Writer, r scanner.Result) error { return report.Write(w, "sarif", r, testOptions) }},
 	{"github", func(w io.Writer, r scanner.Result) error { return report.Write(w, "github", r, testOptions) }},
+	{"html", func(w io.Writer, r scanner.Result) error { return report.Write(w, "html", r, testOptions) }},
 	{"md", report.StepSummary},
 	{"summary", func(w io.Writer, r scanner.Result) error { return report.Summary(w, report.Objects, r, 0) }},
 }
@@ -192,7 +200,7 @@ func TestWriteUnknownFormat(t *testing.T) {
 
 func TestFormats(t *testing.T) {
 	got := report.Formats()
-	want := []string{"text", "json", "sarif", "github"}
+	want := []string{"text", "json", "sarif", "github", "html"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Formats() = %q; want %q", got, want)
 	}
