@@ -120,4 +120,3 @@ func BenchmarkParseVsGoGit(b *testing.B) {
 		})
 	}
 }
-
