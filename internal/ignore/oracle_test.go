@@ -33,6 +33,16 @@ const item13 = "issue 11 item 13: git matches ? and [...] per byte, the rules pe
 // reported to the lead with issue 10's closing note.
 const unclosed = "found by this test, not yet fixed: a pattern with an unclosed [ matches nothing in git, a literal [ in the rules"
 
+// backslash and posix are disagreements this test found, not yet fixed:
+// a pattern ending in a lone backslash matches nothing in git (wildmatch
+// aborts), where the rules match a literal backslash; and git's bracket
+// expressions take POSIX classes ([:digit:], [:alpha:], ...), which the
+// rules read as a set of characters.
+const (
+	backslash = "found by this test, not yet fixed: a trailing lone backslash makes git's pattern match nothing, the rules a literal backslash"
+	posix     = "found by this test, not yet fixed: git's [[:digit:]] and the other POSIX classes are not read as classes by the rules"
+)
+
 var oracleCases = []oracleCase{
 	{name: "star", ignores: map[string]string{"": "*.log\n"},
 		paths: []string{"a.log", "d/b.log", "a.logx", "log", ".log", "d.log/", "d.log/x"}},
@@ -71,6 +81,14 @@ var oracleCases = []oracleCase{
 	{name: "a nested file cannot re-include below an ignored directory", ignores: map[string]string{
 		"": "logs/\n", "logs": "!*\n",
 	}, paths: []string{"logs/", "logs/a", "logs/.gitignore"}},
+	{name: "edge patterns", ignores: map[string]string{"": "/**/q\nr/**/\n***s\n"},
+		paths: []string{"q", "x/q", "r/", "r/x/", "r/x/f", "r/y", "s", "x/ys"}},
+	{name: "double star then slash: every directory", ignores: map[string]string{"": "**/\n"},
+		paths: []string{"a/", "a/f", "f"}},
+	{name: "trailing backslash matches nothing", ignores: map[string]string{"": "t\\\n"},
+		paths: []string{"t", "t\\"}, known: backslash},
+	{name: "POSIX character classes", ignores: map[string]string{"": "[[:digit:]]d\n[[:upper:]]u\n[![:alpha:]]a\n"},
+		paths: []string{"1d", "xd", "Xu", "xu", "1a", "ba"}, known: posix},
 	{name: "non-ASCII names, whole", ignores: map[string]string{"": "café\n*é\nñ*/\n"},
 		paths: []string{"café", "d/café", "thé", "ñandú/", "ñandú/f"}},
 	{name: "non-ASCII, question mark", ignores: map[string]string{"": "caf?\n"},
@@ -210,6 +228,9 @@ func FuzzAgainstGit(f *testing.F) {
 		if i := strings.LastIndexByte(pattern, '['); i >= 0 && !strings.Contains(pattern[i:], "]") {
 			return // an unclosed bracket: known apart (see unclosed)
 		}
+		if strings.Contains(pattern, "[:") || trailingBackslash(pattern) {
+			return // known apart (see posix, backslash)
+		}
 		for _, p := range []string{path, path + "/"} {
 			tc := oracleCase{ignores: map[string]string{"": pattern + "\n"}, paths: []string{p}}
 			want := checkIgnore(t, tc)
@@ -246,4 +267,12 @@ func hasNonASCIIWildcard(pattern, path string) bool {
 		return true
 	}
 	return !(ascii(pattern) && ascii(path)) && strings.ContainsAny(pattern, "?[")
+}
+
+// trailingBackslash says whether pattern, its unescaped trailing spaces
+// dropped, ends in a backslash that escapes nothing.
+func trailingBackslash(pattern string) bool {
+	p := trimSpaces(pattern)
+	n := len(p) - len(strings.TrimRight(p, `\`))
+	return n%2 == 1
 }
