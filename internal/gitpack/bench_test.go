@@ -51,7 +51,7 @@ func must[T any](v T, err error) T {
 // calling visit with each object's content; it returns the bytes visited.
 func walkAll(b *testing.B, idxPath, packPath string, visit func(typ plumbing.ObjectType, data []byte)) int64 {
 	xf := must(os.Open(idxPath))
-	idx, err := ReadIndex(xf)
+	idx, err := ReadIndex(xf, fileSize(xf))
 	xf.Close()
 	if err != nil {
 		b.Fatal(err)
