@@ -66,8 +66,10 @@ func Scan(ctx context.Context, src Source, opts Options) (Result, error) {
 		nb    atomic.Int64
 	)
 	err := src.Items(ctx, func(it Item, err error) error {
+		names := nameFindings(it, opts.Matcher)
 		if err != nil {
 			mu.Lock()
+			res.Findings = append(res.Findings, names...)
 			res.Problems = append(res.Problems, Problem{Path: it.Path, Err: err})
 			mu.Unlock()
 			return ctx.Err()
@@ -78,6 +80,7 @@ func Scan(ctx context.Context, src Source, opts Options) (Result, error) {
 		pool.Put(bp)
 		nb.Add(n)
 		mu.Lock()
+		res.Findings = append(res.Findings, names...)
 		res.Findings = append(res.Findings, fs...)
 		if err != nil {
 			res.Problems = append(res.Problems, Problem{Path: it.Path, Err: err})
@@ -99,6 +102,7 @@ func Scan(ctx context.Context, src Source, opts Options) (Result, error) {
 		res.Findings = fs
 		res.Problems = append(res.Problems, ps...)
 	}
+	redactResult(&res)
 	Sort(res.Findings)
 	slices.SortStableFunc(res.Problems, func(a, b Problem) int { return cmp.Compare(a.Path, b.Path) })
 	res.Stats = Stats{Items: items.Load(), Bytes: nb.Load(), Findings: len(res.Findings), Duration: time.Since(start)}

@@ -358,21 +358,7 @@ func runCommand(ctx context.Context, c command, args []string, stdout, stderr io
 // from .git/HEAD), and flag errors quote arguments: a token there must not
 // be printed back.
 func message(s string) string {
-	var b strings.Builder
-	last := 0
-	for m := range (&rules.Matcher{}).All([]byte(s)) {
-		b.WriteString(s[last:m.Start])
-		if m.ID != "" && m.Encoding == "" {
-			b.WriteString(string(m.ID) + ".")
-		}
-		b.WriteString("****")
-		last = m.End
-	}
-	if last == 0 {
-		return report.Escape(s)
-	}
-	b.WriteString(s[last:])
-	return report.Escape(b.String())
+	return report.Escape(rules.Redact(s))
 }
 
 // listFlag is a flag that may be given many times.

@@ -353,6 +353,20 @@ func (s *Source) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.F
 			keep = append(keep, group...)
 			continue
 		}
+		// A token in the path is added when the path is: HEAD has no
+		// entry at it (a new file, or the new name of a renamed one).
+		var content []scanner.Finding
+		for _, f := range group {
+			if f.Location != scanner.LocationPath {
+				content = append(content, f)
+			} else if ch.old.IsZero() {
+				keep = append(keep, f)
+			}
+		}
+		group = content
+		if len(group) == 0 {
+			continue
+		}
 		var added func(int) bool
 		err := gitrepo.Safe("blob "+ch.hash.String(), func() error {
 			var err error
