@@ -499,7 +499,9 @@ type dirFile struct {
 // full one means the file grew, and a file appended to faster than it is
 // read (a busy log) must not keep the scan going for ever. So a file is
 // scanned as it was when opened, plus at most one read of what was added.
-// A file that says it is empty (as /proc files do) is read to its end.
+// A file that says it is empty (as /proc and sysfs files do) is read to
+// its end, whatever the size of each read: those give a page or a record at
+// a time, so a short read there says nothing about the end.
 func (f *dirFile) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
@@ -515,7 +517,7 @@ func (f *dirFile) Read(p []byte) (int, error) {
 			return 0, io.EOF
 		}
 		f.read += int64(n)
-		if f.read >= f.size && (n < len(p) || f.size > 0) {
+		if f.size > 0 && f.read >= f.size {
 			return n, io.EOF
 		}
 		return n, nil
