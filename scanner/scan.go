@@ -141,9 +141,21 @@ func scanItem(ctx context.Context, it Item, m *rules.Matcher, buf []byte) ([]Fin
 		pending []Finding // findings on a line that goes on past the window
 	)
 	buf = buf[:0]
+	sk, _ := it.R.(ZeroSkipper)
 	for {
 		if err := ctx.Err(); err != nil {
 			return fs, total, err
+		}
+		if sk != nil {
+			// buf holds zeros only and more lie ahead: they are skipped
+			// as if read, so buf's bytes stand for the last of them.
+			n, err := skipZeros(sk, buf)
+			if err != nil {
+				return fs, total, err
+			}
+			base += n
+			total += n
+			lines.col += int(n)
 		}
 		n, err := io.ReadFull(it.R, buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
