@@ -275,6 +275,13 @@ type Node struct {
 	// exclude is the repository's info/exclude, relative to excludeDir.
 	exclude    *List
 	excludeDir string
+	// tracked is what the repository's index holds, nil when unknown
+	// (outside a repository, or an index that could not be read): tracked
+	// paths are never ignored by git's rules. inIgnored marks a directory
+	// that git's rules ignore, walked only for the tracked paths below it:
+	// every untracked path there is ignored, as git ignores it.
+	tracked   *Tracked
+	inIgnored bool
 }
 
 // Child returns the node for a directory below n, given what it holds.
@@ -286,12 +293,15 @@ func (n *Node) Child(dir string, dtleaks, git, exclude *List, repo bool) *Node {
 	case repo:
 		c.inRepo, c.repoTop, c.exclude, c.excludeDir = true, true, exclude, dir
 	case n != nil:
-		c.inRepo, c.exclude, c.excludeDir = n.inRepo, n.exclude, n.excludeDir
+		c.inRepo, c.exclude, c.excludeDir, c.tracked = n.inRepo, n.exclude, n.excludeDir, n.tracked
+		// Walked although git ignores it, for its tracked paths: the rest
+		// of it is ignored.
+		c.inIgnored = c.tracked != nil && dir != "" && (n.inIgnored || n.gitIgnored(dir, dir[strings.LastIndexByte(dir, '/')+1:], true))
 	}
 	if !c.inRepo {
 		c.git = nil
 	}
-	if c.dtleaks == nil && c.git == nil && !c.repoTop {
+	if c.dtleaks == nil && c.git == nil && !c.repoTop && c.inIgnored == (n != nil && n.inIgnored) {
 		// Nothing new here: share the parent's rules, keyed by its
 		// directory, which every path below this one is also under.
 		return n
@@ -312,6 +322,23 @@ func (n *Node) Ignored(key, name string, isDir bool) bool {
 			}
 		}
 	}
+	if n == nil || !n.inRepo {
+		return false
+	}
+	if n.tracked != nil {
+		if n.tracked.has(rel(key, n.excludeDir), isDir) {
+			return false
+		}
+		if n.inIgnored {
+			return true
+		}
+	}
+	return n.gitIgnored(key, name, isDir)
+}
+
+// gitIgnored reports whether the .gitignore files and info/exclude in
+// force at n ignore the path, tracked or not.
+func (n *Node) gitIgnored(key, name string, isDir bool) bool {
 	if n == nil || !n.inRepo {
 		return false
 	}

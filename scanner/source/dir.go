@@ -379,6 +379,7 @@ func (w *dirWalker) dirIgnore(path, key string, parent *ignore.Node, ents []fs.D
 	var (
 		dtleaks, git, exclude *ignore.List
 		repo                  bool
+		tracked               *ignore.Tracked
 	)
 	read := func(p string) (*ignore.List, bool, error) {
 		l, err := ignoreRead(p)
@@ -400,6 +401,7 @@ func (w *dirWalker) dirIgnore(path, key string, parent *ignore.Node, ents []fs.D
 			if p := ignoreExcludePath(dirJoin(path, name), t.IsDir()); p != "" {
 				exclude, _, err = read(p)
 			}
+			tracked = ignoreTracked(dirJoin(path, name), t.IsDir())
 		}
 		if err != nil {
 			return nil, nil, err
@@ -408,7 +410,11 @@ func (w *dirWalker) dirIgnore(path, key string, parent *ignore.Node, ents []fs.D
 			unread = append(unread, e.Name())
 		}
 	}
-	return parent.Child(key, dtleaks, git, exclude, repo), unread, nil
+	n = parent.Child(key, dtleaks, git, exclude, repo)
+	if repo {
+		n = n.WithTracked(tracked)
+	}
+	return n, unread, nil
 }
 
 // file opens one file, yields it, and closes it.
