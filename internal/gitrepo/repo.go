@@ -24,6 +24,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 	"github.com/go-git/go-git/v5/storage/filesystem/dotgit"
+
+	"github.com/dtleaks/dtleaks/internal/regfile"
 )
 
 // Bounds on what a repository keeps in memory: the shared object cache of
@@ -58,6 +60,16 @@ type Repo struct {
 // and reopens its object store with bounded caches, with the stores it
 // borrows from behind it.
 func Open(path string) (*Repo, error) {
+	// go-git opens these with a plain open, which a FIFO put in their
+	// place would block for ever: refuse anything but regular files.
+	if gitDir := findGitDir(path); gitDir != "" {
+		common := CommonDir(gitDir)
+		for _, p := range []string{filepath.Join(gitDir, "HEAD"), filepath.Join(common, "packed-refs"), filepath.Join(common, "config"), filepath.Join(gitDir, "config.worktree")} {
+			if err := regfile.Check(p); err != nil {
+				return nil, err
+			}
+		}
+	}
 	var repo *git.Repository
 	err := Guard(func() error {
 		var err error
@@ -123,7 +135,7 @@ func isSHA256(path string) bool {
 	if gitDir == "" {
 		return false
 	}
-	f, err := os.Open(filepath.Join(CommonDir(gitDir), "config"))
+	f, err := regfile.Open(filepath.Join(CommonDir(gitDir), "config"))
 	if err != nil {
 		return false
 	}
@@ -150,7 +162,7 @@ func findGitDir(path string) string {
 			if fi.IsDir() {
 				return p
 			}
-			b, err := os.ReadFile(p)
+			b, err := regfile.ReadFile(p, smallFile)
 			if err != nil {
 				return ""
 			}
@@ -168,6 +180,10 @@ func findGitDir(path string) string {
 		}
 	}
 }
+
+// smallFile bounds what is read of a file that holds one path (a .git
+// file, commondir).
+const smallFile = 1 << 20
 
 // IsBare reports whether dir looks like a bare repository: no .git, but
 // HEAD, objects and refs of its own.
@@ -194,7 +210,7 @@ func ObjectsDir(gitDir string) string {
 // info/exclude of the git directory gitDir: gitDir itself, or for a linked
 // worktree the one its commondir file names.
 func CommonDir(gitDir string) string {
-	b, err := os.ReadFile(filepath.Join(gitDir, "commondir"))
+	b, err := regfile.ReadFile(filepath.Join(gitDir, "commondir"), smallFile)
 	if err != nil {
 		return gitDir
 	}
