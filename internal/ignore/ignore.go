@@ -106,7 +106,7 @@ func compile(line string) (r rule, ok bool) {
 	if strings.HasSuffix(line, "/**") {
 		line += "/*"
 	}
-	r.m = gitignore.CompileIgnoreLines(escape(line) + "\x00")
+	r.m = gitignore.CompileIgnoreLines(escape(bytewise(line)) + "\x00")
 	return r, true
 }
 
@@ -123,6 +123,29 @@ func trimSpaces(line string) string {
 		line = body
 	}
 	return line
+}
+
+// bytewise spells each byte of s at or above 0x80 as the rune of the same
+// value (U+0080 to U+00FF), leaving ASCII as it is. git matches names byte
+// by byte: "?" and a bracket expression match one byte, so "backup-?.env"
+// does not match "backup-é.env", whose "é" is two bytes. Go's regular
+// expressions match runes; spelling patterns and paths alike this way makes
+// one rune one byte, and leaves no invalid UTF-8 on either side.
+func bytewise(s string) string {
+	i := 0
+	for i < len(s) && s[i] < utf8.RuneSelf {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) * 2)
+	b.WriteString(s[:i])
+	for ; i < len(s); i++ {
+		b.WriteRune(rune(s[i]))
+	}
+	return b.String()
 }
 
 // escape rewrites a glob so that go-gitignore's translation to a
@@ -242,12 +265,12 @@ func (l *List) Match(rel, name string, isDir bool) (ignored, decided bool) {
 		var p string
 		if r.anchored {
 			if relZ == "" {
-				relZ = rel + "\x00"
+				relZ = bytewise(rel) + "\x00"
 			}
 			p = relZ
 		} else {
 			if nameZ == "" {
-				nameZ = name + "\x00"
+				nameZ = bytewise(name) + "\x00"
 			}
 			p = nameZ
 		}

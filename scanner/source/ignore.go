@@ -107,7 +107,14 @@ func ignoreTracked(gitPath string, isDir bool) *ignore.Tracked {
 // own files are read by the walk. Unreadable ignore files are returned as
 // problems, keyed by path.
 func ignoreAncestors(root string) (n *ignore.Node, key string, problems []dirProblem) {
-	abs, err := filepath.Abs(root)
+	// The repository a root is in is the one its files are in: a root
+	// given through a symbolic link is looked up where the link leads,
+	// so a link inside a repository to a directory outside it does not
+	// bring that repository's rules to files git would never see there.
+	abs, err := filepath.EvalSymlinks(root)
+	if err == nil {
+		abs, err = filepath.Abs(abs)
+	}
 	if err != nil {
 		return nil, "", nil
 	}
