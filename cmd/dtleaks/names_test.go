@@ -31,6 +31,7 @@ func namesCorpus(t *testing.T) (dir string, dirTok, fileTok, inside, staged toke
 	g := tokentest.New(1101)
 	dirTok, fileTok, inside, staged = g.Token("dt0c01"), g.Token("dt0s16"), g.Token("dt0c01"), g.Token("dt0c01")
 	dir = newRepo(t)
+	commit(t, dir, "empty start", nil)
 	write := func(name, content string) {
 		p := filepath.Join(dir, filepath.FromSlash(name))
 		must(t, os.MkdirAll(filepath.Dir(p), 0o755))
@@ -104,5 +105,25 @@ func TestNamesAreFindings(t *testing.T) {
 	slices.Sort(want)
 	if got := run("scan"); !slices.Equal(got, want) {
 		t.Errorf("scan findings:\n%s\nwant:\n%s", shown([]byte(strings.Join(got, "\n")), dirTok, fileTok, inside, staged), strings.Join(want, "\n"))
+	}
+	// History: the tree entries, a directory's at its own path.
+	want = []string{
+		" " + inside.ID + " k-" + red(dirTok) + "/x.env",
+		"path " + dirTok.ID + " k-" + red(dirTok),
+		"path " + fileTok.ID + " d/cache-" + red(fileTok) + ".txt",
+	}
+	slices.Sort(want)
+	if got := run("history"); !slices.Equal(got, want) {
+		t.Errorf("history findings:\n%s\nwant:\n%s", shown([]byte(strings.Join(got, "\n")), dirTok, fileTok, inside, staged), strings.Join(want, "\n"))
+	}
+	// A range: the paths it introduces, with the files' own.
+	want = []string{
+		" " + inside.ID + " k-" + red(dirTok) + "/x.env",
+		"path " + dirTok.ID + " k-" + red(dirTok) + "/x.env",
+		"path " + fileTok.ID + " d/cache-" + red(fileTok) + ".txt",
+	}
+	slices.Sort(want)
+	if got := run("history", "--range", "HEAD~1..HEAD"); !slices.Equal(got, want) {
+		t.Errorf("history --range findings:\n%s\nwant:\n%s", shown([]byte(strings.Join(got, "\n")), dirTok, fileTok, inside, staged), strings.Join(want, "\n"))
 	}
 }
