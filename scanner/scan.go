@@ -66,8 +66,10 @@ func Scan(ctx context.Context, src Source, opts Options) (Result, error) {
 		nb    atomic.Int64
 	)
 	err := src.Items(ctx, func(it Item, err error) error {
+		names := nameFindings(it, opts.Matcher)
 		if err != nil {
 			mu.Lock()
+			res.Findings = append(res.Findings, names...)
 			res.Problems = append(res.Problems, Problem{Path: it.Path, Err: err})
 			mu.Unlock()
 			return ctx.Err()
@@ -78,6 +80,7 @@ func Scan(ctx context.Context, src Source, opts Options) (Result, error) {
 		pool.Put(bp)
 		nb.Add(n)
 		mu.Lock()
+		res.Findings = append(res.Findings, names...)
 		res.Findings = append(res.Findings, fs...)
 		if err != nil {
 			res.Problems = append(res.Problems, Problem{Path: it.Path, Err: err})
@@ -99,6 +102,7 @@ func Scan(ctx context.Context, src Source, opts Options) (Result, error) {
 		res.Findings = fs
 		res.Problems = append(res.Problems, ps...)
 	}
+	redactResult(&res)
 	Sort(res.Findings)
 	slices.SortStableFunc(res.Problems, func(a, b Problem) int { return cmp.Compare(a.Path, b.Path) })
 	res.Stats = Stats{Items: items.Load(), Bytes: nb.Load(), Findings: len(res.Findings), Duration: time.Since(start)}
@@ -137,9 +141,21 @@ func scanItem(ctx context.Context, it Item, m *rules.Matcher, buf []byte) ([]Fin
 		pending []Finding // findings on a line that goes on past the window
 	)
 	buf = buf[:0]
+	sk, _ := it.R.(ZeroSkipper)
 	for {
 		if err := ctx.Err(); err != nil {
 			return fs, total, err
+		}
+		if sk != nil {
+			// buf holds zeros only and more lie ahead: they are skipped
+			// as if read, so buf's bytes stand for the last of them.
+			n, err := skipZeros(sk, buf)
+			if err != nil {
+				return fs, total, err
+			}
+			base += n
+			total += n
+			lines.col += int(n)
 		}
 		n, err := io.ReadFull(it.R, buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]

@@ -75,6 +75,12 @@ type Origin struct {
 	AtHead bool
 }
 
+// LocationPath is the Location of a finding in a name rather than in
+// content: a file or directory name of the walk, a tree entry's path in
+// history, a staged path. Scan looks for tokens in the Path of every item it
+// is given, so a token there is reported, not only redacted.
+const LocationPath = "path"
+
 // Source yields the items to scan. Items may call yield concurrently from
 // several goroutines. A failure to read one item arrives as yield(Item{Path:
 // p}, err), and the source goes on with the next. An error returned by yield

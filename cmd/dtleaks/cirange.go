@@ -3,8 +3,9 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
+
+	"github.com/dtleaks/dtleaks/internal/regfile"
 )
 
 // autoRange is the --range value that asks dtleaks to find the commits to
@@ -43,7 +44,7 @@ func ciRange(getenv func(string) string) (spec, why string, err error) {
 	if path == "" {
 		return "", event + " event: whole history", nil
 	}
-	data, err := os.ReadFile(path)
+	data, err := regfile.ReadFile(path, 1<<28) // GitHub's payloads are megabytes at most
 	if err != nil {
 		return "", "", fmt.Errorf("reading the GitHub event: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dtleaks/dtleaks/internal/regfile"
 	"github.com/dtleaks/dtleaks/rules"
 	"github.com/dtleaks/dtleaks/scanner"
 	"github.com/dtleaks/dtleaks/scanner/report"
@@ -438,7 +439,9 @@ func writeReport(w io.Writer, format string, res scanner.Result, opts report.Opt
 }
 
 func readBaseline(name string) (*report.Baseline, error) {
-	f, err := os.Open(name)
+	// Not os.Open: a FIFO given as the baseline would block the open,
+	// deaf to Ctrl-C.
+	f, err := regfile.Open(name)
 	if err != nil {
 		return nil, err
 	}

@@ -63,6 +63,9 @@ type Index struct {
 // the message says which file is broken without quoting its bytes.
 var ErrMalformed = errors.New("malformed index")
 
+// errTooLarge is the error of an index file too large to map.
+var errTooLarge = errors.New("index file too large")
+
 // malformed returns an error wrapping ErrMalformed.
 func malformed(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrMalformed}, args...)...)

@@ -3,8 +3,11 @@
 package gitindex
 
 import (
+	"io"
 	"os"
 	"syscall"
+
+	"github.com/dtleaks/dtleaks/internal/regfile"
 )
 
 // Map maps a file into memory read-only, sparing the copy and the
@@ -12,7 +15,9 @@ import (
 // returned function unmaps it: nothing that points into the bytes may be
 // used after it is called.
 func Map(name string) ([]byte, func(), error) {
-	f, err := os.Open(name)
+	// Not os.Open: $GIT_INDEX_FILE may name a FIFO or a device
+	// (/dev/zero would be read for ever).
+	f, err := regfile.Open(name)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -22,14 +27,16 @@ func Map(name string) ([]byte, func(), error) {
 		return nil, nil, err
 	}
 	size := fi.Size()
-	if size == 0 || size != int64(int(size)) {
-		b, err := os.ReadFile(name)
-		return b, func() {}, err
+	if size == 0 {
+		return nil, func() {}, nil
+	}
+	if size != int64(int(size)) {
+		return nil, nil, &os.PathError{Op: "read", Path: name, Err: errTooLarge}
 	}
 	b, err := syscall.Mmap(int(f.Fd()), 0, int(size), syscall.PROT_READ, syscall.MAP_PRIVATE)
 	if err != nil {
 		// Some file systems cannot map files: read it instead.
-		b, err := os.ReadFile(name)
+		b, err := io.ReadAll(f)
 		return b, func() {}, err
 	}
 	return b, func() { syscall.Munmap(b) }, nil

@@ -15,6 +15,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 	"github.com/go-git/go-git/v5/storage/filesystem/dotgit"
+
+	"github.com/dtleaks/dtleaks/internal/regfile"
 )
 
 // A repository may borrow objects from other object stores, named one per
@@ -56,7 +58,7 @@ func Alternates(objects string, extra ...string) ([]Alternate, []AltProblem) {
 	var add func(file, dir string, depth int)
 	walk = func(objects string, depth int) {
 		file := filepath.Join(objects, "info", "alternates")
-		f, err := os.Open(file)
+		f, err := regfile.Open(file) // a FIFO here must not block the scan
 		if errors.Is(err, fs.ErrNotExist) {
 			return
 		}

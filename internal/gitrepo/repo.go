@@ -28,6 +28,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 	"github.com/go-git/go-git/v5/storage/filesystem/dotgit"
+
+	"github.com/dtleaks/dtleaks/internal/regfile"
 )
 
 // Bounds on what a repository keeps in memory: the shared object cache of
@@ -86,6 +88,16 @@ func Open(path string) (*Repo, error) { return OpenEnv(path, nil) }
 // openPath opens the repository found at path, as Open documents, with
 // git's object-directory variables read through getenv (see build).
 func openPath(path string, getenv func(string) string) (*Repo, error) {
+	// go-git opens these with a plain open, which a FIFO put in their
+	// place would block for ever: refuse anything but regular files.
+	if gitDir := findGitDir(path); gitDir != "" {
+		common := CommonDir(gitDir)
+		for _, p := range []string{filepath.Join(gitDir, "HEAD"), filepath.Join(common, "packed-refs"), filepath.Join(common, "config"), filepath.Join(gitDir, "config.worktree")} {
+			if err := regfile.Check(p); err != nil {
+				return nil, err
+			}
+		}
+	}
 	var repo *git.Repository
 	err := Guard(func() error {
 		var err error
@@ -202,7 +214,7 @@ func isSHA256(path string) bool {
 	if gitDir == "" {
 		return false
 	}
-	f, err := os.Open(filepath.Join(CommonDir(gitDir), "config"))
+	f, err := regfile.Open(filepath.Join(CommonDir(gitDir), "config"))
 	if err != nil {
 		return false
 	}
@@ -229,7 +241,7 @@ func findGitDir(path string) string {
 			if fi.IsDir() {
 				return p
 			}
-			b, err := os.ReadFile(p)
+			b, err := regfile.ReadFile(p, smallFile)
 			if err != nil {
 				return ""
 			}
@@ -247,6 +259,10 @@ func findGitDir(path string) string {
 		}
 	}
 }
+
+// smallFile bounds what is read of a file that holds one path (a .git
+// file, commondir).
+const smallFile = 1 << 20
 
 // IsBare reports whether dir looks like a bare repository: no .git, but
 // HEAD, objects and refs of its own.
@@ -273,7 +289,7 @@ func ObjectsDir(gitDir string) string {
 // info/exclude of the git directory gitDir: gitDir itself, or for a linked
 // worktree the one its commondir file names.
 func CommonDir(gitDir string) string {
-	b, err := os.ReadFile(filepath.Join(gitDir, "commondir"))
+	b, err := regfile.ReadFile(filepath.Join(gitDir, "commondir"), smallFile)
 	if err != nil {
 		return gitDir
 	}

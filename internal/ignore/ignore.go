@@ -106,7 +106,7 @@ func compile(line string) (r rule, ok bool) {
 	if strings.HasSuffix(line, "/**") {
 		line += "/*"
 	}
-	r.m = gitignore.CompileIgnoreLines(escape(line) + "\x00")
+	r.m = gitignore.CompileIgnoreLines(escape(bytewise(line)) + "\x00")
 	return r, true
 }
 
@@ -123,6 +123,29 @@ func trimSpaces(line string) string {
 		line = body
 	}
 	return line
+}
+
+// bytewise spells each byte of s at or above 0x80 as the rune of the same
+// value (U+0080 to U+00FF), leaving ASCII as it is. git matches names byte
+// by byte: "?" and a bracket expression match one byte, so "backup-?.env"
+// does not match "backup-é.env", whose "é" is two bytes. Go's regular
+// expressions match runes; spelling patterns and paths alike this way makes
+// one rune one byte, and leaves no invalid UTF-8 on either side.
+func bytewise(s string) string {
+	i := 0
+	for i < len(s) && s[i] < utf8.RuneSelf {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) * 2)
+	b.WriteString(s[:i])
+	for ; i < len(s); i++ {
+		b.WriteRune(rune(s[i]))
+	}
+	return b.String()
 }
 
 // escape rewrites a glob so that go-gitignore's translation to a
@@ -242,12 +265,12 @@ func (l *List) Match(rel, name string, isDir bool) (ignored, decided bool) {
 		var p string
 		if r.anchored {
 			if relZ == "" {
-				relZ = rel + "\x00"
+				relZ = bytewise(rel) + "\x00"
 			}
 			p = relZ
 		} else {
 			if nameZ == "" {
-				nameZ = name + "\x00"
+				nameZ = bytewise(name) + "\x00"
 			}
 			p = nameZ
 		}
@@ -275,6 +298,13 @@ type Node struct {
 	// exclude is the repository's info/exclude, relative to excludeDir.
 	exclude    *List
 	excludeDir string
+	// tracked is what the repository's index holds, nil when unknown
+	// (outside a repository, or an index that could not be read): tracked
+	// paths are never ignored by git's rules. inIgnored marks a directory
+	// that git's rules ignore, walked only for the tracked paths below it:
+	// every untracked path there is ignored, as git ignores it.
+	tracked   *Tracked
+	inIgnored bool
 }
 
 // Child returns the node for a directory below n, given what it holds.
@@ -286,12 +316,15 @@ func (n *Node) Child(dir string, dtleaks, git, exclude *List, repo bool) *Node {
 	case repo:
 		c.inRepo, c.repoTop, c.exclude, c.excludeDir = true, true, exclude, dir
 	case n != nil:
-		c.inRepo, c.exclude, c.excludeDir = n.inRepo, n.exclude, n.excludeDir
+		c.inRepo, c.exclude, c.excludeDir, c.tracked = n.inRepo, n.exclude, n.excludeDir, n.tracked
+		// Walked although git ignores it, for its tracked paths: the rest
+		// of it is ignored.
+		c.inIgnored = c.tracked != nil && dir != "" && (n.inIgnored || n.gitIgnored(dir, dir[strings.LastIndexByte(dir, '/')+1:], true))
 	}
 	if !c.inRepo {
 		c.git = nil
 	}
-	if c.dtleaks == nil && c.git == nil && !c.repoTop {
+	if c.dtleaks == nil && c.git == nil && !c.repoTop && c.inIgnored == (n != nil && n.inIgnored) {
 		// Nothing new here: share the parent's rules, keyed by its
 		// directory, which every path below this one is also under.
 		return n
@@ -312,6 +345,23 @@ func (n *Node) Ignored(key, name string, isDir bool) bool {
 			}
 		}
 	}
+	if n == nil || !n.inRepo {
+		return false
+	}
+	if n.tracked != nil {
+		if n.tracked.has(rel(key, n.excludeDir), isDir) {
+			return false
+		}
+		if n.inIgnored {
+			return true
+		}
+	}
+	return n.gitIgnored(key, name, isDir)
+}
+
+// gitIgnored reports whether the .gitignore files and info/exclude in
+// force at n ignore the path, tracked or not.
+func (n *Node) gitIgnored(key, name string, isDir bool) bool {
 	if n == nil || !n.inRepo {
 		return false
 	}

@@ -372,6 +372,7 @@ func (w *dirWalker) dirIgnore(path, key string, parent *ignore.Node, ents []fs.D
 	var (
 		dtleaks, git, exclude *ignore.List
 		repo                  bool
+		tracked               *ignore.Tracked
 	)
 	read := func(p string) (*ignore.List, bool, error) {
 		l, err := ignoreRead(p)
@@ -393,6 +394,7 @@ func (w *dirWalker) dirIgnore(path, key string, parent *ignore.Node, ents []fs.D
 			if p := ignoreExcludePath(dirJoin(path, name), t.IsDir()); p != "" {
 				exclude, _, err = read(p)
 			}
+			tracked = ignoreTracked(dirJoin(path, name), t.IsDir())
 		}
 		if err != nil {
 			return nil, nil, err
@@ -401,7 +403,11 @@ func (w *dirWalker) dirIgnore(path, key string, parent *ignore.Node, ents []fs.D
 			unread = append(unread, e.Name())
 		}
 	}
-	return parent.Child(key, dtleaks, git, exclude, repo), unread, nil
+	n = parent.Child(key, dtleaks, git, exclude, repo)
+	if repo {
+		n = n.WithTracked(tracked)
+	}
+	return n, unread, nil
 }
 
 // file opens one file, yields it, and closes it.
@@ -453,7 +459,9 @@ type dirFile struct {
 // full one means the file grew, and a file appended to faster than it is
 // read (a busy log) must not keep the scan going for ever. So a file is
 // scanned as it was when opened, plus at most one read of what was added.
-// A file that says it is empty (as /proc files do) is read to its end.
+// A file that says it is empty (as /proc and sysfs files do) is read to
+// its end, whatever the size of each read: those give a page or a record at
+// a time, so a short read there says nothing about the end.
 func (f *dirFile) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
@@ -469,7 +477,7 @@ func (f *dirFile) Read(p []byte) (int, error) {
 			return 0, io.EOF
 		}
 		f.read += int64(n)
-		if f.read >= f.size && (n < len(p) || f.size > 0) {
+		if f.size > 0 && f.read >= f.size {
 			return n, io.EOF
 		}
 		return n, nil

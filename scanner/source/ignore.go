@@ -2,10 +2,12 @@ package source
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/dtleaks/dtleaks/internal/gitindex"
 	"github.com/dtleaks/dtleaks/internal/gitrepo"
 	"github.com/dtleaks/dtleaks/internal/ignore"
 )
@@ -35,8 +37,22 @@ func ignoreRead(path string) (*ignore.List, error) {
 // whose top holds gitPath (".git", a directory or a "gitdir: " file, as in a
 // worktree or submodule) is.
 func ignoreExcludePath(gitPath string, isDir bool) string {
+	gitDir := ignoreGitDir(gitPath, isDir)
+	if gitDir == "" {
+		return ""
+	}
 	if isDir {
-		return filepath.Join(gitPath, ignore.ExcludeFile)
+		return filepath.Join(gitDir, ignore.ExcludeFile)
+	}
+	// A linked worktree keeps info/exclude in the common directory.
+	return filepath.Join(gitrepo.CommonDir(gitDir), ignore.ExcludeFile)
+}
+
+// ignoreGitDir returns the git directory of the repository whose top holds
+// gitPath: gitPath itself, or where its "gitdir: " line points.
+func ignoreGitDir(gitPath string, isDir bool) string {
+	if isDir {
+		return gitPath
 	}
 	b, err := dirReadSmall(gitPath)
 	if err != nil {
@@ -50,8 +66,37 @@ func ignoreExcludePath(gitPath string, isDir bool) string {
 	if !filepath.IsAbs(gitDir) {
 		gitDir = filepath.Join(filepath.Dir(gitPath), gitDir)
 	}
-	// A linked worktree keeps info/exclude in the common directory.
-	return filepath.Join(gitrepo.CommonDir(gitDir), ignore.ExcludeFile)
+	return gitDir
+}
+
+// ignoreTracked reads what the index of the repository whose top holds
+// gitPath tracks. It returns nil when that cannot be known (no index, as in
+// a repository without a commit, or one that cannot be read or parsed):
+// then the ignore rules apply as they stand.
+func ignoreTracked(gitPath string, isDir bool) *ignore.Tracked {
+	gitDir := ignoreGitDir(gitPath, isDir)
+	if gitDir == "" {
+		return nil
+	}
+	f, err := dirOpen(filepath.Join(gitDir, "index"), false)
+	if err != nil {
+		return nil
+	}
+	const max = 1 << 30 // git's own limit on an index is about 4 GB; none near this is sane
+	b, err := io.ReadAll(io.LimitReader(f, max))
+	f.Close()
+	if err != nil {
+		return nil
+	}
+	idx, err := gitindex.Parse(b)
+	if err != nil {
+		return nil
+	}
+	names := make([]string, 0, len(idx.Entries))
+	for _, e := range idx.Entries {
+		names = append(names, e.Name) // with git add -N's: known to git, so not ignored
+	}
+	return ignore.NewTracked(names)
 }
 
 // ignoreAncestors finds whether the directory root (as given) is inside a
@@ -62,7 +107,14 @@ func ignoreExcludePath(gitPath string, isDir bool) string {
 // own files are read by the walk. Unreadable ignore files are returned as
 // problems, keyed by path.
 func ignoreAncestors(root string) (n *ignore.Node, key string, problems []dirProblem) {
-	abs, err := filepath.Abs(root)
+	// The repository a root is in is the one its files are in: a root
+	// given through a symbolic link is looked up where the link leads,
+	// so a link inside a repository to a directory outside it does not
+	// bring that repository's rules to files git would never see there.
+	abs, err := filepath.EvalSymlinks(root)
+	if err == nil {
+		abs, err = filepath.Abs(abs)
+	}
 	if err != nil {
 		return nil, "", nil
 	}
@@ -103,6 +155,9 @@ func ignoreAncestors(root string) (n *ignore.Node, key string, problems []dirPro
 	}
 	dir, dirKey := top, ""
 	n = (*ignore.Node)(nil).Child("", read(filepath.Join(dir, ignore.DtleaksFile)), read(filepath.Join(dir, ignore.GitFile)), exclude, true)
+	if err == nil {
+		n = n.WithTracked(ignoreTracked(gitPath, fi.IsDir()))
+	}
 	elems := strings.Split(key, "/")
 	for _, e := range elems[:len(elems)-1] {
 		dir, dirKey = filepath.Join(dir, e), ignore.Join(dirKey, e)

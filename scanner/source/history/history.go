@@ -77,6 +77,12 @@ type Source struct {
 	// that cannot be read (see gitrepo.Alternates): the objects its trees name
 	// may be there, so the missing-object checks are off.
 	borrows bool
+	// names holds the tree entry names with tokens the scan met (see
+	// names.go).
+	names names
+	// rangeNames holds, for a range scan, the introduced paths that hold
+	// a token, with their commits.
+	rangeNames []intro
 
 	// promised holds the missing objects skipped under AllowPromised.
 	promisedMu sync.Mutex

@@ -119,6 +119,9 @@ func (h *Source) rangeItems(ctx context.Context, repo *repository, yield func(sc
 		}
 		err := diffTrees(ctx, repo, c.tree, parents, "", func(path string, blob plumbing.Hash) {
 			h.introduced[blob] = append(h.introduced[blob], intro{path: path, commit: ch})
+			if hasToken([]byte(path)) {
+				h.rangeNames = append(h.rangeNames, intro{path: path, commit: ch})
+			}
 		})
 		if err != nil {
 			return err

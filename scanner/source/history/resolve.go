@@ -36,6 +36,8 @@ type tracer struct {
 	trees map[plumbing.Hash][]treeEntry
 	// lin orders the sites of a blob by ancestry (see lineage.better).
 	lin *lineage
+	// names records the entry names with tokens tracing reads.
+	names *names
 }
 
 // pairs returns the target blobs below tree h with their paths, sorted.
@@ -55,6 +57,9 @@ func (t *tracer) pairs(ctx context.Context, h plumbing.Hash) ([]pair, error) {
 			return nil, nil
 		}
 		for _, e := range tree.Entries {
+			if hasToken([]byte(e.Name)) {
+				ents = append(ents, treeEntry{name: e.Name, hash: t.names.note(e.Name)})
+			}
 			switch {
 			case gitrepo.IsDir(e.Mode):
 				ents = append(ents, treeEntry{name: e.Name, hash: e.Hash, dir: true})
@@ -151,7 +156,7 @@ func (h *Source) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.F
 	h.repo = nil
 	packs := h.packs
 	h.packs = nil
-	t := &tracer{repo: repo, targets: map[plumbing.Hash]bool{}, memo: map[plumbing.Hash][]pair{}}
+	t := &tracer{repo: repo, targets: map[plumbing.Hash]bool{}, memo: map[plumbing.Hash][]pair{}, names: &h.names}
 	var msgs, blobs []scanner.Finding
 	for _, f := range fs {
 		if f.Location != scanner.LocationContent {
@@ -185,7 +190,7 @@ func (h *Source) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.F
 				h.packs = nil
 				problems = append(problems, lp...)
 			}
-			if err == nil && len(blobs) > 0 {
+			if err == nil && (len(blobs) > 0 || h.names.any()) {
 				sites, err = t.trace(ctx, reach)
 			}
 		}
@@ -267,6 +272,24 @@ func (h *Source) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.F
 			}
 		}
 		out = append(out, f)
+	}
+	if h.introduced == nil {
+		out = append(out, h.names.findings(sites, author)...)
+	}
+	// A path of a range holding a token: where the range first
+	// introduced it.
+	first := map[string]site{}
+	for _, in := range h.rangeNames {
+		s := site{path: in.path, commit: in.commit, reachable: true}
+		if c, err := readCommit(repo, in.commit); err == nil {
+			s.when = c.when
+		}
+		if o, ok := first[in.path]; !ok || t.lin.better(s, o) {
+			first[in.path] = s
+		}
+	}
+	for path, s := range first {
+		out = append(out, nameFindings(path, s, author)...)
 	}
 	for _, f := range msgs {
 		if reach != nil && f.Location != scanner.LocationRefName {

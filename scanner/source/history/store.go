@@ -687,6 +687,7 @@ func (w *worker) looseTree(obj plumbing.EncodedObject, where string) error {
 	if err != nil {
 		return w.yieldErr(where, gitrepo.ObjectErr("object", obj.Hash(), err))
 	}
+	w.h.names.noteTree(data)
 	for _, err := range w.h.treeLinks(obj.Hash(), data, nil, false) {
 		if err := w.yieldErr(where, err); err != nil {
 			return err

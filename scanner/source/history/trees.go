@@ -99,7 +99,8 @@ func (h *Source) readTrees(ctx context.Context, targets map[plumbing.Hash]bool) 
 						for _, err := range h.treeLinks(hash, data, base, u.p.promisor) {
 							myProblems = append(myProblems, scanner.Problem{Path: path, Err: err})
 						}
-						if len(targets) == 0 {
+						h.names.noteTree(data)
+						if len(targets) == 0 && !hasToken(data) {
 							return nil
 						}
 						if ents, err := tp.parse(data, targets); err == nil {
@@ -187,6 +188,10 @@ func (tp *treeParser) parse(data []byte, targets map[plumbing.Hash]bool) ([]tree
 			return nil, err
 		}
 		h := plumbing.Hash(hash)
+		if hasToken(name) {
+			// A pseudo-entry for the name itself: see names.go.
+			out = append(out, treeEntry{name: tp.intern(name), hash: nameKey(string(name))})
+		}
 		switch {
 		case gitrepo.IsDir(m):
 			out = append(out, treeEntry{name: tp.intern(name), hash: h, dir: true})

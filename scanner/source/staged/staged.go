@@ -75,6 +75,12 @@ type state struct {
 	reads   int // HEAD tree objects read
 }
 
+// DiffLimit is the largest blob whose lines are diffed against the version
+// HEAD has, to report only the lines a commit adds. A staged file larger
+// than this, or whose HEAD version is, is reported whole: every token in it
+// counts as added. Diffing needs both versions in memory; scanning does not.
+const DiffLimit = 32 << 20
+
 // ErrUnmerged is the problem reported for a path with conflicts.
 var ErrUnmerged = errors.New("unmerged path: resolve the conflict and stage the result")
 
@@ -410,6 +416,20 @@ func (s *Source) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.F
 			keep = append(keep, group...)
 			continue
 		}
+		// A token in the path is added when the path is: HEAD has no
+		// entry at it (a new file, or the new name of a renamed one).
+		var content []scanner.Finding
+		for _, f := range group {
+			if f.Location != scanner.LocationPath {
+				content = append(content, f)
+			} else if ch.old.IsZero() {
+				keep = append(keep, f)
+			}
+		}
+		group = content
+		if len(group) == 0 {
+			continue
+		}
 		var added func(int) bool
 		err := gitrepo.Safe("blob "+ch.hash.String(), func() error {
 			var err error
@@ -446,6 +466,18 @@ func (st *state) added(ch *change) (func(line int) bool, error) {
 		}
 		if old.IsZero() {
 			return func(int) bool { return true }, nil // a new file adds every line
+		}
+	}
+	// Diffing holds both blobs and a hash per line: past a bound, every
+	// line counts as added, so a huge file is scanned whole (its tokens
+	// all reported) in the memory of a streamed scan, never diffed.
+	for _, h := range []plumbing.Hash{old, ch.hash} {
+		size, err := st.repo.Store.EncodedObjectSize(h)
+		if err != nil {
+			return nil, objectError("blob", ch.path, h, err)
+		}
+		if size > DiffLimit {
+			return func(int) bool { return true }, nil
 		}
 	}
 	a, err := st.lines(ch.path, old)
