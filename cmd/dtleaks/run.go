@@ -68,7 +68,7 @@ type options struct {
 	reports                  listFlag
 	noColor, noDecode        bool
 	jobs                     int
-	// scan
+	// scan, history, staged
 	noIgnore bool
 	// history
 	rangeSpec, since string
@@ -137,6 +137,7 @@ every secret its repository holds (see --clone-dir).`,
 			fs.StringVar(&o.rangeSpec, "range", "", "scan only the commits in `A..B` and the blobs they introduce;\n\"auto\" takes the range from pre-commit's pre-push stage or the GitHub Actions event\n(pull request: its commits; push: the pushed commits; otherwise the whole history)")
 			fs.StringVar(&o.since, "since-commit", "", "scan only the commits after `REV` (REV..HEAD)")
 			fs.BoolVar(&o.noUnreachable, "no-unreachable", false, "skip objects that no ref reaches")
+			fs.BoolVar(&o.noIgnore, "no-ignore", false, "report findings at paths the .dtleaksignore files of their commit leave out")
 			verifyFlags(fs, o)
 			auditFlags(fs, o)
 		},
@@ -162,20 +163,24 @@ every secret its repository holds (see --clone-dir).`,
 					o.note += " (" + spec + ")"
 				}
 			}
-			return &history.Source{Path: repo, Jobs: o.jobs, Range: o.rangeSpec, Since: o.since, NoUnreachable: o.noUnreachable, Getenv: o.getenv}, nil
+			return &history.Source{Path: repo, Jobs: o.jobs, Range: o.rangeSpec, Since: o.since, NoUnreachable: o.noUnreachable, Getenv: o.getenv, NoIgnore: o.noIgnore}, nil
 		},
 	},
 	{
 		name: "staged", args: "[REPO]",
 		short: `Scan what the next commit would add: the staged blobs that differ from
 HEAD, reporting only tokens on the lines the commit adds. Unstaged edits are
-not scanned. Use it as a plain .git/hooks/pre-commit line: "dtleaks staged".`,
+not scanned. Use it as a plain .git/hooks/pre-commit line: "dtleaks staged".
+Paths the staged .dtleaksignore files list are left out.`,
+		setup: func(fs *flag.FlagSet, o *options) {
+			fs.BoolVar(&o.noIgnore, "no-ignore", false, "scan the staged paths .dtleaksignore files leave out")
+		},
 		source: func(o *options, args []string) (scanner.Source, error) {
 			repo, err := oneRepo(args)
 			if err != nil {
 				return nil, err
 			}
-			return &staged.Source{Path: repo, Jobs: o.jobs, Getenv: o.getenv}, nil
+			return &staged.Source{Path: repo, Jobs: o.jobs, Getenv: o.getenv, NoIgnore: o.noIgnore}, nil
 		},
 	},
 }

@@ -50,6 +50,9 @@ type Source struct {
 	// Getenv reads the environment git would: GIT_DIR and GIT_WORK_TREE
 	// (see gitrepo.OpenEnv). Nil means os.Getenv.
 	Getenv func(string) string
+	// NoIgnore keeps the findings at paths that the .dtleaksignore files
+	// of their commit leave out (see Resolve).
+	NoIgnore bool
 
 	// introduced is filled by a range scan: for each blob it yielded, the
 	// commits of the range that introduced it and where.

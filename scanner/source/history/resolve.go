@@ -241,9 +241,16 @@ func (h *Source) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.F
 			best[k] = c
 		}
 	}
+	skip := h.ignoredSite(repo, author, &problems)
 	for _, f := range blobs {
 		f.Origin.AtHead = atHead[f.Fingerprint]
 		ss := sites[plumbing.NewHash(f.Origin.Blob)]
+		if len(ss) > 0 {
+			ss = slices.DeleteFunc(slices.Clone(ss), skip)
+			if len(ss) == 0 {
+				continue // at ignored paths only
+			}
+		}
 		if len(ss) == 0 {
 			f.Path = ""
 			f.Origin.Unreachable = true
@@ -278,6 +285,35 @@ func (h *Source) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.F
 	}
 	problems = append(problems, t.problems...)
 	return out, problems, nil
+}
+
+// ignoredSite returns whether a site is at a path that the .dtleaksignore
+// files of its commit's tree leave out: the rules as of the commit that
+// introduced the blob there, so that history leaves out what a scan of
+// that commit's checkout would. A site with no commit, and every site under
+// NoIgnore, is kept. Rules that cannot be read become problems, once per
+// tree, and their paths are kept.
+func (h *Source) ignoredSite(repo *repository, commitOf func(plumbing.Hash) *object.Commit, problems *[]scanner.Problem) func(site) bool {
+	if h.NoIgnore {
+		return func(site) bool { return false }
+	}
+	ig := newIgnorer(repo)
+	reported := map[string]bool{}
+	return func(s site) bool {
+		if s.commit.IsZero() || s.path == "" {
+			return false
+		}
+		c := commitOf(s.commit)
+		if c == nil {
+			return false
+		}
+		skip, err := ig.ignored(c.TreeHash, s.path)
+		if err != nil && !reported[err.Error()] {
+			reported[err.Error()] = true
+			*problems = append(*problems, scanner.Problem{Path: s.path, Err: err})
+		}
+		return skip
+	}
 }
 
 func (c *commit) isReachable() bool { return c != nil && c.reachable }

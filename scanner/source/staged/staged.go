@@ -62,6 +62,9 @@ type Source struct {
 	// Getenv reads the environment git would: GIT_DIR and GIT_WORK_TREE
 	// (see gitrepo.OpenEnv) and GIT_INDEX_FILE. Nil means os.Getenv.
 	Getenv func(string) string
+	// NoIgnore scans the staged paths that the staged .dtleaksignore
+	// files leave out.
+	NoIgnore bool
 
 	state *state
 }
@@ -73,6 +76,10 @@ type state struct {
 	gone    []deleted
 	byPath  map[string]*change
 	reads   int // HEAD tree objects read
+	// ignored counts the staged paths .dtleaksignore left out, and
+	// problems are its files that could not be read.
+	ignored  int
+	problems []scanner.Problem
 }
 
 // ErrUnmerged is the problem reported for a path with conflicts.
@@ -98,6 +105,11 @@ func (s *Source) Items(ctx context.Context, yield func(scanner.Item, error) erro
 // borrows from, the unmerged paths, and each staged blob.
 func (s *Source) items(ctx context.Context, st *state, yield func(scanner.Item, error) error) error {
 	for _, p := range st.repo.AltProblems {
+		if err := yield(scanner.Item{Path: p.Path}, p.Err); err != nil {
+			return err
+		}
+	}
+	for _, p := range st.problems {
 		if err := yield(scanner.Item{Path: p.Path}, p.Err); err != nil {
 			return err
 		}
@@ -273,6 +285,9 @@ func (s *Source) compare(ctx context.Context, path string, repo *gitrepo.Repo) (
 		c.gone[i].path = strings.Clone(c.gone[i].path)
 	}
 	st := &state{repo: repo, changes: c.changes, gone: c.gone, reads: c.reads}
+	if !s.NoIgnore {
+		s.dropIgnored(st, idx.Entries)
+	}
 	st.byPath = make(map[string]*change, len(st.changes))
 	for i := range st.changes {
 		st.byPath[st.changes[i].path] = &st.changes[i]
