@@ -329,6 +329,11 @@ func (w *dirWalker) dir(t dirTask, isRoot bool, found []dirTask) ([]dirTask, err
 			return found, err
 		}
 	}
+	if dirIsBareRepo(ents) {
+		if err := w.problem(path, ErrBareRepository); err != nil {
+			return found, err
+		}
+	}
 	node := t.node
 	var unread []string
 	if !w.noIgnore {
