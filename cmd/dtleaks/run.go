@@ -70,6 +70,8 @@ type options struct {
 	jobs                     int
 	// scan, history, staged
 	noIgnore bool
+	// scan
+	archiveDepth int
 	// history
 	rangeSpec, since string
 	noUnreachable    bool
@@ -101,6 +103,7 @@ line; FIFOs, sockets and devices are skipped unread. Binary files are scanned:
 a token compiled into an artefact is a leak.`,
 		setup: func(fs *flag.FlagSet, o *options) {
 			fs.BoolVar(&o.noIgnore, "no-ignore", false, "scan everything: ignore no .gitignore, .git/info/exclude or .dtleaksignore")
+			fs.IntVar(&o.archiveDepth, "max-archive-depth", 2, "open archives (zip, jar, war, apk, tar, tar.gz, gz) `N` levels deep and scan their members\n(\"bundle.zip!config/app.env\"); 0 scans archives as plain bytes")
 			verifyFlags(fs, o)
 		},
 		source: func(o *options, args []string) (scanner.Source, error) {
@@ -115,7 +118,10 @@ a token compiled into an artefact is a leak.`,
 					return &source.Reader{R: o.stdin, Name: "-"}, nil
 				}
 			}
-			return &source.Dir{Roots: args, Jobs: o.jobs, NoIgnore: o.noIgnore}, nil
+			if o.archiveDepth < 0 {
+				return nil, fmt.Errorf("--max-archive-depth must be at least 0, got %d", o.archiveDepth)
+			}
+			return &source.Dir{Roots: args, Jobs: o.jobs, NoIgnore: o.noIgnore, MaxArchiveDepth: o.archiveDepth}, nil
 		},
 	},
 	{

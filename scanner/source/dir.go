@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/dtleaks/dtleaks/internal/archive"
 	"github.com/dtleaks/dtleaks/internal/ignore"
 	"github.com/dtleaks/dtleaks/scanner"
 )
@@ -48,6 +49,11 @@ type Dir struct {
 	// NoIgnore scans every file, ignoring .gitignore, info/exclude and
 	// .dtleaksignore. A .git directory is still not walked.
 	NoIgnore bool
+	// MaxArchiveDepth is how many levels of archives (zip, jar, tar,
+	// gzip...) are opened and their members scanned, each named
+	// "archive!member" (see package archive); 0 scans archives as plain
+	// bytes.
+	MaxArchiveDepth int
 
 	// beforeOpen, when set, is called with each path just before it is
 	// opened: tests use it to change the tree between listing and opening.
@@ -68,7 +74,7 @@ func (d Dir) Items(ctx context.Context, yield func(scanner.Item, error) error) e
 	seen := make(map[string]bool, len(roots))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(jobs)
-	w := &dirWalker{ctx: gctx, yield: yield, noIgnore: d.NoIgnore, beforeOpen: d.beforeOpen}
+	w := &dirWalker{ctx: gctx, yield: yield, noIgnore: d.NoIgnore, archiveDepth: d.MaxArchiveDepth, beforeOpen: d.beforeOpen}
 	w.queue.cond.L = &w.queue.mu
 	for _, r := range slices.Backward(roots) {
 		// The same root twice ("scan . .") would report each finding
@@ -97,6 +103,8 @@ type dirWalker struct {
 	noIgnore   bool
 	beforeOpen func(path string)
 	queue      dirQueue
+	// archiveDepth is Dir.MaxArchiveDepth.
+	archiveDepth int
 }
 
 // dirTask is one thing to do: a root to look at, a directory to list, or a
@@ -428,7 +436,11 @@ func (w *dirWalker) file(path string, isRoot bool) error {
 	if err != nil {
 		return w.problem(path, err)
 	}
-	err = w.yield(scanner.Item{Path: path, R: f}, nil)
+	if w.archiveDepth > 0 && archive.KindOf(path) != archive.None {
+		err = dirArchive(w.ctx, f, w.archiveDepth, w.yield)
+	} else {
+		err = w.yield(scanner.Item{Path: path, R: f}, nil)
+	}
 	f.Close()
 	return err
 }
