@@ -41,6 +41,9 @@ type Options struct {
 	// means DefaultChunkSize. Memory per worker is about ChunkSize plus
 	// rules.MaxSpan, whatever the item's size.
 	ChunkSize int
+	// NoAllow reports the tokens on lines that hold AllowMarker too, for
+	// auditors.
+	NoAllow bool
 }
 
 // Scan reads every item src yields and returns what it found. The result is
@@ -60,10 +63,11 @@ func Scan(ctx context.Context, src Source, opts Options) (Result, error) {
 		return &b
 	}}
 	var (
-		mu    sync.Mutex
-		res   Result
-		items atomic.Int64
-		nb    atomic.Int64
+		mu      sync.Mutex
+		res     Result
+		items   atomic.Int64
+		nb      atomic.Int64
+		allowed atomic.Int64
 	)
 	err := src.Items(ctx, func(it Item, err error) error {
 		if err != nil {
@@ -74,7 +78,8 @@ func Scan(ctx context.Context, src Source, opts Options) (Result, error) {
 		}
 		items.Add(1)
 		bp := pool.Get().(*[]byte)
-		fs, n, err := scanItem(ctx, it, opts.Matcher, *bp)
+		fs, n, na, err := scanItemAllow(ctx, it, opts.Matcher, *bp, opts.NoAllow)
+		allowed.Add(int64(na))
 		pool.Put(bp)
 		nb.Add(n)
 		mu.Lock()
@@ -101,7 +106,7 @@ func Scan(ctx context.Context, src Source, opts Options) (Result, error) {
 	}
 	Sort(res.Findings)
 	slices.SortStableFunc(res.Problems, func(a, b Problem) int { return cmp.Compare(a.Path, b.Path) })
-	res.Stats = Stats{Items: items.Load(), Bytes: nb.Load(), Findings: len(res.Findings), Duration: time.Since(start)}
+	res.Stats = Stats{Items: items.Load(), Bytes: nb.Load(), Findings: len(res.Findings), Duration: time.Since(start), Allowed: allowed.Load()}
 	return res, nil
 }
 
@@ -129,17 +134,23 @@ func Sort(fs []Finding) {
 // number of bytes read, and the read error, if any: findings made before a
 // read failed are kept.
 func scanItem(ctx context.Context, it Item, m *rules.Matcher, buf []byte) ([]Finding, int64, error) {
+	fs, n, _, err := scanItemAllow(ctx, it, m, buf, false)
+	return fs, n, err
+}
+
+// scanItemAllow is scanItem that also returns how many tokens AllowMarker
+// kept out, and with noAllow keeps none out.
+func scanItemAllow(ctx context.Context, it Item, m *rules.Matcher, buf []byte, noAllow bool) (fs []Finding, total int64, allowed int, err error) {
 	var (
-		fs      []Finding
-		total   int64
 		base    int64 // offset in the item of buf[0]
-		lines   lineState
+		lines   = lineState{noAllow: noAllow}
 		pending []Finding // findings on a line that goes on past the window
 	)
+	defer func() { allowed = lines.allowed }()
 	buf = buf[:0]
 	for {
 		if err := ctx.Err(); err != nil {
-			return fs, total, err
+			return fs, total, 0, err
 		}
 		n, err := io.ReadFull(it.R, buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
@@ -149,7 +160,7 @@ func scanItem(ctx context.Context, it Item, m *rules.Matcher, buf []byte) ([]Fin
 			// Whatever was read is still searched below, as if the item
 			// ended there, and the error is reported.
 			fs = append(fs, finish(&lines, buf, base, len(buf), it, m, pending)...)
-			return fs, total, err
+			return fs, total, 0, err
 		}
 		end := len(buf) // matches starting before end are this window's
 		if !eof {
@@ -157,7 +168,7 @@ func scanItem(ctx context.Context, it Item, m *rules.Matcher, buf []byte) ([]Fin
 		}
 		if eof {
 			fs = append(fs, finish(&lines, buf, base, end, it, m, pending)...)
-			return fs, total, nil
+			return fs, total, 0, nil
 		}
 		var done []Finding
 		done, pending = window(&lines, buf, base, end, false, it, m, pending)
@@ -193,7 +204,8 @@ func window(lines *lineState, buf []byte, base int64, end int, last bool, it Ite
 		if upTo < 0 {
 			upTo = len(buf)
 		}
-		if bytes.Contains(buf[:upTo], []byte(AllowMarker)) {
+		if !lines.noAllow && bytes.Contains(buf[:upTo], []byte(AllowMarker)) {
+			lines.allowed += len(pending)
 			pending = nil
 		} else if firstTerm >= 0 || last {
 			done = append(done, pending...)
@@ -226,9 +238,9 @@ func window(lines *lineState, buf []byte, base int64, end int, last bool, it Ite
 		if lineEnd >= 0 {
 			ownLine = buf[lineStart:lineEnd]
 		}
-		allowed := bytes.Contains(ownLine, []byte(AllowMarker)) ||
+		allowed := !lines.noAllow && (bytes.Contains(ownLine, []byte(AllowMarker)) ||
 			lineStart == 0 && lines.allowOpen ||
-			mt.Encoding == rules.EncodingUTF16 && (bytes.Contains(ownLine, allowLE) || bytes.Contains(ownLine, allowBE))
+			mt.Encoding == rules.EncodingUTF16 && (bytes.Contains(ownLine, allowLE) || bytes.Contains(ownLine, allowBE)))
 		line, col := lines.position(buf, mt.Start)
 		if mt.Encoding == rules.EncodingUTF16 {
 			// Each character before the token counted twice, with its
@@ -258,6 +270,7 @@ func window(lines *lineState, buf []byte, base int64, end int, last bool, it Ite
 		}
 		switch {
 		case allowed:
+			lines.allowed++
 		case lineEnd < 0 && !last:
 			rest = append(rest, f)
 		default:

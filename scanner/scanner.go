@@ -211,6 +211,12 @@ type Stats struct {
 	Bytes    int64
 	Findings int
 	Duration time.Duration
+	// Allowed counts the tokens left out because their line holds
+	// AllowMarker, and Ignored the paths the source's ignore rules left
+	// out (set by the caller, which knows the source): a summary says what
+	// was not reported, so that "clean" is never a guess.
+	Allowed int64
+	Ignored int64
 }
 
 // Result is what a scan found, sorted by path, commit, line and column.

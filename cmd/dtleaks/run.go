@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/dtleaks/dtleaks/rules"
 	"github.com/dtleaks/dtleaks/scanner"
@@ -67,6 +68,7 @@ type options struct {
 	format, output, baseline string
 	reports                  listFlag
 	noColor, noDecode        bool
+	noAllow                  bool
 	jobs                     int
 	// scan, history, staged
 	noIgnore bool
@@ -121,7 +123,7 @@ a token compiled into an artefact is a leak.`,
 			if o.archiveDepth < 0 {
 				return nil, fmt.Errorf("--max-archive-depth must be at least 0, got %d", o.archiveDepth)
 			}
-			return &source.Dir{Roots: args, Jobs: o.jobs, NoIgnore: o.noIgnore, MaxArchiveDepth: o.archiveDepth}, nil
+			return &source.Dir{Roots: args, Jobs: o.jobs, NoIgnore: o.noIgnore, MaxArchiveDepth: o.archiveDepth, Ignored: new(atomic.Int64)}, nil
 		},
 	},
 	{
@@ -269,6 +271,7 @@ func newFlagSet(c command, stderr io.Writer) (*flag.FlagSet, *options) {
 	fs.StringVar(&o.baseline, "baseline", "", "hide the findings listed in `FILE`, a JSON report of an earlier run (matched by fingerprint and path)")
 	fs.BoolVar(&o.noColor, "no-color", false, "no colour in text output (also: NO_COLOR set in the environment)")
 	fs.BoolVar(&o.noDecode, "no-decode", false, "do not look for encoded tokens (base64, UTF-16)")
+	fs.BoolVar(&o.noAllow, "no-allow", false, "also report tokens on lines marked dtleaks:allow (for audits)")
 	fs.IntVar(&o.jobs, "jobs", runtime.GOMAXPROCS(0), "read and match with `N` parallel workers")
 	if c.setup != nil {
 		c.setup(fs, o)
@@ -325,6 +328,7 @@ func runCommand(ctx context.Context, c command, args []string, stdin io.Reader, 
 	if err != nil {
 		return fail(err)
 	}
+	orig := src
 	src = vr.wrap(src)
 	if o.note != "" {
 		fmt.Fprintf(stderr, "dtleaks %s: %s\n", c.name, message(o.note))
@@ -360,13 +364,14 @@ func runCommand(ctx context.Context, c command, args []string, stdin io.Reader, 
 		out = outFile
 	}
 
-	res, err := scan(ctx, src, scanner.Options{Matcher: &rules.Matcher{NoDecode: o.noDecode}})
+	res, err := scan(ctx, src, scanner.Options{Matcher: &rules.Matcher{NoDecode: o.noDecode}, NoAllow: o.noAllow})
 	if err != nil {
 		if ctx.Err() != nil {
 			return fail(errors.New("interrupted"))
 		}
 		return fail(err)
 	}
+	res.Stats.Ignored = ignoredPaths(orig)
 	hidden := 0
 	if base != nil {
 		res.Findings, hidden = base.Filter(res.Findings)
@@ -406,6 +411,19 @@ func runCommand(ctx context.Context, c command, args []string, stdin io.Reader, 
 	report.Summary(stderr, c.items, res, hidden)
 	auditSummary(stderr, src)
 	return status
+}
+
+// ignoredPaths is how many paths src's ignore rules left out.
+func ignoredPaths(src scanner.Source) int64 {
+	switch s := src.(type) {
+	case *source.Dir:
+		if s.Ignored != nil {
+			return s.Ignored.Load()
+		}
+	case interface{ IgnoredPaths() int64 }:
+		return s.IgnoredPaths()
+	}
+	return 0
 }
 
 // message makes an error message safe for standard error: every token in it

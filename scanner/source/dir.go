@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"golang.org/x/sync/errgroup"
@@ -54,6 +55,9 @@ type Dir struct {
 	// "archive!member" (see package archive); 0 scans archives as plain
 	// bytes.
 	MaxArchiveDepth int
+	// Ignored, when set, counts the paths (files, and directories not
+	// walked) the ignore rules left out, for a summary to say so.
+	Ignored *atomic.Int64
 
 	// beforeOpen, when set, is called with each path just before it is
 	// opened: tests use it to change the tree between listing and opening.
@@ -74,7 +78,7 @@ func (d Dir) Items(ctx context.Context, yield func(scanner.Item, error) error) e
 	seen := make(map[string]bool, len(roots))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(jobs)
-	w := &dirWalker{ctx: gctx, yield: yield, noIgnore: d.NoIgnore, archiveDepth: d.MaxArchiveDepth, beforeOpen: d.beforeOpen}
+	w := &dirWalker{ctx: gctx, yield: yield, noIgnore: d.NoIgnore, archiveDepth: d.MaxArchiveDepth, ignored: d.Ignored, beforeOpen: d.beforeOpen}
 	w.queue.cond.L = &w.queue.mu
 	for _, r := range slices.Backward(roots) {
 		// The same root twice ("scan . .") would report each finding
@@ -103,8 +107,16 @@ type dirWalker struct {
 	noIgnore   bool
 	beforeOpen func(path string)
 	queue      dirQueue
-	// archiveDepth is Dir.MaxArchiveDepth.
+	// archiveDepth is Dir.MaxArchiveDepth, ignored Dir.Ignored.
 	archiveDepth int
+	ignored      *atomic.Int64
+}
+
+// skip counts a path the ignore rules left out.
+func (w *dirWalker) skip() {
+	if w.ignored != nil {
+		w.ignored.Add(1)
+	}
 }
 
 // dirTask is one thing to do: a root to look at, a directory to list, or a
@@ -271,6 +283,7 @@ func (w *dirWalker) root(root string, found []dirTask) ([]dirTask, error) {
 				}
 			}
 			if n.DtleaksIgnored(key) {
+				w.skip()
 				return found, nil
 			}
 		}
@@ -375,6 +388,7 @@ func (w *dirWalker) dir(t dirTask, isRoot bool, found []dirTask) ([]dirTask, err
 		if !w.noIgnore {
 			c.key, c.node = ignore.Join(t.key, name), node
 			if node.Ignored(c.key, name, kind == dirTaskDir) {
+				w.skip()
 				continue
 			}
 		}

@@ -299,6 +299,7 @@ func (h *Source) ignoredSite(repo *repository, commitOf func(plumbing.Hash) *obj
 	}
 	ig := newIgnorer(repo)
 	reported := map[string]bool{}
+	paths := map[string]bool{}
 	return func(s site) bool {
 		if s.commit.IsZero() || s.path == "" {
 			return false
@@ -311,6 +312,10 @@ func (h *Source) ignoredSite(repo *repository, commitOf func(plumbing.Hash) *obj
 		if err != nil && !reported[err.Error()] {
 			reported[err.Error()] = true
 			*problems = append(*problems, scanner.Problem{Path: s.path, Err: err})
+		}
+		if skip && !paths[s.path] {
+			paths[s.path] = true
+			h.ignored++
 		}
 		return skip
 	}

@@ -67,7 +67,13 @@ type Source struct {
 	NoIgnore bool
 
 	state *state
+	// ignored is what the last Items left out, for IgnoredPaths.
+	ignored int
 }
+
+// IgnoredPaths returns how many staged paths the last scan left out by
+// the .dtleaksignore rules.
+func (s *Source) IgnoredPaths() int64 { return int64(s.ignored) }
 
 // state is what Items learns and Resolve needs.
 type state struct {
@@ -92,6 +98,7 @@ func (s *Source) Items(ctx context.Context, yield func(scanner.Item, error) erro
 		return err
 	}
 	s.state = st
+	s.ignored = st.ignored
 	if err := s.items(ctx, st, yield); err != nil {
 		// Resolve, which would close it, is not called after a failure.
 		st.repo.Close()
