@@ -69,6 +69,7 @@ type options struct {
 	reports                  listFlag
 	noColor, noDecode        bool
 	noAllow                  bool
+	group                    string
 	jobs                     int
 	// scan, history, staged
 	noIgnore bool
@@ -271,6 +272,7 @@ func newFlagSet(c command, stderr io.Writer) (*flag.FlagSet, *options) {
 	fs.StringVar(&o.baseline, "baseline", "", "hide the findings listed in `FILE`, a JSON report of an earlier run (matched by fingerprint and path)")
 	fs.BoolVar(&o.noColor, "no-color", false, "no colour in text output (also: NO_COLOR set in the environment)")
 	fs.BoolVar(&o.noDecode, "no-decode", false, "do not look for encoded tokens (base64, UTF-16)")
+	fs.StringVar(&o.group, "group", "", "with the text format, `BY` \"token\": one block per distinct token (identifier, type, environment,\nintroducing commit and author, branches and tags that contain it, at HEAD or history only), then each place")
 	fs.BoolVar(&o.noAllow, "no-allow", false, "also report tokens on lines marked dtleaks:allow (for audits)")
 	fs.IntVar(&o.jobs, "jobs", runtime.GOMAXPROCS(0), "read and match with `N` parallel workers")
 	if c.setup != nil {
@@ -316,6 +318,9 @@ func runCommand(ctx context.Context, c command, args []string, stdin io.Reader, 
 		if !ok || name == "" || !slices.Contains(reportFormats(), format) {
 			return fail(fmt.Errorf("--report %q: want FORMAT=FILE with FORMAT one of %s", spec, strings.Join(reportFormats(), ", ")))
 		}
+	}
+	if o.group != "" && (o.group != "token" || o.format != "text") {
+		return fail(fmt.Errorf("--group %q: only --group token, with the text format", o.group))
 	}
 	if o.jobs < 1 {
 		return fail(fmt.Errorf("--jobs must be at least 1, got %d", o.jobs))
@@ -380,6 +385,7 @@ func runCommand(ctx context.Context, c command, args []string, stdin io.Reader, 
 	if err := vr.run(ctx, res.Findings); err != nil {
 		return fail(errors.New("interrupted"))
 	}
+	report.CarryEnvironment(res.Findings)
 	status := exitClean
 	if len(res.Findings) > 0 {
 		status = exitFindings
@@ -394,7 +400,12 @@ func runCommand(ctx context.Context, c command, args []string, stdin io.Reader, 
 		}
 	}
 	ropts.Color = o.output == "" && !o.noColor && colorAllowed(getenv) && isTerminal(stdout)
-	if err := writeReport(out, o.format, res, ropts); err != nil {
+	if o.group == "token" {
+		err = writeByToken(ctx, out, orig, res, ropts)
+	} else {
+		err = writeReport(out, o.format, res, ropts)
+	}
+	if err != nil {
 		return fail(fmt.Errorf("writing report: %w", err))
 	}
 	if outFile != nil {
@@ -411,6 +422,26 @@ func runCommand(ctx context.Context, c command, args []string, stdin io.Reader, 
 	report.Summary(stderr, c.items, res, hidden)
 	auditSummary(stderr, src)
 	return status
+}
+
+// writeByToken writes the text report grouped by token, naming for a
+// history scan the branches and tags that contain each token's commits.
+func writeByToken(ctx context.Context, w io.Writer, src scanner.Source, res scanner.Result, opts report.Options) error {
+	var refs map[string][]string
+	if h, ok := src.(*history.Source); ok && len(res.Findings) > 0 {
+		var commits []string
+		for _, f := range res.Findings {
+			commits = append(commits, f.Origin.Commit)
+		}
+		var err error
+		if refs, err = h.RefsContaining(ctx, commits); err != nil {
+			return err
+		}
+		if refs == nil {
+			refs = map[string][]string{}
+		}
+	}
+	return report.TextByToken(w, res, refs, opts)
 }
 
 // ignoredPaths is how many paths src's ignore rules left out.
