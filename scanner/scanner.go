@@ -64,6 +64,11 @@ type Origin struct {
 	// Commit is the full hash of the commit that introduced the blob at the
 	// path (or of the commit or tag whose message holds the token).
 	Commit string
+	// RenamedFrom is the path the blob had in a parent of Commit when
+	// Commit moved it to Path (a rename: the parent has the blob there and
+	// Commit no longer does), so that a baseline entry at the old path
+	// still matches.
+	RenamedFrom string
 	// AuthorName, AuthorEmail and Date describe the commit's author.
 	AuthorName, AuthorEmail string
 	Date                    time.Time

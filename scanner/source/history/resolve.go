@@ -269,6 +269,7 @@ func (h *Source) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.F
 		c := best[k]
 		f := c.f
 		if !c.site.commit.IsZero() {
+			f.Origin.RenamedFrom = t.renamedFrom(ctx, c.site, plumbing.NewHash(f.Origin.Blob))
 			f.Origin.Commit = c.site.commit.String()
 			if a := author(c.site.commit); a != nil {
 				f.Origin.AuthorName, f.Origin.AuthorEmail, f.Origin.Date = rules.Redact(a.Author.Name), rules.Redact(a.Author.Email), a.Author.When
@@ -319,6 +320,40 @@ func (h *Source) ignoredSite(repo *repository, commitOf func(plumbing.Hash) *obj
 		}
 		return skip
 	}
+}
+
+// renamedFrom returns the path blob had in a parent of the site's commit
+// when that commit moved it to the site's path: a parent holds the blob at
+// another path that the commit's own tree no longer has it at. "" when it
+// is no rename, or the graph does not say.
+func (t *tracer) renamedFrom(ctx context.Context, s site, blob plumbing.Hash) string {
+	if t.lin == nil {
+		return ""
+	}
+	c := t.lin.graph[s.commit]
+	if c == nil {
+		return ""
+	}
+	mine, err := t.pairs(ctx, c.tree)
+	if err != nil {
+		return ""
+	}
+	for _, ph := range c.parents {
+		p := t.lin.graph[ph]
+		if p == nil {
+			continue
+		}
+		theirs, err := t.pairs(ctx, p.tree)
+		if err != nil {
+			return ""
+		}
+		for _, q := range theirs {
+			if q.blob == blob && q.path != s.path && !slices.Contains(mine, pair{path: q.path, blob: blob}) {
+				return q.path
+			}
+		}
+	}
+	return ""
 }
 
 func (c *commit) isReachable() bool { return c != nil && c.reachable }
