@@ -16,7 +16,7 @@ import (
 // as full ref names, sorted: what `git branch -a --contains` and `git tag
 // --contains` say, for an audit to tell where a token still is. Each commit
 // of the repository is decoded at most once, and each ref's history walked
-// over the graph held in memory.
+// over the graph held in memory once for all refs.
 func (h *Source) RefsContaining(ctx context.Context, commits []string) (map[string][]string, error) {
 	want := map[plumbing.Hash]bool{}
 	for _, c := range commits {
@@ -96,28 +96,78 @@ func (h *Source) RefsContaining(ctx context.Context, commits []string) (map[stri
 		parents[c] = ps // a commit that cannot be read ends its line: history reports it
 		return ps
 	}
+	// reach gives each commit the set of wanted commits in its history,
+	// as a bitset, computed once per commit in post-order: the refs then
+	// cost one lookup each, however many there are. A commit that is not
+	// wanted and has one parent shares its parent's set, so a linear
+	// history costs no copies.
+	wanted := make([]plumbing.Hash, 0, len(want))
+	for c := range want {
+		wanted = append(wanted, c)
+	}
+	idx := make(map[plumbing.Hash]int, len(wanted))
+	for i, c := range wanted {
+		idx[c] = i
+	}
+	words := (len(wanted) + 63) / 64
+	memo := map[plumbing.Hash][]uint64{}
+	reach := func(tip plumbing.Hash) ([]uint64, error) {
+		type frame struct {
+			h plumbing.Hash
+			i int
+		}
+		stack := []frame{{tip, 0}}
+		for len(stack) > 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			top := &stack[len(stack)-1]
+			if _, done := memo[top.h]; done {
+				stack = stack[:len(stack)-1]
+				continue
+			}
+			ps := parentsOf(top.h)
+			if top.i < len(ps) {
+				p := ps[top.i]
+				top.i++
+				if _, done := memo[p]; !done {
+					stack = append(stack, frame{p, 0})
+				}
+				continue
+			}
+			j, isWanted := idx[top.h]
+			var bs []uint64
+			if len(ps) == 1 && !isWanted {
+				bs = memo[ps[0]]
+			} else {
+				bs = make([]uint64, words)
+				for _, p := range ps {
+					for w, v := range memo[p] {
+						bs[w] |= v
+					}
+				}
+				if isWanted {
+					bs[j/64] |= 1 << (j % 64)
+				}
+			}
+			memo[top.h] = bs
+			stack = stack[:len(stack)-1]
+		}
+		return memo[tip], nil
+	}
 	out := map[string][]string{}
 	for _, r := range refs {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
 		tip, ok := commitOf(r.tip)
 		if !ok {
 			continue
 		}
-		seen := map[plumbing.Hash]bool{tip: true}
-		stack := []plumbing.Hash{tip}
-		for len(stack) > 0 {
-			c := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			if want[c] {
+		bs, err := reach(tip)
+		if err != nil {
+			return nil, err
+		}
+		for j, c := range wanted {
+			if bs[j/64]&(1<<(j%64)) != 0 {
 				out[c.String()] = append(out[c.String()], r.name)
-			}
-			for _, p := range parentsOf(c) {
-				if !seen[p] {
-					seen[p] = true
-					stack = append(stack, p)
-				}
 			}
 		}
 	}
