@@ -22,6 +22,10 @@ type lineState struct {
 	breaks    int
 	col       int
 	allowOpen bool
+	// noAllow is Options.NoAllow; allowed counts the tokens the marker
+	// kept out.
+	noAllow bool
+	allowed int
 	// bom is set when the item starts with a UTF-16 byte order mark,
 	// which an editor does not show as a column.
 	bom bool

@@ -41,6 +41,9 @@ type Options struct {
 	// means DefaultChunkSize. Memory per worker is about ChunkSize plus
 	// rules.MaxSpan, whatever the item's size.
 	ChunkSize int
+	// NoAllow reports the tokens on lines that hold AllowMarker too, for
+	// auditors.
+	NoAllow bool
 }
 
 // Scan reads every item src yields and returns what it found. The result is
@@ -60,10 +63,11 @@ func Scan(ctx context.Context, src Source, opts Options) (Result, error) {
 		return &b
 	}}
 	var (
-		mu    sync.Mutex
-		res   Result
-		items atomic.Int64
-		nb    atomic.Int64
+		mu      sync.Mutex
+		res     Result
+		items   atomic.Int64
+		nb      atomic.Int64
+		allowed atomic.Int64
 	)
 	err := src.Items(ctx, func(it Item, err error) error {
 		names := nameFindings(it, opts.Matcher)
@@ -76,7 +80,8 @@ func Scan(ctx context.Context, src Source, opts Options) (Result, error) {
 		}
 		items.Add(1)
 		bp := pool.Get().(*[]byte)
-		fs, n, err := scanItem(ctx, it, opts.Matcher, *bp)
+		fs, n, na, err := scanItemAllow(ctx, it, opts.Matcher, *bp, opts.NoAllow)
+		allowed.Add(int64(na))
 		pool.Put(bp)
 		nb.Add(n)
 		mu.Lock()
@@ -105,7 +110,7 @@ func Scan(ctx context.Context, src Source, opts Options) (Result, error) {
 	redactResult(&res)
 	Sort(res.Findings)
 	slices.SortStableFunc(res.Problems, func(a, b Problem) int { return cmp.Compare(a.Path, b.Path) })
-	res.Stats = Stats{Items: items.Load(), Bytes: nb.Load(), Findings: len(res.Findings), Duration: time.Since(start)}
+	res.Stats = Stats{Items: items.Load(), Bytes: nb.Load(), Findings: len(res.Findings), Duration: time.Since(start), Allowed: allowed.Load()}
 	return res, nil
 }
 
@@ -133,25 +138,31 @@ func Sort(fs []Finding) {
 // number of bytes read, and the read error, if any: findings made before a
 // read failed are kept.
 func scanItem(ctx context.Context, it Item, m *rules.Matcher, buf []byte) ([]Finding, int64, error) {
+	fs, n, _, err := scanItemAllow(ctx, it, m, buf, false)
+	return fs, n, err
+}
+
+// scanItemAllow is scanItem that also returns how many tokens AllowMarker
+// kept out, and with noAllow keeps none out.
+func scanItemAllow(ctx context.Context, it Item, m *rules.Matcher, buf []byte, noAllow bool) (fs []Finding, total int64, allowed int, err error) {
 	var (
-		fs      []Finding
-		total   int64
 		base    int64 // offset in the item of buf[0]
-		lines   lineState
+		lines   = lineState{noAllow: noAllow}
 		pending []Finding // findings on a line that goes on past the window
 	)
+	defer func() { allowed = lines.allowed }()
 	buf = buf[:0]
 	sk, _ := it.R.(ZeroSkipper)
 	for {
 		if err := ctx.Err(); err != nil {
-			return fs, total, err
+			return fs, total, 0, err
 		}
 		if sk != nil {
 			// buf holds zeros only and more lie ahead: they are skipped
 			// as if read, so buf's bytes stand for the last of them.
 			n, err := skipZeros(sk, buf)
 			if err != nil {
-				return fs, total, err
+				return fs, total, 0, err
 			}
 			base += n
 			total += n
@@ -165,7 +176,7 @@ func scanItem(ctx context.Context, it Item, m *rules.Matcher, buf []byte) ([]Fin
 			// Whatever was read is still searched below, as if the item
 			// ended there, and the error is reported.
 			fs = append(fs, finish(&lines, buf, base, len(buf), it, m, pending)...)
-			return fs, total, err
+			return fs, total, 0, err
 		}
 		end := len(buf) // matches starting before end are this window's
 		if !eof {
@@ -173,7 +184,7 @@ func scanItem(ctx context.Context, it Item, m *rules.Matcher, buf []byte) ([]Fin
 		}
 		if eof {
 			fs = append(fs, finish(&lines, buf, base, end, it, m, pending)...)
-			return fs, total, nil
+			return fs, total, 0, nil
 		}
 		var done []Finding
 		done, pending = window(&lines, buf, base, end, false, it, m, pending)
@@ -210,7 +221,8 @@ func window(lines *lineState, buf []byte, base int64, end int, last bool, it Ite
 		if upTo < 0 {
 			upTo = len(buf)
 		}
-		if bytes.Contains(buf[:upTo], []byte(AllowMarker)) {
+		if !lines.noAllow && bytes.Contains(buf[:upTo], []byte(AllowMarker)) {
+			lines.allowed += len(pending)
 			pending = nil
 		} else if firstTerm >= 0 || last {
 			done = append(done, pending...)
@@ -262,7 +274,7 @@ func window(lines *lineState, buf []byte, base int64, end int, last bool, it Ite
 			allowLine = bytes.Contains(ownLine, []byte(AllowMarker)) || lineStart == 0 && lines.allowOpen
 			allowLE16 = bytes.Contains(ownLine, allowLE) || bytes.Contains(ownLine, allowBE)
 		}
-		allowed := allowLine || mt.Encoding == rules.EncodingUTF16 && allowLE16
+		allowed := !lines.noAllow && (allowLine || mt.Encoding == rules.EncodingUTF16 && allowLE16)
 		line, col := lines.breaks+cur.breaks+1, cur.col+1
 		if mt.Encoding == rules.EncodingUTF16 && lines.utf16 {
 			line, col = cur16.place(mt.Start)
@@ -300,6 +312,7 @@ func window(lines *lineState, buf []byte, base int64, end int, last bool, it Ite
 		}
 		switch {
 		case allowed:
+			lines.allowed++
 		case lineEnd < 0 && !last:
 			rest = append(rest, f)
 		default:

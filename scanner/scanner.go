@@ -64,6 +64,11 @@ type Origin struct {
 	// Commit is the full hash of the commit that introduced the blob at the
 	// path (or of the commit or tag whose message holds the token).
 	Commit string
+	// RenamedFrom is the path the blob had in a parent of Commit when
+	// Commit moved it to Path (a rename: the parent has the blob there and
+	// Commit no longer does), so that a baseline entry at the old path
+	// still matches.
+	RenamedFrom string
 	// AuthorName, AuthorEmail and Date describe the commit's author.
 	AuthorName, AuthorEmail string
 	Date                    time.Time
@@ -220,6 +225,12 @@ type Stats struct {
 	Bytes    int64
 	Findings int
 	Duration time.Duration
+	// Allowed counts the tokens left out because their line holds
+	// AllowMarker, and Ignored the paths the source's ignore rules left
+	// out (set by the caller, which knows the source): a summary says what
+	// was not reported, so that "clean" is never a guess.
+	Allowed int64
+	Ignored int64
 }
 
 // Result is what a scan found, sorted by path, commit, line and column.

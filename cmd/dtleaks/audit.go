@@ -24,7 +24,7 @@ import (
 // historySource is the one place the audit reads a repository's history:
 // the source of "dtleaks history" for the repository at path.
 func historySource(path string, o *options) scanner.Source {
-	return &history.Source{Path: path, Jobs: o.jobs, NoUnreachable: o.noUnreachable}
+	return &history.Source{Path: path, Jobs: o.jobs, NoUnreachable: o.noUnreachable, NoIgnore: o.noIgnore}
 }
 
 // auditOptions are the flags of "dtleaks history" that scan many

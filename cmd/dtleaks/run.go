@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/dtleaks/dtleaks/internal/regfile"
@@ -68,9 +69,13 @@ type options struct {
 	format, output, baseline string
 	reports                  listFlag
 	noColor, noDecode        bool
+	noAllow                  bool
+	group                    string
 	jobs                     int
-	// scan
+	// scan, history, staged
 	noIgnore bool
+	// scan
+	archiveDepth int
 	// history
 	rangeSpec, since string
 	noUnreachable    bool
@@ -103,6 +108,7 @@ line; FIFOs, sockets and devices are skipped unread. Binary files are scanned:
 a token compiled into an artefact is a leak.`,
 		setup: func(fs *flag.FlagSet, o *options) {
 			fs.BoolVar(&o.noIgnore, "no-ignore", false, "scan everything: ignore no .gitignore, .git/info/exclude or .dtleaksignore")
+			fs.IntVar(&o.archiveDepth, "max-archive-depth", 2, "open archives (zip, jar, war, apk, tar, tar.gz, gz) `N` levels deep and scan their members\n(\"bundle.zip!config/app.env\"); 0 scans archives as plain bytes")
 			verifyFlags(fs, o)
 		},
 		source: func(o *options, args []string) (scanner.Source, error) {
@@ -117,7 +123,10 @@ a token compiled into an artefact is a leak.`,
 					return &source.Reader{R: o.stdin, Name: "-"}, nil
 				}
 			}
-			return &source.Dir{Roots: args, Jobs: o.jobs, NoIgnore: o.noIgnore}, nil
+			if o.archiveDepth < 0 {
+				return nil, fmt.Errorf("--max-archive-depth must be at least 0, got %d", o.archiveDepth)
+			}
+			return &source.Dir{Roots: args, Jobs: o.jobs, NoIgnore: o.noIgnore, MaxArchiveDepth: o.archiveDepth, Ignored: new(atomic.Int64)}, nil
 		},
 	},
 	{
@@ -139,6 +148,7 @@ every secret its repository holds (see --clone-dir).`,
 			fs.StringVar(&o.rangeSpec, "range", "", "scan only the commits in `A..B` and the blobs they introduce;\n\"auto\" takes the range from pre-commit's pre-push stage or the GitHub Actions event\n(pull request: its commits; push: the pushed commits; otherwise the whole history)")
 			fs.StringVar(&o.since, "since-commit", "", "scan only the commits after `REV` (REV..HEAD)")
 			fs.BoolVar(&o.noUnreachable, "no-unreachable", false, "skip objects that no ref reaches")
+			fs.BoolVar(&o.noIgnore, "no-ignore", false, "report findings at paths the .dtleaksignore files of their commit leave out")
 			verifyFlags(fs, o)
 			auditFlags(fs, o)
 			fs.BoolVar(&o.allowPromised, "allow-missing-promised", false, "in a partial clone (git clone --filter), skip the objects its promisor remote holds\nand count them on stderr, rather than report each as a problem (exit 2)")
@@ -165,20 +175,24 @@ every secret its repository holds (see --clone-dir).`,
 					o.note += " (" + spec + ")"
 				}
 			}
-			return &history.Source{Path: repo, Jobs: o.jobs, Range: o.rangeSpec, Since: o.since, NoUnreachable: o.noUnreachable, Getenv: o.getenv, AllowPromised: o.allowPromised}, nil
+			return &history.Source{Path: repo, Jobs: o.jobs, Range: o.rangeSpec, Since: o.since, NoUnreachable: o.noUnreachable, Getenv: o.getenv, AllowPromised: o.allowPromised, NoIgnore: o.noIgnore}, nil
 		},
 	},
 	{
 		name: "staged", args: "[REPO]",
 		short: `Scan what the next commit would add: the staged blobs that differ from
 HEAD, reporting only tokens on the lines the commit adds. Unstaged edits are
-not scanned. Use it as a plain .git/hooks/pre-commit line: "dtleaks staged".`,
+not scanned. Use it as a plain .git/hooks/pre-commit line: "dtleaks staged".
+Paths the staged .dtleaksignore files list are left out.`,
+		setup: func(fs *flag.FlagSet, o *options) {
+			fs.BoolVar(&o.noIgnore, "no-ignore", false, "scan the staged paths .dtleaksignore files leave out")
+		},
 		source: func(o *options, args []string) (scanner.Source, error) {
 			repo, err := oneRepo(args)
 			if err != nil {
 				return nil, err
 			}
-			return &staged.Source{Path: repo, Jobs: o.jobs, Getenv: o.getenv}, nil
+			return &staged.Source{Path: repo, Jobs: o.jobs, Getenv: o.getenv, NoIgnore: o.noIgnore}, nil
 		},
 	},
 }
@@ -261,6 +275,8 @@ func newFlagSet(c command, stderr io.Writer) (*flag.FlagSet, *options) {
 	fs.StringVar(&o.baseline, "baseline", "", "hide the findings listed in `FILE`, a JSON report of an earlier run (matched by fingerprint and path)")
 	fs.BoolVar(&o.noColor, "no-color", false, "no colour in text output (also: NO_COLOR set in the environment)")
 	fs.BoolVar(&o.noDecode, "no-decode", false, "do not look for encoded tokens (base64, UTF-16)")
+	fs.StringVar(&o.group, "group", "", "with the text format, `BY` \"token\": one block per distinct token (identifier, type, environment,\nintroducing commit and author, branches and tags that contain it, at HEAD or history only), then each place")
+	fs.BoolVar(&o.noAllow, "no-allow", false, "also report tokens on lines marked dtleaks:allow (for audits)")
 	fs.IntVar(&o.jobs, "jobs", runtime.GOMAXPROCS(0), "read and match with `N` parallel workers")
 	if c.setup != nil {
 		c.setup(fs, o)
@@ -306,6 +322,9 @@ func runCommand(ctx context.Context, c command, args []string, stdin io.Reader, 
 			return fail(fmt.Errorf("--report %q: want FORMAT=FILE with FORMAT one of %s", spec, strings.Join(reportFormats(), ", ")))
 		}
 	}
+	if o.group != "" && (o.group != "token" || o.format != "text") {
+		return fail(fmt.Errorf("--group %q: only --group token, with the text format", o.group))
+	}
 	if o.jobs < 1 {
 		return fail(fmt.Errorf("--jobs must be at least 1, got %d", o.jobs))
 	}
@@ -317,6 +336,7 @@ func runCommand(ctx context.Context, c command, args []string, stdin io.Reader, 
 	if err != nil {
 		return fail(err)
 	}
+	orig := src
 	src = vr.wrap(src)
 	if o.note != "" {
 		fmt.Fprintf(stderr, "dtleaks %s: %s\n", c.name, message(o.note))
@@ -352,13 +372,14 @@ func runCommand(ctx context.Context, c command, args []string, stdin io.Reader, 
 		out = outFile
 	}
 
-	res, err := scan(ctx, src, scanner.Options{Matcher: &rules.Matcher{NoDecode: o.noDecode}})
+	res, err := scan(ctx, src, scanner.Options{Matcher: &rules.Matcher{NoDecode: o.noDecode}, NoAllow: o.noAllow})
 	if err != nil {
 		if ctx.Err() != nil {
 			return fail(errors.New("interrupted"))
 		}
 		return fail(err)
 	}
+	res.Stats.Ignored = ignoredPaths(orig)
 	hidden := 0
 	if base != nil {
 		res.Findings, hidden = base.Filter(res.Findings)
@@ -367,6 +388,7 @@ func runCommand(ctx context.Context, c command, args []string, stdin io.Reader, 
 	if err := vr.run(ctx, res.Findings); err != nil {
 		return fail(errors.New("interrupted"))
 	}
+	report.CarryEnvironment(res.Findings)
 	status := exitClean
 	if len(res.Findings) > 0 {
 		status = exitFindings
@@ -385,7 +407,12 @@ func runCommand(ctx context.Context, c command, args []string, stdin io.Reader, 
 		}
 	}
 	ropts.Color = o.output == "" && !o.noColor && colorAllowed(getenv) && isTerminal(stdout)
-	if err := writeReport(out, o.format, res, ropts); err != nil {
+	if o.group == "token" {
+		err = writeByToken(ctx, out, orig, res, ropts)
+	} else {
+		err = writeReport(out, o.format, res, ropts)
+	}
+	if err != nil {
 		return fail(fmt.Errorf("writing report: %w", err))
 	}
 	if outFile != nil {
@@ -407,6 +434,39 @@ func runCommand(ctx context.Context, c command, args []string, stdin io.Reader, 
 	report.Summary(stderr, c.items, res, hidden)
 	auditSummary(stderr, src)
 	return status
+}
+
+// writeByToken writes the text report grouped by token, naming for a
+// history scan the branches and tags that contain each token's commits.
+func writeByToken(ctx context.Context, w io.Writer, src scanner.Source, res scanner.Result, opts report.Options) error {
+	var refs map[string][]string
+	if h, ok := src.(*history.Source); ok && len(res.Findings) > 0 {
+		var commits []string
+		for _, f := range res.Findings {
+			commits = append(commits, f.Origin.Commit)
+		}
+		var err error
+		if refs, err = h.RefsContaining(ctx, commits); err != nil {
+			return err
+		}
+		if refs == nil {
+			refs = map[string][]string{}
+		}
+	}
+	return report.TextByToken(w, res, refs, opts)
+}
+
+// ignoredPaths is how many paths src's ignore rules left out.
+func ignoredPaths(src scanner.Source) int64 {
+	switch s := src.(type) {
+	case *source.Dir:
+		if s.Ignored != nil {
+			return s.Ignored.Load()
+		}
+	case interface{ IgnoredPaths() int64 }:
+		return s.IgnoredPaths()
+	}
+	return 0
 }
 
 // message makes an error message safe for standard error: every token in it

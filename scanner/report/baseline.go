@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/dtleaks/dtleaks/rules"
@@ -182,22 +183,83 @@ func (b *Baseline) Len() int {
 // Filter returns the findings the baseline does not list, in their order,
 // and how many it hid. A finding is listed when the baseline has its
 // fingerprint at its path (compared as the json format writes the path), so
-// a known token that turns up in a new file is still reported. An entry
-// with a repository (from an audit) matches in that repository only; one
-// without matches in any. A nil
+// a known token that turns up in a new file is still reported. Renames are
+// followed: a history finding whose commit moved the file from a listed
+// path (Origin.RenamedFrom) is listed, and in a scan of files a listed
+// token no longer at a listed path, found at paths the baseline does not
+// list, is taken as moved there: each such vanished path accounts for one
+// new path, in path order. An entry with a repository (from an audit)
+// matches in that repository only; one without matches in any. A nil
 // baseline hides nothing.
 func (b *Baseline) Filter(fs []scanner.Finding) (kept []scanner.Finding, hidden int) {
 	if b.Len() == 0 {
 		return fs, 0
 	}
+	known := func(f *scanner.Finding, path string) bool {
+		path = validUTF8(path)
+		return b.known[baselineKey{"", f.Fingerprint, path}] || f.Repository != "" && b.known[baselineKey{validUTF8(f.Repository), f.Fingerprint, path}]
+	}
+	moved := b.moved(fs, known)
 	kept = make([]scanner.Finding, 0, len(fs))
-	for _, f := range fs {
-		fp, path := f.Fingerprint, validUTF8(f.Path)
-		if b.known[baselineKey{"", fp, path}] || f.Repository != "" && b.known[baselineKey{validUTF8(f.Repository), fp, path}] {
+	for i := range fs {
+		f := &fs[i]
+		if known(f, f.Path) || f.Origin.RenamedFrom != "" && known(f, f.Origin.RenamedFrom) ||
+			moved[movedKey{f.Repository, f.Fingerprint, f.Path}] {
 			hidden++
 			continue
 		}
-		kept = append(kept, f)
+		kept = append(kept, *f)
 	}
 	return kept, hidden
+}
+
+type movedKey struct {
+	repository  string
+	fingerprint rules.Fingerprint
+	path        string
+}
+
+// moved finds the files a listed token was moved to in a scan of files
+// (findings with no commit or blob): for each token, the listed paths it is
+// no longer found at are paired, in order, with the unlisted paths it is
+// found at.
+func (b *Baseline) moved(fs []scanner.Finding, known func(*scanner.Finding, string) bool) map[movedKey]bool {
+	type tok struct {
+		repository  string
+		fingerprint rules.Fingerprint
+	}
+	found := map[tok]map[string]bool{}
+	fresh := map[tok][]string{}
+	for i := range fs {
+		f := &fs[i]
+		if f.Origin.Commit != "" || f.Origin.Blob != "" {
+			continue
+		}
+		k := tok{f.Repository, f.Fingerprint}
+		if found[k] == nil {
+			found[k] = map[string]bool{}
+		}
+		p := validUTF8(f.Path)
+		if !found[k][p] && !known(f, f.Path) {
+			fresh[k] = append(fresh[k], p)
+		}
+		found[k][p] = true
+	}
+	if len(fresh) == 0 {
+		return nil
+	}
+	out := map[movedKey]bool{}
+	for k, paths := range fresh {
+		var gone []string
+		for e := range b.known {
+			if e.fingerprint == k.fingerprint && (e.repository == "" || e.repository == validUTF8(k.repository)) && !found[k][e.path] {
+				gone = append(gone, e.path)
+			}
+		}
+		slices.Sort(paths)
+		for i := range min(len(gone), len(paths)) {
+			out[movedKey{k.repository, k.fingerprint, paths[i]}] = true
+		}
+	}
+	return out
 }

@@ -156,8 +156,16 @@ func Summary(w io.Writer, items Items, res scanner.Result, hidden int) error {
 		s += fmt.Sprintf(", %d hidden by the baseline", hidden)
 	}
 	s += ", " + plural(int64(len(res.Problems)), "problem", "problems")
-	s += fmt.Sprintf("; %s, %s in %s\n",
+	s += fmt.Sprintf("; %s, %s in %s",
 		plural(res.Stats.Items, noun, nouns), size(res.Stats.Bytes), res.Stats.Duration.Round(time.Millisecond))
+	// What was left out, so that a clean run says what it did not report.
+	if res.Stats.Ignored > 0 {
+		s += "; " + plural(res.Stats.Ignored, "path", "paths") + " ignored"
+	}
+	if res.Stats.Allowed > 0 {
+		s += "; " + plural(res.Stats.Allowed, "token", "tokens") + " on dtleaks:allow lines not reported (--no-allow reports them)"
+	}
+	s += "\n"
 	_, err := io.WriteString(w, s)
 	return err
 }

@@ -12,10 +12,12 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/dtleaks/dtleaks/internal/archive"
 	"github.com/dtleaks/dtleaks/internal/ignore"
 	"github.com/dtleaks/dtleaks/scanner"
 )
@@ -48,6 +50,14 @@ type Dir struct {
 	// NoIgnore scans every file, ignoring .gitignore, info/exclude and
 	// .dtleaksignore. A .git directory is still not walked.
 	NoIgnore bool
+	// MaxArchiveDepth is how many levels of archives (zip, jar, tar,
+	// gzip...) are opened and their members scanned, each named
+	// "archive!member" (see package archive); 0 scans archives as plain
+	// bytes.
+	MaxArchiveDepth int
+	// Ignored, when set, counts the paths (files, and directories not
+	// walked) the ignore rules left out, for a summary to say so.
+	Ignored *atomic.Int64
 
 	// beforeOpen, when set, is called with each path just before it is
 	// opened: tests use it to change the tree between listing and opening.
@@ -68,7 +78,7 @@ func (d Dir) Items(ctx context.Context, yield func(scanner.Item, error) error) e
 	seen := make(map[string]bool, len(roots))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(jobs)
-	w := &dirWalker{ctx: gctx, yield: yield, noIgnore: d.NoIgnore, beforeOpen: d.beforeOpen}
+	w := &dirWalker{ctx: gctx, yield: yield, noIgnore: d.NoIgnore, archiveDepth: d.MaxArchiveDepth, ignored: d.Ignored, beforeOpen: d.beforeOpen}
 	w.queue.cond.L = &w.queue.mu
 	for _, r := range slices.Backward(roots) {
 		// The same root twice ("scan . .") would report each finding
@@ -97,6 +107,16 @@ type dirWalker struct {
 	noIgnore   bool
 	beforeOpen func(path string)
 	queue      dirQueue
+	// archiveDepth is Dir.MaxArchiveDepth, ignored Dir.Ignored.
+	archiveDepth int
+	ignored      *atomic.Int64
+}
+
+// skip counts a path the ignore rules left out.
+func (w *dirWalker) skip() {
+	if w.ignored != nil {
+		w.ignored.Add(1)
+	}
 }
 
 // dirTask is one thing to do: a root to look at, a directory to list, or a
@@ -263,6 +283,7 @@ func (w *dirWalker) root(root string, found []dirTask) ([]dirTask, error) {
 				}
 			}
 			if n.DtleaksIgnored(key) {
+				w.skip()
 				return found, nil
 			}
 		}
@@ -322,6 +343,11 @@ func (w *dirWalker) dir(t dirTask, isRoot bool, found []dirTask) ([]dirTask, err
 			return found, err
 		}
 	}
+	if dirIsBareRepo(ents) {
+		if err := w.problem(path, ErrBareRepository); err != nil {
+			return found, err
+		}
+	}
 	node := t.node
 	var unread []string
 	if !w.noIgnore {
@@ -355,6 +381,7 @@ func (w *dirWalker) dir(t dirTask, isRoot bool, found []dirTask) ([]dirTask, err
 		if !w.noIgnore {
 			c.key, c.node = ignore.Join(t.key, name), node
 			if node.Ignored(c.key, name, kind == dirTaskDir) {
+				w.skip()
 				continue
 			}
 		}
@@ -422,7 +449,11 @@ func (w *dirWalker) file(path string, isRoot bool) error {
 	if err != nil {
 		return w.problem(path, err)
 	}
-	err = w.yield(scanner.Item{Path: path, R: f}, nil)
+	if w.archiveDepth > 0 && archive.KindOf(path) != archive.None {
+		err = dirArchive(w.ctx, f, w.archiveDepth, w.yield)
+	} else {
+		err = w.yield(scanner.Item{Path: path, R: f}, nil)
+	}
 	f.Close()
 	return err
 }

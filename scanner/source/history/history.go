@@ -60,6 +60,12 @@ type Source struct {
 	// the object-directory variables (see gitrepo.OpenEnv). Nil means
 	// os.Getenv.
 	Getenv func(string) string
+	// NoIgnore keeps the findings at paths that the .dtleaksignore files
+	// of their commit leave out (see Resolve).
+	NoIgnore bool
+
+	// ignored is the paths Resolve left out, for IgnoredPaths.
+	ignored int
 
 	// introduced is filled by a range scan: for each blob it yielded, the
 	// commits of the range that introduced it and where.
@@ -233,6 +239,10 @@ func (h *Source) open() (*repository, error) {
 	}
 	return &repository{Repo: r}, nil
 }
+
+// IgnoredPaths returns how many paths of commits the last Resolve left out
+// by the .dtleaksignore rules of their commits.
+func (h *Source) IgnoredPaths() int64 { return int64(h.ignored) }
 
 // jobs is the number of workers to run.
 func (h *Source) jobs() int {

@@ -245,9 +245,16 @@ func (h *Source) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.F
 			best[k] = c
 		}
 	}
+	skip := h.ignoredSite(repo, author, &problems)
 	for _, f := range blobs {
 		f.Origin.AtHead = atHead[f.Fingerprint]
 		ss := sites[plumbing.NewHash(f.Origin.Blob)]
+		if len(ss) > 0 {
+			ss = slices.DeleteFunc(slices.Clone(ss), skip)
+			if len(ss) == 0 {
+				continue // at ignored paths only
+			}
+		}
 		if len(ss) == 0 {
 			f.Path = ""
 			f.Origin.Unreachable = true
@@ -266,6 +273,7 @@ func (h *Source) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.F
 		c := best[k]
 		f := c.f
 		if !c.site.commit.IsZero() {
+			f.Origin.RenamedFrom = t.renamedFrom(ctx, c.site, plumbing.NewHash(f.Origin.Blob))
 			f.Origin.Commit = c.site.commit.String()
 			if a := author(c.site.commit); a != nil {
 				f.Origin.AuthorName, f.Origin.AuthorEmail, f.Origin.Date = rules.Redact(a.Author.Name), rules.Redact(a.Author.Email), a.Author.When
@@ -301,6 +309,74 @@ func (h *Source) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.F
 	problems = h.dropPromised(append(problems, t.problems...))
 	h.promisedNote()
 	return out, problems, nil
+}
+
+// ignoredSite returns whether a site is at a path that the .dtleaksignore
+// files of its commit's tree leave out: the rules as of the commit that
+// introduced the blob there, so that history leaves out what a scan of
+// that commit's checkout would. A site with no commit, and every site under
+// NoIgnore, is kept. Rules that cannot be read become problems, once per
+// tree, and their paths are kept.
+func (h *Source) ignoredSite(repo *repository, commitOf func(plumbing.Hash) *object.Commit, problems *[]scanner.Problem) func(site) bool {
+	if h.NoIgnore {
+		return func(site) bool { return false }
+	}
+	ig := newIgnorer(repo)
+	reported := map[string]bool{}
+	paths := map[string]bool{}
+	return func(s site) bool {
+		if s.commit.IsZero() || s.path == "" {
+			return false
+		}
+		c := commitOf(s.commit)
+		if c == nil {
+			return false
+		}
+		skip, err := ig.ignored(c.TreeHash, s.path)
+		if err != nil && !reported[err.Error()] {
+			reported[err.Error()] = true
+			*problems = append(*problems, scanner.Problem{Path: s.path, Err: err})
+		}
+		if skip && !paths[s.path] {
+			paths[s.path] = true
+			h.ignored++
+		}
+		return skip
+	}
+}
+
+// renamedFrom returns the path blob had in a parent of the site's commit
+// when that commit moved it to the site's path: a parent holds the blob at
+// another path that the commit's own tree no longer has it at. "" when it
+// is no rename, or the graph does not say.
+func (t *tracer) renamedFrom(ctx context.Context, s site, blob plumbing.Hash) string {
+	if t.lin == nil {
+		return ""
+	}
+	c := t.lin.graph[s.commit]
+	if c == nil {
+		return ""
+	}
+	mine, err := t.pairs(ctx, c.tree)
+	if err != nil {
+		return ""
+	}
+	for _, ph := range c.parents {
+		p := t.lin.graph[ph]
+		if p == nil {
+			continue
+		}
+		theirs, err := t.pairs(ctx, p.tree)
+		if err != nil {
+			return ""
+		}
+		for _, q := range theirs {
+			if q.blob == blob && q.path != s.path && !slices.Contains(mine, pair{path: q.path, blob: blob}) {
+				return q.path
+			}
+		}
+	}
+	return ""
 }
 
 func (c *commit) isReachable() bool { return c != nil && c.reachable }

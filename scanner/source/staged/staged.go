@@ -62,9 +62,18 @@ type Source struct {
 	// Getenv reads the environment git would: GIT_DIR and GIT_WORK_TREE
 	// (see gitrepo.OpenEnv) and GIT_INDEX_FILE. Nil means os.Getenv.
 	Getenv func(string) string
+	// NoIgnore scans the staged paths that the staged .dtleaksignore
+	// files leave out.
+	NoIgnore bool
 
 	state *state
+	// ignored is what the last Items left out, for IgnoredPaths.
+	ignored int
 }
+
+// IgnoredPaths returns how many staged paths the last scan left out by
+// the .dtleaksignore rules.
+func (s *Source) IgnoredPaths() int64 { return int64(s.ignored) }
 
 // state is what Items learns and Resolve needs.
 type state struct {
@@ -73,6 +82,10 @@ type state struct {
 	gone    []deleted
 	byPath  map[string]*change
 	reads   int // HEAD tree objects read
+	// ignored counts the staged paths .dtleaksignore left out, and
+	// problems are its files that could not be read.
+	ignored  int
+	problems []scanner.Problem
 }
 
 // DiffLimit is the largest blob whose lines are diffed against the version
@@ -91,6 +104,7 @@ func (s *Source) Items(ctx context.Context, yield func(scanner.Item, error) erro
 		return err
 	}
 	s.state = st
+	s.ignored = st.ignored
 	if err := s.items(ctx, st, yield); err != nil {
 		// Resolve, which would close it, is not called after a failure.
 		st.repo.Close()
@@ -104,6 +118,11 @@ func (s *Source) Items(ctx context.Context, yield func(scanner.Item, error) erro
 // borrows from, the unmerged paths, and each staged blob.
 func (s *Source) items(ctx context.Context, st *state, yield func(scanner.Item, error) error) error {
 	for _, p := range st.repo.AltProblems {
+		if err := yield(scanner.Item{Path: p.Path}, p.Err); err != nil {
+			return err
+		}
+	}
+	for _, p := range st.problems {
 		if err := yield(scanner.Item{Path: p.Path}, p.Err); err != nil {
 			return err
 		}
@@ -279,6 +298,9 @@ func (s *Source) compare(ctx context.Context, path string, repo *gitrepo.Repo) (
 		c.gone[i].path = strings.Clone(c.gone[i].path)
 	}
 	st := &state{repo: repo, changes: c.changes, gone: c.gone, reads: c.reads}
+	if !s.NoIgnore {
+		s.dropIgnored(st, idx.Entries)
+	}
 	st.byPath = make(map[string]*change, len(st.changes))
 	for i := range st.changes {
 		st.byPath[st.changes[i].path] = &st.changes[i]

@@ -1,0 +1,31 @@
+package source
+
+import (
+	"errors"
+	"io/fs"
+)
+
+// ErrBareRepository is the problem of a directory that is a bare git
+// repository: its files are zlib-compressed objects and packs, which a walk
+// cannot read a token from, so calling it clean would be a lie. The
+// directory's plain files (config, hooks) are still scanned.
+var ErrBareRepository = errors.New("a bare git repository: its content is in compressed objects a file scan cannot read; run 'dtleaks history' on it")
+
+// dirIsBareRepo reports whether a directory listing is a git directory:
+// HEAD beside objects/ and refs/, as git itself recognises one. A work
+// tree's .git is never walked, so what is found is a bare repository (or a
+// git directory moved out of its work tree).
+func dirIsBareRepo(ents []fs.DirEntry) bool {
+	var head, objects, refs bool
+	for _, e := range ents {
+		switch e.Name() {
+		case "HEAD":
+			head = e.Type().IsRegular()
+		case "objects":
+			objects = e.Type().IsDir()
+		case "refs":
+			refs = e.Type().IsDir()
+		}
+	}
+	return head && objects && refs
+}
