@@ -60,6 +60,9 @@ type command struct {
 	items             report.Items // what the summary counts
 	setup             func(fs *flag.FlagSet, o *options)
 	source            func(o *options, args []string) (scanner.Source, error)
+	// blocked, when set, is printed after the summary of a run with
+	// findings: what to do next.
+	blocked string
 }
 
 // options are every flag's values.
@@ -177,6 +180,7 @@ not scanned. Use it as a plain .git/hooks/pre-commit line: "dtleaks staged".`,
 			}
 			return &staged.Source{Path: repo, Jobs: o.jobs, Getenv: o.getenv}, nil
 		},
+		blocked: stagedBlocked,
 	},
 }
 
@@ -394,6 +398,9 @@ func runCommand(ctx context.Context, c command, args []string, stdin io.Reader, 
 	}
 	report.Summary(stderr, c.items, res, hidden)
 	auditSummary(stderr, src)
+	if status == exitFindings && c.blocked != "" {
+		io.WriteString(stderr, c.blocked)
+	}
 	return status
 }
 
