@@ -110,6 +110,27 @@ type Options struct {
 	Color bool
 	// ToolVersion is dtleaks's version, written into SARIF.
 	ToolVersion string
+	// AtHead, when set, reports whether a finding from history is in the
+	// checkout of HEAD at its path, line and column (its blob is the one
+	// HEAD holds at its path). SARIF and GitHub annotations place only
+	// those on the file; the others name the commit instead, so HEAD's
+	// unrelated line is never marked. When nil, a history finding counts
+	// as placed when its token is still at HEAD (Origin.AtHead).
+	AtHead func(f *scanner.Finding) bool
+}
+
+// placed reports whether a finding is where it says in the files of the
+// checkout: its path, line and column.
+func placed(f *scanner.Finding, opts Options) bool {
+	switch {
+	case f.Path == "":
+		return false
+	case !history(f):
+		return true
+	case opts.AtHead != nil:
+		return opts.AtHead(f)
+	}
+	return f.Origin.AtHead
 }
 
 // formats lists the format names in the order --help shows them.
@@ -128,7 +149,7 @@ func Write(w io.Writer, format string, res scanner.Result, opts Options) error {
 	case "sarif":
 		return SARIF(w, res, opts)
 	case "github":
-		return GitHub(w, res)
+		return gitHub(w, res, opts)
 	}
 	return fmt.Errorf("unknown format %s (want one of %s)", Escape(format), strings.Join(formats, ", "))
 }
