@@ -86,6 +86,12 @@ type options struct {
 	stderr io.Writer
 	// note is a line for standard error about choices made for the user.
 	note string
+	// warning is a line for standard error (and a ::warning annotation
+	// with --format github) about a scan that does less or other than
+	// asked.
+	warning string
+	// atHead places history findings on HEAD's files (report.Options.AtHead).
+	atHead func(*scanner.Finding) bool
 	// stdin is what "scan -" reads, and getenv the environment: run's
 	// arguments, so that nothing reads the process's own.
 	stdin  io.Reader
@@ -155,7 +161,7 @@ every secret its repository holds (see --clone-dir).`,
 				return nil, errors.New("--range and --since-commit cannot be combined")
 			}
 			if o.rangeSpec == autoRange {
-				spec, why, err := ciRange(o.getenv)
+				spec, why, warn, err := ciRange(o.getenv, openClone(repo, o.getenv))
 				if err != nil {
 					return nil, err
 				}
@@ -164,7 +170,9 @@ every secret its repository holds (see --clone-dir).`,
 				if spec != "" {
 					o.note += " (" + spec + ")"
 				}
+				o.warning = warn
 			}
+			o.atHead = headPlacer(repo, o.getenv)
 			return &history.Source{Path: repo, Jobs: o.jobs, Range: o.rangeSpec, Since: o.since, NoUnreachable: o.noUnreachable, Getenv: o.getenv}, nil
 		},
 	},
@@ -280,8 +288,16 @@ func runCommand(ctx context.Context, c command, args []string, stdin io.Reader, 
 	fs, o := newFlagSet(c, stderr)
 	o.stdin, o.getenv = stdin, getenv
 	o.stderr = stderr
+	// With --format github, errors and warnings are also workflow
+	// commands on standard output, which the runner shows as annotations.
+	annotate := func(level, msg string) {
+		if o.format == "github" {
+			io.WriteString(stdout, report.Annotation(level, "dtleaks "+c.name, msg))
+		}
+	}
 	fail := func(err error) int {
 		fmt.Fprintf(stderr, "dtleaks %s: %s\n", c.name, message(err.Error()))
+		annotate("error", message(err.Error()))
 		return exitError
 	}
 	// The flag package would print the whole usage after a bad flag:
@@ -321,6 +337,10 @@ func runCommand(ctx context.Context, c command, args []string, stdin io.Reader, 
 	src = vr.wrap(src)
 	if o.note != "" {
 		fmt.Fprintf(stderr, "dtleaks %s: %s\n", c.name, message(o.note))
+	}
+	if o.warning != "" {
+		fmt.Fprintf(stderr, "dtleaks %s: warning: %s\n", c.name, message(o.warning))
+		annotate("warning", message(o.warning))
 	}
 	var base *report.Baseline
 	if o.baseline != "" {
@@ -372,7 +392,7 @@ func runCommand(ctx context.Context, c command, args []string, stdin io.Reader, 
 	if len(res.Findings) > 0 {
 		status = exitFindings
 	}
-	ropts := report.Options{ToolVersion: version()}
+	ropts := report.Options{ToolVersion: version(), AtHead: o.atHead}
 	for _, extra := range extras {
 		if err := writeReport(extra.f, extra.format, res, ropts); err != nil {
 			return fail(fmt.Errorf("writing %s report %s: %w", extra.format, extra.f.Name(), err))
@@ -392,6 +412,7 @@ func runCommand(ctx context.Context, c command, args []string, stdin io.Reader, 
 	}
 	for _, p := range res.Problems {
 		fmt.Fprintf(stderr, "dtleaks %s: %s\n", c.name, message(p.Error()))
+		annotate("error", message(p.Error()))
 	}
 	if len(res.Problems) > 0 {
 		status = exitError
