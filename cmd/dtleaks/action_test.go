@@ -348,13 +348,25 @@ func TestActionRuns(t *testing.T) {
 		})
 	}
 
+	// A token on another branch is not in the history of the scanned
+	// commit: the SARIF of a push to main does not report it.
+	git(t, ws, "checkout", "-q", "-b", "other")
+	commit(t, ws, "elsewhere", map[string]*string{"other.env": str("DT_API_TOKEN=" + kept.Text + "\n")})
+	git(t, ws, "checkout", "-q", "main")
+	r := runAction(t, ws, "push", map[string]string{"before": c3, "after": c4}, nil)
+	var log sarifLog
+	must(t, json.Unmarshal(r.sarif, &log))
+	if r.code != 0 || len(log.Runs) != 1 || len(log.Runs[0].Results) != 1 {
+		t.Errorf("push to main beside another branch's token: exit %d, SARIF %s; want 0 and the one token of main's history", r.code, r.sarif)
+	}
+
 	// A token at HEAD is annotated and uploaded on its file and line.
 	c5 := commit(t, ws, "new settings", map[string]*string{"conf/k.env": str("# settings\nDT_API_TOKEN=" + kept.Text + "\n")})
-	r := runAction(t, ws, "push", map[string]string{"before": c4, "after": c5}, nil)
+	r = runAction(t, ws, "push", map[string]string{"before": c4, "after": c5}, nil)
 	if r.code != 1 || r.outputs["findings"] != "1" || !bytes.Contains(r.stdout, []byte("::error file=conf/k.env,line=2,col=14,")) {
 		t.Fatalf("token at HEAD: exit %d, findings %q; want 1, 1 and an annotation on conf/k.env:2:14\n%s", r.code, r.outputs["findings"], r.stdout)
 	}
-	var log sarifLog
+	log = sarifLog{}
 	must(t, json.Unmarshal(r.sarif, &log))
 	got := map[string]int{}
 	for _, res := range log.Runs[0].Results {

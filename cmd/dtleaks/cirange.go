@@ -43,21 +43,23 @@ func ciRange(getenv func(string) string, clone cloneInfo) (spec, why, warn strin
 	if err != nil || clone == nil {
 		return spec, why, "", err
 	}
-	const fix = "; check out with actions/checkout's fetch-depth: 0 to scan the whole history or just the pushed commits"
+	const fix = "check out with actions/checkout's fetch-depth: 0 so the clone holds the whole history"
 	if from, to, ok := strings.Cut(spec, ".."); ok {
 		for _, end := range []string{from, to} {
 			if !clone.has(end) {
-				warn = fmt.Sprintf("commit %s of the range %s is not in this clone (a force-push, or a shallow checkout): scanning the whole reachable history instead", short(end), why)
+				warn = fmt.Sprintf("commit %s, an end of the %s range, is not in this clone, so the whole reachable history is scanned instead. "+
+					"After a force-push the overwritten commit is gone and this is expected; otherwise %s", short(end), why, fix)
 				if clone.shallow() {
-					warn += "; the clone is shallow, so history before its oldest commit is not scanned"
+					warn = fmt.Sprintf("commit %s, an end of the %s range, is not in this shallow clone, so the whole reachable history is scanned instead, "+
+						"and history before the clone's oldest commit is not scanned at all: %s", short(end), why, fix)
 				}
-				return "", why + ", an end missing: whole reachable history", warn + fix, nil
+				return "", why + ", an end missing: whole reachable history", warn, nil
 			}
 		}
 		return spec, why, "", nil
 	}
 	if clone.shallow() {
-		warn = "the clone is shallow: history before its oldest commit is not in it and is not scanned" + fix
+		warn = "the clone is shallow: history before its oldest commit is not in it and is not scanned; " + fix
 	}
 	return spec, why, warn, nil
 }
