@@ -165,11 +165,11 @@ func TestPreCommitTryRepo(t *testing.T) {
 	must(t, os.WriteFile(filepath.Join(work, "--help"), []byte("DT_API_TOKEN="+tok.Text+"\n"), 0o644))
 	git(t, work, "add", "--", "--help")
 
-	tryRepo := func() result {
+	tryRepo := func(extra ...string) result {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 		defer cancel()
-		x := exec.CommandContext(ctx, "pre-commit", "try-repo", root, "dtleaks", "--verbose")
+		x := exec.CommandContext(ctx, "pre-commit", append([]string{"try-repo", root, "dtleaks", "--verbose"}, extra...)...)
 		x.Dir = work
 		x.Env = append(append(os.Environ(), caches...), "HOME="+home, "PRE_COMMIT_HOME="+cache, "PRE_COMMIT_COLOR=never",
 			"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
@@ -204,6 +204,13 @@ func TestPreCommitTryRepo(t *testing.T) {
 		}
 	}
 	t.Logf("blocked commit, as pre-commit shows it:\n%s", r.stdout)
+
+	// The hook belongs to the commit stage: on push, dtleaks-push does the
+	// work, and the dtleaks hook does not run a second time.
+	// pre-commit says so ("No hook with id `dtleaks` in stage `push`").
+	if r := tryRepo("--hook-stage", "push"); bytes.Contains(r.stdout, []byte(".****")) || !bytes.Contains(r.stdout, []byte("in stage `push`")) {
+		t.Errorf("at the push stage: exit %d; want pre-commit to find no dtleaks hook to run\n%s", r.code, r.stdout)
+	}
 
 	git(t, work, "rm", "-q", "--cached", "--", "--help")
 	must(t, os.Remove(filepath.Join(work, "--help")))
