@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -98,5 +99,33 @@ func TestCIRangeMissingEnd(t *testing.T) {
 	env = map[string]string{"GITHUB_EVENT_NAME": "workflow_dispatch"}
 	if got, _, warn, err := ciRange(getenv, fakeClone{isShallow: true}); err != nil || got != "" || !strings.Contains(warn, "fetch-depth: 0") {
 		t.Errorf("shallow manual run: ciRange = %q, warning %q, %v; want the whole history and a warning", got, warn, err)
+	}
+}
+
+// With --format github, an error is also an ::error workflow command on
+// standard output, and the fallback warning a ::warning one, so the runner
+// shows them as annotations (issue 17).
+func TestRangeGitHubAnnotations(t *testing.T) {
+	notRepo := t.TempDir()
+	r := cmd{dir: notRepo, args: []string{"history", "--format", "github", "."}}.run(t)
+	if r.code != 2 || !bytes.HasPrefix(r.stdout, []byte("::error title=dtleaks history::")) {
+		t.Errorf("history of a directory that is no repository: exit %d, stdout %q; want 2 and an ::error command", r.code, r.stdout)
+	}
+	r = cmd{dir: notRepo, args: []string{"history", "--format", "text", "."}}.run(t)
+	if bytes.Contains(r.stdout, []byte("::error")) {
+		t.Errorf("--format text printed a workflow command: %q", r.stdout)
+	}
+
+	ws := t.TempDir()
+	git(t, ws, "init", "-q", "-b", "main")
+	head := commit(t, ws, "start", map[string]*string{"README": str("hello\n")})
+	event := filepath.Join(t.TempDir(), "event.json")
+	if err := os.WriteFile(event, []byte(`{"before":"0123456789abcdef0123456789abcdef01234567","after":"`+head+`","forced":true}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = cmd{dir: ws, env: []string{"GITHUB_EVENT_NAME=push", "GITHUB_EVENT_PATH=" + event},
+		args: []string{"history", "--range", "auto", "--format", "github", "."}}.run(t)
+	if r.code != 0 || !bytes.HasPrefix(r.stdout, []byte("::warning title=dtleaks history::commit 0123456789ab")) || !bytes.Contains(r.stdout, []byte("fetch-depth: 0")) {
+		t.Errorf("force-push: exit %d, stdout %q; want 0 and a ::warning naming the missing commit and fetch-depth: 0", r.code, r.stdout)
 	}
 }
