@@ -240,6 +240,25 @@ func TestActionDefinition(t *testing.T) {
 	}
 }
 
+// sarifLog is what the Action tests read of a SARIF report.
+type sarifLog struct {
+	Runs []struct {
+		Results []struct {
+			Locations []struct {
+				PhysicalLocation struct {
+					ArtifactLocation struct {
+						URI string `json:"uri"`
+					} `json:"artifactLocation"`
+					Region struct {
+						StartLine int `json:"startLine"`
+						EndColumn int `json:"endColumn"`
+					} `json:"region"`
+				} `json:"physicalLocation"`
+			} `json:"locations"`
+		} `json:"results"`
+	} `json:"runs"`
+}
+
 func TestActionRuns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds dtleaks through the action and runs it on several repositories")
@@ -250,32 +269,46 @@ func TestActionRuns(t *testing.T) {
 	git(t, ws, "init", "-q", "-b", "main")
 	c1 := commit(t, ws, "start", map[string]*string{"README": str("hello\n")})
 	c2 := commit(t, ws, "add config", map[string]*string{"app.env": str("DT_API_TOKEN=" + leaked.Text + "\n")})
-	c3 := commit(t, ws, "remove config", map[string]*string{"app.env": nil})
+	// The token leaves app.env, which stays with unrelated code on line 1:
+	// no report may point at that line.
+	c3 := commit(t, ws, "token from the environment", map[string]*string{"app.env": str("DT_API_TOKEN=${DT_API_TOKEN:?}\n")})
 	c4 := commit(t, ws, "docs", map[string]*string{"docs/notes.md": str("nothing\n")})
 	toks := []tokentest.Token{leaked, kept}
+	historyURI := ".git/dtleaks/commit/" + c2 + "/app.env"
+
+	// A clone of depth 1, as actions/checkout makes by default.
+	shallow := filepath.Join(t.TempDir(), "shallow")
+	git(t, ws, "clone", "-q", "--depth", "1", "file://"+ws, shallow)
+	const gone = "0123456789abcdef0123456789abcdef01234567" // overwritten by a force-push
 
 	cases := []struct {
 		name     string
+		ws       string
 		event    string
 		payload  any
 		inputs   map[string]string
 		code     int
 		findings string
+		sarif    int    // results in the SARIF: every token in history
+		warning  string // a ::warning that must be printed
 	}{
-		{"push with the leak", "push", map[string]string{"before": c1, "after": c4}, nil, 1, "1"},
-		{"push after the leak", "push", map[string]string{"before": c3, "after": c4}, nil, 0, "0"},
-		{"new branch", "push", map[string]any{"before": strings.Repeat("0", 40), "after": c4, "created": true}, nil, 1, "1"},
-		{"pull request with the leak", "pull_request", map[string]any{"pull_request": map[string]any{"base": map[string]string{"sha": c1}, "head": map[string]string{"sha": c3}}}, nil, 1, "1"},
-		{"pull request without it", "pull_request", map[string]any{"pull_request": map[string]any{"base": map[string]string{"sha": c2}, "head": map[string]string{"sha": c4}}}, nil, 0, "0"},
-		{"manual run", "workflow_dispatch", map[string]any{"inputs": map[string]string{}}, nil, 1, "1"},
-		{"findings do not fail", "workflow_dispatch", map[string]any{}, map[string]string{"fail-on-findings": "false"}, 0, "1"},
-		{"explicit range", "workflow_dispatch", map[string]any{}, map[string]string{"mode": c3 + ".." + c4}, 0, "0"},
-		{"scan mode", "workflow_dispatch", map[string]any{}, map[string]string{"mode": "scan"}, 0, "0"},
-		{"bad mode", "workflow_dispatch", map[string]any{}, map[string]string{"mode": "everything"}, 2, ""},
+		{"push with the leak", ws, "push", map[string]string{"before": c1, "after": c4}, nil, 1, "1", 1, ""},
+		{"push after the leak", ws, "push", map[string]string{"before": c3, "after": c4}, nil, 0, "0", 1, ""},
+		{"new branch", ws, "push", map[string]any{"before": strings.Repeat("0", 40), "after": c4, "created": true}, nil, 1, "1", 1, ""},
+		{"force-push", ws, "push", map[string]any{"before": gone, "after": c4, "forced": true}, nil, 1, "1", 1, "fetch-depth: 0"},
+		{"shallow checkout", shallow, "push", map[string]string{"before": c3, "after": c4}, nil, 0, "0", 0, "shallow"},
+		{"pull request with the leak", ws, "pull_request", map[string]any{"pull_request": map[string]any{"base": map[string]string{"sha": c1}, "head": map[string]string{"sha": c3}}}, nil, 1, "1", 1, ""},
+		{"pull request without it", ws, "pull_request", map[string]any{"pull_request": map[string]any{"base": map[string]string{"sha": c2}, "head": map[string]string{"sha": c4}}}, nil, 0, "0", 1, ""},
+		{"manual run", ws, "workflow_dispatch", map[string]any{"inputs": map[string]string{}}, nil, 1, "1", 1, ""},
+		{"findings do not fail", ws, "workflow_dispatch", map[string]any{}, map[string]string{"fail-on-findings": "false"}, 0, "1", 1, ""},
+		{"explicit range", ws, "workflow_dispatch", map[string]any{}, map[string]string{"mode": c3 + ".." + c4}, 0, "0", 1, ""},
+		{"scan mode", ws, "workflow_dispatch", map[string]any{}, map[string]string{"mode": "scan"}, 0, "0", 0, ""},
+		{"bad mode", ws, "workflow_dispatch", map[string]any{}, map[string]string{"mode": "everything"}, 2, "", 0, ""},
+		{"failing scan", ws, "workflow_dispatch", map[string]any{}, map[string]string{"args": "--baseline nosuch.json"}, 2, "", 0, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r := runAction(t, ws, c.event, c.payload, c.inputs)
+			r := runAction(t, c.ws, c.event, c.payload, c.inputs)
 			if r.code != c.code || r.outputs["findings"] != c.findings {
 				t.Fatalf("exit %d, findings output %q; want %d and %q\nstdout: %s", r.code, r.outputs["findings"], c.code, c.findings, r.stdout)
 			}
@@ -284,25 +317,81 @@ func TestActionRuns(t *testing.T) {
 					t.Errorf("%s holds a %s", name, where)
 				}
 			}
+			if c.warning != "" && (!bytes.Contains(r.stdout, []byte("::warning ")) || !bytes.Contains(r.stdout, []byte(c.warning))) {
+				t.Errorf("no ::warning saying %q in stdout:\n%s", c.warning, r.stdout)
+			}
+			if c.warning == "" && bytes.Contains(r.stdout, []byte("::warning ")) {
+				t.Errorf("an unexpected warning in stdout:\n%s", r.stdout)
+			}
+			if bytes.Contains(r.stdout, []byte("file=app.env")) {
+				t.Errorf("an annotation on app.env, whose line 1 no longer holds the token:\n%s", r.stdout)
+			}
 			if c.findings == "1" {
-				if !bytes.Contains(r.stdout, []byte("::error file=app.env,line=1,col=14")) {
-					t.Errorf("no annotation on app.env:1:14 in stdout:\n%s", r.stdout)
+				if !bytes.Contains(r.stdout, []byte("::error title=Dynatrace token leaked (classic-access-token)::app.env:1:14 in history")) {
+					t.Errorf("no annotation naming app.env:1:14 in history in stdout:\n%s", r.stdout)
 				}
 				if !bytes.Contains(r.summary, []byte(leaked.ID)) {
 					t.Errorf("job summary lacks %s", leaked.ID)
 				}
-				var sarif struct {
-					Runs []struct {
-						Results []json.RawMessage `json:"results"`
-					} `json:"runs"`
-				}
-				if err := json.Unmarshal(r.sarif, &sarif); err != nil || len(sarif.Runs) != 1 || len(sarif.Runs[0].Results) != 1 {
-					t.Errorf("SARIF output: %v, %d runs; want one run with one result", err, len(sarif.Runs))
-				}
 			}
-			if c.code == 2 && !bytes.Contains(r.stdout, []byte("::error title=dtleaks::unknown mode")) {
-				t.Errorf("bad mode: no error annotation in %s", r.stdout)
+			if c.code >= 2 {
+				// A failed run: an error annotation, no output, no report.
+				if !bytes.Contains(r.stdout, []byte("::error title=dtleaks")) {
+					t.Errorf("no error annotation in %s", r.stdout)
+				}
+				// The Action's own outputs; the cache step's key and
+				// directories are set before any scan, whatever it finds.
+				for _, out := range []string{"findings", "sarif"} {
+					if v, ok := r.outputs[out]; ok {
+						t.Errorf("a failed run set output %s=%q", out, v)
+					}
+				}
+				if _, err := os.Stat(filepath.Join(c.ws, "dtleaks.sarif")); !os.IsNotExist(err) {
+					t.Errorf("a failed run left dtleaks.sarif behind (%v)", err)
+				}
+				return
+			}
+			if r.outputs["sarif"] != "dtleaks.sarif" {
+				t.Fatalf("sarif output %q; want dtleaks.sarif", r.outputs["sarif"])
+			}
+			var log sarifLog
+			if err := json.Unmarshal(r.sarif, &log); err != nil || len(log.Runs) != 1 || len(log.Runs[0].Results) != c.sarif {
+				t.Fatalf("SARIF output: %v; want one run with %d results (every token in history)\n%s", err, c.sarif, r.sarif)
+			}
+			for _, res := range log.Runs[0].Results {
+				if u := res.Locations[0].PhysicalLocation.ArtifactLocation.URI; u != historyURI {
+					t.Errorf("SARIF result at %q; want %q, the file as commit %s holds it", u, historyURI, c2)
+				}
 			}
 		})
+	}
+
+	// A token on another branch is not in the history of the scanned
+	// commit: the SARIF of a push to main does not report it.
+	git(t, ws, "checkout", "-q", "-b", "other")
+	commit(t, ws, "elsewhere", map[string]*string{"other.env": str("DT_API_TOKEN=" + kept.Text + "\n")})
+	git(t, ws, "checkout", "-q", "main")
+	r := runAction(t, ws, "push", map[string]string{"before": c3, "after": c4}, nil)
+	var log sarifLog
+	must(t, json.Unmarshal(r.sarif, &log))
+	if r.code != 0 || len(log.Runs) != 1 || len(log.Runs[0].Results) != 1 {
+		t.Errorf("push to main beside another branch's token: exit %d, SARIF %s; want 0 and the one token of main's history", r.code, r.sarif)
+	}
+
+	// A token at HEAD is annotated and uploaded on its file and line.
+	c5 := commit(t, ws, "new settings", map[string]*string{"conf/k.env": str("# settings\nDT_API_TOKEN=" + kept.Text + "\n")})
+	r = runAction(t, ws, "push", map[string]string{"before": c4, "after": c5}, nil)
+	if r.code != 1 || r.outputs["findings"] != "1" || !bytes.Contains(r.stdout, []byte("::error file=conf/k.env,line=2,col=14,")) {
+		t.Fatalf("token at HEAD: exit %d, findings %q; want 1, 1 and an annotation on conf/k.env:2:14\n%s", r.code, r.outputs["findings"], r.stdout)
+	}
+	log = sarifLog{}
+	must(t, json.Unmarshal(r.sarif, &log))
+	got := map[string]int{}
+	for _, res := range log.Runs[0].Results {
+		pl := res.Locations[0].PhysicalLocation
+		got[pl.ArtifactLocation.URI] = pl.Region.StartLine
+	}
+	if len(got) != 2 || got["conf/k.env"] != 2 || got[historyURI] != 1 {
+		t.Errorf("SARIF locations %v; want conf/k.env line 2 and %s line 1", got, historyURI)
 	}
 }

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/dtleaks/dtleaks/internal/gitrepo"
 	"github.com/dtleaks/dtleaks/internal/regfile"
 )
 
@@ -28,7 +31,87 @@ func zeroSHA(s string) bool { return strings.Trim(s, "0") == "" }
 //
 // It returns "" for the whole history, and a description of what it chose
 // for the summary line.
-func ciRange(getenv func(string) string) (spec, why string, err error) {
+//
+// clone says what the repository holds. A range whose end is not in it (a
+// force-push: GitHub's "before" is the commit that was overwritten, which
+// the checkout does not fetch; a shallow checkout, actions/checkout's
+// default depth of 1) cannot be walked: the whole reachable history is
+// scanned instead, and warn says why and what to change. warn is also set
+// when the whole history of a shallow clone is all there is to scan.
+func ciRange(getenv func(string) string, clone cloneInfo) (spec, why, warn string, err error) {
+	spec, why, err = eventRange(getenv)
+	if err != nil || clone == nil {
+		return spec, why, "", err
+	}
+	const fix = "check out with actions/checkout's fetch-depth: 0 so the clone holds the whole history"
+	if from, to, ok := strings.Cut(spec, ".."); ok {
+		for _, end := range []string{from, to} {
+			if !clone.has(end) {
+				warn = fmt.Sprintf("commit %s, an end of the %s range, is not in this clone, so the whole reachable history is scanned instead. "+
+					"After a force-push the overwritten commit is gone and this is expected; otherwise %s", short(end), why, fix)
+				if clone.shallow() {
+					warn = fmt.Sprintf("commit %s, an end of the %s range, is not in this shallow clone, so the whole reachable history is scanned instead, "+
+						"and history before the clone's oldest commit is not scanned at all: %s", short(end), why, fix)
+				}
+				return "", why + ", an end missing: whole reachable history", warn, nil
+			}
+		}
+		return spec, why, "", nil
+	}
+	if clone.shallow() {
+		warn = "the clone is shallow: history before its oldest commit is not in it and is not scanned; " + fix
+	}
+	return spec, why, warn, nil
+}
+
+// short abbreviates a commit hash for a message.
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+// cloneInfo is what ciRange needs to know of the repository.
+type cloneInfo interface {
+	// has reports whether the commit is in the repository.
+	has(commit string) bool
+	// shallow reports whether the repository is a shallow clone.
+	shallow() bool
+}
+
+// gitClone is a cloneInfo read from the repository at a path.
+type gitClone struct{ repo *gitrepo.Repo }
+
+// openClone opens the repository at path for ciRange; nil when it cannot
+// be opened, which the scan itself then reports.
+func openClone(path string, getenv func(string) string) cloneInfo {
+	if path == "" {
+		path = "."
+	}
+	r, err := gitrepo.OpenEnv(path, getenv)
+	if err != nil {
+		return nil
+	}
+	return gitClone{r}
+}
+
+func (g gitClone) has(commit string) bool {
+	if len(commit) != 40 || strings.Trim(strings.ToLower(commit), "0123456789abcdef") != "" {
+		// Not a full hash: leave it to the scan, which resolves names.
+		return true
+	}
+	_, err := g.repo.Store.EncodedObject(plumbing.CommitObject, plumbing.NewHash(commit))
+	return err == nil
+}
+
+func (g gitClone) shallow() bool {
+	hs, err := g.repo.Store.Shallow()
+	return err == nil && len(hs) > 0
+}
+
+// eventRange reads the range from the environment alone.
+func eventRange(getenv func(string) string) (spec, why string, err error) {
 	if to := getenv("PRE_COMMIT_TO_REF"); to != "" {
 		from := getenv("PRE_COMMIT_FROM_REF")
 		if from == "" || zeroSHA(from) {

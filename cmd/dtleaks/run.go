@@ -62,6 +62,9 @@ type command struct {
 	items             report.Items // what the summary counts
 	setup             func(fs *flag.FlagSet, o *options)
 	source            func(o *options, args []string) (scanner.Source, error)
+	// blocked, when set, is printed after the summary of a run with
+	// findings: what to do next.
+	blocked string
 }
 
 // options are every flag's values.
@@ -90,6 +93,12 @@ type options struct {
 	allowPromised bool
 	// note is a line for standard error about choices made for the user.
 	note string
+	// warning is a line for standard error (and a ::warning annotation
+	// with --format github) about a scan that does less or other than
+	// asked.
+	warning string
+	// atHead places history findings on HEAD's files (report.Options.AtHead).
+	atHead func(*scanner.Finding) bool
 	// stdin is what "scan -" reads, and getenv the environment: run's
 	// arguments, so that nothing reads the process's own.
 	stdin  io.Reader
@@ -165,7 +174,7 @@ every secret its repository holds (see --clone-dir).`,
 				return nil, errors.New("--range and --since-commit cannot be combined")
 			}
 			if o.rangeSpec == autoRange {
-				spec, why, err := ciRange(o.getenv)
+				spec, why, warn, err := ciRange(o.getenv, openClone(repo, o.getenv))
 				if err != nil {
 					return nil, err
 				}
@@ -174,7 +183,9 @@ every secret its repository holds (see --clone-dir).`,
 				if spec != "" {
 					o.note += " (" + spec + ")"
 				}
+				o.warning = warn
 			}
+			o.atHead = headPlacer(repo, o.getenv)
 			return &history.Source{Path: repo, Jobs: o.jobs, Range: o.rangeSpec, Since: o.since, NoUnreachable: o.noUnreachable, Getenv: o.getenv, AllowPromised: o.allowPromised, NoIgnore: o.noIgnore}, nil
 		},
 	},
@@ -194,6 +205,7 @@ Paths the staged .dtleaksignore files list are left out.`,
 			}
 			return &staged.Source{Path: repo, Jobs: o.jobs, Getenv: o.getenv, NoIgnore: o.noIgnore}, nil
 		},
+		blocked: stagedBlocked,
 	},
 }
 
@@ -295,8 +307,16 @@ func runCommand(ctx context.Context, c command, args []string, stdin io.Reader, 
 	fs, o := newFlagSet(c, stderr)
 	o.stdin, o.getenv = stdin, getenv
 	o.stderr = stderr
+	// With --format github, errors and warnings are also workflow
+	// commands on standard output, which the runner shows as annotations.
+	annotate := func(level, msg string) {
+		if o.format == "github" {
+			io.WriteString(stdout, report.Annotation(level, "dtleaks "+c.name, msg))
+		}
+	}
 	fail := func(err error) int {
 		fmt.Fprintf(stderr, "dtleaks %s: %s\n", c.name, message(err.Error()))
+		annotate("error", message(err.Error()))
 		return exitError
 	}
 	// The flag package would print the whole usage after a bad flag:
@@ -340,6 +360,10 @@ func runCommand(ctx context.Context, c command, args []string, stdin io.Reader, 
 	src = vr.wrap(src)
 	if o.note != "" {
 		fmt.Fprintf(stderr, "dtleaks %s: %s\n", c.name, message(o.note))
+	}
+	if o.warning != "" {
+		fmt.Fprintf(stderr, "dtleaks %s: warning: %s\n", c.name, message(o.warning))
+		annotate("warning", message(o.warning))
 	}
 	var base *report.Baseline
 	if o.baseline != "" {
@@ -393,7 +417,7 @@ func runCommand(ctx context.Context, c command, args []string, stdin io.Reader, 
 	if len(res.Findings) > 0 {
 		status = exitFindings
 	}
-	ropts := report.Options{ToolVersion: version(), Time: time.Now(),
+	ropts := report.Options{ToolVersion: version(), AtHead: o.atHead, Time: time.Now(),
 		Command: strings.Join(append([]string{"dtleaks", c.name}, args...), " "), Targets: fs.Args()}
 	if len(ropts.Targets) == 0 {
 		ropts.Targets = []string{"."}
@@ -427,12 +451,16 @@ func runCommand(ctx context.Context, c command, args []string, stdin io.Reader, 
 	}
 	for _, p := range res.Problems {
 		fmt.Fprintf(stderr, "dtleaks %s: %s\n", c.name, message(p.Error()))
+		annotate("error", message(p.Error()))
 	}
 	if len(res.Problems) > 0 {
 		status = exitError
 	}
 	report.Summary(stderr, c.items, res, hidden)
 	auditSummary(stderr, src)
+	if status == exitFindings && c.blocked != "" {
+		io.WriteString(stderr, c.blocked)
+	}
 	return status
 }
 

@@ -23,10 +23,34 @@ import (
 // invalid UTF-8) gets no file property: the annotation is not attached to a
 // file, and its message names the path escaped as in the text format. A
 // finding in a commit or tag message has no file either.
+//
+// GitHub shows at most 10 error annotations of a step ("Workflow commands
+// for GitHub Actions", https://docs.github.com/en/actions/reference/workflow-commands-for-github-actions;
+// the rest are dropped without a word, github/community discussion 68471):
+// the first [MaxAnnotations] findings get one, and one notice then counts
+// the rest and says where they are listed. A finding from history that is
+// not in the checkout of HEAD at its line (see [Options.AtHead]) gets no
+// file property: its message names the path, line and commit, so HEAD's
+// unrelated line is never marked.
 func GitHub(w io.Writer, res scanner.Result) error {
+	return gitHub(w, res, Options{})
+}
+
+// MaxAnnotations is the number of error annotations [GitHub] writes: the
+// most GitHub shows for a step.
+const MaxAnnotations = 10
+
+func gitHub(w io.Writer, res scanner.Result, opts Options) error {
 	return buffered(w, func(bw *bufio.Writer) error {
 		for i := range res.Findings {
-			if _, err := io.WriteString(bw, githubLine(&res.Findings[i])); err != nil {
+			if i == MaxAnnotations {
+				rest := len(res.Findings) - i
+				msg := fmt.Sprintf("%s not annotated: GitHub shows %d error annotations per step. "+
+					"The job summary and the other reports list every finding.", plural(int64(rest), "more finding", "more findings"), MaxAnnotations)
+				_, err := io.WriteString(bw, Annotation("notice", "dtleaks", msg))
+				return err
+			}
+			if _, err := io.WriteString(bw, githubLine(&res.Findings[i], opts)); err != nil {
 				return err
 			}
 		}
@@ -34,13 +58,15 @@ func GitHub(w io.Writer, res scanner.Result) error {
 	})
 }
 
-func githubLine(f *scanner.Finding) string {
+func githubLine(f *scanner.Finding, opts Options) string {
 	var props []string
 	msg := ""
 	if f.Repository != "" {
 		// The file of another repository is not in this checkout: the
 		// message names the repository and the place instead.
 		msg = fmt.Sprintf("%s: %s:%d:%d: ", Escape(f.Repository), where(f), f.Line, f.Column)
+	} else if f.Path != "" && history(f) && !placed(f, opts) {
+		msg = fmt.Sprintf("%s:%d:%d in history, not at this line at HEAD: ", where(f), f.Line, f.Column)
 	} else if f.Path != "" && annotatable(f.Path) {
 		props = append(props, "file="+escapeProperty(f.Path))
 		if f.Line > 0 {
@@ -74,6 +100,13 @@ func annotatable(p string) bool {
 		}
 	}
 	return true
+}
+
+// Annotation returns a workflow command that is not about a finding: an
+// "error", "warning" or "notice" with a title, on no file, escaped as
+// [GitHub]'s commands are. The caller makes msg safe for a terminal.
+func Annotation(level, title, msg string) string {
+	return "::" + level + " title=" + escapeProperty(title) + "::" + escapeData(msg) + "\n"
 }
 
 var (
@@ -111,6 +144,12 @@ func StepSummary(w io.Writer, res scanner.Result) error {
 			bw.WriteString("| Location | Type | Token | Commit | Environment |\n")
 			bw.WriteString("| --- | --- | --- | --- | --- |\n")
 		}
+		// GitHub refuses a step summary over 1 MiB and shows none of it
+		// ("$GITHUB_STEP_SUMMARY upload aborted, supports content up to a
+		// size of 1024k"; "Workflow commands for GitHub Actions", Adding a
+		// job summary): rows stop at maxSummaryRows bytes, and a note
+		// counts the rest.
+		written := 0
 		for i := range res.Findings {
 			f := &res.Findings[i]
 			loc := markdown(fmt.Sprintf("%s:%d:%d", where(f), f.Line, f.Column))
@@ -134,19 +173,31 @@ func StepSummary(w io.Writer, res scanner.Result) error {
 			if f.Origin.AtHead {
 				commit += " (still at HEAD)"
 			}
+			var row string
 			if verified {
-				fmt.Fprintf(bw, "| %s | %s | %s | %s | %s | %s |\n",
+				row = fmt.Sprintf("| %s | %s | %s | %s | %s | %s |\n",
 					loc, markdown(kindName(f)), token, commit, markdown(Escape(f.Environment)), verifiedColumn(f))
-				continue
+			} else {
+				row = fmt.Sprintf("| %s | %s | %s | %s | %s |\n",
+					loc, markdown(kindName(f)), token, commit, markdown(Escape(f.Environment)))
 			}
-			fmt.Fprintf(bw, "| %s | %s | %s | %s | %s |\n",
-				loc, markdown(kindName(f)), token, commit, markdown(Escape(f.Environment)))
+			if written+len(row) > maxSummaryRows {
+				fmt.Fprintf(bw, "\n%s not listed: GitHub shows at most 1 MiB of a step summary. "+
+					"The other reports (JSON, SARIF) hold every finding.\n", plural(int64(len(res.Findings)-i), "more finding", "more findings"))
+				break
+			}
+			bw.WriteString(row)
+			written += len(row)
 		}
 		_, err := io.WriteString(bw, "\nRevoke each token in Dynatrace (Access tokens, found by its identifier), "+
 			"remove it from the repository, and rotate it. The secret portion is never shown.\n")
 		return err
 	})
 }
+
+// maxSummaryRows is how many bytes of table rows StepSummary writes: 1 MiB
+// less 4 KiB for the heading and the closing notes, which are short.
+const maxSummaryRows = 1<<20 - 4<<10
 
 // markdown backslash-escapes the ASCII punctuation that could end a table
 // cell or start inline Markdown or HTML. CommonMark allows a backslash

@@ -2,6 +2,7 @@ package report_test
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"regexp"
 	"strconv"
@@ -88,6 +89,15 @@ func TestGitHubCommands(t *testing.T) {
 			if !strings.Contains(c.msg, string(f.Location)) {
 				t.Errorf("line %d message %q does not say it is in a %s", i+1, c.msg, f.Location)
 			}
+		case (f.Origin.Commit != "" || f.Origin.Blob != "") && !f.Origin.AtHead:
+			// In history only: HEAD's file at that line holds something
+			// else, so the annotation is on no file and names the place.
+			if _, ok := c.props["file"]; ok {
+				t.Errorf("line %d: a history-only finding has a file property %q", i+1, c.props["file"])
+			}
+			if !strings.Contains(c.msg, fmt.Sprintf("%s:%d:%d in history", f.Path, f.Line, f.Column)) {
+				t.Errorf("line %d message %q does not name the place in history", i+1, c.msg)
+			}
 		case f.Path == hostilePath:
 			// No escape in the runner can carry ESC or invalid UTF-8.
 			if _, ok := c.props["file"]; ok {
@@ -117,7 +127,7 @@ func TestGitHubEscaping(t *testing.T) {
 	for _, p := range paths {
 		f := scanner.Finding{ID: "dt0c01.ABCDEFGHIJKLMNOPQRSTUVWX", Kind: rules.Classify("dt0c01", rules.Standard),
 			Fingerprint: rules.Fingerprint(strings.Repeat("ab", 32)), Path: p, Line: 1, Column: 2,
-			Origin: scanner.Origin{Commit: strings.Repeat("c", 40), AuthorName: "a\n::error::b%0A", Blob: strings.Repeat("b", 40)}}
+			Origin: scanner.Origin{Commit: strings.Repeat("c", 40), AuthorName: "a\n::error::b%0A", Blob: strings.Repeat("b", 40), AtHead: true}}
 		var buf bytes.Buffer
 		if err := report.GitHub(&buf, scanner.Result{Findings: []scanner.Finding{f}}); err != nil {
 			t.Fatal(err)

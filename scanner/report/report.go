@@ -65,17 +65,28 @@
 //     names the token identifier and type, never the secret.
 //   - The location is the finding's path as a relative URI against
 //     %SRCROOT%, every byte outside [A-Za-z0-9-._~/] percent-encoded (so a
-//     path that is not UTF-8 survives exactly), with a region of start line
-//     and start column. Columns count Unicode code points, which the run
-//     declares with columnKind "unicodeCodePoints".
-//   - A finding in a commit or tag message has no path. Code scanning
-//     rejects a result without a physical location, so the result gets the
-//     placeholder URI "commit-message/<commit>" (or "tag-message/<tag>"),
-//     and a logicalLocation naming the commit.
+//     path that is not UTF-8 survives exactly), with a region of start and
+//     end line and column (endColumn is exclusive: the token's length; an
+//     encoded token is marked by its first column). Columns count Unicode
+//     code points, which the run declares with columnKind
+//     "unicodeCodePoints".
+//   - A finding from history is placed on its path only when it is in the
+//     checkout of HEAD there ([Options.AtHead]). Otherwise the path names
+//     where it really is, under ".git/dtleaks/", a directory git never
+//     tracks, so no file of the checkout is marked: "commit/<commit>/<path>"
+//     for the path as the commit that introduced the token holds it,
+//     "blob/<blob>[/<path>]" for an object no commit reaches, and
+//     "commit-message/<commit>" (or tag-message, commit-header, tag-header,
+//     ref-name) for a message, with a logicalLocation naming the commit.
 //   - partialFingerprints["dtleaks/v1"] is the SHA-256 of the token's
 //     fingerprint and its path (or message location and commit): the same
 //     token in the same file stays the same alert across runs and edits,
 //     while the same token in two files is two alerts.
+//     partialFingerprints["primaryLocationLineHash"], which GitHub tracks
+//     alerts by, is its first 16 digits and ":1", so GitHub does not hash
+//     a line of the checkout that the token may not be on.
+//   - A run holds at most [MaxSARIFResults] results, GitHub's limit; an
+//     invocation's toolExecutionNotification counts those left out.
 //   - History details (commit, blob, at_head, reachable) and encoding and
 //     environment are result properties.
 //   - A verified finding adds its verdict and the token's metadata as
@@ -114,8 +125,9 @@
 //
 // The github format prints one workflow command per finding,
 // "::error file=…,line=…,col=…,title=…::message", escaped as the runner
-// expects (see [GitHub]); [StepSummary] writes the Markdown table for
-// $GITHUB_STEP_SUMMARY.
+// expects, for the first [MaxAnnotations] findings and then one notice
+// counting the rest (see [GitHub]); [StepSummary] writes the Markdown table
+// for $GITHUB_STEP_SUMMARY, under GitHub's 1 MiB.
 package report
 
 import (
@@ -145,6 +157,27 @@ type Options struct {
 	Command string
 	Targets []string
 	Time    time.Time
+	// AtHead, when set, reports whether a finding from history is in the
+	// checkout of HEAD at its path, line and column (its blob is the one
+	// HEAD holds at its path). SARIF and GitHub annotations place only
+	// those on the file; the others name the commit instead, so HEAD's
+	// unrelated line is never marked. When nil, a history finding counts
+	// as placed when its token is still at HEAD (Origin.AtHead).
+	AtHead func(f *scanner.Finding) bool
+}
+
+// placed reports whether a finding is where it says in the files of the
+// checkout: its path, line and column.
+func placed(f *scanner.Finding, opts Options) bool {
+	switch {
+	case f.Path == "":
+		return false
+	case !history(f):
+		return true
+	case opts.AtHead != nil:
+		return opts.AtHead(f)
+	}
+	return f.Origin.AtHead
 }
 
 // formats lists the format names in the order --help shows them.
@@ -163,7 +196,7 @@ func Write(w io.Writer, format string, res scanner.Result, opts Options) error {
 	case "sarif":
 		return SARIF(w, res, opts)
 	case "github":
-		return GitHub(w, res)
+		return gitHub(w, res, opts)
 	case "html":
 		return HTML(w, res, opts)
 	}

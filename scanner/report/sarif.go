@@ -23,6 +23,28 @@ const (
 	// fingerprintKey names our partialFingerprints entry; the version lets
 	// us change how it is computed without colliding with old alerts.
 	fingerprintKey = "dtleaks/v1"
+	// lineHashKey is the fingerprint GitHub code scanning tracks alerts by.
+	// When a result lacks it, GitHub's upload computes it from the line of
+	// the file in the checkout, which a history finding is not on; dtleaks
+	// fills it itself, from the token and its place, so it is the same on
+	// every run and after edits around the token.
+	lineHashKey = "primaryLocationLineHash"
+	// MaxSARIFResults is the most results SARIF writes in its run: GitHub
+	// rejects a run with more than 25,000 results ("SARIF support for code
+	// scanning", https://docs.github.com/en/code-security/code-scanning/integrating-with-code-scanning/sarif-support-for-code-scanning,
+	// "Results per run: 25,000; only the top 5,000 results will be
+	// included, prioritized by severity"). The rest are counted in a
+	// toolExecutionNotification.
+	MaxSARIFResults = 25000
+	// historyRoot is where a finding that is not in the checkout of HEAD is
+	// placed: git never tracks a path with a ".git" component, so no file
+	// of any commit can be there, and HEAD's unrelated lines are never
+	// annotated. Below it:
+	//
+	//	commit/<commit>/<path>   the path as the commit that introduced it holds it
+	//	blob/<blob>[/<path>]      a blob no commit reaches
+	//	<location>/<commit>       a commit or tag message, header or ref name
+	historyRoot = ".git/dtleaks/"
 )
 
 type sarifLog struct {
@@ -32,9 +54,21 @@ type sarifLog struct {
 }
 
 type sarifRun struct {
-	Tool       sarifTool     `json:"tool"`
-	Results    []sarifResult `json:"results"`
-	ColumnKind string        `json:"columnKind"`
+	Tool        sarifTool         `json:"tool"`
+	Invocations []sarifInvocation `json:"invocations,omitempty"`
+	Results     []sarifResult     `json:"results"`
+	ColumnKind  string            `json:"columnKind"`
+}
+
+// sarifInvocation is written only to say what the run left out.
+type sarifInvocation struct {
+	ExecutionSuccessful bool                `json:"executionSuccessful"`
+	Notifications       []sarifNotification `json:"toolExecutionNotifications"`
+}
+
+type sarifNotification struct {
+	Level   string    `json:"level"`
+	Message sarifText `json:"message"`
 }
 
 type sarifTool struct {
@@ -100,6 +134,8 @@ type sarifArtifact struct {
 type sarifRegion struct {
 	StartLine   int `json:"startLine"`
 	StartColumn int `json:"startColumn,omitempty"`
+	EndLine     int `json:"endLine,omitempty"`
+	EndColumn   int `json:"endColumn,omitempty"`
 }
 
 type sarifLogical struct {
@@ -142,15 +178,27 @@ func SARIF(w io.Writer, res scanner.Result, opts Options) error {
 		index[kinds[i].Name] = i
 		run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarifRuleFor(&kinds[i]))
 	}
-	for i := range res.Findings {
-		f := &res.Findings[i]
+	findings := res.Findings
+	if n := len(findings); n > MaxSARIFResults {
+		findings = findings[:MaxSARIFResults]
+		run.Invocations = []sarifInvocation{{ExecutionSuccessful: true, Notifications: []sarifNotification{{
+			Level: "warning",
+			Message: sarifText{Text: fmt.Sprintf("%d of %d findings are not in this log: GitHub code scanning rejects a run of more than %d results. "+
+				"Run dtleaks with --format json for all of them.", n-MaxSARIFResults, n, MaxSARIFResults)},
+		}}}}
+	}
+	for i := range findings {
+		f := &findings[i]
+		fp := alertFingerprint(f)
 		r := sarifResult{
 			RuleID:    kindName(f),
 			Level:     "error",
 			Message:   sarifText{Text: sarifMessage(f)},
-			Locations: []sarifLocation{sarifLocationFor(f)},
+			Locations: []sarifLocation{sarifLocationFor(f, opts)},
 			PartialFingerprints: map[string]string{
-				fingerprintKey: alertFingerprint(f),
+				fingerprintKey: fp,
+				// GitHub's form is a hash and an occurrence number.
+				lineHashKey: fp[:16] + ":1",
 			},
 			Properties: sarifPropsFor(f),
 		}
@@ -256,16 +304,20 @@ func sarifMessage(f *scanner.Finding) string {
 	return b.String()
 }
 
-func sarifLocationFor(f *scanner.Finding) sarifLocation {
+func sarifLocationFor(f *scanner.Finding, opts Options) sarifLocation {
 	var region *sarifRegion
 	if f.Line > 0 {
-		region = &sarifRegion{StartLine: f.Line}
+		region = &sarifRegion{StartLine: f.Line, EndLine: f.Line}
 		if f.Column > 0 {
 			region.StartColumn = f.Column
+			region.EndColumn = f.Column + tokenColumns(f)
 		}
+	} else {
+		// Code scanning needs a start line to show a result.
+		region = &sarifRegion{StartLine: 1}
 	}
 	if f.Path == "" && f.Location != "" {
-		name := string(f.Location)
+		name := historyRoot + string(f.Location)
 		if f.Origin.Commit != "" {
 			name += "/" + f.Origin.Commit
 		}
@@ -281,11 +333,44 @@ func sarifLocationFor(f *scanner.Finding) sarifLocation {
 			}},
 		}
 	}
+	name := f.Path
+	if !placed(f, opts) {
+		switch {
+		case f.Origin.Commit != "":
+			name = historyRoot + "commit/" + f.Origin.Commit + "/" + f.Path
+		default:
+			name = historyRoot + "blob/" + f.Origin.Blob
+			if f.Path != "" {
+				name += "/" + f.Path
+			}
+		}
+	}
 	return sarifLocation{PhysicalLocation: sarifPhysical{
-		ArtifactLocation: sarifArtifact{URI: uriPath(f.Path), URIBaseID: "%SRCROOT%"},
+		ArtifactLocation: sarifArtifact{URI: uriPath(name), URIBaseID: "%SRCROOT%"},
 		Region:           region,
 	}}
 }
+
+// tokenColumns is how many columns the token spans where it was found: a
+// token as it is spans its own length; an encoded one, whose encoded span
+// depends on how it is aligned in the encoding, is marked by its first
+// column only.
+func tokenColumns(f *scanner.Finding) int {
+	switch {
+	case f.Encoding != "":
+		return 1
+	case f.ID == "":
+		return legacyLen
+	}
+	// The identifier, the dot and the 64-character secret.
+	return len(f.ID) + 1 + secretLen
+}
+
+// The lengths of the parts of a token that are not in its identifier.
+const (
+	secretLen = 64
+	legacyLen = 21
+)
 
 func sarifPropsFor(f *scanner.Finding) *sarifResultProps {
 	p := sarifResultProps{

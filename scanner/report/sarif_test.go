@@ -104,6 +104,8 @@ type sarifResult struct {
 			Region struct {
 				StartLine   int `json:"startLine"`
 				StartColumn int `json:"startColumn"`
+				EndLine     int `json:"endLine"`
+				EndColumn   int `json:"endColumn"`
 			} `json:"region"`
 		} `json:"physicalLocation"`
 		LogicalLocations []struct {
@@ -211,10 +213,21 @@ func TestSARIFStructure(t *testing.T) {
 		switch {
 		case err != nil:
 			t.Errorf("result %d uri %q does not unescape: %v", i, pl.ArtifactLocation.URI, err)
-		case f.Path != "" && path != f.Path:
-			t.Errorf("result %d uri %q unescapes to %q; want the path %q", i, pl.ArtifactLocation.URI, path, f.Path)
+		case f.Path != "" && (f.Origin.Commit == "" && f.Origin.Blob == "" || f.Origin.AtHead):
+			if path != f.Path {
+				t.Errorf("result %d uri %q unescapes to %q; want the path %q", i, pl.ArtifactLocation.URI, path, f.Path)
+			}
+		case f.Path != "":
+			// In history only: under .git/dtleaks/, never HEAD's file.
+			want := ".git/dtleaks/commit/" + f.Origin.Commit + "/" + f.Path
+			if f.Origin.Commit == "" {
+				want = ".git/dtleaks/blob/" + f.Origin.Blob + "/" + f.Path
+			}
+			if path != want {
+				t.Errorf("history-only result %d uri %q unescapes to %q; want %q", i, pl.ArtifactLocation.URI, path, want)
+			}
 		case f.Path == "":
-			if want := string(f.Location) + "/" + f.Origin.Commit; path != want {
+			if want := ".git/dtleaks/" + string(f.Location) + "/" + f.Origin.Commit; path != want {
 				t.Errorf("message result %d uri = %q; want the placeholder %q", i, path, want)
 			}
 			if len(loc.LogicalLocations) != 1 || loc.LogicalLocations[0].FullyQualifiedName != f.Origin.Commit || loc.LogicalLocations[0].Kind != string(f.Location) {
@@ -223,6 +236,22 @@ func TestSARIFStructure(t *testing.T) {
 		}
 		if pl.Region.StartLine != f.Line || pl.Region.StartColumn != f.Column {
 			t.Errorf("result %d region = %d:%d; want %d:%d", i, pl.Region.StartLine, pl.Region.StartColumn, f.Line, f.Column)
+		}
+		// endColumn is exclusive: the token's own length for a token as
+		// it is (96 for a standard one, 21 for a legacy one).
+		wantEnd := f.Column + 1
+		switch {
+		case f.Encoding != "":
+		case f.ID == "":
+			wantEnd = f.Column + 21
+		default:
+			wantEnd = f.Column + len(f.ID) + 65
+		}
+		if pl.Region.EndLine != f.Line || pl.Region.EndColumn != wantEnd {
+			t.Errorf("result %d region ends at %d:%d; want %d:%d", i, pl.Region.EndLine, pl.Region.EndColumn, f.Line, wantEnd)
+		}
+		if h := r.PartialFingerprints["primaryLocationLineHash"]; h != r.PartialFingerprints["dtleaks/v1"][:16]+":1" {
+			t.Errorf("result %d primaryLocationLineHash = %q; want dtleaks' own, from dtleaks/v1", i, h)
 		}
 		fp := r.PartialFingerprints["dtleaks/v1"]
 		if len(fp) != 64 || strings.Contains(fp, string(f.Fingerprint)) {
