@@ -8,6 +8,7 @@ package ignore
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"unicode/utf8"
 
@@ -47,6 +48,11 @@ const (
 //     an invalid expression and the rule vanished), "\ " (an escaped
 //     trailing space) was lost, and invalid UTF-8 made an invalid
 //     expression: each is escaped or translated before compiling.
+//   - Bracket expressions are read as git's wildmatch reads them (POSIX
+//     classes such as "[:digit:]", "]" first, ranges) and compiled to the
+//     exact set of bytes they match. A line wildmatch aborts on (an
+//     unclosed "[", an unknown class, a trailing lone backslash) matches
+//     nothing in git, so it makes no rule.
 type List struct {
 	rules []rule
 }
@@ -92,7 +98,7 @@ func compile(line string) (r rule, ok bool) {
 		r.negate = true
 		line = line[1:]
 	}
-	if strings.HasSuffix(line, "/") && !strings.HasSuffix(line, `\/`) {
+	if strings.HasSuffix(line, "/") { // as in git, even after a backslash
 		r.dirOnly = true
 		line = strings.TrimSuffix(line, "/")
 	}
@@ -106,7 +112,11 @@ func compile(line string) (r rule, ok bool) {
 	if strings.HasSuffix(line, "/**") {
 		line += "/*"
 	}
-	r.m = gitignore.CompileIgnoreLines(escape(bytewise(line)) + "\x00")
+	expr, ok := escape(line)
+	if !ok {
+		return r, false // git's wildmatch never matches it: no rule
+	}
+	r.m = gitignore.CompileIgnoreLines(expr + "\x00")
 	return r, true
 }
 
@@ -148,109 +158,195 @@ func bytewise(s string) string {
 	return b.String()
 }
 
-// escape rewrites a glob so that go-gitignore's translation to a
-// regular expression means what git means: the glob characters "*" and "**"
-// are left for go-gitignore, everything else is made literal or translated
-// here.
-func escape(glob string) string {
+// escape rewrites a glob, byte by byte, so that go-gitignore's translation
+// to a regular expression means what git means: the glob characters "*" and
+// "**" are left for go-gitignore, everything else is made literal or
+// translated here, and each byte at or above 0x80 is spelled as [bytewise]
+// spells it. ok is false for a glob that git's wildmatch can never match: one
+// ending in a backslash that escapes nothing, or holding a bracket expression
+// that is not closed, names an unknown POSIX class or holds no byte a name
+// can (wildmatch aborts when it reaches such a bracket, and a match must
+// reach every part of the pattern).
+func escape(glob string) (expr string, ok bool) {
 	var b strings.Builder
 	b.Grow(len(glob) + 8)
-	literal := func(r rune) {
+	literal := func(c byte) {
 		switch {
-		case r == utf8.RuneError:
-			// Go's regexp sees an invalid byte in a path as U+FFFD, so
-			// this matches any invalid byte here: near enough.
-			b.WriteString(`\x{FFFD}`)
-		case r == ' ':
+		case c >= utf8.RuneSelf:
+			b.WriteRune(rune(c)) // as bytewise spells it
+		case c == ' ':
 			// go-gitignore trims spaces at both ends; git keeps a
 			// leading one and an escaped trailing one.
 			b.WriteString(`[ ]`)
-		case r == '.' || r == '/':
-			// go-gitignore escapes the dot itself; a slash is a
-			// separator.
-			b.WriteRune(r)
-		case r == '?':
+		case c == '?':
 			b.WriteString(`[?]`)
-		case r < utf8.RuneSelf && strings.ContainsRune(`\*+()[]{}|^$#!`, r):
+		case strings.IndexByte(`\*+()[]{}|^$#!`, c) >= 0:
 			b.WriteByte('\\')
-			b.WriteRune(r)
+			b.WriteByte(c)
 		default:
-			b.WriteRune(r)
+			// Letters, digits, "/" (a separator) and "." (which
+			// go-gitignore escapes itself) among others.
+			b.WriteByte(c)
 		}
 	}
 	for i := 0; i < len(glob); {
-		r, size := utf8.DecodeRuneInString(glob[i:])
-		i += size
-		switch r {
+		c := glob[i]
+		i++
+		switch c {
 		case '\\':
 			if i == len(glob) {
-				return b.String() + `\\` // git: a trailing backslash matches nothing useful
+				return "", false // escapes nothing: wildmatch never matches
 			}
-			r, size = utf8.DecodeRuneInString(glob[i:])
-			i += size
-			literal(r)
+			literal(glob[i])
+			i++
 		case '?':
 			b.WriteString(`[^\x2f]`)
 		case '*':
 			b.WriteByte('*')
 		case '[':
-			if class, n, ok := class(glob[i:]); ok {
-				b.WriteString(class)
-				i += n
-			} else {
-				literal(r)
+			class, n, ok := class(glob[i:])
+			if !ok {
+				return "", false
 			}
+			b.WriteString(class)
+			i += n
 		default:
-			literal(r)
+			literal(c)
 		}
 	}
+	return b.String(), true
+}
+
+// class translates a bracket expression as git's wildmatch reads it, s
+// being what follows its "[". It returns a regexp class listing every byte
+// the bracket matches (as [bytewise] spells them), and how many bytes of s
+// the bracket used; ok is false when wildmatch aborts on the bracket (it is
+// not closed, or names an unknown POSIX class) or it matches no byte a name
+// can hold: either way the pattern can match nothing.
+//
+// wildmatch's reading, in order: a leading "!" or "^" negates; a "]" right
+// after that is a member, any later one closes; "\" makes the next byte a
+// member; "x-y" is a range when "-" follows a member that was neither a
+// range nor a POSIX class and comes before a byte other than "]" (the upper
+// bound may be escaped); "[:name:]" is a POSIX class; a "[:" without a
+// ":]" before the next "]" is a "[" member. No bracket matches "/"
+// (FNM_PATHNAME), nor NUL, which no name holds.
+func class(s string) (expr string, n int, ok bool) {
+	var set [256]bool
+	i := 0
+	negated := i < len(s) && (s[i] == '!' || s[i] == '^')
+	if negated {
+		i++
+	}
+	prev := -1 // the last member, if a range may start from it
+	for first := true; ; first = false {
+		if i >= len(s) {
+			return "", 0, false // not closed
+		}
+		c := s[i]
+		switch {
+		case c == ']' && !first:
+			expr := byteClass(&set, negated)
+			return expr, i + 1, expr != ""
+		case c == '\\':
+			i++
+			if i >= len(s) {
+				return "", 0, false
+			}
+			set[s[i]] = true
+			prev = int(s[i])
+		case c == '-' && prev >= 0 && i+1 < len(s) && s[i+1] != ']':
+			i++
+			hi := s[i]
+			if hi == '\\' {
+				i++
+				if i >= len(s) {
+					return "", 0, false
+				}
+				hi = s[i]
+			}
+			for x := prev; x <= int(hi); x++ {
+				set[x] = true
+			}
+			prev = -1
+		case c == '[' && i+1 < len(s) && s[i+1] == ':':
+			end := strings.IndexByte(s[i+2:], ']')
+			if end < 0 {
+				return "", 0, false // wildmatch aborts: nothing closes it
+			}
+			name, isClass := strings.CutSuffix(s[i+2:i+2+end], ":")
+			if end == 0 || !isClass {
+				// No ":]": the "[" is a member, and the ":" is read next.
+				set['['] = true
+				prev = '['
+				break
+			}
+			in, known := posixClasses[name]
+			if !known {
+				return "", 0, false
+			}
+			for x := range 128 {
+				if in(byte(x)) {
+					set[x] = true
+				}
+			}
+			prev = -1
+			i += 2 + end // at the "]" that ends "[:name:]"
+		default:
+			set[c] = true
+			prev = int(c)
+		}
+		i++
+	}
+}
+
+// byteClass spells the bytes of set (or those not in it, if negated) as a
+// regexp class of ranges, leaving out NUL and "/"; it is "" when that
+// leaves no byte.
+func byteClass(set *[256]bool, negated bool) string {
+	var b strings.Builder
+	b.WriteByte('[')
+	for x := 1; x < 256; {
+		if set[x] == negated || x == '/' {
+			x++
+			continue
+		}
+		lo := x
+		for x < 256 && set[x] != negated && x != '/' {
+			x++
+		}
+		fmt.Fprintf(&b, `\x{%x}`, lo)
+		if x-1 > lo {
+			fmt.Fprintf(&b, `-\x{%x}`, x-1)
+		}
+	}
+	if b.Len() == 1 {
+		return ""
+	}
+	b.WriteByte(']')
 	return b.String()
 }
 
-// class translates a bracket expression, s being what follows its
-// "[". It returns the regexp class, how many bytes of s it used, and false
-// if the bracket is not closed (then "[" is a literal).
-func class(s string) (string, int, bool) {
-	var b strings.Builder
-	b.WriteByte('[')
-	i := 0
-	if i < len(s) && (s[i] == '!' || s[i] == '^') {
-		// A class never matches a slash in a path (FNM_PATHNAME).
-		b.WriteString(`^\x2f`)
-		i++
-	}
-	first := true
-	for i < len(s) {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == ']' && !first {
-			b.WriteByte(']')
-			return b.String(), i + size, true
-		}
-		first = false
-		i += size
-		if r == '\\' && i < len(s) {
-			r, size = utf8.DecodeRuneInString(s[i:])
-			i += size
-		}
-		switch {
-		case r == utf8.RuneError:
-			b.WriteString(`\x{FFFD}`)
-		case r == '-' || r >= utf8.RuneSelf || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9':
-			b.WriteRune(r)
-		case r == '*':
-			// go-gitignore turns "\*" back into a literal star.
-			b.WriteString(`\*`)
-		case r == '.':
-			b.WriteByte('.') // escaped by go-gitignore
-		case r == '?':
-			b.WriteByte('?') // escaped by go-gitignore
-		default:
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		}
-	}
-	return "", 0, false
+// posixClasses are the classes wildmatch takes in "[:name:]", as git
+// defines them: ASCII only, with git's own ctype, whose space is only
+// "\t", "\n", "\r" and " " (checked against git in oracle_test.go).
+var posixClasses = map[string]func(c byte) bool{
+	"alnum":  func(c byte) bool { return isAlpha(c) || isDigit(c) },
+	"alpha":  isAlpha,
+	"blank":  func(c byte) bool { return c == ' ' || c == '\t' },
+	"cntrl":  func(c byte) bool { return c < 0x20 || c == 0x7f },
+	"digit":  isDigit,
+	"graph":  func(c byte) bool { return c > ' ' && c < 0x7f },
+	"lower":  func(c byte) bool { return 'a' <= c && c <= 'z' },
+	"print":  func(c byte) bool { return c >= ' ' && c < 0x7f },
+	"punct":  func(c byte) bool { return c > ' ' && c < 0x7f && !isAlpha(c) && !isDigit(c) },
+	"space":  func(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' },
+	"upper":  func(c byte) bool { return 'A' <= c && c <= 'Z' },
+	"xdigit": func(c byte) bool { return isDigit(c) || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' },
 }
+
+func isAlpha(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // Match reports whether the list decides about a path: ignored is the
 // decision, decided false when no rule matches. rel is the path relative to

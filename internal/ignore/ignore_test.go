@@ -101,7 +101,78 @@ func TestMatch(t *testing.T) {
 		{"[!a-c].txt", "a.txt", false, false, false},
 		{"[^a].txt", "b.txt", false, true, true},
 		{"[]].txt", "].txt", false, true, true},
-		{"[.txt", "[.txt", false, true, true}, // an unclosed bracket is literal
+		// As git's wildmatch: a pattern it aborts on matches nothing.
+		{"[.txt", "[.txt", false, false, false}, // an unclosed bracket
+		{"x[", "x[", false, false, false},
+		{"a[b\\]", "a[b]", false, false, false},   // the "]" is escaped: still unclosed
+		{"[[:digit:]", "1", false, false, false},  // a class, then nothing closes the bracket
+		{"*.txt\n[x", "a.txt", false, true, true}, // only that rule goes
+		{`t\`, `t\`, false, false, false},         // a lone trailing backslash
+		{`t\   `, `t\`, false, false, false},
+		{`t\/`, "t", true, false, false}, // "/" makes it dir-only, leaving "t\"
+		{`t\\`, `t\`, false, true, true},
+		{`t\\/`, `t\`, true, true, true},
+		{"[[:nope:]]", "n", false, false, false}, // an unknown POSIX class
+		{"[[::]]", ":", false, false, false},
+		{"[!\x01-\xff]", "a", false, false, false}, // no byte a name holds
+		// POSIX classes, ASCII only, with git's ctype.
+		{"[[:digit:]]d", "1d", false, true, true},
+		{"[[:digit:]]d", "xd", false, false, false},
+		{"[[:alpha:]]", "\u00e9", false, false, false},
+		{"[[:alpha:]][[:alpha:]]", "\u00e9", false, false, false},
+		{"[[:upper:]]u", "Xu", false, true, true},
+		{"[[:upper:]]u", "xu", false, false, false},
+		{"[[:lower:]]", "x", false, true, true},
+		{"[[:space:]]s", " s", false, true, true},
+		{"[[:space:]]s", "\ts", false, true, true},
+		{"[[:space:]]s", "\vs", false, false, false}, // not in git's isspace
+		{"[[:blank:]]", "\n", false, false, false},
+		{"[[:xdigit:]]", "F", false, true, true},
+		{"[[:xdigit:]]", "g", false, false, false},
+		{"x[[:punct:]]", "x.", false, true, true},
+		{"[[:punct:]]", "_", false, true, true},
+		{"[[:alnum:]]", "_", false, false, false},
+		{"[[:cntrl:]]", "\x7f", false, true, true},
+		{"[[:graph:]]", " ", false, false, false},
+		{"[[:print:]]", " ", false, true, true},
+		{"d[[:punct:]]", "d/", true, false, false}, // never a slash
+		// Negated classes with POSIX classes.
+		{"[![:alpha:]]a", "1a", false, true, true},
+		{"[![:alpha:]]a", "ba", false, false, false},
+		{"[^[:digit:]x]", "x", false, false, false},
+		{"[^[:digit:]x]", "y", false, true, true},
+		{"[![:digit:]]", "\u00e9", false, false, false}, // one byte, and "\u00e9" is two
+		{"[![:digit:]][![:digit:]]", "\u00e9", false, true, true},
+		// "]" first is a member, "]" later closes.
+		{"[]a]", "]", false, true, true},
+		{"[]a]", "a", false, true, true},
+		{"[!]a]", "]", false, false, false},
+		{"[!]a]", "b", false, true, true},
+		{"[]]]", "]]", false, true, true},
+		{"[]-a]", "^", false, true, true}, // "]" to "a"
+		{"[]-a]", "b", false, false, false},
+		// Ranges with classes: no range starts from a class; a range's
+		// end is a byte, so "[" there is not a class.
+		{"[[:digit:]-z]", "-", false, true, true},
+		{"[[:digit:]-z]", "y", false, false, false},
+		{"[[:digit:]-z]", "z", false, true, true},
+		{"[a-c[:digit:]]", "b", false, true, true},
+		{"[a-c[:digit:]]", "5", false, true, true},
+		{"[a-c[:digit:]]", "d", false, false, false},
+		{"[a-c-e]", "-", false, true, true}, // no range starts from a range
+		{"[a-c-e]", "d", false, false, false},
+		{"a[+-[:x]", "a:", false, true, true}, // "+" to "[", then ":" and "x"
+		{"[+-[:x]", "A", false, true, true},
+		{"[+-[:x]", "/", false, false, false},
+		// "[:" with no ":]" before the next "]": "[" and ":" are members.
+		{"[[:]]", "[]", false, true, true},
+		{"a[[:]]", "a:]", false, true, true},
+		{"[[:a]", "a", false, true, true},
+		{"[\\]]", "]", false, true, true}, // an escaped "]" in a class
+		{"[a\\-c]", "b", false, false, false},
+		{"[a\\-c]", "-", false, true, true},
+		{"[a-\\c]", "b", false, true, true}, // an escaped upper bound
+		{"[\\[-\\]]", "\\", false, true, true},
 		{`\*.txt`, "*.txt", false, true, true},
 		{`\*.txt`, "a.txt", false, false, false},
 		{`\?`, "?", false, true, true},

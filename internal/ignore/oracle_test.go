@@ -23,22 +23,6 @@ type oracleCase struct {
 	known string
 }
 
-// unclosed is a disagreement this test found: git's wildmatch aborts on a
-// "[" that no "]" closes, so such a pattern matches nothing, where the
-// rules take the "[" as a literal (class returns false). Not yet fixed:
-// reported to the lead with issue 10's closing note.
-const unclosed = "found by this test, not yet fixed: a pattern with an unclosed [ matches nothing in git, a literal [ in the rules"
-
-// backslash and posix are disagreements this test found, not yet fixed:
-// a pattern ending in a lone backslash matches nothing in git (wildmatch
-// aborts), where the rules match a literal backslash; and git's bracket
-// expressions take POSIX classes ([:digit:], [:alpha:], ...), which the
-// rules read as a set of characters.
-const (
-	backslash = "found by this test, not yet fixed: a trailing lone backslash makes git's pattern match nothing, the rules a literal backslash"
-	posix     = "found by this test, not yet fixed: git's [[:digit:]] and the other POSIX classes are not read as classes by the rules"
-)
-
 var oracleCases = []oracleCase{
 	{name: "star", ignores: map[string]string{"": "*.log\n"},
 		paths: []string{"a.log", "d/b.log", "a.logx", "log", ".log", "d.log/", "d.log/x"}},
@@ -53,7 +37,7 @@ var oracleCases = []oracleCase{
 	{name: "classes and ranges", ignores: map[string]string{"": "[abc]1\n[a-c]2\n[!a-c]3\n[^x]4\n[]]5\n[a-]6\n"},
 		paths: []string{"a1", "d1", "b2", "z2", "a3", "z3", "x4", "y4", "]5", "a5", "-6", "a6", "b6"}},
 	{name: "unclosed bracket matches nothing", ignores: map[string]string{"": "x[\n[y\n"},
-		paths: []string{"x[", "x", "[y", "y"}, known: unclosed},
+		paths: []string{"x[", "x", "[y", "y"}},
 	{name: "escapes", ignores: map[string]string{"": "\\*\n\\?q\n\\[r]\n\\#h\n\\!bang\n\\\\back\n"},
 		paths: []string{"*", "a", "?q", "aq", "[r]", "r", "#h", "!bang", "\\back"}},
 	{name: "comments and a pattern starting with #", ignores: map[string]string{"": "# comment\n#x\n\\#y\n"},
@@ -82,9 +66,15 @@ var oracleCases = []oracleCase{
 	{name: "double star then slash: every directory", ignores: map[string]string{"": "**/\n"},
 		paths: []string{"a/", "a/f", "f"}},
 	{name: "trailing backslash matches nothing", ignores: map[string]string{"": "t\\\n"},
-		paths: []string{"t", "t\\"}, known: backslash},
+		paths: []string{"t", "t\\"}},
 	{name: "POSIX character classes", ignores: map[string]string{"": "[[:digit:]]d\n[[:upper:]]u\n[![:alpha:]]a\n"},
-		paths: []string{"1d", "xd", "Xu", "xu", "1a", "ba"}, known: posix},
+		paths: []string{"1d", "xd", "Xu", "xu", "1a", "ba"}},
+	{name: "POSIX classes negated, ranged, with ] first", ignores: map[string]string{"": "[^[:digit:]x]n\n[][:space:]]s\n[[:digit:]-z]r\n[a-c[:upper:]]c\n[[:]]q\n"},
+		paths: []string{"1n", "xn", "yn", "]s", " s", "as", "-r", "yr", "zr", "5r", "bc", "Qc", "dc", "[]q", "]q"}},
+	{name: "malformed brackets match nothing", ignores: map[string]string{"": "[[:nope:]]\n[[::]]\n[[:digit:]\na[b\\]\nt\\/\n"},
+		paths: []string{"n", "o", "1", "a[b]", "t/", "t\\/"}},
+	{name: "an escaped backslash before a trailing slash", ignores: map[string]string{"": "t\\\\/\n"},
+		paths: []string{"t\\/", "t"}},
 	{name: "non-ASCII names, whole", ignores: map[string]string{"": "café\n*é\nñ*/\n"},
 		paths: []string{"café", "d/café", "thé", "ñandú/", "ñandú/f"}},
 	{name: "non-ASCII, question mark", ignores: map[string]string{"": "caf?\n"},
@@ -114,6 +104,26 @@ func TestAgainstGit(t *testing.T) {
 				t.Errorf("%s: git says ignored = %v, the rules say %v", d, want[strings.TrimSuffix(d, "/")], !want[strings.TrimSuffix(d, "/")])
 			}
 		})
+	}
+}
+
+// TestPOSIXClassesAgainstGit checks every POSIX class wildmatch knows,
+// plain and negated, against git on every byte a name can hold.
+func TestPOSIXClassesAgainstGit(t *testing.T) {
+	var paths []string
+	for c := 1; c < 256; c++ {
+		if c != '/' {
+			paths = append(paths, "x"+string([]byte{byte(c)}))
+		}
+	}
+	for name := range posixClasses {
+		for _, neg := range []string{"", "!"} {
+			tc := oracleCase{ignores: map[string]string{"": "x[" + neg + "[:" + name + ":]]\n"}, paths: paths}
+			want := checkIgnore(t, tc)
+			if dis := disagreements(tc, want); len(dis) > 0 {
+				t.Errorf("[%s[:%s:]] disagrees with git on %q", neg, name, dis)
+			}
+		}
 	}
 }
 
@@ -221,12 +231,6 @@ func FuzzAgainstGit(f *testing.F) {
 		if !utf8.ValidString(pattern + path) {
 			return // a name git and the file system may each spell differently
 		}
-		if i := strings.LastIndexByte(pattern, '['); i >= 0 && !strings.Contains(pattern[i:], "]") {
-			return // an unclosed bracket: known apart (see unclosed)
-		}
-		if strings.Contains(pattern, "[:") || trailingBackslash(pattern) {
-			return // known apart (see posix, backslash)
-		}
 		for _, p := range []string{path, path + "/"} {
 			tc := oracleCase{ignores: map[string]string{"": pattern + "\n"}, paths: []string{p}}
 			want := checkIgnore(t, tc)
@@ -249,12 +253,4 @@ func validPath(path string) bool {
 		}
 	}
 	return true
-}
-
-// trailingBackslash says whether pattern, its unescaped trailing spaces
-// dropped, ends in a backslash that escapes nothing.
-func trailingBackslash(pattern string) bool {
-	p := trimSpaces(pattern)
-	n := len(p) - len(strings.TrimRight(p, `\`))
-	return n%2 == 1
 }

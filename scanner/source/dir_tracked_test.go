@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/dtleaks/dtleaks/scanner"
@@ -28,14 +29,19 @@ func gitIn(t *testing.T, dir string, args ...string) string {
 // walked returns the paths Dir yields for root, relative to base.
 func walked(t *testing.T, base, root string) []string {
 	t.Helper()
-	var got []string
+	var (
+		mu  sync.Mutex
+		got []string
+	)
 	err := Dir{Roots: []string{root}, Jobs: 2}.Items(context.Background(), func(it scanner.Item, err error) error {
 		if err != nil {
 			t.Errorf("%s: %v", it.Path, err)
 			return nil
 		}
 		rel, _ := filepath.Rel(base, filepath.FromSlash(it.Path))
+		mu.Lock() // Items may call yield from several workers at once
 		got = append(got, filepath.ToSlash(rel))
+		mu.Unlock()
 		return nil
 	})
 	if err != nil {
