@@ -108,16 +108,7 @@ func runMerge(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 }
 
 func readReport(name string) ([]scanner.Finding, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fs, err := report.ReadJSON(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	return fs, nil
+	return readJSONFile(name, name, report.ReadJSON)
 }
 
 // mergeKey identifies a finding across reports: its repository,
