@@ -33,7 +33,7 @@ const usage = `dtleaks finds leaked Dynatrace access tokens.
 
 Usage:
   dtleaks scan [flags] [PATH ...]   scan files and directories (default "."); "-" reads standard input
-  dtleaks history [flags] [REPO]    scan every blob and message in a git repository's history
+  dtleaks history [flags] [REPO|URL ...]  scan every blob and message in a git repository's history
                                     (also of URLs, many repositories, GitHub orgs, GitLab groups)
   dtleaks merge [flags] REPORT.json ...  merge the JSON reports of shards into one report
   dtleaks staged [flags] [REPO]     scan what the next commit would add (for a pre-commit hook)
