@@ -83,7 +83,7 @@ func checkMatch(t *testing.T, b []byte) {
 		}
 	}
 	for mt := range m.All(b) {
-		if mt.Kind == nil || mt.Fingerprint != fingerprint(b[mt.Start:mt.End]) {
+		if mt.Kind == nil || mt.Fingerprint != FingerprintOf(b[mt.Start:mt.End]) {
 			t.Errorf("hit at %d-%d: bad kind or fingerprint", mt.Start, mt.End)
 		}
 		if want := b[mt.Start : mt.Start+len(mt.ID)]; string(want) != string(mt.ID) || len(mt.ID) != identLen(mt.Kind.Shape) {

@@ -80,7 +80,7 @@ func legacyTokens(b []byte, yield func(Match) bool) {
 			End:         te,
 			Lead:        min(ts-cs, MaxLead),
 			Kind:        Classify("", Legacy),
-			Fingerprint: fingerprint(b[ts:te]),
+			Fingerprint: FingerprintOf(b[ts:te]),
 		}) {
 			return
 		}

@@ -320,7 +320,7 @@ func newMatch(b []byte, start, end int, shape Shape, idLen int, encoding Encodin
 		End:         end,
 		Kind:        Classify(string(tok[:6]), shape),
 		ID:          ID(tok[:idLen]),
-		Fingerprint: fingerprint(tok),
+		Fingerprint: FingerprintOf(tok),
 		Encoding:    encoding,
 	}
 }

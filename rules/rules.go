@@ -40,8 +40,9 @@ type ID string
 // (over 300 bits) for the hash to be reversed by guessing.
 type Fingerprint string
 
-// fingerprint hashes a whole token.
-func fingerprint(token []byte) Fingerprint {
+// FingerprintOf returns the [Fingerprint] of a whole token: the one a [Match]
+// of that token carries.
+func FingerprintOf(token []byte) Fingerprint {
 	sum := sha256.Sum256(token)
 	return Fingerprint(hex.EncodeToString(sum[:]))
 }

@@ -103,7 +103,7 @@ func TestUTF16(t *testing.T) {
 				if m.Start != w.start || m.End != w.start+n {
 					t.Errorf("hit %d at %d-%d; want %d-%d", i, m.Start, m.End, w.start, w.start+n)
 				}
-				if string(m.ID) != w.tok.ID || m.Fingerprint != fingerprint([]byte(w.tok.Text)) {
+				if string(m.ID) != w.tok.ID || m.Fingerprint != FingerprintOf([]byte(w.tok.Text)) {
 					t.Errorf("hit %d: %v; want the token %s", i, m, w.tok.ID)
 				}
 				if !plainHit && (m.Encoding != "utf-16" || string(narrowOf(b[m.Start:m.End])) != w.tok.Text) {
@@ -164,7 +164,7 @@ func checkUTF16(t *testing.T, b []byte, off int, bigEndian bool) {
 		if m.Encoding != "utf-16" {
 			t.Errorf("hit at %d-%d: encoding %q", m.Start, m.End, m.Encoding)
 		}
-		if tok := narrowOf(enc[m.Start:m.End]); bytes.HasPrefix(tok, []byte("dt0")) && (m.Fingerprint != fingerprint(tok) || !bytes.HasPrefix(tok, []byte(m.ID))) {
+		if tok := narrowOf(enc[m.Start:m.End]); bytes.HasPrefix(tok, []byte("dt0")) && (m.Fingerprint != FingerprintOf(tok) || !bytes.HasPrefix(tok, []byte(m.ID))) {
 			t.Errorf("hit at %d-%d: fingerprint or ID is not the token's", m.Start, m.End)
 		}
 	}

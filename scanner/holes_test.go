@@ -18,7 +18,6 @@ type sparse struct {
 	head, tail []byte
 	hole       int64
 	maxRead    int64
-	skip       bool // offer the ZeroSkipper methods
 
 	pos, zerosRead int64
 }

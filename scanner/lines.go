@@ -88,9 +88,10 @@ type cursor struct {
 	// began in an earlier window; col counts its characters before pos,
 	// those of earlier windows included.
 	lineStart, col int
-	// nextTerm caches the first line end at or after termFrom: -1 when
-	// buf has none there.
-	nextTerm, termFrom int
+	// nextTerm caches the first line end at or after the from of the
+	// last lineEnd call: -1 when buf has none there, -2 before the first
+	// call.
+	nextTerm int
 }
 
 func newCursor(buf []byte, lines *lineState) cursor {

@@ -40,13 +40,14 @@ const (
 	LocationRefName Location = "ref-name"
 )
 
-// Item is one thing to scan: a file, a blob, standard input or a message.
+// Item is one thing to scan: a file, a blob, standard input, a commit's or
+// tag's message or headers, or a ref's name.
 type Item struct {
 	// Path names the item with forward slashes: for a file, the root it
 	// was found under joined with its path below it, as the user would
 	// type it from the working directory; in a repository, the path from
-	// the repository's top; "-" for standard input; empty for a commit or
-	// tag message.
+	// the repository's top; "-" for standard input; empty for a commit's or
+	// tag's message or headers; for a ref, its name redacted.
 	Path string
 	// Location says what the bytes are when they are not file content;
 	// LocationContent for file content.
@@ -62,7 +63,8 @@ type Item struct {
 // Origin says where in a repository's history a finding came from.
 type Origin struct {
 	// Commit is the full hash of the commit that introduced the blob at the
-	// path (or of the commit or tag whose message holds the token).
+	// path (or of the commit or tag whose message or headers hold the
+	// token).
 	Commit string
 	// RenamedFrom is the path the blob had in a parent of Commit when
 	// Commit moved it to Path (a rename: the parent has the blob there and

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -112,6 +113,25 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 		return nil, err
 	}
 	return positional, nil
+}
+
+// parseFlags parses args with fs as the flag package does, flags before
+// the operands, for the commands that take no flag after one. ok is false
+// when the command ends here, with the exit status code: --help printed
+// the usage on stdout, or a bad flag was reported through fail with hint
+// (such as "run 'dtleaks help revoke'") rather than with the whole usage,
+// as the flag package would print it.
+func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer, fail func(error) int, hint string) (code int, ok bool) {
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return exitClean, false
+		}
+		return fail(fmt.Errorf("%w; %s", err, hint)), false
+	}
+	return 0, true
 }
 
 func isBoolFlag(f *flag.Flag) bool {

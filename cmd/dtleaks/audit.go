@@ -18,6 +18,7 @@ import (
 	"github.com/dtleaks/dtleaks/internal/forge"
 	"github.com/dtleaks/dtleaks/internal/mirror"
 	"github.com/dtleaks/dtleaks/scanner"
+	"github.com/dtleaks/dtleaks/scanner/report"
 	"github.com/dtleaks/dtleaks/scanner/source/history"
 )
 
@@ -365,7 +366,7 @@ func (p *progress) event(e audit.Event) {
 		p.bar.Add(1)
 	}
 	p.bar.Describe(message(fmt.Sprintf("%d objects, %s, %d findings · %s",
-		p.objects, humanBytes(p.bytes), p.findings, p.current)))
+		p.objects, report.Size(p.bytes), p.findings, p.current)))
 }
 
 func (p *progress) close() {
@@ -376,19 +377,4 @@ func (p *progress) close() {
 	defer p.mu.Unlock()
 	p.bar.Finish()
 	p.bar.Clear()
-}
-
-func humanBytes(n int64) string {
-	const unit = 1000
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	f := float64(n)
-	for _, u := range []string{"kB", "MB", "GB", "TB"} {
-		f /= unit
-		if f < unit || u == "TB" {
-			return fmt.Sprintf("%.1f %s", f, u)
-		}
-	}
-	return ""
 }

@@ -43,6 +43,10 @@ func TestNoHangOnFIFOs(t *testing.T) {
 			mkfifo(t, filepath.Join(dir, "base.json"))
 			return cmd{dir: dir, args: []string{"scan", "--baseline", "base.json", "."}}
 		}},
+		{"merge report", func(t *testing.T, dir string) cmd {
+			mkfifo(t, filepath.Join(dir, "report.json"))
+			return cmd{dir: dir, args: []string{"merge", "report.json"}}
+		}},
 		{"packed-refs", func(t *testing.T, dir string) cmd {
 			mkfifo(t, filepath.Join(dir, ".git", "packed-refs"))
 			return cmd{dir: dir, args: []string{"history"}}

@@ -43,14 +43,8 @@ func runMerge(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "dtleaks merge: %s\n", message(err.Error()))
 		return exitError
 	}
-	fs.SetOutput(io.Discard)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fs.Usage()
-			return exitClean
-		}
-		return fail(fmt.Errorf("%w; run 'dtleaks merge --help'", err))
+	if code, ok := parseFlags(fs, args, stdout, fail, "run 'dtleaks merge --help'"); !ok {
+		return code
 	}
 	if !slices.Contains(reportFormats(), *format) {
 		return fail(fmt.Errorf("unknown --format %q; want one of %s", *format, strings.Join(reportFormats(), ", ")))
@@ -108,16 +102,7 @@ func runMerge(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 }
 
 func readReport(name string) ([]scanner.Finding, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fs, err := report.ReadJSON(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	return fs, nil
+	return readJSONFile(name, name, report.ReadJSON)
 }
 
 // mergeKey identifies a finding across reports: its repository,

@@ -77,14 +77,8 @@ func runRevoke(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		fmt.Fprintf(stderr, "dtleaks revoke: %s\n", message(err.Error()))
 		return exitError
 	}
-	fs.SetOutput(io.Discard)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fs.Usage()
-			return exitClean
-		}
-		return fail(fmt.Errorf("%w; run 'dtleaks help revoke'", err))
+	if code, ok := parseFlags(fs, args, stdout, fail, "run 'dtleaks help revoke'"); !ok {
+		return code
 	}
 	if fs.NArg() == 0 {
 		return fail(errors.New("name a JSON report or token identifiers; run 'dtleaks help revoke'"))

@@ -33,7 +33,7 @@ const usage = `dtleaks finds leaked Dynatrace access tokens.
 
 Usage:
   dtleaks scan [flags] [PATH ...]   scan files and directories (default "."); "-" reads standard input
-  dtleaks history [flags] [REPO]    scan every blob and message in a git repository's history
+  dtleaks history [flags] [REPO|URL ...]  scan every blob and message in a git repository's history
                                     (also of URLs, many repositories, GitHub orgs, GitLab groups)
   dtleaks merge [flags] REPORT.json ...  merge the JSON reports of shards into one report
   dtleaks staged [flags] [REPO]     scan what the next commit would add (for a pre-commit hook)
@@ -527,18 +527,26 @@ func writeReport(w io.Writer, format string, res scanner.Result, opts report.Opt
 }
 
 func readBaseline(name string) (*report.Baseline, error) {
-	// Not os.Open: a FIFO given as the baseline would block the open,
-	// deaf to Ctrl-C.
+	return readJSONFile(name, "baseline "+name, report.ReadBaseline)
+}
+
+// readJSONFile reads the file name with read, the one way a report or a
+// baseline named on the command line is opened; read's errors are prefixed
+// with label.
+func readJSONFile[T any](name, label string, read func(io.Reader) (T, error)) (T, error) {
+	var zero T
+	// Not os.Open: a FIFO given as the file would block the open, deaf to
+	// Ctrl-C. read bounds how much it reads.
 	f, err := regfile.Open(name)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
 	defer f.Close()
-	b, err := report.ReadBaseline(f)
+	v, err := read(f)
 	if err != nil {
-		return nil, fmt.Errorf("baseline %s: %w", name, err)
+		return zero, fmt.Errorf("%s: %w", label, err)
 	}
-	return b, nil
+	return v, nil
 }
 
 func listRules(w io.Writer) {

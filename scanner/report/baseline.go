@@ -40,41 +40,8 @@ const maxBaseline = 256 << 20
 // that says what is wrong, such as `entry 3 has no "fingerprint"`; the
 // caller adds the file name.
 func ReadBaseline(r io.Reader) (*Baseline, error) {
-	data, err := io.ReadAll(io.LimitReader(r, maxBaseline+1))
+	entries, err := readArray(r, "baseline")
 	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxBaseline {
-		return nil, fmt.Errorf("larger than %d MB", maxBaseline>>20)
-	}
-	trimmed := bytes.TrimSpace(data)
-	if len(trimmed) == 0 {
-		return nil, errors.New("empty, want a JSON array of findings (as --format json writes)")
-	}
-	if !json.Valid(trimmed) {
-		if kind := reportKind(trimmed); kind != "" {
-			return nil, fmt.Errorf("a %s report, not JSON: %s", kind, baselineHint)
-		}
-		// Decode again only to find where the syntax breaks. The
-		// decoder's message quotes the character it stopped at, which
-		// may be one of a secret's: only the offset is kept.
-		var v any
-		err := json.Unmarshal(trimmed, &v)
-		var se *json.SyntaxError
-		if !errors.As(err, &se) {
-			return nil, fmt.Errorf("not valid JSON: %s", baselineHint)
-		}
-		lead := int64(len(data) - len(bytes.TrimLeft(data, " \t\r\n")))
-		return nil, fmt.Errorf("not valid JSON (syntax error at byte %d): %s", lead+se.Offset, baselineHint)
-	}
-	if trimmed[0] != '[' {
-		if trimmed[0] == '{' && isSARIF(trimmed) {
-			return nil, fmt.Errorf("a SARIF report, want an array of findings: %s", baselineHint)
-		}
-		return nil, fmt.Errorf("a JSON %s, want an array of findings (as --format json writes)", jsonKind(trimmed[0]))
-	}
-	var entries []json.RawMessage
-	if err := json.Unmarshal(trimmed, &entries); err != nil {
 		return nil, err
 	}
 	b := &Baseline{known: make(map[baselineKey]bool, len(entries))}
@@ -114,8 +81,57 @@ func ReadBaseline(r io.Reader) (*Baseline, error) {
 	return b, nil
 }
 
-// baselineHint says how to write a file ReadBaseline reads.
-const baselineHint = "write the baseline with --format json (dtleaks scan --format json --output FILE)"
+// readArray reads what ReadBaseline and ReadJSON both start with: a report
+// written by the json format, at most maxBaseline bytes, as one raw message
+// per finding. what names the file in the hints ("baseline", "report").
+// Its errors never quote the input, only a byte offset, for the input may
+// hold a secret.
+func readArray(r io.Reader, what string) ([]json.RawMessage, error) {
+	hint := jsonHint(what)
+	data, err := io.ReadAll(io.LimitReader(r, maxBaseline+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxBaseline {
+		return nil, fmt.Errorf("larger than %d MB", maxBaseline>>20)
+	}
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) == 0 {
+		return nil, errors.New("empty, want a JSON array of findings (as --format json writes)")
+	}
+	if !json.Valid(trimmed) {
+		if kind := reportKind(trimmed); kind != "" {
+			return nil, fmt.Errorf("a %s report, not JSON: %s", kind, hint)
+		}
+		// Decode again only to find where the syntax breaks. The
+		// decoder's message quotes the character it stopped at, which
+		// may be one of a secret's: only the offset is kept.
+		var v any
+		err := json.Unmarshal(trimmed, &v)
+		var se *json.SyntaxError
+		if !errors.As(err, &se) {
+			return nil, fmt.Errorf("not valid JSON: %s", hint)
+		}
+		lead := int64(len(data) - len(bytes.TrimLeft(data, " \t\r\n")))
+		return nil, fmt.Errorf("not valid JSON (syntax error at byte %d): %s", lead+se.Offset, hint)
+	}
+	if trimmed[0] != '[' {
+		if trimmed[0] == '{' && isSARIF(trimmed) {
+			return nil, fmt.Errorf("a SARIF report, want an array of findings: %s", hint)
+		}
+		return nil, fmt.Errorf("a JSON %s, want an array of findings (as --format json writes)", jsonKind(trimmed[0]))
+	}
+	var entries []json.RawMessage
+	if err := json.Unmarshal(trimmed, &entries); err != nil {
+		return nil, err
+	}
+	return entries, nil
+}
+
+// jsonHint says how to write a file ReadBaseline or ReadJSON reads.
+func jsonHint(what string) string {
+	return "write the " + what + " with --format json (dtleaks scan --format json --output FILE)"
+}
 
 // textReportLine is the start of a line of the text format,
 // "PATH:LINE:COLUMN: TYPE PREFIX.PUBLIC.****", with or without colour.

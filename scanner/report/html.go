@@ -512,27 +512,7 @@ func htmlText(s string) string {
 	if s == "" {
 		return ""
 	}
-	return Escape(redact(s))
-}
-
-// redact replaces every token in s by its identifier and "****" (or "****"
-// alone for one without an identifier or found encoded).
-func redact(s string) string {
-	var b strings.Builder
-	last := 0
-	for m := range (&rules.Matcher{}).All([]byte(s)) {
-		b.WriteString(s[last:m.Start])
-		if m.ID != "" && m.Encoding == "" {
-			b.WriteString(string(m.ID) + ".")
-		}
-		b.WriteString("****")
-		last = m.End
-	}
-	if last == 0 {
-		return s
-	}
-	b.WriteString(s[last:])
-	return b.String()
+	return Escape(rules.Redact(s))
 }
 
 // accessTokensPage returns the Access tokens page of an environment, or ""

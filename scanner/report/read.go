@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,31 +19,8 @@ import (
 // is not such a report is an error that says where, such as `finding 3:
 // "fingerprint" is not 64 hex digits`; the caller adds the file name.
 func ReadJSON(r io.Reader) ([]scanner.Finding, error) {
-	data, err := io.ReadAll(io.LimitReader(r, maxBaseline+1))
+	entries, err := readArray(r, "report")
 	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxBaseline {
-		return nil, fmt.Errorf("larger than %d MB", maxBaseline>>20)
-	}
-	trimmed := bytes.TrimSpace(data)
-	if len(trimmed) == 0 {
-		return nil, errors.New("empty, want a JSON array of findings (as --format json writes)")
-	}
-	if !json.Valid(trimmed) {
-		var v any
-		err := json.Unmarshal(trimmed, &v)
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			return nil, fmt.Errorf("not valid JSON: at byte %d: %v", se.Offset, err)
-		}
-		return nil, fmt.Errorf("not valid JSON: %v", err)
-	}
-	if trimmed[0] != '[' {
-		return nil, fmt.Errorf("a JSON %s, want an array of findings (as --format json writes)", jsonKind(trimmed[0]))
-	}
-	var entries []json.RawMessage
-	if err := json.Unmarshal(trimmed, &entries); err != nil {
 		return nil, err
 	}
 	kinds := make(map[string]*rules.Kind)

@@ -157,7 +157,7 @@ func Summary(w io.Writer, items Items, res scanner.Result, hidden int) error {
 	}
 	s += ", " + plural(int64(len(res.Problems)), "problem", "problems")
 	s += fmt.Sprintf("; %s, %s in %s",
-		plural(res.Stats.Items, noun, nouns), size(res.Stats.Bytes), res.Stats.Duration.Round(time.Millisecond))
+		plural(res.Stats.Items, noun, nouns), Size(res.Stats.Bytes), res.Stats.Duration.Round(time.Millisecond))
 	// What was left out, so that a clean run says what it did not report.
 	if res.Stats.Ignored > 0 {
 		s += "; " + plural(res.Stats.Ignored, "path", "paths") + " ignored"
@@ -187,9 +187,10 @@ func (it Items) nouns() (string, string) {
 	return "file", "files"
 }
 
-// size formats a byte count for people, in decimal units as du -h --si and
-// most tools' throughput figures do.
-func size(n int64) string {
+// Size formats a byte count for people, in decimal units as du -h --si and
+// most tools' throughput figures do: "512 B", "1.5 MB". The text summary
+// and audit's progress line both write sizes with it.
+func Size(n int64) string {
 	const unit = 1000
 	if n < unit {
 		return fmt.Sprintf("%d B", n)

@@ -18,9 +18,7 @@ package verify
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"sync"
 
 	"github.com/dtleaks/dtleaks/internal/dynatrace"
@@ -234,7 +232,7 @@ func nearest(b []byte, envs []rules.Environment, offset int) []string {
 // The fingerprint is checked, so a wrong decoding is never used.
 func recoverToken(span []byte, fp rules.Fingerprint, encoding rules.Encoding, depth int) (string, bool) {
 	if encoding == rules.EncodingNone {
-		if fingerprint(span) == fp {
+		if rules.FingerprintOf(span) == fp {
 			return string(span), true
 		}
 		return "", false
@@ -283,9 +281,4 @@ func decodings(span []byte, encoding rules.Encoding) [][]byte {
 		}
 	}
 	return out
-}
-
-func fingerprint(b []byte) rules.Fingerprint {
-	sum := sha256.Sum256(b)
-	return rules.Fingerprint(hex.EncodeToString(sum[:]))
 }

@@ -34,7 +34,7 @@ func headerItem(msg scanner.Item, raw []byte) scanner.Item {
 }
 
 // refItems yields the name of every ref (keep, if not nil, chooses them by
-// the commit they lead to), each as an item of Location refName whose Path
+// the commit they lead to), each as an item of Location LocationRefName whose Path
 // is the name redacted (see rules.Redact): a branch named after a token is
 // a leak of that token, and the report must not repeat it.
 func (h *Source) refItems(ctx context.Context, repo *repository, keep func(plumbing.Hash) bool, yield func(scanner.Item, error) error) error {

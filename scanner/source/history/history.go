@@ -1,7 +1,8 @@
 // Package history holds [Source], the scan of a git repository's whole
-// history: every blob, commit message and tag message in its object store
-// (or in a range of commits), each read once, and the tracing of each blob
-// finding to the commit that introduced it ([Source.Resolve]).
+// history: every blob, commit and tag message and header, and tree entry
+// name in its object store (or in a range of commits), each read once, and
+// the names of its refs; and the tracing of each blob finding to the commit
+// that introduced it ([Source.Resolve]).
 package history
 
 import (
@@ -19,8 +20,9 @@ import (
 )
 
 // Source scans the object store of a git repository: every distinct blob
-// once, however many commits and paths share it, plus every commit message
-// and annotated tag message. After the scan, [Source.Resolve] traces each
+// once, however many commits and paths share it, plus every commit's and
+// annotated tag's message and headers, the names in its trees and the names
+// of its refs. After the scan, [Source.Resolve] traces each
 // blob finding to the commit that introduced the blob at its path.
 //
 // By default Source reads the object store itself rather than walking
@@ -167,8 +169,8 @@ type intro struct {
 // report.
 const problemsPerPack = 20
 
-// Items yields every blob of the repository once, then the commit and tag
-// messages; see [Source]. Blob items have an empty Path and Origin.Blob set.
+// Items yields every blob of the repository once, the commit and tag
+// messages and headers, then the ref names; see [Source]. Blob items have an empty Path and Origin.Blob set.
 func (h *Source) Items(ctx context.Context, yield func(scanner.Item, error) error) error {
 	repo, err := h.open()
 	if err != nil {

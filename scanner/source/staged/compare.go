@@ -105,10 +105,7 @@ func (c *comparer) dir(prefix string, lo, hi int, ct *gitindex.CacheTree, head p
 		default:
 			name := rest[:slash]
 			sub := prefix + name + "/"
-			j := i + 1
-			for j < hi && strings.HasPrefix(c.entries[j].Name, sub) {
-				j++
-			}
+			j := c.subtreeEnd(sub, i, hi)
 			h, inHead := headEntries[name]
 			delete(headEntries, name)
 			var subHead plumbing.Hash
@@ -272,10 +269,7 @@ func (c *comparer) computeHash(prefix string, lo, hi int, ct *gitindex.CacheTree
 		default:
 			name := rest[:slash]
 			sub := prefix + name + "/"
-			j := i + 1
-			for j < hi && strings.HasPrefix(c.entries[j].Name, sub) {
-				j++
-			}
+			j := c.subtreeEnd(sub, i, hi)
 			h, ok := c.treeHash(sub, i, j, children[name])
 			if !ok {
 				return plumbing.ZeroHash, false
@@ -291,6 +285,17 @@ func (c *comparer) computeHash(prefix string, lo, hi int, ct *gitindex.CacheTree
 	var h plumbing.Hash
 	hh.Sum(h[:0])
 	return h, true
+}
+
+// subtreeEnd returns the end of the run of entries, from i (whose name
+// starts with sub) up to hi, that lie under the directory sub: the index
+// is sorted by name, so they are contiguous.
+func (c *comparer) subtreeEnd(sub string, i, hi int) int {
+	j := i + 1
+	for j < hi && strings.HasPrefix(c.entries[j].Name, sub) {
+		j++
+	}
+	return j
 }
 
 // childMap returns the cached-tree children of t by name; nil for a nil t
