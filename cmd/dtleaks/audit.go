@@ -279,12 +279,8 @@ func auditSummary(w io.Writer, src scanner.Source) {
 		return
 	}
 	s := a.summary
-	noun := "repositories"
-	if s.Repositories == 1 {
-		noun = "repository"
-	}
-	line := fmt.Sprintf("dtleaks: %d %s: %d scanned (%d empty), %d failed, %d with findings",
-		s.Repositories, noun, s.Scanned, s.Empty, s.Failed, s.WithFindings)
+	line := fmt.Sprintf("dtleaks: %s: %d scanned (%d empty), %d failed, %d with findings",
+		report.Plural(int64(s.Repositories), "repository", "repositories"), s.Scanned, s.Empty, s.Failed, s.WithFindings)
 	if s.NotScanned > 0 {
 		line += fmt.Sprintf(", %d not scanned", s.NotScanned)
 	}

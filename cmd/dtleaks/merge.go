@@ -90,8 +90,9 @@ func runMerge(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	for _, p := range res.Problems {
 		fmt.Fprintf(stderr, "dtleaks merge: %s\n", message(p.Error()))
 	}
-	fmt.Fprintf(stderr, "dtleaks merge: %d reports, %d findings in %d repositories\n",
-		len(reports), len(res.Findings), countRepositories(res.Findings))
+	fmt.Fprintf(stderr, "dtleaks merge: %s, %s in %s\n",
+		report.Plural(int64(len(reports)), "report", "reports"), report.Plural(int64(len(res.Findings)), "finding", "findings"),
+		report.Plural(int64(countRepositories(res.Findings)), "repository", "repositories"))
 	switch {
 	case len(res.Problems) > 0:
 		return exitError

@@ -143,8 +143,9 @@ a token compiled into an artefact is a leak.`,
 		short: `Scan every blob a git repository holds, each distinct blob once: blobs
 reachable from every ref (branches, remote-tracking branches, tags, stash,
 notes) and, unless --no-unreachable, objects no ref reaches any more. Commit
-and annotated tag messages are scanned too. Each finding names the commit
-that introduced the token at its path.
+and annotated tag messages and headers (author, committer, tagger), file
+names and ref names are scanned too. Each finding names the commit that
+introduced the token at its path.
 
 Given git URLs (https://, ssh://, git@host:org/repo.git, file://), several
 repositories, --repos, --github-org, --github-user or --gitlab-group, it

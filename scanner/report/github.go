@@ -46,7 +46,7 @@ func gitHub(w io.Writer, res scanner.Result, opts Options) error {
 			if i == MaxAnnotations {
 				rest := len(res.Findings) - i
 				msg := fmt.Sprintf("%s not annotated: GitHub shows %d error annotations per step. "+
-					"The job summary and the other reports list every finding.", plural(int64(rest), "more finding", "more findings"), MaxAnnotations)
+					"The job summary and the other reports list every finding.", Plural(int64(rest), "more finding", "more findings"), MaxAnnotations)
 				_, err := io.WriteString(bw, Annotation("notice", "dtleaks", msg))
 				return err
 			}
@@ -134,8 +134,8 @@ func StepSummary(w io.Writer, res scanner.Result) error {
 			return err
 		}
 		fmt.Fprintf(bw, "### dtleaks: %s (%s)\n\n",
-			plural(int64(n), "Dynatrace token finding", "Dynatrace token findings"),
-			plural(int64(distinct(res.Findings)), "distinct token", "distinct tokens"))
+			Plural(int64(n), "Dynatrace token finding", "Dynatrace token findings"),
+			Plural(int64(distinct(res.Findings)), "distinct token", "distinct tokens"))
 		verified := anyVerified(res.Findings)
 		if verified {
 			bw.WriteString("| Location | Type | Token | Commit | Environment | Verified |\n")
@@ -183,7 +183,7 @@ func StepSummary(w io.Writer, res scanner.Result) error {
 			}
 			if written+len(row) > maxSummaryRows {
 				fmt.Fprintf(bw, "\n%s not listed: GitHub shows at most 1 MiB of a step summary. "+
-					"The other reports (JSON, SARIF) hold every finding.\n", plural(int64(len(res.Findings)-i), "more finding", "more findings"))
+					"The other reports (JSON, SARIF) hold every finding.\n", Plural(int64(len(res.Findings)-i), "more finding", "more findings"))
 				break
 			}
 			bw.WriteString(row)

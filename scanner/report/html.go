@@ -673,7 +673,7 @@ func monthChart(tokens []*htmlToken) *htmlChart {
 		}
 		x := offset + i*slot + (slot-barW)/2
 		b := htmlBar{X: x, Y: top + plotH - h, W: barW, H: h, Count: n,
-			Title: fmt.Sprintf("%s: %s", m.Format(label), plural(int64(n), "token", "tokens"))}
+			Title: fmt.Sprintf("%s: %s", m.Format(label), Plural(int64(n), "token", "tokens"))}
 		// Values over the bars while they fit; each bar's title has it.
 		if n > 0 && len(buckets) <= 24 {
 			b.Label = strconv.Itoa(n)
@@ -695,7 +695,7 @@ func monthChart(tokens []*htmlToken) *htmlChart {
 		c.Caption = "Tokens by the year of the commit that introduced them"
 	}
 	if undated > 0 {
-		c.Caption += fmt.Sprintf(" (%s without a commit date not shown)", plural(int64(undated), "token", "tokens"))
+		c.Caption += fmt.Sprintf(" (%s without a commit date not shown)", Plural(int64(undated), "token", "tokens"))
 	}
 	return c
 }
@@ -716,7 +716,7 @@ func typeChart(types []htmlTypeCount) *htmlChart {
 		y := 4 + i*row
 		c.Bars = append(c.Bars, htmlBar{X: labelW, Y: y + 4, W: w, H: row - 8, Count: t.Count,
 			Label: strconv.Itoa(t.Count), LabelX: labelW + w + 6, LabelY: y + row/2 + 4,
-			Title: t.Name + ": " + plural(int64(t.Count), "token", "tokens")})
+			Title: t.Name + ": " + Plural(int64(t.Count), "token", "tokens")})
 		c.Labels = append(c.Labels, htmlAxisLabel{X: labelW - 8, Y: y + row/2 + 4, Text: t.Name})
 	}
 	c.Caption = "Tokens by type"

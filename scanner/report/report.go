@@ -298,8 +298,8 @@ func distinct(fs []scanner.Finding) int {
 	return len(seen)
 }
 
-// plural returns "1 file" or "2 files".
-func plural(n int64, one, many string) string {
+// Plural returns n with the noun that fits it: "1 file" or "2 files".
+func Plural(n int64, one, many string) string {
 	if n == 1 {
 		return fmt.Sprintf("%d %s", n, one)
 	}

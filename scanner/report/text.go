@@ -149,21 +149,21 @@ func extras(f *scanner.Finding) []string {
 func Summary(w io.Writer, items Items, res scanner.Result, hidden int) error {
 	noun, nouns := items.nouns()
 	s := fmt.Sprintf("dtleaks: %s (%s%s)",
-		plural(int64(len(res.Findings)), "finding", "findings"),
-		plural(int64(distinct(res.Findings)), "distinct token", "distinct tokens"),
+		Plural(int64(len(res.Findings)), "finding", "findings"),
+		Plural(int64(distinct(res.Findings)), "distinct token", "distinct tokens"),
 		verifiedSummary(res.Findings))
 	if hidden > 0 {
 		s += fmt.Sprintf(", %d hidden by the baseline", hidden)
 	}
-	s += ", " + plural(int64(len(res.Problems)), "problem", "problems")
+	s += ", " + Plural(int64(len(res.Problems)), "problem", "problems")
 	s += fmt.Sprintf("; %s, %s in %s",
-		plural(res.Stats.Items, noun, nouns), Size(res.Stats.Bytes), res.Stats.Duration.Round(time.Millisecond))
+		Plural(res.Stats.Items, noun, nouns), Size(res.Stats.Bytes), res.Stats.Duration.Round(time.Millisecond))
 	// What was left out, so that a clean run says what it did not report.
 	if res.Stats.Ignored > 0 {
-		s += "; " + plural(res.Stats.Ignored, "path", "paths") + " ignored"
+		s += "; " + Plural(res.Stats.Ignored, "path", "paths") + " ignored"
 	}
 	if res.Stats.Allowed > 0 {
-		s += "; " + plural(res.Stats.Allowed, "token", "tokens") + " on dtleaks:allow lines not reported (--no-allow reports them)"
+		s += "; " + Plural(res.Stats.Allowed, "token", "tokens") + " on dtleaks:allow lines not reported (--no-allow reports them)"
 	}
 	s += "\n"
 	_, err := io.WriteString(w, s)
