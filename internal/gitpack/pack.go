@@ -9,6 +9,7 @@ package gitpack
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"compress/zlib"
 	"context"
@@ -368,13 +369,22 @@ func readHeader(r io.ByteReader, off, end int64) (header, error) {
 }
 
 // Inflater inflates pack entries through one file handle, and keeps
-// the buffers its walker releases for reuse.
+// the buffers its walker releases for reuse. It is meant to live as long
+// as its file handle: its zlib state and buffers are warm after the first
+// objects.
 type Inflater struct {
 	f    io.ReaderAt
 	br   *bufio.Reader
+	raw  []byte       // the compressed bytes of an entry up to rawMax
+	rr   bytes.Reader // reads raw
 	zr   io.ReadCloser
 	pool [][]byte
 }
+
+// rawMax is the largest compressed entry read whole, with one read of
+// exactly its size, rather than through br, which reads 32 KiB at a time:
+// most entries of a pack are deltas of a few hundred bytes.
+const rawMax = 256 << 10
 
 // NewInflater returns an inflater reading the pack f.
 func NewInflater(f io.ReaderAt) *Inflater {
@@ -427,14 +437,29 @@ func (in *Inflater) put(b []byte) {
 func (in *Inflater) stream(g *Graph, i int32) (io.Reader, error) {
 	o := &g.objs[i]
 	start := g.offset(i) + int64(o.hdr)
-	in.br.Reset(io.NewSectionReader(in.f, start, g.end(i)-start))
+	var src io.Reader = in.br
+	if n := g.end(i) - start; n <= rawMax {
+		if int64(cap(in.raw)) < n {
+			in.raw = make([]byte, n)
+		}
+		// A short read (a truncated pack) leaves zlib the bytes there
+		// are, so that it fails as it would reading them through br.
+		got, err := in.f.ReadAt(in.raw[:n], start)
+		if err != nil && err != io.EOF {
+			return nil, err
+		}
+		in.rr.Reset(in.raw[:got])
+		src = &in.rr
+	} else {
+		in.br.Reset(io.NewSectionReader(in.f, start, n))
+	}
 	if in.zr == nil {
-		zr, err := zlib.NewReader(in.br)
+		zr, err := zlib.NewReader(src)
 		if err != nil {
 			return nil, err
 		}
 		in.zr = zr
-	} else if err := in.zr.(zlib.Resetter).Reset(in.br, nil); err != nil {
+	} else if err := in.zr.(zlib.Resetter).Reset(src, nil); err != nil {
 		return nil, err
 	}
 	return &gitrepo.Sized{R: in.zr, Size: o.size}, nil
