@@ -10,7 +10,6 @@ package gitpack
 import (
 	"bufio"
 	"bytes"
-	"cmp"
 	"compress/zlib"
 	"context"
 	"encoding/binary"
@@ -189,6 +188,12 @@ func ReadGraph(ctx context.Context, idx *Index, f io.ReadSeeker) (*Graph, error)
 	br := bufio.NewReaderSize(f, 64<<10)
 	pos := int64(-1)
 	var refs []int32 // REF deltas, resolved once every offset is known
+	// The offsets side by side, for the base lookups: a binary search
+	// through idx.entries' pointers misses the cache at every step.
+	offs := make([]uint64, n)
+	for i, e := range idx.entries {
+		offs[i] = e.Offset
+	}
 	refBase := map[int32]plumbing.Hash{}
 	for i := range n {
 		if i%4096 == 0 {
@@ -230,9 +235,7 @@ func ReadGraph(ctx context.Context, idx *Index, f io.ReadSeeker) (*Graph, error)
 		case 1, 2, 3, 4:
 			g.roots = append(g.roots, int32(i))
 		case rawOFSDelta:
-			b, ok := slices.BinarySearchFunc(idx.entries[:i], uint64(h.baseOff), func(e *idxfile.Entry, t uint64) int {
-				return cmp.Compare(e.Offset, t)
-			})
+			b, ok := slices.BinarySearch(offs[:i], uint64(h.baseOff))
 			if !ok {
 				o.bad = true
 				g.Bad = append(g.Bad, Bad{int32(i), errors.New("delta base is not an object of the pack")})
@@ -252,9 +255,7 @@ func ReadGraph(ctx context.Context, idx *Index, f io.ReadSeeker) (*Graph, error)
 		off, err := idx.idx.FindOffset(refBase[i])
 		b, ok := 0, false
 		if err == nil {
-			b, ok = slices.BinarySearchFunc(idx.entries, uint64(off), func(e *idxfile.Entry, t uint64) int {
-				return cmp.Compare(e.Offset, t)
-			})
+			b, ok = slices.BinarySearch(offs, uint64(off))
 		}
 		if !ok {
 			o.bad = true
