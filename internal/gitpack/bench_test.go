@@ -206,3 +206,23 @@ func BenchmarkPatch(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkReadGraph times the one serial pass of a history scan before its
+// workers start: reading every entry header of the pack.
+func BenchmarkReadGraph(b *testing.B) {
+	idxPath, packPath := benchPack(b)
+	xf := must(os.Open(idxPath))
+	idx, err := ReadIndex(xf, fileSize(xf))
+	xf.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	pf := must(os.Open(packPath))
+	defer pf.Close()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ReadGraph(context.Background(), idx, pf); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

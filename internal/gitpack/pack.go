@@ -9,7 +9,7 @@ package gitpack
 
 import (
 	"bufio"
-	"cmp"
+	"bytes"
 	"compress/zlib"
 	"context"
 	"encoding/binary"
@@ -188,6 +188,12 @@ func ReadGraph(ctx context.Context, idx *Index, f io.ReadSeeker) (*Graph, error)
 	br := bufio.NewReaderSize(f, 64<<10)
 	pos := int64(-1)
 	var refs []int32 // REF deltas, resolved once every offset is known
+	// The offsets side by side, for the base lookups: a binary search
+	// through idx.entries' pointers misses the cache at every step.
+	offs := make([]uint64, n)
+	for i, e := range idx.entries {
+		offs[i] = e.Offset
+	}
 	refBase := map[int32]plumbing.Hash{}
 	for i := range n {
 		if i%4096 == 0 {
@@ -229,9 +235,7 @@ func ReadGraph(ctx context.Context, idx *Index, f io.ReadSeeker) (*Graph, error)
 		case 1, 2, 3, 4:
 			g.roots = append(g.roots, int32(i))
 		case rawOFSDelta:
-			b, ok := slices.BinarySearchFunc(idx.entries[:i], uint64(h.baseOff), func(e *idxfile.Entry, t uint64) int {
-				return cmp.Compare(e.Offset, t)
-			})
+			b, ok := slices.BinarySearch(offs[:i], uint64(h.baseOff))
 			if !ok {
 				o.bad = true
 				g.Bad = append(g.Bad, Bad{int32(i), errors.New("delta base is not an object of the pack")})
@@ -251,9 +255,7 @@ func ReadGraph(ctx context.Context, idx *Index, f io.ReadSeeker) (*Graph, error)
 		off, err := idx.idx.FindOffset(refBase[i])
 		b, ok := 0, false
 		if err == nil {
-			b, ok = slices.BinarySearchFunc(idx.entries, uint64(off), func(e *idxfile.Entry, t uint64) int {
-				return cmp.Compare(e.Offset, t)
-			})
+			b, ok = slices.BinarySearch(offs, uint64(off))
 		}
 		if !ok {
 			o.bad = true
@@ -368,13 +370,22 @@ func readHeader(r io.ByteReader, off, end int64) (header, error) {
 }
 
 // Inflater inflates pack entries through one file handle, and keeps
-// the buffers its walker releases for reuse.
+// the buffers its walker releases for reuse. It is meant to live as long
+// as its file handle: its zlib state and buffers are warm after the first
+// objects.
 type Inflater struct {
 	f    io.ReaderAt
 	br   *bufio.Reader
+	raw  []byte       // the compressed bytes of an entry up to rawMax
+	rr   bytes.Reader // reads raw
 	zr   io.ReadCloser
 	pool [][]byte
 }
+
+// rawMax is the largest compressed entry read whole, with one read of
+// exactly its size, rather than through br, which reads 32 KiB at a time:
+// most entries of a pack are deltas of a few hundred bytes.
+const rawMax = 256 << 10
 
 // NewInflater returns an inflater reading the pack f.
 func NewInflater(f io.ReaderAt) *Inflater {
@@ -427,14 +438,29 @@ func (in *Inflater) put(b []byte) {
 func (in *Inflater) stream(g *Graph, i int32) (io.Reader, error) {
 	o := &g.objs[i]
 	start := g.offset(i) + int64(o.hdr)
-	in.br.Reset(io.NewSectionReader(in.f, start, g.end(i)-start))
+	var src io.Reader = in.br
+	if n := g.end(i) - start; n <= rawMax {
+		if int64(cap(in.raw)) < n {
+			in.raw = make([]byte, n)
+		}
+		// A short read (a truncated pack) leaves zlib the bytes there
+		// are, so that it fails as it would reading them through br.
+		got, err := in.f.ReadAt(in.raw[:n], start)
+		if err != nil && err != io.EOF {
+			return nil, err
+		}
+		in.rr.Reset(in.raw[:got])
+		src = &in.rr
+	} else {
+		in.br.Reset(io.NewSectionReader(in.f, start, n))
+	}
 	if in.zr == nil {
-		zr, err := zlib.NewReader(in.br)
+		zr, err := zlib.NewReader(src)
 		if err != nil {
 			return nil, err
 		}
 		in.zr = zr
-	} else if err := in.zr.(zlib.Resetter).Reset(in.br, nil); err != nil {
+	} else if err := in.zr.(zlib.Resetter).Reset(src, nil); err != nil {
 		return nil, err
 	}
 	return &gitrepo.Sized{R: in.zr, Size: o.size}, nil

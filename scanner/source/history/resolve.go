@@ -177,19 +177,38 @@ func (h *Source) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.F
 		t.lin = &lineage{graph: h.rangeGraph}
 		sites, err = h.rangeSites(repo, t.targets, t.lin)
 	} else {
+		// The tree pass needs the packs and the targets, not the commit
+		// graph: it runs on every core while findReachable walks the
+		// commits on one, rather than after it.
+		var (
+			lp        []scanner.Problem
+			treeErr   error
+			treesDone = make(chan struct{})
+		)
+		tctx, cancel := context.WithCancel(ctx)
+		if packs != nil {
+			h.packs = packs
+			go func() {
+				defer close(treesDone)
+				t.trees, lp, treeErr = h.readTrees(tctx, t.targets)
+			}()
+		} else {
+			close(treesDone)
+		}
 		reach, err = findReachable(ctx, repo)
+		if err != nil {
+			cancel()
+		}
+		<-treesDone
+		cancel()
+		h.packs = nil
 		if err == nil {
 			t.lin = &lineage{graph: reach.commits}
 			if !h.NoUnreachable && !h.borrows { // Items reported them, or they are expected in the other store
 				problems = append(problems, reach.problems...)
 			}
-			if packs != nil {
-				var lp []scanner.Problem
-				h.packs = packs
-				t.trees, lp, err = h.readTrees(ctx, t.targets)
-				h.packs = nil
-				problems = append(problems, lp...)
-			}
+			problems = append(problems, lp...)
+			err = treeErr
 			if err == nil && (len(blobs) > 0 || h.names.any()) {
 				sites, err = t.trace(ctx, reach)
 			}

@@ -391,6 +391,10 @@ type worker struct {
 	reach *reachGraph // nil unless unreachable objects are left out
 	yield func(scanner.Item, error) error
 	files map[int]billy.File // open packs, by number
+	// ins are the inflaters of files, by pack number: one per pack for
+	// the worker's life, so that its zlib state and buffers stay warm
+	// from one unit to the next.
+	ins map[int]*gitpack.Inflater
 	// promisor is set while the unit at hand is of a promisor pack.
 	promisor bool
 }
@@ -424,15 +428,17 @@ func (w *worker) packUnit(ctx context.Context, u workUnit) error {
 		}
 		if w.files == nil {
 			w.files = map[int]billy.File{}
+			w.ins = map[int]*gitpack.Inflater{}
 		}
 		w.files[u.packNo] = f
+		w.ins[u.packNo] = gitpack.NewInflater(f)
 	}
 	g := p.graph
 	w.promisor = p.promisor
 	defer func() { w.promisor = false }()
 	pw := &gitpack.Walker{
 		Graph: g,
-		In:    gitpack.NewInflater(f),
+		In:    w.ins[u.packNo],
 		Want: func(t plumbing.ObjectType) bool {
 			return t == plumbing.BlobObject || t == plumbing.CommitObject || t == plumbing.TagObject
 		},

@@ -66,6 +66,7 @@ func (h *Source) readTrees(ctx context.Context, targets map[plumbing.Hash]bool) 
 	for range min(h.jobs(), max(len(units), 1)) {
 		g.Go(func() error {
 			files := map[*pack]billy.File{}
+			ins := map[*pack]*gitpack.Inflater{} // one per pack, kept warm
 			defer func() {
 				for _, f := range files {
 					f.Close()
@@ -88,11 +89,12 @@ func (h *Source) readTrees(ctx context.Context, targets map[plumbing.Hash]bool) 
 						continue
 					}
 					files[u.p] = f
+					ins[u.p] = gitpack.NewInflater(f)
 				}
 				pg, path := u.p.graph, u.p.path
 				w := &gitpack.Walker{
 					Graph: pg,
-					In:    gitpack.NewInflater(f),
+					In:    ins[u.p],
 					Want:  func(t plumbing.ObjectType) bool { return t == plumbing.TreeObject },
 					Visit: func(i int32, _ plumbing.ObjectType, data, base []byte) error {
 						hash := pg.Hash(i)
