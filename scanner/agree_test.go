@@ -349,8 +349,12 @@ func FuzzSourcesAgree(f *testing.F) {
 		text = text[:pos] + line + text[pos:]
 		if mode/3%2 == 1 {
 			// UTF-16 of the text, when it is valid UTF-8.
-			enc := utf16Bytes(text, mode/6%2 == 1, false)
-			checkAgree(t, a, scratch, enc, -1, -1)
+			// The line splits the text at ASCII bytes, which no rune
+			// spans, so its encoded bytes are where its text's are.
+			big := mode/6%2 == 1
+			enc := utf16Bytes(text, big, false)
+			at := len(utf16Bytes(text[:pos], big, false))
+			checkAgree(t, a, scratch, enc, at, at+len(utf16Bytes(line, big, false)))
 			return
 		}
 		checkAgree(t, a, scratch, []byte(text), pos, pos+len(line))
