@@ -292,6 +292,13 @@ func window(lines *lineState, buf []byte, base int64, end int, last bool, it Ite
 			envLines = rules.EnvironmentLines(buf, envs)
 		}
 		env, _ := rules.NearestOnLine(envs, envLines, cur.newlines, mt.Start)
+		if mt.Encoding == rules.EncodingBase64 {
+			// A URL encoded with the token, in the same decoded text,
+			// names its environment before one merely near the text.
+			if e, ok := rules.DecodedEnvironment(buf, mt); ok {
+				env = e
+			}
+		}
 		if mt.Encoding == rules.EncodingUTF16 && env == "" {
 			// The URL is UTF-16 text too, which the search above,
 			// on bytes, does not read.

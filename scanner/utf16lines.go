@@ -3,6 +3,7 @@ package scanner
 import (
 	"bytes"
 
+	"github.com/dtleaks/dtleaks/internal/linediff"
 	"github.com/dtleaks/dtleaks/rules"
 )
 
@@ -24,20 +25,9 @@ import (
 // its first character, says which to use.
 
 // utf16Text reports whether head, the start of an item, looks like UTF-16
-// text, and whether big-endian.
-func utf16Text(head []byte) (text, bigEndian bool) {
-	if len(head) >= 2 && (head[0] == 0xff && head[1] == 0xfe || head[0] == 0xfe && head[1] == 0xff) {
-		return true, head[0] == 0xfe
-	}
-	var nul [2]int
-	for i, c := range head {
-		if c == 0 {
-			nul[i&1]++
-		}
-	}
-	n := len(head) / 2
-	return n >= 8 && (4*nul[1] >= n && 8*nul[0] < n || 4*nul[0] >= n && 8*nul[1] < n), false
-}
+// text, and whether big-endian: linediff.UTF16Text, the test the staged
+// diff splits lines by too.
+func utf16Text(head []byte) (text, bigEndian bool) { return linediff.UTF16Text(head) }
 
 // utf16Unit returns where the UTF-16 unit holding the character byte at i
 // starts: at i in little-endian text, at i-1 in big-endian.

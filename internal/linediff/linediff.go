@@ -27,8 +27,16 @@ type Text struct {
 var seed = maphash.MakeSeed()
 
 // ReadLines splits r into lines and hashes each. A text always has at
-// least one line (possibly empty): the line after the last break.
+// least one line (possibly empty): the line after the last break. A text
+// that UTF16Text calls UTF-16 is split in UTF-16 units, as scanner.Scan
+// numbers the lines of a token in it (see unitLines), so that a character
+// whose UTF-16 form holds a byte 0x0A or 0x0D ends no line here either.
 func ReadLines(r io.Reader) (Text, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	head, _ := br.Peek(headSize) // a short text peeks short; the error comes again below
+	if text, big := UTF16Text(head); text {
+		return unitLines(br, big)
+	}
 	var (
 		t      Text
 		h      maphash.Hash
@@ -42,7 +50,6 @@ func ReadLines(r io.Reader) (Text, error) {
 		h.Reset()
 		size = 0
 	}
-	br := bufio.NewReaderSize(r, 64<<10)
 	for {
 		chunk, err := br.ReadSlice('\n')
 		for len(chunk) > 0 {
@@ -75,6 +82,92 @@ func ReadLines(r io.Reader) (Text, error) {
 				return t, nil
 			}
 			return t, err
+		}
+	}
+}
+
+// headSize is how much of a text UTF16Text looks at: the first
+// rules.MaxSpan bytes, all in the scanner's first window whatever its size.
+const headSize = 1024
+
+// UTF16Text reports whether head, the start of an item, looks like UTF-16
+// text, and whether big-endian. It is the one test of the scanner (which
+// numbers lines of UTF-16 tokens in units) and of the staged diff, so that
+// both split a text into the same lines.
+//
+// An item is UTF-16 text when it starts with a byte order mark, or when,
+// in head, one byte in four or more is NUL at one parity and fewer than
+// one in eight at the other: ASCII-heavy UTF-16 does this, text and binary
+// data (random or NUL-filled) do not. Its byte order is its mark's, or
+// without one, big-endian when the NULs are at even offsets (ASCII's high
+// byte first). Read as little-endian units at odd offsets instead, such
+// text would break a line at every character (č, 《) whose low byte is 0x0D
+// or 0x0A and whose next character is ASCII.
+func UTF16Text(head []byte) (text, bigEndian bool) {
+	if len(head) >= 2 && (head[0] == 0xff && head[1] == 0xfe || head[0] == 0xfe && head[1] == 0xff) {
+		return true, head[0] == 0xfe
+	}
+	var nul [2]int
+	for i, c := range head {
+		if c == 0 {
+			nul[i&1]++
+		}
+	}
+	n := len(head) / 2
+	switch {
+	case n >= 8 && 4*nul[1] >= n && 8*nul[0] < n:
+		return true, false
+	case n >= 8 && 4*nul[0] >= n && 8*nul[1] < n:
+		return true, true
+	}
+	return false, false
+}
+
+// unitLines is ReadLines for UTF-16 text: a line break is the unit U+000A,
+// U+000D followed by U+000A, or a lone U+000D, read big-endian or
+// little-endian. A line's size counts bytes, terminator included.
+func unitLines(br *bufio.Reader, bigEndian bool) (Text, error) {
+	var (
+		t      Text
+		h      maphash.Hash
+		size   int
+		lastCR bool
+		pair   [2]byte
+	)
+	h.SetSeed(seed)
+	end := func() {
+		t.Hash = append(t.Hash, h.Sum64())
+		t.Size = append(t.Size, size)
+		h.Reset()
+		size = 0
+	}
+	for {
+		n, err := io.ReadFull(br, pair[:])
+		if n < 2 {
+			h.Write(pair[:n])
+			size += n
+			if err == nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				end()
+				return t, nil
+			}
+			return t, err
+		}
+		u := rune(pair[1])<<8 | rune(pair[0])
+		if bigEndian {
+			u = rune(pair[0])<<8 | rune(pair[1])
+		}
+		switch {
+		case lastCR && u == '\n':
+			t.Size[len(t.Size)-1] += 2
+			lastCR = false
+		case u == '\n' || u == '\r':
+			size += 2
+			end()
+			lastCR = u == '\r'
+		default:
+			lastCR = false
+			h.Write(pair[:])
+			size += 2
 		}
 	}
 }

@@ -109,7 +109,7 @@ func nameFindings(name string, s site, author func(plumbing.Hash) *object.Commit
 		if !s.commit.IsZero() {
 			f.Origin.Commit = s.commit.String()
 			if a := author(s.commit); a != nil {
-				f.Origin.AuthorName, f.Origin.AuthorEmail, f.Origin.Date = a.Author.Name, a.Author.Email, a.Author.When
+				f.Origin.AuthorName, f.Origin.AuthorEmail, f.Origin.Date = rules.Redact(a.Author.Name), rules.Redact(a.Author.Email), a.Author.When
 			}
 		}
 		out = append(out, f)

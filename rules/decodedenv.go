@@ -1,0 +1,111 @@
+package rules
+
+import (
+	"bytes"
+	"encoding/base64"
+)
+
+// DecodedEnvironment returns the base URL of the Dynatrace environment
+// named in the same base64 text as the token m, a match of EncodingBase64
+// in b: the run of base64 characters on m's line that holds m is decoded
+// (and decoded once more when the result is base64 text itself, as
+// Decoded reads a token encoded twice), and the environment nearest to the
+// token in the decoded text is returned. A URL written beside the encoded
+// text, not inside it, is found by Nearest on b; this finds the one a
+// Kubernetes Secret or an env file encodes together with the token.
+// A block wrapped over lines is read on m's line only.
+func DecodedEnvironment(b []byte, m Match) (string, bool) {
+	if m.Encoding != EncodingBase64 || m.Start < 0 || m.End > len(b) || m.Start >= m.End {
+		return "", false
+	}
+	s, e := m.Start, m.End
+	for s > 0 && base64Char(b[s-1]) {
+		s--
+	}
+	for e < len(b) && base64Char(b[e]) {
+		e++
+	}
+	// A block wrapped over lines (base64's 76 columns, PEM's 64, indented
+	// in YAML): the lines before and after that are base64 characters
+	// only, once their indentation is trimmed, are part of the text.
+	// The span of a match in a wrapped block holds line breaks and
+	// indentation; the text is the base64 characters only.
+	run := bytes.Map(func(r rune) rune {
+		if r == ' ' || r == '\t' || r == '\r' || r == '\n' {
+			return -1
+		}
+		return r
+	}, b[s:e])
+	before := 0 // characters of the lines joined before m's
+	if s > 0 && (b[s-1] == ' ' || b[s-1] == '\t' || b[s-1] == '\n' || b[s-1] == '\r') {
+		for ls := bytes.LastIndexByte(b[:s], '\n'); ls > 0; {
+			ps := bytes.LastIndexByte(b[:ls], '\n') + 1
+			prev := bytes.TrimSpace(b[ps:ls])
+			if len(prev) == 0 || !allBase64(prev) || bytes.HasSuffix(prev, []byte("=")) {
+				break
+			}
+			run = append(append([]byte(nil), prev...), run...)
+			before += len(prev)
+			ls = ps - 1
+		}
+	}
+	for ne := e; ne < len(b) && (b[ne] == '\r' || b[ne] == '\n') && !bytes.HasSuffix(run, []byte("=")); {
+		ns := ne
+		for ns < len(b) && (b[ns] == '\r' || b[ns] == '\n') {
+			ns++
+		}
+		le := bytes.IndexByte(b[ns:], '\n')
+		if le < 0 {
+			le = len(b) - ns
+		}
+		next := bytes.TrimSpace(b[ns : ns+le])
+		if len(next) == 0 || !allBase64(next) {
+			break
+		}
+		run = append(run, next...)
+		ne = ns + le
+	}
+	text := decodeAny(run)
+	// Where the token is in the decoded text, near enough for the
+	// nearest environment: three bytes for four characters.
+	at := (before + m.Start - s) * 3 / 4
+	for range 2 {
+		if text == nil {
+			return "", false
+		}
+		if envs := Environments(text); len(envs) > 0 {
+			return Nearest(text, envs, min(at, len(text)))
+		}
+		text = decodeAny(bytes.TrimSpace(text))
+		at = at * 3 / 4
+	}
+	return "", false
+}
+
+// base64Char reports whether c is a character of either base64 alphabet,
+// or padding.
+func base64Char(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/' || c == '-' || c == '_' || c == '='
+}
+
+// decodeAny decodes run in the standard or the URL-safe alphabet, padded or
+// not, or returns nil.
+func decodeAny(run []byte) []byte {
+	r := bytes.TrimRight(run, "=")
+	for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
+		if out, err := enc.DecodeString(string(r)); err == nil {
+			return out
+		}
+	}
+	return nil
+}
+
+// allBase64 reports whether every byte of l is a base64 character.
+func allBase64(l []byte) bool {
+	for _, c := range l {
+		if !base64Char(c) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,229 @@
+package scanner_test
+
+// Decoders compose (issue 11, "properties, not cases"): every detector runs
+// on every decoded form the product supports, in every stacking it
+// supports. The oracle is plain: decode by hand (encoding/base64,
+// unicode/utf16) and scan the decoded bytes; every token found there, with
+// its environment when the URL is in the same decoded text, must be found
+// in the encoded form. The README documents base64 once or twice
+// (rules.Decoded: "It does not look deeper than two levels") and UTF-16
+// text holding plain, base64 and legacy tokens (rules.UTF16).
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/dtleaks/dtleaks/internal/tokentest"
+	"github.com/dtleaks/dtleaks/scanner"
+	"github.com/dtleaks/dtleaks/scanner/source"
+)
+
+// composeKey is what must survive encoding: the token and its environment.
+type composeKey struct {
+	ID, Fingerprint, Environment string
+}
+
+func (k composeKey) String() string {
+	id := k.ID
+	if id == "" {
+		id = "legacy:" + k.Fingerprint[:12]
+	}
+	return fmt.Sprintf("%s env=%q", id, k.Environment)
+}
+
+func composeScan(t testing.TB, b []byte) []composeKey {
+	t.Helper()
+	res, err := scanner.Scan(context.Background(), source.Reader{R: bytes.NewReader(b), Name: "x"}, scanner.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []composeKey
+	for _, f := range res.Findings {
+		k := composeKey{string(f.ID), string(f.Fingerprint), f.Environment}
+		if !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	slices.SortFunc(out, func(a, b composeKey) int { return strings.Compare(a.String(), b.String()) })
+	return out
+}
+
+// A stacking is a list of encodings applied in order to the plain text.
+type composeEnc struct {
+	name string
+	enc  func([]byte) []byte
+}
+
+var (
+	encB64     = composeEnc{"base64", func(b []byte) []byte { return []byte(base64.StdEncoding.EncodeToString(b)) }}
+	encB64URL  = composeEnc{"base64url", func(b []byte) []byte { return []byte(base64.RawURLEncoding.EncodeToString(b)) }}
+	encB64Wrap = composeEnc{"base64 wrapped", func(b []byte) []byte {
+		s := base64.StdEncoding.EncodeToString(b)
+		var out []string
+		for len(s) > 76 {
+			out = append(out, s[:76])
+			s = s[76:]
+		}
+		return []byte(strings.Join(append(out, s), "\n") + "\n")
+	}}
+	encU16LE  = composeEnc{"utf-16le", func(b []byte) []byte { return utf16Bytes(string(b), false, false) }}
+	encU16BE  = composeEnc{"utf-16be", func(b []byte) []byte { return utf16Bytes(string(b), true, false) }}
+	encU16BOM = composeEnc{"utf-16le bom", func(b []byte) []byte { return utf16Bytes(string(b), false, true) }}
+)
+
+// composeStacks are the stackings the product documents, each checked
+// against the plain oracle.
+var composeStacks = [][]composeEnc{
+	{encB64}, {encB64URL}, {encB64Wrap}, {encB64, encB64},
+	{encU16LE}, {encU16BE}, {encU16BOM},
+	{encB64, encU16LE}, {encB64, encU16BE}, {encB64, encB64, encU16LE}, {encB64Wrap, encU16BOM},
+}
+
+// composeUnsupported are stackings the README does not promise: UTF-16
+// inside base64 (base64 of UTF-16 text). rules.Decoded looks for the fixed
+// base64 runs of "dt0", which UTF-16 text ("d\x00t\x000\x00") does not
+// produce. Checked, and skipped with the reason when they miss.
+var composeUnsupported = [][]composeEnc{
+	{encU16LE, encB64}, {encU16BOM, encB64},
+}
+
+func stackName(s []composeEnc) string {
+	var n []string
+	for _, e := range s {
+		n = append(n, e.name)
+	}
+	return strings.Join(n, "+")
+}
+
+func applyStack(s []composeEnc, b []byte) []byte {
+	for _, e := range s {
+		b = e.enc(b)
+	}
+	return b
+}
+
+func composeTexts(g *tokentest.Gen) map[string]string {
+	legacy := g.String("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 20) + "Q"
+	url := "https://abc12345.live.dynatrace.com"
+	// Every text is longer than 80 characters: rules.UTF16 documents that
+	// a legacy token is found in UTF-16 text of 80 characters or more.
+	pad := "# configuration of the monitoring of this service, kept with the code\n"
+	return map[string]string{
+		"plain":                   "T=" + g.Token("dt0c01").Text + "\n",
+		"plain with environment":  "DT_URL=" + url + "\nDT_API_TOKEN=" + g.Token("dt0c01").Text + "\n",
+		"legacy":                  pad + "dynatrace:\n  apiToken: " + legacy + "\n",
+		"legacy with environment": pad + "curl -H 'Authorization: Api-Token " + legacy + "' " + url + "/api/v2/metrics\n",
+		"short shape":             "secret: " + g.Token("dt0s16").Text[:6] + "." + g.String("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 8) + "." + g.String("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 64) + "\n",
+		"two tokens":              "a=" + g.Token("dt0c01").Text + "\nb=" + g.Token("dt0s01").Text + "\n" + url + "\n",
+		"managed environment":     "https://dt.example.com/e/0123abcd-1234-5678-9abc-def012345678/api\nx=" + g.Token("dt0c01").Text + "\n",
+	}
+}
+
+// Known gaps, each a class of miss the product has today (issue 11,
+// decoders compose), named so that the test skips them with the reason
+// rather than passing silently, and fails on any other miss:
+//
+//   - gapLegacyInBase64: rules.Decoded finds only tokens that start "dt0"
+//     (it searches for the fixed base64 runs of those three bytes); a
+//     legacy token with its context ("apiToken: ...") base64-encoded is
+//     never decoded, so it is not found.
+//   - gapEnvInBase64: a token found in base64 inside UTF-16 text gets its
+//     environment from the UTF-16 characters (scanner's utf16Cursor), not
+//     from their base64 decoding, so a URL encoded with it is not its
+//     environment. (Base64 in plain text, once, twice or wrapped, is read
+//     by rules.DecodedEnvironment.)
+const (
+	gapLegacyInBase64 = "legacy token inside base64 is not decoded (rules.Decoded finds dt0 tokens only)"
+	gapEnvInBase64    = "environment inside base64 inside UTF-16 is not read (the URL search runs on the UTF-16 characters, still encoded)"
+)
+
+func hasBase64(stack []composeEnc) bool {
+	return slices.ContainsFunc(stack, func(e composeEnc) bool { return strings.HasPrefix(e.name, "base64") })
+}
+
+func hasUTF16(stack []composeEnc) bool {
+	return slices.ContainsFunc(stack, func(e composeEnc) bool { return strings.HasPrefix(e.name, "utf-16") })
+}
+
+// checkCompose returns what the plain oracle finds that the encoded form
+// misses, less the known gaps, which it returns as reasons.
+func checkCompose(t testing.TB, plain []byte, stack []composeEnc) (missing []composeKey, gaps []string) {
+	t.Helper()
+	want := composeScan(t, plain)
+	got := composeScan(t, applyStack(stack, plain))
+	for _, w := range want {
+		switch {
+		case slices.Contains(got, w):
+		case hasBase64(stack) && w.ID == "":
+			gaps = append(gaps, gapLegacyInBase64)
+		case hasBase64(stack) && hasUTF16(stack) && w.Environment != "" && slices.Contains(got, composeKey{w.ID, w.Fingerprint, ""}):
+			gaps = append(gaps, gapEnvInBase64)
+		default:
+			missing = append(missing, w)
+		}
+	}
+	slices.Sort(gaps)
+	return missing, slices.Compact(gaps)
+}
+
+func TestDecodersCompose(t *testing.T) {
+	g := tokentest.New(2222)
+	texts := composeTexts(g)
+	names := make([]string, 0, len(texts))
+	for n := range texts {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		plain := []byte(texts[n])
+		if len(composeScan(t, plain)) == 0 {
+			t.Fatalf("%s: the oracle finds nothing in the plain text", n)
+		}
+		for _, s := range composeStacks {
+			t.Run(n+"/"+stackName(s), func(t *testing.T) {
+				m, gaps := checkCompose(t, plain, s)
+				if len(m) > 0 {
+					t.Errorf("missing in %s: %v (plain finds %v, encoded finds %v)", stackName(s), m, composeScan(t, plain), composeScan(t, applyStack(s, plain)))
+				}
+				if len(gaps) > 0 {
+					t.Skipf("known gap: %s", strings.Join(gaps, "; "))
+				}
+			})
+		}
+		for _, s := range composeUnsupported {
+			t.Run(n+"/"+stackName(s), func(t *testing.T) {
+				if m, gaps := checkCompose(t, plain, s); len(m)+len(gaps) > 0 {
+					t.Skipf("not supported (see composeUnsupported): %s misses %v", stackName(s), m)
+				}
+			})
+		}
+	}
+}
+
+// FuzzDecodersCompose wraps arbitrary text around generated tokens, encodes
+// it in a documented stacking, and checks the encoded form yields what the
+// plain text does.
+func FuzzDecodersCompose(f *testing.F) {
+	g := tokentest.New(2223)
+	texts := composeTexts(g)
+	var parts []string
+	for _, t := range texts {
+		parts = append(parts, t)
+	}
+	slices.Sort(parts)
+	f.Add([]byte("prefix "), []byte(" suffix"), uint8(0), uint8(0))
+	f.Add([]byte("Počítač\r\n"), []byte("\n"), uint8(1), uint8(4))
+	f.Add([]byte("key: "), []byte(""), uint8(2), uint8(3))
+	f.Fuzz(func(t *testing.T, pre, post []byte, which, stack uint8) {
+		plain := append(append(append([]byte(nil), pre...), parts[int(which)%len(parts)]...), post...)
+		s := composeStacks[int(stack)%len(composeStacks)]
+		if m, _ := checkCompose(t, plain, s); len(m) > 0 {
+			t.Errorf("%s loses %v", stackName(s), m)
+		}
+	})
+}
