@@ -202,7 +202,20 @@ func escape(glob string) (expr string, ok bool) {
 		case '?':
 			b.WriteString(`[^\x2f]`)
 		case '*':
-			b.WriteByte('*')
+			// As wildmatch reads a run of stars: "**" (any number of
+			// directories) only where the run stands alone between
+			// slashes or the ends; anywhere else, however long, it is
+			// one "*".
+			start := i - 1
+			for i < len(glob) && glob[i] == '*' {
+				i++
+			}
+			alone := (start == 0 || glob[start-1] == '/') && (i == len(glob) || glob[i] == '/')
+			if i-start > 1 && alone {
+				b.WriteString("**")
+			} else {
+				b.WriteByte('*')
+			}
 		case '[':
 			class, n, ok := class(glob[i:])
 			if !ok {

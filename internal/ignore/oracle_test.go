@@ -81,6 +81,8 @@ var oracleCases = []oracleCase{
 		paths: []string{"café", "cafe"}},
 	{name: "non-ASCII, class", ignores: map[string]string{"": "[éa]x\n[!a]y\n"},
 		paths: []string{"éx", "ax", "éy", "by"}},
+	{name: "runs of stars: ** only alone between slashes", ignores: map[string]string{"": "***/oo\na**b\nc/***\n"},
+		paths: []string{"foo", "oo", "d/oo", "d/e/oo", "ab", "axb", "ax/yb", "c/x", "c/y/z"}},
 }
 
 // TestAgainstGit asks git check-ignore --no-index, path by path, about the
