@@ -74,5 +74,8 @@ func dirOpenFlags(path string, flags int) (int, error) {
 // dirSysRead reads from an open file.
 func dirSysRead(fd dirHandle, p []byte) (int, error) { return syscall.Read(fd, p) }
 
+// dirSysPread reads at off without moving the file's position.
+func dirSysPread(fd dirHandle, p []byte, off int64) (int, error) { return syscall.Pread(fd, p, off) }
+
 // dirSysClose closes an open file.
 func dirSysClose(fd dirHandle) error { return syscall.Close(fd) }

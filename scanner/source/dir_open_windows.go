@@ -3,6 +3,7 @@
 package source
 
 import (
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -193,6 +194,24 @@ func dirLongPath(path string) string {
 
 // dirSysRead reads from an open file.
 func dirSysRead(fd dirHandle, p []byte) (int, error) { return syscall.Read(fd, p) }
+
+// dirSysPread reads at off. ReadFile with an offset moves a synchronous
+// handle's position too, so the position is put back, as Go's own
+// File.ReadAt does on Windows. End of file is a 0-byte read.
+func dirSysPread(fd dirHandle, p []byte, off int64) (int, error) {
+	cur, err := syscall.Seek(fd, 0, io.SeekCurrent)
+	if err != nil {
+		return 0, err
+	}
+	defer syscall.Seek(fd, cur, io.SeekStart)
+	var done uint32
+	o := syscall.Overlapped{Offset: uint32(off), OffsetHigh: uint32(off >> 32)}
+	err = syscall.ReadFile(fd, p, &done, &o)
+	if err == syscall.ERROR_HANDLE_EOF {
+		err = nil
+	}
+	return int(done), err
+}
 
 // dirSysClose closes an open file.
 func dirSysClose(fd dirHandle) error { return syscall.CloseHandle(fd) }

@@ -26,7 +26,7 @@ func dirArchive(ctx context.Context, f *dirFile, depth int, yield func(scanner.I
 func (f *dirFile) ReadAt(p []byte, off int64) (int, error) {
 	n := 0
 	for n < len(p) {
-		m, err := syscall.Pread(f.fd, p[n:], off+int64(n))
+		m, err := dirSysPread(f.fd, p[n:], off+int64(n))
 		switch {
 		case err == syscall.EINTR:
 			continue
