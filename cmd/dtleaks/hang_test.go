@@ -1,3 +1,8 @@
+//go:build unix
+
+// FIFOs and /dev/zero are unix things: on Windows a named pipe is another
+// kind of object, refused by the walker's own Windows tests.
+
 package main
 
 // Issue 11, item 17: no file put in dtleaks' way (a FIFO, a device) makes it

@@ -1,3 +1,8 @@
+//go:build unix
+
+// FIFOs and /dev/zero are unix things: on Windows a named pipe is another
+// kind of object, refused by the walker's own Windows tests.
+
 package regfile
 
 import (
