@@ -416,7 +416,7 @@ func TestScanErrorsBeforeWork(t *testing.T) {
 		{"invalid baseline", []string{"scan", "--baseline", "bad.json"}, "bad.json"},
 		{"output in missing dir", []string{"scan", "--output", "no/dir/report.json"}, "no/dir"},
 		{"bad jobs", []string{"scan", "--jobs", "0"}, "jobs"},
-		{"two repos, missing", []string{"history", "a.txt", "b"}, "stat b: no such file"},
+		{"two repos, missing", []string{"history", "a.txt", "b"}, " b: "}, // the wording is the system's
 	}
 	for _, c := range cases {
 		r := dtleaks(t, dir, c.args...)
