@@ -335,9 +335,12 @@ func Redact(s string, secrets ...Secret) string {
 	var b strings.Builder
 	last := 0
 	for m := range (&rules.Matcher{}).All([]byte(s)) {
-		b.WriteString(s[last:m.Start])
+		// Two tokens may share a byte (an Agent token ending in 'd'
+		// glued to the token that 'd' starts): the second starts before
+		// the first one's end.
+		b.WriteString(s[last:max(m.Start, last)])
 		b.WriteString("****")
-		last = m.End
+		last = max(m.End, last)
 	}
 	b.WriteString(s[last:])
 	s = tokenRun.ReplaceAllString(b.String(), "****")

@@ -286,6 +286,11 @@ func TestRedact(t *testing.T) {
 	if !strings.Contains(out, "echo") {
 		t.Errorf("Redact removed the words around the secrets")
 	}
+	// An Agent token whose hex secret ends in 'd', glued to the classic
+	// token that 'd' starts: the matches overlap by that byte.
+	ag := gen.Shaped("dt0a01", gen.String("abcdefghijklmnopqrstuvwxyz0123456789", 8), gen.String("0123456789abcdef", 63)+"d")
+	glued := ag.Text + x.Text[1:]
+	noLeak(t, Redact("body: "+glued), ag, x)
 	if got := Redact(strings.Repeat("é", 400)); len(got) > 310 {
 		t.Errorf("Redact kept %d bytes", len(got))
 	}
