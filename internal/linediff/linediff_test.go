@@ -241,6 +241,8 @@ func FuzzDiff(f *testing.F) {
 	f.Add([]byte("k\nk\nk\nk\n"), []byte("k\nX\nk\nk\nk\n")) // repeated lines
 	f.Add([]byte(""), []byte("a\x00b\nc"))                   // binary, new file
 	f.Add([]byte("x\ny\nz"), []byte("z\ny\nx"))              // reversed
+	// UTF-16 without a mark: ਊ is 0A0A, a byte "\n" that breaks no line.
+	f.Add([]byte("a\n"), utf16Of("mostly ascii text ਊ here\r\nline two", false, false))
 	f.Fuzz(func(t *testing.T, old, new []byte) {
 		ta, err := ReadLines(bytes.NewReader(old))
 		if err != nil {
@@ -250,10 +252,10 @@ func FuzzDiff(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := len(tb.Hash), lineCount(new); got != want {
+		oldLines, newLines := linesOf(old), linesOf(new)
+		if got, want := len(tb.Hash), len(newLines); got != want {
 			t.Fatalf("%d lines in new; want %d", got, want)
 		}
-		oldLines, newLines := split(old), split(new)
 		m := Match(ta.Hash, tb.Hash, DefaultWork)
 		got := checkMatch(t, ta.Hash, tb.Hash, m)
 		for j, i := range m {
@@ -291,7 +293,40 @@ func split(b []byte) [][]byte {
 	return append(lines, b[start:])
 }
 
-// lineCount counts lines as scanner.Scan does: breaks plus one.
-func lineCount(b []byte) int {
-	return bytes.Count(b, []byte("\n")) + bytes.Count(b, []byte("\r")) - bytes.Count(b, []byte("\r\n")) + 1
+// linesOf splits b into lines as ReadLines does: in UTF-16 units when
+// UTF16Text calls it UTF-16 text (a fuzzed input can look like it), else
+// in bytes.
+func linesOf(b []byte) [][]byte {
+	text, big := UTF16Text(b[:min(len(b), headSize)])
+	if !text {
+		return split(b)
+	}
+	return splitUnits(b, big)
+}
+
+// splitUnits is split for UTF-16 text: a break is a unit "\n" or "\r",
+// "\r\n" is one break, and an odd last byte belongs to the last line.
+func splitUnits(b []byte, big bool) [][]byte {
+	unit := func(i int) uint16 {
+		if big {
+			return uint16(b[i])<<8 | uint16(b[i+1])
+		}
+		return uint16(b[i+1])<<8 | uint16(b[i])
+	}
+	var lines [][]byte
+	start := 0
+	for i := 0; i+1 < len(b); i += 2 {
+		switch unit(i) {
+		case '\n':
+			lines = append(lines, b[start:i])
+			start = i + 2
+		case '\r':
+			lines = append(lines, b[start:i])
+			if i+3 < len(b) && unit(i+2) == '\n' {
+				i += 2
+			}
+			start = i + 2
+		}
+	}
+	return append(lines, b[start:])
 }
