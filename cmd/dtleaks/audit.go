@@ -69,6 +69,9 @@ type auditRun struct {
 	creds   mirror.Credentials
 	// summary is filled by run, for the summary line.
 	summary audit.Summary
+	// refs, filled by run with --group token, are the branches and tags
+	// that contain the findings' commits, by repository.
+	refs report.Refs
 }
 
 // Items is never called: runCommand scans an auditRun through scan.
@@ -197,14 +200,19 @@ func (a *auditRun) run(ctx context.Context, sopts scanner.Options) (scanner.Resu
 		targets = in
 	}
 	p.start(len(targets))
-	res, sum, err := audit.Run(ctx, targets, audit.Options{
+	opts := audit.Options{
 		Jobs:        a.o.audit.parallel,
 		CloneDir:    a.o.audit.cloneDir,
 		Credentials: a.creds,
 		Source:      func(path string) scanner.Source { return historySource(path, a.o) },
 		Scan:        sopts,
 		Event:       p.event,
-	})
+	}
+	if a.o.group == "token" {
+		a.refs = report.Refs{}
+		opts.Refs = func(repo string, refs map[string][]string) { a.refs[repo] = refs }
+	}
+	res, sum, err := audit.Run(ctx, targets, opts)
 	a.summary = sum
 	res.Problems = append(problems, res.Problems...)
 	if err != nil && ctx.Err() == nil {

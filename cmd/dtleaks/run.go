@@ -466,8 +466,12 @@ func runCommand(ctx context.Context, c command, args []string, stdin io.Reader, 
 }
 
 // writeByToken writes the text report grouped by token, naming for a
-// history scan the branches and tags that contain each token's commits.
+// history scan the branches and tags that contain each token's commits (an
+// audit learnt them from each repository while it was there).
 func writeByToken(ctx context.Context, w io.Writer, src scanner.Source, res scanner.Result, opts report.Options) error {
+	if a, ok := src.(*auditRun); ok {
+		return report.TextByToken(w, res, a.refs, opts)
+	}
 	var refs map[string][]string
 	if h, ok := src.(*history.Source); ok && len(res.Findings) > 0 {
 		var commits []string
@@ -482,7 +486,10 @@ func writeByToken(ctx context.Context, w io.Writer, src scanner.Source, res scan
 			refs = map[string][]string{}
 		}
 	}
-	return report.TextByToken(w, res, refs, opts)
+	if refs == nil {
+		return report.TextByToken(w, res, nil, opts)
+	}
+	return report.TextByToken(w, res, report.Refs{"": refs}, opts)
 }
 
 // ignoredPaths is how many paths src's ignore rules left out.

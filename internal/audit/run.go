@@ -42,6 +42,19 @@ type Options struct {
 	// Event, when set, is told what happens, for a progress line. Calls
 	// are serialised.
 	Event func(Event)
+	// Refs, when set, is told for each scanned repository with findings in
+	// its commits which branches and tags contain those commits: by a
+	// commit's full hash, the full ref names, as [RefsContainer] gives
+	// them. They are asked of the repository's source right after its scan,
+	// while the repository is still there: a temporary mirror is removed
+	// once scanned. Calls are serialised.
+	Refs func(repository string, refs map[string][]string)
+}
+
+// RefsContainer is a source that can tell which branches and tags contain
+// given commits, as history's does; [Options.Refs] asks it.
+type RefsContainer interface {
+	RefsContaining(ctx context.Context, commits []string) (map[string][]string, error)
 }
 
 // EventKind says what an [Event] reports.
@@ -137,7 +150,7 @@ func Run(ctx context.Context, targets []Target, opts Options) (scanner.Result, S
 			break
 		}
 		g.Go(func() error {
-			r, empty, err := scanOne(ctx, t, root, temporary, opts, func(e Event) {
+			r, refs, empty, err := scanOne(ctx, t, root, temporary, opts, func(e Event) {
 				mu.Lock()
 				defer mu.Unlock()
 				event(e)
@@ -168,6 +181,9 @@ func Run(ctx context.Context, targets []Target, opts Options) (scanner.Result, S
 				}
 				res.Stats.Items += r.Stats.Items
 				res.Stats.Bytes += r.Stats.Bytes
+				if refs != nil && opts.Refs != nil {
+					opts.Refs(t.Name, refs)
+				}
 			}
 			event(Event{Kind: Done, Repository: t.Name, Stats: r.Stats, Findings: len(r.Findings), Err: err})
 			return nil
@@ -186,8 +202,10 @@ func Run(ctx context.Context, targets []Target, opts Options) (scanner.Result, S
 }
 
 // scanOne fetches t when it is a URL and scans it. empty is true for a
-// repository without commits.
-func scanOne(ctx context.Context, t Target, root string, temporary bool, opts Options, event func(Event)) (res scanner.Result, empty bool, err error) {
+// repository without commits. refs, with opts.Refs, are the branches and
+// tags that contain the commits of the findings; a failure to tell is a
+// problem of the result.
+func scanOne(ctx context.Context, t Target, root string, temporary bool, opts Options, event func(Event)) (res scanner.Result, refs map[string][]string, empty bool, err error) {
 	path := t.Path
 	if t.Remote != nil {
 		path = filepath.Join(root, t.Remote.Dir())
@@ -199,26 +217,49 @@ func scanOne(ctx context.Context, t Target, root string, temporary bool, opts Op
 			event(Event{Kind: Fetching, Repository: t.Name, Progress: msg})
 		}))
 		if errors.Is(err, mirror.ErrEmpty) {
-			return scanner.Result{}, true, nil
+			return scanner.Result{}, nil, true, nil
 		}
 		var fe *mirror.Error
 		if errors.As(err, &fe) {
-			return res, false, fmt.Errorf("fetch: %w", fe.Err)
+			return res, nil, false, fmt.Errorf("fetch: %w", fe.Err)
 		}
 		if err != nil {
-			return res, false, err
+			return res, nil, false, err
 		}
 	} else if _, err := os.Stat(path); err != nil {
 		// The problem names the repository, which is this path.
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
-			return res, false, pe.Err
+			return res, nil, false, pe.Err
 		}
-		return res, false, err
+		return res, nil, false, err
 	}
 	event(Event{Kind: Scanning, Repository: t.Name})
-	res, err = scanner.Scan(ctx, opts.Source(path), opts.Scan)
-	return res, false, err
+	src := opts.Source(path)
+	res, err = scanner.Scan(ctx, src, opts.Scan)
+	if err != nil {
+		return res, nil, false, err
+	}
+	rc, ok := src.(RefsContainer)
+	if opts.Refs == nil || !ok || len(res.Findings) == 0 {
+		return res, nil, false, nil
+	}
+	commits := make([]string, 0, len(res.Findings))
+	for _, f := range res.Findings {
+		commits = append(commits, f.Origin.Commit)
+	}
+	refs, err = rc.RefsContaining(ctx, commits)
+	if err != nil {
+		if ctx.Err() != nil {
+			return res, nil, false, ctx.Err()
+		}
+		res.Problems = append(res.Problems, scanner.Problem{Err: fmt.Errorf("telling the branches and tags that contain its findings: %w", err)})
+		return res, nil, false, nil
+	}
+	if refs == nil {
+		refs = map[string][]string{} // asked, and no ref contains them
+	}
+	return res, refs, false, nil
 }
 
 // progressWriter turns the sideband progress a git server sends ("Counting

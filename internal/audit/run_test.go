@@ -293,3 +293,37 @@ func TestShard(t *testing.T) {
 		}
 	}
 }
+
+// refsBlobs is blobs that can tell the refs containing commits: it answers
+// with whether the repository was still on disk when asked.
+type refsBlobs struct{ blobs }
+
+func (r refsBlobs) RefsContaining(ctx context.Context, commits []string) (map[string][]string, error) {
+	if _, err := os.Stat(filepath.Join(string(r.blobs), "HEAD")); err != nil {
+		return map[string][]string{"gone": nil}, nil
+	}
+	return map[string][]string{"there": {"refs/heads/main"}}, nil
+}
+
+func TestRunRefs(t *testing.T) {
+	g := tokentest.New(14)
+	tok := g.Token("dt0c01")
+	root := t.TempDir()
+	gitserve.Bare(t, root, "a.git", map[string]string{"config.env": tok.Text + "\n"})
+	gitserve.Bare(t, root, "clean.git", map[string]string{"README": "clean\n"})
+	srv := gitserve.Start(t, root, gitserve.Options{})
+	opts := testOptions(t)
+	opts.Source = func(path string) scanner.Source { return refsBlobs{blobs(path)} }
+	got := map[string]map[string][]string{}
+	opts.Refs = func(repo string, refs map[string][]string) { got[repo] = refs }
+	targets := []Target{parse(t, srv.URL+"/a.git"), parse(t, srv.URL+"/clean.git")}
+	if _, _, err := Run(context.Background(), targets, opts); err != nil {
+		t.Fatal(err)
+	}
+	// Asked of the repository with findings only, while its temporary
+	// mirror was there.
+	want := map[string]map[string][]string{srv.URL + "/a.git": {"there": {"refs/heads/main"}}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("refs = %v, want %v", got, want)
+	}
+}

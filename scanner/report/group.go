@@ -24,10 +24,20 @@ import (
 //	  old/settings.yaml:2:10 commit 9f8e7d6c5b4a (Bob, 2024-04-01)
 //
 // The environment is the first one found beside any copy. The introducing
-// commit is the oldest of the token's commits; refs maps a commit's full
-// hash to the branches and tags that contain it (nil outside history).
-// "still at HEAD" or "history only" is said for findings from history.
-func TextByToken(w io.Writer, res scanner.Result, refs map[string][]string, opts Options) error {
+// commit is the oldest of the token's commits; refs tells the branches and
+// tags that contain each commit (nil outside history). "still at HEAD" or
+// "history only" is said for findings from history.
+//
+// In an audit of several repositories a commit is named with its
+// repository, and where the token is is told for each repository that
+// holds it, in the words of one repository's block:
+//
+//	dt0c01.ABC….**** classic-access-token
+//	  introduced commit 1a2b3c4d5e6f by Ada <ada@example.com> on 2024-03-05 in repository https://git.example.com/a
+//	  repository https://git.example.com/a: contained in main; tags v1.0; still at HEAD
+//	  repository /srv/git/b: contained in release/2; history only
+//	  still at HEAD
+func TextByToken(w io.Writer, res scanner.Result, refs Refs, opts Options) error {
 	p := newPalette(opts.Color)
 	type group struct{ fs []*scanner.Finding }
 	var order []rules.Fingerprint
@@ -72,7 +82,7 @@ func TextByToken(w io.Writer, res scanner.Result, refs map[string][]string, opts
 				// more refs contain, as an ancestor is contained by
 				// every ref that contains its descendants.
 				if o.Commit != "" && (oldest == nil || o.Date.Before(oldest.Origin.Date) ||
-					o.Date.Equal(oldest.Origin.Date) && len(refs[o.Commit]) > len(refs[oldest.Origin.Commit])) {
+					o.Date.Equal(oldest.Origin.Date) && len(refs.of(f)) > len(refs.of(oldest))) {
 					oldest = f
 				}
 			}
@@ -91,39 +101,40 @@ func TextByToken(w io.Writer, res scanner.Result, refs map[string][]string, opts
 				if !o.Date.IsZero() {
 					s += " on " + o.Date.Format(time.DateOnly)
 				}
+				if oldest.Repository != "" {
+					s += " in repository " + Escape(oldest.Repository)
+				}
 				b.WriteString(s + "\n")
 			}
 			if refs != nil && history {
-				seen := map[string]bool{}
-				var branches, tags []string
+				// One line for the repository of a single-repository
+				// scan; one a repository, in the findings' order, in an
+				// audit, each saying also whether the token is at that
+				// repository's HEAD.
+				var repos []string
+				byRepo := map[string][]*scanner.Finding{}
 				for _, f := range fs {
-					for _, r := range refs[f.Origin.Commit] {
-						if seen[r] {
-							continue
-						}
-						seen[r] = true
-						if t, ok := strings.CutPrefix(r, "refs/tags/"); ok {
-							tags = append(tags, Escape(t))
+					if f.Origin.Commit == "" && f.Origin.Blob == "" {
+						continue
+					}
+					if byRepo[f.Repository] == nil {
+						repos = append(repos, f.Repository)
+					}
+					byRepo[f.Repository] = append(byRepo[f.Repository], f)
+				}
+				for _, repo := range repos {
+					rfs := byRepo[repo]
+					s := "  contained in " + containedIn(rfs, refs)
+					if repo != "" {
+						s = "  repository " + Escape(repo) + ":" + strings.TrimPrefix(s, " ")
+						if slices.ContainsFunc(rfs, func(f *scanner.Finding) bool { return f.Origin.AtHead }) {
+							s += "; still at HEAD"
 						} else {
-							branches = append(branches, Escape(strings.TrimPrefix(strings.TrimPrefix(r, "refs/heads/"), "refs/")))
+							s += "; history only"
 						}
 					}
+					b.WriteString(s + "\n")
 				}
-				slices.Sort(branches)
-				slices.Sort(tags)
-				s := "  contained in "
-				switch {
-				case len(branches)+len(tags) == 0:
-					s += "no branch or tag"
-				case len(tags) == 0:
-					s += strings.Join(branches, ", ")
-				default:
-					if len(branches) > 0 {
-						s += strings.Join(branches, ", ") + "; "
-					}
-					s += "tags " + strings.Join(tags, ", ")
-				}
-				b.WriteString(s + "\n")
 			}
 			if history {
 				if atHead {
@@ -151,6 +162,47 @@ func TextByToken(w io.Writer, res scanner.Result, refs map[string][]string, opts
 		}
 		return nil
 	})
+}
+
+// Refs tells which branches and tags contain a commit, for [TextByToken]:
+// by repository (a finding's Repository, "" in a scan of one repository),
+// then by a commit's full hash, the full names of the refs
+// ("refs/heads/main", "refs/tags/v1").
+type Refs map[string]map[string][]string
+
+// of returns the refs that contain f's commit.
+func (r Refs) of(f *scanner.Finding) []string { return r[f.Repository][f.Origin.Commit] }
+
+// containedIn says which branches and tags contain the commits of fs,
+// which are of one repository: "main, release/2; tags v1", or "no branch or
+// tag".
+func containedIn(fs []*scanner.Finding, refs Refs) string {
+	seen := map[string]bool{}
+	var branches, tags []string
+	for _, f := range fs {
+		for _, r := range refs.of(f) {
+			if seen[r] {
+				continue
+			}
+			seen[r] = true
+			if t, ok := strings.CutPrefix(r, "refs/tags/"); ok {
+				tags = append(tags, Escape(t))
+			} else {
+				branches = append(branches, Escape(strings.TrimPrefix(strings.TrimPrefix(r, "refs/heads/"), "refs/")))
+			}
+		}
+	}
+	slices.Sort(branches)
+	slices.Sort(tags)
+	switch {
+	case len(branches)+len(tags) == 0:
+		return "no branch or tag"
+	case len(tags) == 0:
+		return strings.Join(branches, ", ")
+	case len(branches) == 0:
+		return "tags " + strings.Join(tags, ", ")
+	}
+	return strings.Join(branches, ", ") + "; tags " + strings.Join(tags, ", ")
 }
 
 // CarryEnvironment gives every finding of a token the environment found
