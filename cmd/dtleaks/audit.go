@@ -72,7 +72,14 @@ type auditRun struct {
 	// refs, filled by run with --group token, are the branches and tags
 	// that contain the findings' commits, by repository.
 	refs report.Refs
+	// ignored, filled by run, is how many paths the repositories'
+	// .dtleaksignore rules left out, all together.
+	ignored int64
 }
+
+// IgnoredPaths returns how many paths the ignore rules of the repositories
+// left out, summed over them, for the summary line.
+func (a *auditRun) IgnoredPaths() int64 { return a.ignored }
 
 // Items is never called: runCommand scans an auditRun through scan.
 func (a *auditRun) Items(context.Context, func(scanner.Item, error) error) error {
@@ -214,6 +221,7 @@ func (a *auditRun) run(ctx context.Context, sopts scanner.Options) (scanner.Resu
 	}
 	res, sum, err := audit.Run(ctx, targets, opts)
 	a.summary = sum
+	a.ignored = res.Stats.Ignored
 	res.Problems = append(problems, res.Problems...)
 	if err != nil && ctx.Err() == nil {
 		return res, err

@@ -109,7 +109,9 @@ func (e *RepositoryError) Unwrap() error { return e.Err }
 
 // Run scans every target (each distinct Key once) and returns all findings,
 // each with its Repository, sorted by repository and then as [scanner.Sort]
-// sorts them, and every problem, each naming its repository. A repository
+// sorts them, and every problem, each naming its repository. Its Stats sum
+// those of the repositories scanned, what they left out too: Allowed, and
+// Ignored as a source with an IgnoredPaths method counts it. A repository
 // that fails is a problem; the others are scanned. When ctx ends, Run stops
 // fetching and scanning, drops the repositories it had not finished, and
 // returns what was done with ctx's error.
@@ -181,6 +183,8 @@ func Run(ctx context.Context, targets []Target, opts Options) (scanner.Result, S
 				}
 				res.Stats.Items += r.Stats.Items
 				res.Stats.Bytes += r.Stats.Bytes
+				res.Stats.Allowed += r.Stats.Allowed
+				res.Stats.Ignored += r.Stats.Ignored
 				if refs != nil && opts.Refs != nil {
 					opts.Refs(t.Name, refs)
 				}
@@ -239,6 +243,9 @@ func scanOne(ctx context.Context, t Target, root string, temporary bool, opts Op
 	res, err = scanner.Scan(ctx, src, opts.Scan)
 	if err != nil {
 		return res, nil, false, err
+	}
+	if ig, ok := src.(interface{ IgnoredPaths() int64 }); ok {
+		res.Stats.Ignored = ig.IgnoredPaths()
 	}
 	rc, ok := src.(RefsContainer)
 	if opts.Refs == nil || !ok || len(res.Findings) == 0 {

@@ -327,3 +327,28 @@ func TestRunRefs(t *testing.T) {
 		t.Errorf("refs = %v, want %v", got, want)
 	}
 }
+
+// ignoringBlobs is blobs whose ignore rules left out n paths.
+type ignoringBlobs struct {
+	blobs
+	n int64
+}
+
+func (b ignoringBlobs) IgnoredPaths() int64 { return b.n }
+
+func TestRunSumsWhatWasLeftOut(t *testing.T) {
+	root := t.TempDir()
+	a := gitserve.Bare(t, root, "a.git", map[string]string{"x": "one"})
+	b := gitserve.Bare(t, root, "b.git", map[string]string{"y": "two"})
+	opts := testOptions(t)
+	opts.Source = func(path string) scanner.Source {
+		return ignoringBlobs{blobs(path), map[bool]int64{true: 2, false: 3}[strings.HasSuffix(path, "a.git")]}
+	}
+	res, _, err := Run(context.Background(), []Target{parse(t, a), parse(t, b)}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stats.Ignored != 5 {
+		t.Errorf("Stats.Ignored = %d, want 5, the sum of the repositories'", res.Stats.Ignored)
+	}
+}
