@@ -124,3 +124,31 @@ func TestSignalEndsBlockedOutput(t *testing.T) {
 		t.Errorf("exit %v after SIGINT; want an error status", err)
 	}
 }
+
+// TestLooseRefFIFO: a FIFO in place of a loose ref (.git/refs/heads/x) is
+// a problem naming the ref (exit 2), at once; in an audit it names the
+// repository too, and the other repositories are scanned.
+func TestLooseRefFIFO(t *testing.T) {
+	tok := tokentest.New(1119).Token("dt0c01")
+	bad := newRepo(t)
+	commit(t, bad, "a", map[string]*string{"a.txt": str("clean\n")})
+	mkfifo(t, filepath.Join(bad, ".git", "refs", "heads", "x"))
+	good := newRepo(t)
+	commit(t, good, "a", map[string]*string{"a.env": str("T=" + tok.Text + "\n")})
+
+	r := dtleaks(t, bad, "history")
+	noCrash(t, r)
+	if r.code != 2 || !strings.Contains(string(r.stderr), "ref refs/heads/x: not a regular file") {
+		t.Errorf("history of a repository with a FIFO ref: exit %d, stderr %q; want 2 naming refs/heads/x", r.code, r.stderr)
+	}
+
+	r = dtleaks(t, t.TempDir(), "history", "--group", "token", bad, good)
+	noCrash(t, r)
+	noLeak(t, r, map[string]tokentest.Token{"t": tok})
+	if r.code != 2 || !strings.Contains(string(r.stderr), bad+": ref refs/heads/x: not a regular file") {
+		t.Errorf("audit: exit %d, stderr %s; want 2 naming the repository and refs/heads/x", r.code, shown(r.stderr, tok))
+	}
+	if !strings.Contains(string(r.stdout), tok.ID) {
+		t.Errorf("audit: the other repository's token is not reported: %s", shown(r.stdout, tok))
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
 )
@@ -35,6 +36,27 @@ func (e *RepoError) Unwrap() error { return e.Err }
 // NamedPath is the path the message names, so that a problem about it does
 // not name it again.
 func (e *RepoError) NamedPath() string { return e.Path }
+
+// GitFileError is a file of the git directory that was not read: Path is
+// its path there, slash-separated ("refs/heads/main", "packed-refs",
+// "objects/1a/2b3c…"). Its message calls a ref a ref: "ref
+// refs/heads/main: not a regular file".
+type GitFileError struct {
+	Path string
+	Err  error
+}
+
+// Error names the file and says what went wrong.
+func (e *GitFileError) Error() string {
+	what := "git directory file "
+	if e.Path == "HEAD" || strings.HasPrefix(e.Path, "refs/") {
+		what = "ref "
+	}
+	return what + e.Path + ": " + e.Err.Error()
+}
+
+// Unwrap returns what went wrong.
+func (e *GitFileError) Unwrap() error { return e.Err }
 
 // ObjectError is an object that could not be read: Op says what it was
 // read as ("object", "blob", "tree", "commit"), Path where a tree has it,

@@ -14,6 +14,8 @@ import (
 
 	billy "github.com/go-git/go-billy/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/dtleaks/dtleaks/internal/regfile"
 )
 
 // storeFS is a git directory as go-git reads it, with two things git
@@ -187,12 +189,32 @@ func (s *storeFS) route(p string) (billy.Filesystem, string) {
 
 func (s *storeFS) Open(p string) (billy.File, error) {
 	f, q := s.route(p)
+	if err := openable(f, q, p); err != nil {
+		return nil, err
+	}
 	return s.named(f, p)(f.Open(q))
 }
 
 func (s *storeFS) OpenFile(p string, flag int, perm os.FileMode) (billy.File, error) {
 	f, q := s.route(p)
+	if err := openable(f, q, p); err != nil {
+		return nil, err
+	}
 	return s.named(f, p)(f.OpenFile(q, flag, perm))
+}
+
+// openable refuses, with an error wrapping [regfile.ErrNotRegular] that
+// names it by p (its path in the git directory, "refs/heads/main"), a
+// FIFO, device or socket at q in dir: go-git opens every file of the git
+// directory (loose refs, packed-refs, loose objects) with a plain open,
+// which a FIFO would block for ever. What cannot be stat'ed is left to the
+// open, whose error go-git tells apart (a ref gone since it was listed).
+func openable(dir billy.Filesystem, q, p string) error {
+	fi, err := dir.Stat(q)
+	if err != nil || fi.Mode()&(os.ModeNamedPipe|os.ModeDevice|os.ModeCharDevice|os.ModeSocket|os.ModeIrregular) == 0 {
+		return nil
+	}
+	return &GitFileError{Path: path.Clean(filepath.ToSlash(p)), Err: regfile.ErrNotRegular}
 }
 
 func (s *storeFS) Create(p string) (billy.File, error) {
