@@ -115,15 +115,22 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	return positional, nil
 }
 
-// parseFlags parses args with fs as the flag package does, flags before
-// the operands, for the commands that take no flag after one. ok is false
-// when the command ends here, with the exit status code: --help printed
-// the usage on stdout, or a bad flag was reported through fail with hint
-// (such as "run 'dtleaks help revoke'") rather than with the whole usage,
-// as the flag package would print it.
+// parseFlags parses args with fs as parseArgs does, flags anywhere among
+// the operands and "--" ending them, for the commands (merge, revoke) that
+// read their operands from fs.Args(): it leaves fs.Args() the operands. ok
+// is false when the command ends here, with the exit status code: --help
+// printed the usage on stdout, or a bad flag was reported through fail
+// with hint (such as "run 'dtleaks help revoke'") rather than with the
+// whole usage, as the flag package would print it.
 func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer, fail func(error) int, hint string) (code int, ok bool) {
 	fs.SetOutput(io.Discard)
-	if err := fs.Parse(args); err != nil {
+	operands, err := parseArgs(fs, args)
+	if err == nil {
+		// The flags are set; parsing "--" and the operands only makes
+		// them fs.Args(), each taken as it is.
+		err = fs.Parse(append([]string{"--"}, operands...))
+	}
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(stdout)
 			fs.Usage()

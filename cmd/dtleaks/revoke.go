@@ -45,7 +45,7 @@ answered --verify, else the one found next to the token), else the only
 Per token it prints: disabled, deleted, already disabled, not found, or the
 API's error.
 
-Flags:
+Flags (anywhere among the arguments; "--" ends them):
 `
 
 // revokeTarget is one token to revoke in one environment.
