@@ -1,0 +1,194 @@
+package gitpack
+
+import (
+	"bytes"
+	"compress/zlib"
+	"context"
+	"crypto/sha1"
+	"encoding/binary"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/dtleaks/dtleaks/internal/gittest"
+)
+
+// packOf returns the content of the only pack of r and of git's index
+// of it.
+func packOf(t testing.TB, r *gittest.Repo) (pack, idx []byte) {
+	t.Helper()
+	packs, _ := filepath.Glob(filepath.Join(r.Dir, ".git", "objects", "pack", "*.pack"))
+	if len(packs) != 1 {
+		t.Fatalf("want one pack, have %d", len(packs))
+	}
+	pack, err := os.ReadFile(packs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err = os.ReadFile(strings.TrimSuffix(packs[0], ".pack") + ".idx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pack, idx
+}
+
+// indexBytes runs IndexPack over pack.
+func indexBytes(pack []byte) ([]byte, string, error) {
+	var out bytes.Buffer
+	sum, err := IndexPack(context.Background(), bytes.NewReader(pack), int64(len(pack)), &out)
+	return out.Bytes(), sum.String(), err
+}
+
+// TestIndexPackAgainstGit checks IndexPack against git index-pack: on
+// packs of long delta chains, with deltas naming their base by offset or
+// by hash, and with a large file, the index is byte for byte the one git
+// wrote, and the checksum returned is the pack's name.
+func TestIndexPackAgainstGit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds repositories with git")
+	}
+	for _, offsets := range []bool{true, false} {
+		t.Run("offsets="+strconv.FormatBool(offsets), func(t *testing.T) {
+			r := gittest.New(t)
+			r.Git("config", "repack.useDeltaBaseOffset", strconv.FormatBool(offsets))
+			r.Git("config", "gc.auto", "0")
+			history(r, "one", 80)
+			// A large file, one version a delta of the other.
+			big := strings.Repeat("a line of a large file that compresses well enough\n", 40000)
+			r.Write("big.txt", big)
+			r.Commit("big")
+			r.Write("big.txt", big+"one more line\n")
+			r.Commit("bigger")
+			r.Git("repack", "-adf", "-q", "--depth=250", "--window=50")
+			pack, want := packOf(t, r)
+			got, sum, err := indexBytes(pack)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("index differs from git's (%d bytes, git's %d)", len(got), len(want))
+			}
+			packs, _ := filepath.Glob(filepath.Join(r.Dir, ".git", "objects", "pack", "pack-"+sum+".pack"))
+			if len(packs) != 1 {
+				t.Errorf("checksum %s is not the pack's name", sum)
+			}
+		})
+	}
+}
+
+// withTrailer returns body followed by its SHA-1, as a pack ends.
+func withTrailer(body []byte) []byte {
+	s := sha1.Sum(body)
+	return append(cloneBytes(body), s[:]...)
+}
+
+func cloneBytes(b []byte) []byte { return append([]byte(nil), b...) }
+
+// TestIndexPackBad checks that every flaw of a pack is a *PackError, and
+// no index.
+func TestIndexPackBad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds repositories with git")
+	}
+	r := gittest.New(t)
+	r.Git("config", "gc.auto", "0")
+	history(r, "one", 20)
+	r.Git("repack", "-adf", "-q")
+	pack, _ := packOf(t, r)
+	body := pack[:len(pack)-20]
+
+	// A thin pack: the deltas of the last commit against the one before,
+	// which the pack leaves out.
+	thin := r.GitInput(r.Git("rev-parse", "HEAD")+"\n^HEAD~1\n", "pack-objects", "--thin", "--revs", "--stdout", "-q")
+
+	count := func(n uint32) []byte {
+		b := cloneBytes(body)
+		binary.BigEndian.PutUint32(b[8:], n)
+		return withTrailer(b)
+	}
+	flip := func(at int) []byte {
+		b := cloneBytes(body)
+		b[at] ^= 0x55
+		return withTrailer(b)
+	}
+	tests := []struct {
+		name string
+		pack []byte
+		want string
+	}{
+		{"empty", nil, "shorter"},
+		{"not a pack", withTrailer([]byte("KCAP\x00\x00\x00\x02\x00\x00\x00\x00")), "not a pack"},
+		{"version 9", withTrailer([]byte("PACK\x00\x00\x00\x09\x00\x00\x00\x00")), "version"},
+		{"cut short", pack[:len(pack)-1], "cut short"},
+		{"body cut short", withTrailer(body[:len(body)-1]), "inflat"},
+		{"bad checksum", append(cloneBytes(body), make([]byte, 20)...), "checksum"},
+		{"one object more", count(binary.BigEndian.Uint32(body[8:]) + 1), ""},
+		{"one object less", count(binary.BigEndian.Uint32(body[8:]) - 1), "past the last entry"},
+		{"four billion objects", count(1<<32 - 1), "claims"},
+		{"garbage after the last entry", withTrailer(append(cloneBytes(body), "junk"...)), "past the last entry"},
+		{"byte flipped in an entry", flip(len(body) / 2), ""},
+		{"byte flipped in a first entry", flip(14), ""},
+		{"thin", []byte(thin), "not in the pack"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			idx, _, err := indexBytes(tt.pack)
+			var pe *PackError
+			if !errors.As(err, &pe) {
+				t.Fatalf("err = %v, want a *PackError", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want it to say %q", err, tt.want)
+			}
+			if len(idx) != 0 {
+				t.Errorf("wrote %d bytes of index for a bad pack", len(idx))
+			}
+		})
+	}
+}
+
+// FuzzIndexPack feeds IndexPack arbitrary pack bodies, with a right
+// checksum so that the fuzzer gets past it: it must never panic, and a
+// pack it takes must have an index ReadIndex reads, naming each object
+// of the pack once.
+func FuzzIndexPack(f *testing.F) {
+	f.Add([]byte("PACK\x00\x00\x00\x02\x00\x00\x00\x00"))
+	// One blob "hi\n".
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	zw.Write([]byte("hi\n"))
+	zw.Close()
+	f.Add(append([]byte("PACK\x00\x00\x00\x02\x00\x00\x00\x01\x33"), z.Bytes()...))
+	if _, err := os.Stat("/usr/bin/git"); err == nil && !testing.Short() {
+		r := gittest.New(f)
+		r.Git("config", "gc.auto", "0")
+		history(r, "one", 3)
+		for _, offsets := range []string{"true", "false"} {
+			r.Git("config", "repack.useDeltaBaseOffset", offsets)
+			r.Git("repack", "-adf", "-q")
+			pack, _ := packOf(f, r)
+			f.Add(pack[:len(pack)-20])
+		}
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		pack := withTrailer(body)
+		idx, _, err := indexBytes(pack)
+		if err != nil {
+			var pe *PackError
+			if !errors.As(err, &pe) {
+				t.Fatalf("err = %v, want a *PackError", err)
+			}
+			return
+		}
+		x, err := ReadIndex(bytes.NewReader(idx), int64(len(idx)))
+		if err != nil {
+			t.Fatalf("ReadIndex of the index written: %v", err)
+		}
+		if n := binary.BigEndian.Uint32(body[8:]); len(x.entries) != int(n) {
+			t.Fatalf("index names %d objects, the pack %d", len(x.entries), n)
+		}
+	})
+}
