@@ -1,0 +1,150 @@
+package mirror
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/storage/filesystem"
+
+	"github.com/dtleaks/dtleaks/internal/gitpack"
+	"github.com/dtleaks/dtleaks/internal/gitserve"
+)
+
+// packOfAll is a pack of every object of the repository at dir, as
+// git pack-objects makes for a clone.
+func packOfAll(t *testing.T, dir string) []byte {
+	t.Helper()
+	cmd := exec.Command("sh", "-c", "git rev-list --objects --all | git pack-objects -q --stdout")
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// packFiles lists the files of dir's objects/pack.
+func packFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(filepath.Join(dir, "objects", "pack"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	sort.Strings(names)
+	return names
+}
+
+// TestPackStorage writes packs through packStorage as go-git's fetch
+// does: a good one becomes a pack and an index git fsck and go-git take,
+// named by its checksum; a bad one is an error and leaves nothing behind.
+func TestPackStorage(t *testing.T) {
+	src := source(t, t.TempDir())
+	pack := packOfAll(t, src)
+	tests := []struct {
+		name string
+		pack []byte
+		bad  bool
+	}{
+		{"good", pack, false},
+		{"cut short", pack[:len(pack)-30], true},
+		{"bad checksum", append(append([]byte(nil), pack[:len(pack)-1]...), pack[len(pack)-1]^1), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "m.git")
+			repo, err := git.PlainInit(dir, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := &packStorage{Storage: repo.Storer.(*filesystem.Storage), ctx: context.Background(), dir: dir}
+			w, err := s.PackfileWriter()
+			if err != nil {
+				t.Fatal(err)
+			}
+			// In pieces, as a fetch writes.
+			for p := tt.pack; len(p) > 0; p = p[min(len(p), 1000):] {
+				if _, err := w.Write(p[:min(len(p), 1000)]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			err = w.Close()
+			files := packFiles(t, dir)
+			if tt.bad {
+				var pe *gitpack.PackError
+				if !errors.As(err, &pe) {
+					t.Errorf("Close = %v, want a *gitpack.PackError", err)
+				}
+				if len(files) != 0 {
+					t.Errorf("left %v behind", files)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(files) != 2 || filepath.Ext(files[0]) != ".idx" || filepath.Ext(files[1]) != ".pack" {
+				t.Fatalf("objects/pack holds %v, want a pack and its index", files)
+			}
+			gitserve.Git(t, dir, "verify-pack", filepath.Join(dir, "objects", "pack", files[0]))
+			// Every object of the source, through the store that took
+			// the pack and through a fresh one.
+			want := gitserve.Git(t, src, "cat-file", "--batch-all-objects", "--batch-check=%(objectname)")
+			if got := gitserve.Git(t, dir, "cat-file", "--batch-all-objects", "--batch-check=%(objectname)"); got != want {
+				t.Errorf("objects of the mirror:\n%s\nwant:\n%s", got, want)
+			}
+			again, err := git.PlainOpen(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, st := range []*filesystem.Storage{s.Storage, again.Storer.(*filesystem.Storage)} {
+				n := 0
+				for _, line := range strings.Fields(want) {
+					if _, err := st.EncodedObject(plumbing.AnyObject, plumbing.NewHash(line)); err != nil {
+						t.Errorf("go-git cannot read %s: %v", line, err)
+					}
+					n++
+				}
+				if n == 0 {
+					t.Fatal("the source has no objects")
+				}
+			}
+		})
+	}
+}
+
+// TestFresh checks which stores packStorage may take a fetch for: only
+// one no reference points from, for a fetch into any other may bring a
+// thin pack.
+func TestFresh(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "m.git")
+	repo, err := git.PlainInit(dir, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := fresh(repo.Storer); !ok || err != nil {
+		t.Errorf("fresh(new repository) = %v, %v; want true", ok, err)
+	}
+	src := source(t, t.TempDir())
+	r, err := Parse("file://" + filepath.ToSlash(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Fetch(context.Background(), r, dir, Credentials{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := fresh(repo.Storer); ok || err != nil {
+		t.Errorf("fresh(fetched repository) = %v, %v; want false", ok, err)
+	}
+}
