@@ -7,11 +7,16 @@ import (
 	"crypto/sha1"
 	"encoding/binary"
 	"errors"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/go-git/go-git/v5/plumbing/format/idxfile"
+	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 
 	"github.com/dtleaks/dtleaks/internal/gittest"
 )
@@ -189,6 +194,52 @@ func FuzzIndexPack(f *testing.F) {
 		}
 		if n := binary.BigEndian.Uint32(body[8:]); len(x.entries) != int(n) {
 			t.Fatalf("index names %d objects, the pack %d", len(x.entries), n)
+		}
+	})
+}
+
+// BenchmarkIndexPack indexes the bench pack (see benchPack) three ways,
+// side by side: IndexPack, git index-pack (the reference: what git clone
+// runs), and go-git's parser with its index writer (what go-git's fetch
+// runs).
+func BenchmarkIndexPack(b *testing.B) {
+	_, packPath := benchPack(b)
+	b.Run("IndexPack", func(b *testing.B) {
+		f := must(os.Open(packPath))
+		defer f.Close()
+		size := fileSize(f)
+		b.SetBytes(size)
+		for b.Loop() {
+			if _, err := IndexPack(context.Background(), f, size, io.Discard); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("git-index-pack", func(b *testing.B) {
+		out := filepath.Join(b.TempDir(), "x.idx")
+		b.SetBytes(must(os.Stat(packPath)).Size())
+		for b.Loop() {
+			os.Remove(out)
+			if msg, err := exec.Command("git", "index-pack", "-o", out, packPath).CombinedOutput(); err != nil {
+				b.Fatalf("%v: %s", err, msg)
+			}
+		}
+	})
+	b.Run("go-git", func(b *testing.B) {
+		f := must(os.Open(packPath))
+		defer f.Close()
+		b.SetBytes(fileSize(f))
+		for b.Loop() {
+			if _, err := f.Seek(0, io.SeekStart); err != nil {
+				b.Fatal(err)
+			}
+			p, err := packfile.NewParser(packfile.NewScanner(f), new(idxfile.Writer))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := p.Parse(); err != nil {
+				b.Fatal(err)
+			}
 		}
 	})
 }
