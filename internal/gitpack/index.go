@@ -86,8 +86,20 @@ const minEntry = 1 + 2 + 2 + 4
 // --fix-thin), a wrong checksum, bytes past the last entry, an object
 // twice.
 func IndexPack(ctx context.Context, f io.ReaderAt, size int64, w io.Writer) (plumbing.Hash, error) {
+	if size < 12+20 {
+		return plumbing.ZeroHash, &PackError{0, errors.New("shorter than a pack's header and checksum")}
+	}
+	return IndexPackStream(ctx, io.NewSectionReader(f, 0, size), f, size, w)
+}
+
+// IndexPackStream is [IndexPack] for a pack still arriving, as a fetch
+// receives it: the sequential pass reads src, the pack's bytes in order,
+// as they come, and the rest reads f, which must hold every byte src has
+// yielded once src is at its end. size is the pack's size if known, or
+// -1; it bounds the object count the pack's header claims.
+func IndexPackStream(ctx context.Context, src io.Reader, f io.ReaderAt, size int64, w io.Writer) (plumbing.Hash, error) {
 	x := &packIndexer{f: f, size: size}
-	if err := x.scan(ctx); err != nil {
+	if err := x.scan(ctx, src); err != nil {
 		return plumbing.ZeroHash, err
 	}
 	x.link()
@@ -125,18 +137,21 @@ func (c *countReader) Read(p []byte) (int, error) {
 
 // scan is the sequential pass: it reads the pack's header and each
 // entry's, inflates each entry to find where it ends (zlib, reading
-// through a bufio.Reader, reads no byte past its stream), and hashes the
-// whole objects.
-func (x *packIndexer) scan(ctx context.Context) error {
-	if x.size < 12+20 {
-		return &PackError{0, errors.New("shorter than a pack's header and checksum")}
-	}
-	cr := &countReader{r: io.NewSectionReader(x.f, 0, x.size-20)}
+// through a bufio.Reader, reads no byte past its stream), hashes the
+// whole objects, and sets x.size to where the pack ends.
+func (x *packIndexer) scan(ctx context.Context, src io.Reader) error {
+	cr := &countReader{r: src}
 	br := bufio.NewReaderSize(cr, 128<<10)
 	pos := func() int64 { return cr.n - int64(br.Buffered()) }
+	short := func(err error) error {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			err = fmt.Errorf("cut short: %w", io.ErrUnexpectedEOF)
+		}
+		return &PackError{pos(), err}
+	}
 	var head [12]byte
 	if _, err := io.ReadFull(br, head[:]); err != nil {
-		return &PackError{0, err}
+		return short(err)
 	}
 	if string(head[:4]) != "PACK" {
 		return &PackError{0, errors.New("not a pack")}
@@ -145,30 +160,30 @@ func (x *packIndexer) scan(ctx context.Context) error {
 		return &PackError{4, fmt.Errorf("unknown pack version %d", v)}
 	}
 	n := int64(binary.BigEndian.Uint32(head[8:]))
-	if n > (x.size-12-20)/minEntry {
+	if x.size >= 0 && n > (x.size-12-20)/minEntry {
 		// Checked before anything is sized by it: a 32-byte pack can
-		// claim four billion objects.
+		// claim four billion objects. A pack of unknown size grows its
+		// lists as its entries come.
 		return &PackError{8, fmt.Errorf("claims %d objects, more than its %d bytes can hold", n, x.size)}
 	}
-	x.objs = make([]ixObj, n)
-	x.hashes = make([]plumbing.Hash, n)
-	x.done = make([]atomic.Bool, n)
+	x.objs = make([]ixObj, 0, min(n, 1<<20))
+	x.hashes = make([]plumbing.Hash, 0, min(n, 1<<20))
 	x.refBase = map[int32]plumbing.Hash{}
-	offs := make([]int64, n)
+	offs := make([]int64, 0, min(n, 1<<20))
 	var zr io.ReadCloser
 	h := sha1.New()
 	buf := make([]byte, 32<<10)
 	var hdr []byte
-	for i := range x.objs {
+	for i := range n {
 		if i%1024 == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 		}
+		x.objs = append(x.objs, ixObj{off: pos(), base: -1})
+		x.hashes = append(x.hashes, plumbing.ZeroHash)
 		o := &x.objs[i]
-		o.off = pos()
-		offs[i] = o.off
-		o.base = -1
+		offs = append(offs, o.off)
 		eh, err := readEntryHeader(br, o.off)
 		if err != nil {
 			return &PackError{o.off, err}
@@ -197,37 +212,50 @@ func (x *packIndexer) scan(ctx context.Context) error {
 		} else {
 			err = zr.(zlib.Resetter).Reset(br, nil)
 		}
-		if err != nil {
-			return &PackError{o.off, fmt.Errorf("inflating: %w", err)}
-		}
-		// One byte more than the header says is enough to tell a lie.
-		got, err := io.CopyBuffer(dst, io.LimitReader(zr, o.size+1), buf)
-		if err == nil && got != o.size {
-			err = fmt.Errorf("inflates to other than the %d bytes its header says", o.size)
-		}
-		if err == nil && got == o.size {
-			// The stream must end here, its checksum read and checked.
-			var one [1]byte
-			if k, e := zr.Read(one[:]); k != 0 || e != io.EOF {
-				err = fmt.Errorf("inflates to other than the %d bytes its header says", o.size)
-				if e != nil && e != io.EOF {
+		if err == nil {
+			// One byte more than the header says is enough to tell a lie.
+			var got int64
+			got, err = io.CopyBuffer(dst, io.LimitReader(zr, o.size+1), buf)
+			if err == nil && got == o.size {
+				// The stream must end here, its checksum read and checked.
+				var one [1]byte
+				k, e := io.ReadAtLeast(zr, one[:], 1)
+				got += int64(k)
+				if e != io.EOF {
 					err = e
 				}
 			}
+			if err == nil && got != o.size {
+				err = fmt.Errorf("inflates to other than the %d bytes its header says", o.size)
+			}
 		}
 		if err != nil {
-			if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 				err = fmt.Errorf("entry cut short: %w", io.ErrUnexpectedEOF)
 			}
 			return &PackError{o.off, fmt.Errorf("inflating: %w", err)}
 		}
 		if dst == h {
 			h.Sum(x.hashes[i][:0])
-			x.done[i].Store(true)
 		}
 	}
-	if end := pos(); end != x.size-20 {
-		return &PackError{end, fmt.Errorf("%d bytes past the last entry", x.size-20-end)}
+	end := pos()
+	var trailer [20]byte
+	if _, err := io.ReadFull(br, trailer[:]); err != nil {
+		return short(err)
+	}
+	if _, err := br.ReadByte(); err != io.EOF {
+		if err != nil {
+			return &PackError{pos(), err}
+		}
+		return &PackError{end, errors.New("bytes past the last entry")}
+	}
+	x.size = end + 20
+	x.done = make([]atomic.Bool, len(x.objs))
+	for i := range x.objs {
+		if x.objs[i].typ < rawOFSDelta {
+			x.done[i].Store(true)
+		}
 	}
 	return nil
 }

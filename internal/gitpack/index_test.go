@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/go-git/go-git/v5/plumbing/format/idxfile"
 	"github.com/go-git/go-git/v5/plumbing/format/packfile"
@@ -75,6 +76,14 @@ func TestIndexPackAgainstGit(t *testing.T) {
 			}
 			if !bytes.Equal(got, want) {
 				t.Errorf("index differs from git's (%d bytes, git's %d)", len(got), len(want))
+			}
+			// As a fetch would: the bytes in small reads, size unknown.
+			var stream bytes.Buffer
+			if _, err := IndexPackStream(context.Background(), iotest.HalfReader(bytes.NewReader(pack)), bytes.NewReader(pack), -1, &stream); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(stream.Bytes(), want) {
+				t.Errorf("index from a stream differs from git's (%d bytes, git's %d)", stream.Len(), len(want))
 			}
 			packs, _ := filepath.Glob(filepath.Join(r.Dir, ".git", "objects", "pack", "pack-"+sum+".pack"))
 			if len(packs) != 1 {
@@ -140,8 +149,13 @@ func TestIndexPackBad(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			idx, _, err := indexBytes(tt.pack)
+			var stream bytes.Buffer
+			_, err := IndexPackStream(context.Background(), bytes.NewReader(tt.pack), bytes.NewReader(tt.pack), -1, &stream)
 			var pe *PackError
+			if !errors.As(err, &pe) || stream.Len() != 0 {
+				t.Errorf("IndexPackStream: err = %v and %d bytes of index, want a *PackError and none", err, stream.Len())
+			}
+			idx, _, err := indexBytes(tt.pack)
 			if !errors.As(err, &pe) {
 				t.Fatalf("err = %v, want a *PackError", err)
 			}
@@ -156,7 +170,8 @@ func TestIndexPackBad(t *testing.T) {
 }
 
 // FuzzIndexPack feeds IndexPack arbitrary pack bodies, with a right
-// checksum so that the fuzzer gets past it: it must never panic, and a
+// checksum so that the fuzzer gets past it: it must never panic, take
+// the pack from a file and from a stream alike, and a
 // pack it takes must have an index ReadIndex reads, naming each object
 // of the pack once.
 func FuzzIndexPack(f *testing.F) {
@@ -181,6 +196,11 @@ func FuzzIndexPack(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		pack := withTrailer(body)
 		idx, _, err := indexBytes(pack)
+		var stream bytes.Buffer
+		_, serr := IndexPackStream(context.Background(), bytes.NewReader(pack), bytes.NewReader(pack), -1, &stream)
+		if (err == nil) != (serr == nil) || !bytes.Equal(idx, stream.Bytes()) {
+			t.Fatalf("IndexPack: %v, %d bytes; IndexPackStream: %v, %d bytes", err, len(idx), serr, stream.Len())
+		}
 		if err != nil {
 			var pe *PackError
 			if !errors.As(err, &pe) {
