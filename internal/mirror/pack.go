@@ -34,7 +34,8 @@ type packStorage struct {
 }
 
 // PackfileWriter implements storer.PackfileWriter, which go-git's fetch
-// looks for.
+// looks for. The pack is indexed as it comes, on a goroutine reading what
+// is written through a pipe.
 func (s *packStorage) PackfileWriter() (io.WriteCloser, error) {
 	packs := filepath.Join(s.dir, "objects", "pack")
 	if err := os.MkdirAll(packs, 0o755); err != nil {
@@ -44,24 +45,51 @@ func (s *packStorage) PackfileWriter() (io.WriteCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &packWriter{s: s, f: f, w: bufio.NewWriterSize(f, 256<<10)}, nil
+	idx, err := os.CreateTemp(packs, "tmp_idx_")
+	if err != nil {
+		return nil, errors.Join(err, f.Close(), os.Remove(f.Name()))
+	}
+	pr, pw := io.Pipe()
+	w := &packWriter{s: s, f: f, idx: idx, w: bufio.NewWriterSize(f, 256<<10), pw: pw, done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		bw := bufio.NewWriterSize(idx, 256<<10)
+		w.sum, w.err = gitpack.IndexPackStream(s.ctx, pr, f, -1, bw)
+		if w.err == nil {
+			w.err = bw.Flush()
+		}
+		// A pack refused before its end fails the writes still coming.
+		pr.CloseWithError(w.err)
+	}()
+	return w, nil
 }
 
 var _ storer.PackfileWriter = (*packStorage)(nil)
 
-// packWriter writes a pack to a temporary file, and on Close indexes it
-// and gives both their names, pack first, as git does: a pack without
-// its index is not yet part of the store.
+// packWriter writes a pack to a temporary file and, through a pipe, to
+// the goroutine indexing it. Close waits for the index, and gives both
+// files their names, pack first, as git does: a pack without its index
+// is not yet part of the store.
 type packWriter struct {
 	s      *packStorage
-	f      *os.File
+	f, idx *os.File
 	w      *bufio.Writer
+	pw     *io.PipeWriter
 	n      int64
 	closed bool
+
+	done chan struct{} // closed when the index is written, with sum, err
+	sum  plumbing.Hash
+	err  error
 }
 
+// Write writes p to the file and to the indexer. The indexer reads the
+// file back only once the pipe is at its end, after Close has flushed it.
 func (w *packWriter) Write(p []byte) (int, error) {
-	n, err := w.w.Write(p)
+	if _, err := w.w.Write(p); err != nil {
+		return 0, err
+	}
+	n, err := w.pw.Write(p)
 	w.n += int64(n)
 	return n, err
 }
@@ -71,45 +99,32 @@ func (w *packWriter) Close() (err error) {
 		return nil
 	}
 	w.closed = true
-	idxName := ""
 	defer func() {
 		if err != nil {
 			w.f.Close()
+			w.idx.Close()
 			os.Remove(w.f.Name())
-			if idxName != "" {
-				os.Remove(idxName)
-			}
+			os.Remove(w.idx.Name())
 		}
 	}()
-	if err := w.w.Flush(); err != nil {
-		return err
-	}
-	if w.n == 0 {
+	ferr := w.w.Flush()
+	w.pw.Close()
+	<-w.done
+	if w.n == 0 && ferr == nil {
 		// Nothing came (go-git then says so): no pack to keep.
-		return errors.Join(w.f.Close(), os.Remove(w.f.Name()))
+		return errors.Join(w.f.Close(), w.idx.Close(), os.Remove(w.f.Name()), os.Remove(w.idx.Name()))
 	}
-	idx, err := os.CreateTemp(filepath.Dir(w.f.Name()), "tmp_idx_")
-	if err != nil {
+	if err := errors.Join(ferr, w.err); err != nil {
 		return err
 	}
-	idxName = idx.Name()
-	bw := bufio.NewWriterSize(idx, 256<<10)
-	sum, err := gitpack.IndexPack(w.s.ctx, w.f, w.n, bw)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err != nil {
-		idx.Close()
+	if err := errors.Join(w.idx.Close(), w.f.Close()); err != nil {
 		return err
 	}
-	if err := errors.Join(idx.Close(), w.f.Close()); err != nil {
-		return err
-	}
-	base := filepath.Join(filepath.Dir(w.f.Name()), "pack-"+sum.String())
+	base := filepath.Join(filepath.Dir(w.f.Name()), "pack-"+w.sum.String())
 	if err := os.Rename(w.f.Name(), base+".pack"); err != nil {
 		return err
 	}
-	if err := os.Rename(idxName, base+".idx"); err != nil {
+	if err := os.Rename(w.idx.Name(), base+".idx"); err != nil {
 		return err
 	}
 	// The store lists its packs once: make it look again.

@@ -60,6 +60,8 @@ func TestPackStorage(t *testing.T) {
 		{"good", pack, false},
 		{"cut short", pack[:len(pack)-30], true},
 		{"bad checksum", append(append([]byte(nil), pack[:len(pack)-1]...), pack[len(pack)-1]^1), true},
+		// Refused at its first bytes, with most of it still to come.
+		{"not a pack", append([]byte("KCAP"), pack[4:]...), true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -73,18 +75,18 @@ func TestPackStorage(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// In pieces, as a fetch writes.
-			for p := tt.pack; len(p) > 0; p = p[min(len(p), 1000):] {
-				if _, err := w.Write(p[:min(len(p), 1000)]); err != nil {
-					t.Fatal(err)
-				}
+			// In pieces, as a fetch writes; as go-git's fetch does, it
+			// stops at the first failed write, and closes.
+			var werr error
+			for p := tt.pack; len(p) > 0 && werr == nil; p = p[min(len(p), 1000):] {
+				_, werr = w.Write(p[:min(len(p), 1000)])
 			}
-			err = w.Close()
+			err = errors.Join(werr, w.Close())
 			files := packFiles(t, dir)
 			if tt.bad {
 				var pe *gitpack.PackError
 				if !errors.As(err, &pe) {
-					t.Errorf("Close = %v, want a *gitpack.PackError", err)
+					t.Errorf("Write, Close = %v, want a *gitpack.PackError", err)
 				}
 				if len(files) != 0 {
 					t.Errorf("left %v behind", files)
