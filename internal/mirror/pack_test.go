@@ -100,6 +100,7 @@ func TestPackStorage(t *testing.T) {
 				t.Fatalf("objects/pack holds %v, want a pack and its index", files)
 			}
 			gitserve.Git(t, dir, "verify-pack", filepath.Join(dir, "objects", "pack", files[0]))
+			gitserve.Git(t, dir, "fsck", "--no-progress", "--strict")
 			// Every object of the source, through the store that took
 			// the pack and through a fresh one.
 			want := gitserve.Git(t, src, "cat-file", "--batch-all-objects", "--batch-check=%(objectname)")
@@ -149,4 +150,82 @@ func TestFresh(t *testing.T) {
 	if ok, err := fresh(repo.Storer); ok || err != nil {
 		t.Errorf("fresh(fetched repository) = %v, %v; want false", ok, err)
 	}
+}
+
+// TestFetchDeltas fetches a repository whose pack is mostly deltas, as
+// real ones are, over HTTP and file://, into a new mirror (the pack
+// indexed by packStorage) and then again after new commits (go-git's own
+// path, for the pack may be thin): each time the mirror holds every
+// object of the source and git fsck finds nothing wrong.
+func TestFetchDeltas(t *testing.T) {
+	root := t.TempDir()
+	var commits []map[string]string
+	lines := make([]string, 200)
+	for i := range lines {
+		lines[i] = "a line of a file that changes one line at a time\n"
+	}
+	for c := range 40 {
+		lines[(c*13)%len(lines)] = "edit " + strings.Repeat("x", c) + "\n"
+		commits = append(commits, map[string]string{"a.txt": strings.Join(lines, ""), "dir/b.txt": strings.Join(lines[c:], "")})
+	}
+	bare := gitserve.Bare(t, root, "deltas.git", commits...)
+	gitserve.Git(t, bare, "repack", "-adfq")
+	if !strings.Contains(gitserve.Git(t, bare, "verify-pack", "-v", must(filepath.Glob(filepath.Join(bare, "objects", "pack", "*.idx")))[0]), "chain length") {
+		t.Fatal("the source's pack has no delta")
+	}
+	srv := gitserve.Start(t, root, gitserve.Options{})
+	objects := func(dir string) string {
+		return gitserve.Git(t, dir, "cat-file", "--batch-all-objects", "--batch-check")
+	}
+	for _, u := range []string{srv.URL + "/deltas.git", "file://" + filepath.ToSlash(bare)} {
+		r, err := Parse(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := filepath.Join(t.TempDir(), r.Dir())
+		if err := Fetch(context.Background(), r, dir, Credentials{}, nil); err != nil {
+			t.Fatal(err)
+		}
+		gitserve.Git(t, dir, "fsck", "--no-progress", "--strict")
+		if got, want := objects(dir), objects(bare); got != want {
+			t.Errorf("%s: the mirror holds other objects than the source", u)
+		}
+	}
+
+	// New commits, and fetches into mirrors that have the old ones.
+	mirrors := map[string]string{}
+	for _, u := range []string{srv.URL + "/deltas.git", "file://" + filepath.ToSlash(bare)} {
+		r, _ := Parse(u)
+		mirrors[u] = filepath.Join(t.TempDir(), r.Dir())
+		if err := Fetch(context.Background(), r, mirrors[u], Credentials{}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	work := t.TempDir()
+	gitserve.Git(t, work, "clone", "-q", bare, ".")
+	for c := range 5 {
+		lines[c] = "later edit\n"
+		if err := os.WriteFile(filepath.Join(work, "a.txt"), []byte(strings.Join(lines, "")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		gitserve.Git(t, work, "commit", "-qam", "later")
+	}
+	gitserve.Git(t, work, "push", "-q", "origin", "main")
+	for u, dir := range mirrors {
+		r, _ := Parse(u)
+		if err := Fetch(context.Background(), r, dir, Credentials{}, nil); err != nil {
+			t.Fatal(err)
+		}
+		gitserve.Git(t, dir, "fsck", "--no-progress", "--strict")
+		if got, want := refs(t, dir), refs(t, bare); got != want {
+			t.Errorf("%s: after the second fetch:\n%s\nwant:\n%s", u, got, want)
+		}
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
