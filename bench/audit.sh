@@ -40,7 +40,7 @@ fi
 
 go build -o "$out/dtleaks" ./cmd/dtleaks
 go build -o "$out/serve" ./bench/audit/serve
-rm -f "$out/serve.url"
+rm -f "$out/serve.url" "$out/serve.url.tmp"
 "$out/serve" "$out/repos" >"$out/serve.url.tmp" &
 server=$!
 trap 'kill $server 2>/dev/null; rm -rf "$out/mirrors"' EXIT INT TERM
@@ -57,18 +57,38 @@ echo "corpora:"
 for r in "$out"/repos/*.git; do
 	echo "  $(basename "$r"): $(du -sh "$r" | cut -f1), $(git -C "$r" rev-list --all --count) commits"
 done
-printf '%-10s %-46s %8s %12s\n' transport command wall_s peak_rss_MB
+printf '%-10s %-46s %8s %8s %12s\n' transport command wall_s cpu_s peak_rss_MB
 
-# measure NAME CMD: runs CMD under GNU time; sets wall and rss.
+# measure NAME CMD: runs CMD under GNU time; sets wall, cpu (user+sys,
+# steadier than wall on a loaded machine) and rss.
 measure() {
-	/usr/bin/time -v -o "$out/time.txt" sh -c "$2" >/dev/null 2>"$out/stderr.txt" || {
+	/usr/bin/time -v -o "$out/time.txt" sh -c "$2" >"$out/stdout.txt" 2>"$out/stderr.txt" || {
 		status=$?
 		# dtleaks exits 1 when it finds the planted tokens.
 		[ "$status" = 1 ] || { echo "$1 failed ($status):" >&2; cat "$out/stderr.txt" >&2; exit 1; }
 	}
 	wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$out/time.txt" |
 		awk -F: '{ if (NF == 3) print $1*3600 + $2*60 + $3; else print $1*60 + $2 }')
+	cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {printf "%.2f", s}' "$out/time.txt")
 	rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' "$out/time.txt")
+}
+
+# findings FILE: the findings of the last measure, each line prefixed with
+# the base name of its repository (a URL on one side, a mirror on the
+# other), sorted, into FILE.
+findings() {
+	awk '/^repository / { n = split($2, p, "/"); repo = p[n]; next } NF { print repo ": " $0 }' "$out/stdout.txt" | sort >"$1"
+}
+
+# same NAME: fails unless the last measure found exactly what the pair
+# found: the speed of a scan that misses findings is no speed at all.
+same() {
+	findings "$out/findings.txt"
+	cmp -s "$out/findings.txt" "$out/findings-pair.txt" || {
+		echo "$1 found other than git clone --mirror + dtleaks history:" >&2
+		diff "$out/findings-pair.txt" "$out/findings.txt" | head -20 >&2
+		exit 1
+	}
 }
 
 # TRANSPORTS="http" runs one side only.
@@ -81,20 +101,26 @@ for transport in ${TRANSPORTS:-file http}; do
 		http) urls="$urls $base/$name" ;;
 		esac
 	done
-	measure "dtleaks history URL..." "TMPDIR=$out $out/dtleaks history --quiet $urls"
-	ours=$wall ours_rss=$rss
-	printf '%-10s %-46s %8s %12s\n' "$transport" "dtleaks history URL..." "$wall" "$rss"
-
-	# The pair below clones one repository at a time: this line shows what
-	# the parallel fetches of the line above are worth.
-	measure "dtleaks history --parallel-repos 1 URL..." "TMPDIR=$out $out/dtleaks history --quiet --parallel-repos 1 $urls"
-	printf '%-10s %-46s %8s %12s\n' "$transport" "dtleaks history --parallel-repos 1 URL..." "$wall" "$rss"
-
 	rm -rf "$out/mirrors"
 	mkdir -p "$out/mirrors"
-	pair="i=0; for u in $urls; do i=\$((i+1)); git clone -q --mirror \$u $out/mirrors/\$i.git || exit 2; done; $out/dtleaks history --quiet $out/mirrors/*.git"
+	# The pair runs first: its findings are the reference.
+	pair="for u in $urls; do git clone -q --mirror \$u $out/mirrors/\$(basename \$u) || exit 2; done; $out/dtleaks history --quiet $out/mirrors/*.git"
 	measure "git clone --mirror + dtleaks history" "$pair"
-	printf '%-10s %-46s %8s %12s\n' "$transport" "git clone --mirror + dtleaks history" "$wall" "$rss"
+	printf '%-10s %-46s %8s %8s %12s\n' "$transport" "git clone --mirror + dtleaks history" "$wall" "$cpu" "$rss"
+	pair_wall=$wall pair_cpu=$cpu
+	findings "$out/findings-pair.txt"
+	[ -s "$out/findings-pair.txt" ] || { echo "git clone --mirror + dtleaks history found nothing" >&2; exit 1; }
+	measure "dtleaks history URL..." "TMPDIR=$out $out/dtleaks history --quiet $urls"
+	same "dtleaks history URL..."
+	ours=$wall ours_cpu=$cpu ours_rss=$rss
+	printf '%-10s %-46s %8s %8s %12s\n' "$transport" "dtleaks history URL..." "$wall" "$cpu" "$rss"
+
+	# The pair clones one repository at a time: this line shows what the
+	# parallel fetches of the line above are worth.
+	measure "dtleaks history --parallel-repos 1 URL..." "TMPDIR=$out $out/dtleaks history --quiet --parallel-repos 1 $urls"
+	printf '%-10s %-46s %8s %8s %12s\n' "$transport" "dtleaks history --parallel-repos 1 URL..." "$wall" "$cpu" "$rss"
+	same "dtleaks history --parallel-repos 1 URL..."
+
 	rm -rf "$out/mirrors"
-	echo "$ours $wall $ours_rss" | awk '{ printf "%-10s %-46s %8.2fx %12s\n", "", "ratio (target <= 1.5x, RSS < 1024 MB)", $1 / $2, $3 }'
+	echo "$ours $pair_wall $ours_cpu $pair_cpu $ours_rss" | awk '{ printf "%-10s %-46s %7.2fx %7.2fx %12s\n", "", "ratio (target <= 1.5x, RSS < 1024 MB)", $1 / $2, $3 / $4, $5 }'
 done

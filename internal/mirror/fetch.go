@@ -15,6 +15,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
 // ErrEmpty is returned by [Fetch] for a repository that has no commit yet:
@@ -142,6 +143,16 @@ func fetch(ctx context.Context, r Remote, dir string, creds Credentials, progres
 	remote, err := repo.Remote("origin")
 	if err != nil {
 		return err
+	}
+	if fs, ok := repo.Storer.(*filesystem.Storage); ok {
+		// A first fetch takes its pack through packStorage, faster.
+		first, err := fresh(fs)
+		if err != nil {
+			return err
+		}
+		if first {
+			remote = git.NewRemote(&packStorage{Storage: fs, ctx: ctx, dir: dir}, rc)
+		}
 	}
 	auth := creds.auth(r)
 	var sb io.Writer
