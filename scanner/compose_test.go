@@ -135,6 +135,28 @@ func checkCompose(t testing.TB, plain []byte, stack []composeEnc) (missing []com
 	return missing
 }
 
+// checkComposePlace checks that every finding in b, text that is not
+// UTF-16, is placed where its encoded form starts: its line and column are
+// those of its offset, as for a token standing as it is.
+func checkComposePlace(t *testing.T, b []byte) {
+	t.Helper()
+	res, err := scanner.Scan(context.Background(), source.Reader{R: bytes.NewReader(b), Name: "x"}, scanner.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range res.Findings {
+		if f.Offset < 0 || f.Offset >= int64(len(b)) {
+			t.Errorf("%s: offset %d outside the %d bytes", f.ID, f.Offset, len(b))
+			continue
+		}
+		line := 1 + bytes.Count(b[:f.Offset], []byte("\n"))
+		col := int(f.Offset) - bytes.LastIndexByte(b[:f.Offset], '\n')
+		if f.Line != line || f.Column != col {
+			t.Errorf("%s (%s) at offset %d: line %d column %d, want %d:%d", f.ID, f.Encoding, f.Offset, f.Line, f.Column, line, col)
+		}
+	}
+}
+
 func TestDecodersCompose(t *testing.T) {
 	g := tokentest.New(2222)
 	texts := composeTexts(g)
@@ -152,6 +174,9 @@ func TestDecodersCompose(t *testing.T) {
 			t.Run(n+"/"+stackName(s), func(t *testing.T) {
 				if m := checkCompose(t, plain, s); len(m) > 0 {
 					t.Errorf("missing in %s: %v (plain finds %v, encoded finds %v)", stackName(s), m, composeScan(t, plain), composeScan(t, applyStack(s, plain)))
+				}
+				if !strings.HasPrefix(s[len(s)-1].name, "utf-16") {
+					checkComposePlace(t, applyStack(s, plain))
 				}
 			})
 		}
