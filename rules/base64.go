@@ -552,24 +552,25 @@ const decodeNestBefore = 512
 // decodeAnchorScan searches run, lvl levels of base64 down, for the
 // anchors, and returns, for each of the four offsets of a quantum start in
 // run, where decoding starts (decodeNestBefore characters before the first
-// hit there, or -1 for no hit), and whether there was a hit. It reads each
-// character once: the last four characters' sextets, 24 bits, are looked up
-// in a bit set of the anchors' first four (decodeAnchorBits), and only a
-// hit there is compared with the anchors.
+// hit there, or -1 for no hit), and whether there was a hit. Every anchor is
+// six characters or more, so it holds four characters that start at a
+// multiple of three: the scan looks up those of every third offset (their
+// sextets, 24 bits) in a bit set of every anchor's four characters at its
+// offsets 0, 1 and 2 (decodeAnchorBits), and only a hit there is compared
+// with the anchors.
 func decodeAnchorScan(run []byte, lvl int) (from [4]int, any bool) {
 	from = [4]int{-1, -1, -1, -1}
 	found := 0
-	var v uint32
-	for i, c := range run {
-		v = (v<<6 | uint32(decodeSextet[c])) & 0xffffff
+	for i := 0; i+4 <= len(run); i += 3 {
+		v := uint32(decodeSextet[run[i]])<<18 | uint32(decodeSextet[run[i+1]])<<12 | uint32(decodeSextet[run[i+2]])<<6 | uint32(decodeSextet[run[i+3]])
 		h := v * 0x9e3779b1 >> (32 - decodeAnchorLog)
-		if i < 3 || decodeAnchorBits[h/64]&(1<<(h%64)) == 0 {
+		if decodeAnchorBits[h/64]&(1<<(h%64)) == 0 {
 			continue
 		}
-		at := i - 3
 		for _, k := range decodeAnchorIndex[v] {
-			p := &decodeAnchors[k]
-			if p.lvl > decodeMaxDepth-lvl || !decodeSextetsAt(run, at, p.text) || at < p.lead {
+			p := &decodeAnchors[k.anchor]
+			at := i - k.shift
+			if p.lvl > decodeMaxDepth-lvl || at < p.lead || !decodeSextetsAt(run, at, p.text) {
 				continue
 			}
 			g := at - p.lead
@@ -608,31 +609,33 @@ type decodeAnchor struct {
 }
 
 // The anchors are the bytes every token decodeInner finds has within a few
-// dozen bytes: "oken" and "OKEN" ("token", "Token", "TOKEN"), which every
-// legacy context holds, the same in UTF-16 text of either byte order, and
-// "dt0" in UTF-16 text, where every token starts. Their encodings once, at
-// each offset in a quantum, and twice, are the anchors.
+// dozen bytes: "token", "Token" and "TOKEN", one of which every legacy
+// context holds as people write it (apiToken, API_TOKEN, Api-Token); "oken"
+// and "OKEN" in UTF-16 text of either byte order; and "dt0" in UTF-16 text,
+// where every token starts. Their encodings once, at each offset in a
+// quantum, and twice, are the anchors: six characters or more each.
 var (
 	decodeAnchors     []decodeAnchor
-	decodeAnchorIndex map[uint32][]int
+	decodeAnchorIndex map[uint32][]decodeAnchorKey
 	decodeAnchorBits  [1 << decodeAnchorLog / 64]uint64
 )
 
+// decodeAnchorKey is an anchor whose characters from shift on are the four
+// characters looked up.
+type decodeAnchorKey struct{ anchor, shift int }
+
 // decodeAnchorLog is the size of decodeAnchorBits, a power of two in bits:
-// large enough that a random run seldom hits (one character in a few
-// hundred), small enough for the first-level cache.
+// large enough that a random run seldom hits (one lookup in a hundred),
+// small enough for the first-level cache.
 const decodeAnchorLog = 16
 
 func init() {
-	var known [][]byte
+	known := [][]byte{[]byte("token"), []byte("Token"), []byte("TOKEN")}
 	for _, w := range []string{"oken", "OKEN", "dt0"} {
 		var le, be []byte
 		for _, c := range []byte(w) {
 			le = append(le, c, 0)
 			be = append(be, 0, c)
-		}
-		if w != "dt0" {
-			known = append(known, []byte(w))
 		}
 		known = append(known, le, be)
 	}
@@ -648,19 +651,24 @@ func init() {
 			twice = decodeFixed(twice, []byte(once[i].text), off, &once[i])
 		}
 	}
-	decodeAnchorIndex = map[uint32][]int{}
+	decodeAnchorIndex = map[uint32][]decodeAnchorKey{}
 	for i, p := range twice {
 		a := decodeAnchor{text: p.text, lead: p.lead, lvl: 1}
 		if p.parent != nil {
 			a.lvl = 2
 		}
-		var v uint32
-		for j := range 4 {
-			v = v<<6 | uint32(decodeSextet[p.text[j]])
+		if len(p.text) < 6 {
+			panic("rules: base64 anchor " + p.text + " is shorter than six characters")
 		}
-		h := v * 0x9e3779b1 >> (32 - decodeAnchorLog)
-		decodeAnchorBits[h/64] |= 1 << (h % 64)
-		decodeAnchorIndex[v] = append(decodeAnchorIndex[v], i)
+		for shift := range 3 {
+			var v uint32
+			for j := range 4 {
+				v = v<<6 | uint32(decodeSextet[p.text[shift+j]])
+			}
+			h := v * 0x9e3779b1 >> (32 - decodeAnchorLog)
+			decodeAnchorBits[h/64] |= 1 << (h % 64)
+			decodeAnchorIndex[v] = append(decodeAnchorIndex[v], decodeAnchorKey{i, shift})
+		}
 		decodeAnchors = append(decodeAnchors, a)
 	}
 }
