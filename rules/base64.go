@@ -553,16 +553,16 @@ const decodeNestBefore = 512
 // anchors, and returns, for each of the four offsets of a quantum start in
 // run, where decoding starts (decodeNestBefore characters before the first
 // hit there, or -1 for no hit), and whether there was a hit. Every anchor is
-// six characters or more, so it holds four characters that start at a
-// multiple of three: the scan looks up those of every third offset (their
-// sextets, 24 bits) in a bit set of every anchor's four characters at its
-// offsets 0, 1 and 2 (decodeAnchorBits), and only a hit there is compared
-// with the anchors.
+// six characters or more, so it holds three characters that start at a
+// multiple of four: the scan looks up those of every fourth offset (their
+// sextets, 18 bits) in a bit set of every anchor's three characters at its
+// offsets 0 to 3 (decodeAnchorBits), and only a hit there is compared with
+// the anchors.
 func decodeAnchorScan(run []byte, lvl int) (from [4]int, any bool) {
 	from = [4]int{-1, -1, -1, -1}
 	found := 0
-	for i := 0; i+4 <= len(run); i += 3 {
-		v := uint32(decodeSextet[run[i]])<<18 | uint32(decodeSextet[run[i+1]])<<12 | uint32(decodeSextet[run[i+2]])<<6 | uint32(decodeSextet[run[i+3]])
+	for i := 0; i+decodeAnchorKeyLen <= len(run); i += decodeAnchorStride {
+		v := uint32(decodeSextet[run[i]])<<12 | uint32(decodeSextet[run[i+1]])<<6 | uint32(decodeSextet[run[i+2]])
 		h := v * 0x9e3779b1 >> (32 - decodeAnchorLog)
 		if decodeAnchorBits[h/64]&(1<<(h%64)) == 0 {
 			continue
@@ -620,14 +620,21 @@ var (
 	decodeAnchorBits  [1 << decodeAnchorLog / 64]uint64
 )
 
-// decodeAnchorKey is an anchor whose characters from shift on are the four
+// decodeAnchorKey is an anchor whose characters from shift on are the
 // characters looked up.
 type decodeAnchorKey struct{ anchor, shift int }
 
-// decodeAnchorLog is the size of decodeAnchorBits, a power of two in bits:
-// large enough that a random run seldom hits (one lookup in a hundred),
-// small enough for the first-level cache.
-const decodeAnchorLog = 16
+const (
+	// decodeAnchorLog is the size of decodeAnchorBits, a power of two in
+	// bits: large enough that a random run seldom hits (one lookup in a
+	// hundred), small enough for the first-level cache.
+	decodeAnchorLog = 16
+	// decodeAnchorKeyLen characters are looked up at every
+	// decodeAnchorStride-th offset: every anchor, six characters or more,
+	// holds such a key.
+	decodeAnchorKeyLen = 3
+	decodeAnchorStride = 4
+)
 
 func init() {
 	known := [][]byte{[]byte("token"), []byte("Token"), []byte("TOKEN")}
@@ -657,12 +664,12 @@ func init() {
 		if p.parent != nil {
 			a.lvl = 2
 		}
-		if len(p.text) < 6 {
-			panic("rules: base64 anchor " + p.text + " is shorter than six characters")
+		if len(p.text) < decodeAnchorKeyLen+decodeAnchorStride-1 {
+			panic("rules: base64 anchor " + p.text + " is too short for the scan")
 		}
-		for shift := range 3 {
+		for shift := range decodeAnchorStride {
 			var v uint32
-			for j := range 4 {
+			for j := range decodeAnchorKeyLen {
 				v = v<<6 | uint32(decodeSextet[p.text[shift+j]])
 			}
 			h := v * 0x9e3779b1 >> (32 - decodeAnchorLog)
