@@ -82,6 +82,32 @@ func decodedAt(b []byte, lvl int, yield func(Match) bool) {
 		joinBuf [512]byte
 	)
 	d := decoder{lines: lineBuf[:0], joined: joinBuf[:0], lvl: lvl}
+	if lvl > 0 {
+		// Below the input, b is a piece decodeNested decoded, a few
+		// KiB at most, reached only by an anchor: every run that can
+		// hold a block is decoded, not only those that hold a tested
+		// one.
+		for i := 0; i < len(b); {
+			if decodeSextet[b[i]] == decodeInvalid {
+				i++
+				continue
+			}
+			j := i
+			for j < len(b) && decodeSextet[b[j]] != decodeInvalid {
+				j++
+			}
+			if j-i < decodeBlock {
+				i = j
+				continue
+			}
+			var more bool
+			if d, more = d.run(b, i, yield); !more {
+				return
+			}
+			i = max(j, d.done+1)
+		}
+		return
+	}
 	for blk := 0; blk+decodeBlock <= len(b); blk += decodeStride {
 		if !decodeAllValid((*[decodeBlock]byte)(b[blk:])) {
 			continue
@@ -532,7 +558,10 @@ func decodeNested(b []byte, s, e, lvl int, found []Match) []Match {
 			}
 			from := len(n.found)
 			decodeInnerFunc(dec, lvl+1, n.yield)
-			for k := from; k < len(n.found); k++ {
+			// The padding after the run, in the input; a level down,
+			// Decoded's spans end with the quanta, as decodeTwice's
+			// do.
+			for k := from; lvl == 0 && k < len(n.found); k++ {
 				m := &n.found[k]
 				m.End = decodePadded(b, e, m.Start, m.End)
 			}
