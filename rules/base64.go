@@ -585,15 +585,15 @@ const decodeNestBefore = 512
 // six characters or more, so it holds three characters that start at a
 // multiple of four: the scan looks up those of every fourth offset (their
 // sextets, 18 bits) in a bit set of every anchor's three characters at its
-// offsets 0 to 3 (decodeAnchorBits), and only a hit there is compared with
-// the anchors.
+// offsets 0 to 3 (decodeAnchorBits, 32 KiB: exact, so that text made of
+// such characters, "tokentoken...", does not hit by collision), and only
+// a hit there is compared with the anchors.
 func decodeAnchorScan(run []byte, lvl int) (from [4]int, any bool) {
 	from = [4]int{-1, -1, -1, -1}
 	found := 0
 	for i := 0; i+decodeAnchorKeyLen <= len(run); i += decodeAnchorStride {
 		v := uint32(decodeSextet[run[i]])<<12 | uint32(decodeSextet[run[i+1]])<<6 | uint32(decodeSextet[run[i+2]])
-		h := v * 0x9e3779b1 >> (32 - decodeAnchorLog)
-		if decodeAnchorBits[h/64]&(1<<(h%64)) == 0 {
+		if decodeAnchorBits[v/64]&(1<<(v%64)) == 0 {
 			continue
 		}
 		for _, k := range decodeAnchorIndex[v] {
@@ -646,7 +646,7 @@ type decodeAnchor struct {
 var (
 	decodeAnchors     []decodeAnchor
 	decodeAnchorIndex map[uint32][]decodeAnchorKey
-	decodeAnchorBits  [1 << decodeAnchorLog / 64]uint64
+	decodeAnchorBits  [1 << (6 * decodeAnchorKeyLen) / 64]uint64
 )
 
 // decodeAnchorKey is an anchor whose characters from shift on are the
@@ -654,10 +654,6 @@ var (
 type decodeAnchorKey struct{ anchor, shift int }
 
 const (
-	// decodeAnchorLog is the size of decodeAnchorBits, a power of two in
-	// bits: large enough that a random run seldom hits (one lookup in a
-	// hundred), small enough for the first-level cache.
-	decodeAnchorLog = 16
 	// decodeAnchorKeyLen characters are looked up at every
 	// decodeAnchorStride-th offset: every anchor, six characters or more,
 	// holds such a key.
@@ -701,8 +697,7 @@ func init() {
 			for j := range decodeAnchorKeyLen {
 				v = v<<6 | uint32(decodeSextet[p.text[shift+j]])
 			}
-			h := v * 0x9e3779b1 >> (32 - decodeAnchorLog)
-			decodeAnchorBits[h/64] |= 1 << (h % 64)
+			decodeAnchorBits[v/64] |= 1 << (v % 64)
 			decodeAnchorIndex[v] = append(decodeAnchorIndex[v], decodeAnchorKey{i, shift})
 		}
 		decodeAnchors = append(decodeAnchors, a)
