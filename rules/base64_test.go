@@ -542,6 +542,21 @@ func BenchmarkDecoded(b *testing.B) {
 			}
 		}
 	})
+	b.Run("decoded-nested", func(b *testing.B) {
+		// Base64 of YAML with a legacy token every few hundred bytes:
+		// every run hits an anchor and is decoded (decodeNested).
+		g := tokentest.New(15)
+		var yaml strings.Builder
+		for yaml.Len() < 3<<18 {
+			yaml.WriteString("# the settings of one service, kept with its code\ndynatrace:\n  apiToken: " + legacyGen(g, 1)[0] + "\n")
+		}
+		enc := []byte(wrap(stdEnc([]byte(yaml.String())), 76, "  ", "\n"))
+		b.SetBytes(int64(len(enc)))
+		for b.Loop() {
+			for range Decoded(enc) {
+			}
+		}
+	})
 	b.Run("decoded-base64", func(b *testing.B) {
 		// The worst case the sampling meets: nothing but long base64 runs.
 		g := tokentest.New(14)

@@ -196,3 +196,30 @@ func TestDecodedEnvironmentNested(t *testing.T) {
 		})
 	}
 }
+
+// TestDecodedNestedMany: a long base64 block (wrapped or not) holding a
+// legacy token every 130 bytes yields each exactly once, across the pieces
+// decodeNested decodes.
+func TestDecodedNestedMany(t *testing.T) {
+	g := tokentest.New(1114)
+	var yaml strings.Builder
+	n := 0
+	for yaml.Len() < 64<<10 {
+		yaml.WriteString("# the settings of one service, kept with its code\ndynatrace:\n  apiToken: " + legacyGen(g, 1)[0] + "\n")
+		n++
+	}
+	b64 := base64.StdEncoding.EncodeToString([]byte(yaml.String()))
+	for name, enc := range map[string]string{"run": b64, "wrapped": wrap(b64, 76, "  ", "\n")} {
+		got, end := 0, 0
+		for m := range Decoded([]byte(enc)) {
+			got++
+			if m.Start < end {
+				t.Errorf("%s: match at %d overlaps the one before, ending at %d", name, m.Start, end)
+			}
+			end = m.End
+		}
+		if got != n {
+			t.Errorf("%s: %d matches, want %d", name, got, n)
+		}
+	}
+}
