@@ -7,6 +7,7 @@ import (
 	"iter"
 	"slices"
 	"sort"
+	"sync"
 )
 
 // This file finds tokens that stand base64-encoded in the input: Kubernetes
@@ -34,7 +35,14 @@ import (
 // Decoded yields the tokens that stand base64-encoded in b, in the standard
 // or the URL-safe alphabet, padded or not, and those encoded twice (base64 of
 // text that is itself base64 holding the token: a .dockerconfigjson inside a
-// Secret). It does not look deeper than two levels.
+// Secret). It does not look deeper than two levels. At either level it finds
+// what [Matcher.All] finds in the decoded text: the tokens standing there,
+// the legacy tokens [LegacyTokens] recognises there, and the plain and
+// legacy tokens in UTF-16 text there ([UTF16]; base64 of a PowerShell output
+// file). A legacy token and a token in UTF-16 text are found in runs of 40
+// characters or more that hold a tested block (below; every run of 63 or
+// more does), and a legacy token in UTF-16 text of 80 characters or more,
+// as [UTF16] says.
 //
 // Each Match has Encoding EncodingBase64; Start and End are the span of the encoded
 // text in b: the base64 quanta whose decoding holds the token, plus their
@@ -51,14 +59,21 @@ import (
 //
 // Decoded does not report a token that stands in b as it is ([Matcher.All]
 // does): the dot in a token is not a base64 character, so plain text never
-// decodes to a token by accident.
+// decodes to a token by accident. For a legacy token, Lead covers the
+// quanta that encode its context.
 func Decoded(b []byte) iter.Seq[Match] {
 	return func(yield func(Match) bool) { decoded(b, yield) }
 }
 
 // decoded is Decoded as a plain function, so that Matcher.All can call it
 // without allocating a closure.
-func decoded(b []byte, yield func(Match) bool) {
+func decoded(b []byte, yield func(Match) bool) { decodedAt(b, 0, yield) }
+
+// decodedAt is decoded on text that is already lvl levels of base64 down
+// (see decodeNested): at lvl 0, the input itself, the patterns of "dt0" are
+// searched and every run is decoded for what they cannot find; below, only
+// the latter, the patterns having found the tokens encoded twice already.
+func decodedAt(b []byte, lvl int, yield func(Match) bool) {
 	// Most blocks have a few lines and join to a few hundred characters:
 	// room for them on the stack, so that text without tokens costs no
 	// allocation.
@@ -66,7 +81,33 @@ func decoded(b []byte, yield func(Match) bool) {
 		lineBuf [8]decodeLine
 		joinBuf [512]byte
 	)
-	d := decoder{lines: lineBuf[:0], joined: joinBuf[:0]}
+	d := decoder{lines: lineBuf[:0], joined: joinBuf[:0], lvl: lvl}
+	if lvl > 0 {
+		// Below the input, b is a piece decodeNested decoded, a few
+		// KiB at most, reached only by an anchor: every run that can
+		// hold a block is decoded, not only those that hold a tested
+		// one.
+		for i := 0; i < len(b); {
+			if decodeSextet[b[i]] == decodeInvalid {
+				i++
+				continue
+			}
+			j := i
+			for j < len(b) && decodeSextet[b[j]] != decodeInvalid {
+				j++
+			}
+			if j-i < decodeBlock {
+				i = j
+				continue
+			}
+			var more bool
+			if d, more = d.run(b, i, yield); !more {
+				return
+			}
+			i = max(j, d.done+1)
+		}
+		return
+	}
 	for blk := 0; blk+decodeBlock <= len(b); blk += decodeStride {
 		if !decodeAllValid((*[decodeBlock]byte)(b[blk:])) {
 			continue
@@ -90,6 +131,7 @@ type decoder struct {
 	lines  []decodeLine
 	joined []byte
 	done   int // bytes before done belong to a run or block already decoded
+	lvl    int // levels of base64 above b (decodedAt)
 }
 
 // run decodes the run of base64 characters that holds the block at blk, or
@@ -114,10 +156,10 @@ func (d decoder) run(b []byte, blk int, yield func(Match) bool) (decoder, bool) 
 	}
 	d.found = d.found[:0]
 	if len(d.lines) > 1 {
-		d.joined, d.found = decodeJoined(b, d.lines, d.joined, d.found)
+		d.joined, d.found = decodeJoined(b, d.lines, d.joined, d.found, d.lvl)
 		e = d.lines[len(d.lines)-1].e
-	} else if e-s >= decodeMinRun {
-		d.found = decodeRun(b, s, e, d.found)
+	} else if e-s >= decodeMinNested {
+		d.found = decodeRun(b, s, e, d.found, d.lvl)
 	}
 	d.done = e
 	for _, m := range d.found {
@@ -223,13 +265,13 @@ func decodeBlockLines(b []byte, s, e, lo int, lines []decodeLine) []decodeLine {
 // them to found with their spans mapped back to b. A span then runs from
 // the line of its first quantum to that of its last, the line breaks and
 // indentation between included.
-func decodeJoined(b []byte, lines []decodeLine, joined []byte, found []Match) ([]byte, []Match) {
+func decodeJoined(b []byte, lines []decodeLine, joined []byte, found []Match, lvl int) ([]byte, []Match) {
 	n := 0
 	for k, l := range lines {
 		lines[k].j = n
 		n += l.e - l.s
 	}
-	if n < decodeMinRun {
+	if n < decodeMinNested {
 		return joined, found
 	}
 	joined = joined[:0]
@@ -251,10 +293,12 @@ func decodeJoined(b []byte, lines []decodeLine, joined []byte, found []Match) ([
 		return lines[k].s + j - lines[k].j
 	}
 	from := len(found)
-	found = decodeRun(joined, 0, n, found)
+	found = decodeRun(joined, 0, n, found, lvl)
 	for k := from; k < len(found); k++ {
 		m := &found[k]
+		lead := at(m.Start - m.Lead)
 		m.Start, m.End = at(m.Start), at(m.End-1)+1
+		m.Lead = min(m.Start-lead, MaxLead)
 	}
 	return joined, found
 }
@@ -297,6 +341,18 @@ const (
 	decodeMinRun = (8*decodeMinToken + 5) / 6
 	// decodeMinRun2 is the same for a token encoded twice.
 	decodeMinRun2 = (8*decodeMinRun + 5) / 6
+	// decodeMinNested is the fewest base64 characters decodeNested
+	// decodes: those of the shortest legacy token with its context,
+	// "apiToken=" and 21 characters.
+	decodeMinNested = (8*(len("apiToken=")+legacyLen) + 5) / 6
+	// decodeMaxDepth is how many levels of base64 are decoded.
+	decodeMaxDepth = 2
+	// decodeNestPiece is the most characters decodeNested decodes at
+	// once, and decodeNestStep how far apart its pieces start: they
+	// overlap by 1024 characters, which no match with its context spans
+	// (decodeNestBefore of them and a token in UTF-16, encoded).
+	decodeNestPiece = 4096
+	decodeNestStep  = decodeNestPiece - 1024
 	// decodeWindow is how many characters, from the quantum where a token
 	// starts, are decoded to find it: up to 2 bytes of the quantum before
 	// the token, the token, and one quantum after it for the matcher's
@@ -414,11 +470,19 @@ func decodeToURL(s string) string {
 }
 
 // decodeRun appends to found the tokens encoded in the run b[s:e] of base64
-// characters, with spans in b, sorted and made disjoint.
-func decodeRun(b []byte, s, e int, found []Match) []Match {
+// characters, with spans in b, sorted and made disjoint: at lvl 0 those the
+// patterns of "dt0" find, and, while lvl is below decodeMaxDepth, those
+// decodeNested finds.
+func decodeRun(b []byte, s, e int, found []Match, lvl int) []Match {
 	run := b[s:e]
 	n := len(found)
+	if lvl < decodeMaxDepth {
+		found = decodeNested(b, s, e, lvl, found)
+	}
 	for i := range decodePatterns {
+		if lvl > 0 || len(run) < decodeMinRun {
+			break
+		}
 		p := &decodePatterns[i]
 		if p.parent != nil && len(run) < decodeMinRun2 {
 			break // the twice-encoded patterns come last
@@ -449,6 +513,251 @@ func decodeRun(b []byte, s, e int, found []Match) []Match {
 	}
 	return decodeDisjoint(found, n)
 }
+
+// decodeNested appends to found the tokens the patterns of "dt0" cannot
+// find in the run b[s:e] of base64 characters, lvl levels of base64 down
+// from the input: legacy tokens, and tokens in UTF-16 text (whose
+// "d\x00t\x000" encodes to other runs than "dt0").
+//
+// Decoding every run would cost more than the rest of the search on text
+// that has many runs and no tokens (each token's secret is a run), so the
+// run is first searched for anchors (decodeAnchors): the fixed base64
+// characters of bytes every such token has near it, found in one pass over
+// the run. A hit also tells where a quantum starts, which a run does not
+// otherwise say (it may start with characters that are not part of the
+// encoding, such as a path). At each offset where a hit says quanta start,
+// the run is decoded from decodeNestBefore characters before the first such
+// hit to its end, in pieces of decodeNestPiece characters that overlap by
+// far more than a match spans, and decodeInner searches each decoding. The
+// spans found are mapped back as decodeOnce's are: the quanta that encode
+// the token, with Lead covering those of its context.
+func decodeNested(b []byte, s, e, lvl int, found []Match) []Match {
+	from, any := decodeAnchorScan(b[s:e], lvl)
+	if !any {
+		return found
+	}
+	n := decodeNestPool.Get().(*decodeNest)
+	defer decodeNestPool.Put(n)
+	n.found = n.found[:0]
+	for a, f := range from {
+		if f < 0 {
+			continue
+		}
+		for p := s + f; ; p += decodeNestStep {
+			q := min(e, p+decodeNestPiece)
+			dec := decodeQuanta(n.buf[:0], b[p:q])
+			// A match belongs to the piece that holds its context, as a
+			// window's do in the scanner: this piece's first
+			// decodeNestStep characters, or all of the last piece; and
+			// not the match whose context starts at the very start of a
+			// piece after the run's first quantum, which may be cut.
+			n.p, n.q = p, q
+			n.first, n.own = p == s+a, len(dec)
+			if q != e {
+				n.own = decodeNestStep / 4 * 3
+			}
+			from := len(n.found)
+			decodeInnerFunc(dec, lvl+1, n.yield)
+			// The padding after the run, in the input; a level down,
+			// Decoded's spans end with the quanta, as decodeTwice's
+			// do.
+			for k := from; lvl == 0 && k < len(n.found); k++ {
+				m := &n.found[k]
+				m.End = decodePadded(b, e, m.Start, m.End)
+			}
+			if q == e {
+				break
+			}
+		}
+	}
+	return append(found, n.found...)
+}
+
+// decodeNestBefore is how many characters before an anchor decodeNested
+// starts decoding: more than the encoding of the context that may stand
+// before it, a legacy token's name and header in UTF-16 and encoded twice.
+const decodeNestBefore = 512
+
+// decodeAnchorScan searches run, lvl levels of base64 down, for the
+// anchors, and returns, for each of the four offsets of a quantum start in
+// run, where decoding starts (decodeNestBefore characters before the first
+// hit there, or -1 for no hit), and whether there was a hit. Every anchor is
+// six characters or more, so it holds three characters that start at a
+// multiple of four: the scan looks up those of every fourth offset (their
+// sextets, 18 bits) in a bit set of every anchor's three characters at its
+// offsets 0 to 3 (decodeAnchorBits, 32 KiB: exact, so that text made of
+// such characters, "tokentoken...", does not hit by collision), and only
+// a hit there is compared with the anchors.
+func decodeAnchorScan(run []byte, lvl int) (from [4]int, any bool) {
+	from = [4]int{-1, -1, -1, -1}
+	found := 0
+	for i := 0; i+decodeAnchorKeyLen <= len(run); i += decodeAnchorStride {
+		v := uint32(decodeSextet[run[i]])<<12 | uint32(decodeSextet[run[i+1]])<<6 | uint32(decodeSextet[run[i+2]])
+		if decodeAnchorBits[v/64]&(1<<(v%64)) == 0 {
+			continue
+		}
+		for _, k := range decodeAnchorIndex[v] {
+			p := &decodeAnchors[k.anchor]
+			at := i - k.shift
+			if p.lvl > decodeMaxDepth-lvl || at < p.lead || !decodeSextetsAt(run, at, p.text) {
+				continue
+			}
+			g := at - p.lead
+			if a := g % 4; from[a] < 0 {
+				from[a] = max(a, g-decodeNestBefore)
+				found++
+				if found == 4 {
+					return from, true
+				}
+			}
+		}
+	}
+	return from, found > 0
+}
+
+// decodeSextetsAt reports whether run, from at, holds characters of the
+// same values as text: either alphabet matches either.
+func decodeSextetsAt(run []byte, at int, text string) bool {
+	if len(run)-at < len(text) {
+		return false
+	}
+	for j := range len(text) {
+		if decodeSextet[run[at+j]] != decodeSextet[text[j]] {
+			return false
+		}
+	}
+	return true
+}
+
+// decodeAnchor is a fixed run of base64 characters that some bytes a
+// nested token has near it encode to, lvl levels of base64 up (1 or 2),
+// and lead characters of the quantum before it at the level of the run.
+type decodeAnchor struct {
+	text      string
+	lead, lvl int
+}
+
+// The anchors are the bytes every token decodeInner finds has within a few
+// dozen bytes: "token", "Token" and "TOKEN", one of which every legacy
+// context holds as people write it (apiToken, API_TOKEN, Api-Token); "oken"
+// and "OKEN" in UTF-16 text of either byte order; and "dt0" in UTF-16 text,
+// where every token starts. Their encodings once, at each offset in a
+// quantum, and twice, are the anchors: six characters or more each.
+var (
+	decodeAnchors     []decodeAnchor
+	decodeAnchorIndex map[uint32][]decodeAnchorKey
+	decodeAnchorBits  [1 << (6 * decodeAnchorKeyLen) / 64]uint64
+)
+
+// decodeAnchorKey is an anchor whose characters from shift on are the
+// characters looked up.
+type decodeAnchorKey struct{ anchor, shift int }
+
+const (
+	// decodeAnchorKeyLen characters are looked up at every
+	// decodeAnchorStride-th offset: every anchor, six characters or more,
+	// holds such a key.
+	decodeAnchorKeyLen = 3
+	decodeAnchorStride = 4
+)
+
+func init() {
+	known := [][]byte{[]byte("token"), []byte("Token"), []byte("TOKEN")}
+	for _, w := range []string{"oken", "OKEN", "dt0"} {
+		var le, be []byte
+		for _, c := range []byte(w) {
+			le = append(le, c, 0)
+			be = append(be, 0, c)
+		}
+		known = append(known, le, be)
+	}
+	var once []decodePattern
+	for _, k := range known {
+		for off := range 3 {
+			once = decodeFixed(once, k, off, nil)
+		}
+	}
+	twice := slices.Clone(once)
+	for i := range once {
+		for off := range 3 {
+			twice = decodeFixed(twice, []byte(once[i].text), off, &once[i])
+		}
+	}
+	decodeAnchorIndex = map[uint32][]decodeAnchorKey{}
+	for i, p := range twice {
+		a := decodeAnchor{text: p.text, lead: p.lead, lvl: 1}
+		if p.parent != nil {
+			a.lvl = 2
+		}
+		if len(p.text) < decodeAnchorKeyLen+decodeAnchorStride-1 {
+			panic("rules: base64 anchor " + p.text + " is too short for the scan")
+		}
+		for shift := range decodeAnchorStride {
+			var v uint32
+			for j := range decodeAnchorKeyLen {
+				v = v<<6 | uint32(decodeSextet[p.text[shift+j]])
+			}
+			decodeAnchorBits[v/64] |= 1 << (v % 64)
+			decodeAnchorIndex[v] = append(decodeAnchorIndex[v], decodeAnchorKey{i, shift})
+		}
+		decodeAnchors = append(decodeAnchors, a)
+	}
+}
+
+// decodeNest is what decodeNested needs for one run: a buffer for a piece's
+// decoding and yield, which maps a match found there back to the run. They
+// come from decodeNestPool: decodeNested calls itself, one level down, so
+// the compiler would move buffers on its stack to the heap, and an
+// allocation per run would make a scan of text without tokens allocate.
+type decodeNest struct {
+	buf     [decodeNestPiece / 4 * 3]byte
+	b       []byte
+	p, q, e int
+	first   bool
+	own     int
+	found   []Match
+	yield   func(Match) bool
+}
+
+var decodeNestPool = sync.Pool{New: func() any {
+	n := new(decodeNest)
+	n.yield = func(m Match) bool {
+		owner := m.Start - m.Lead
+		if owner > n.own || owner == 0 && !n.first {
+			return true
+		}
+		start := n.p + m.Start/3*4
+		end := min(n.q, n.p+(m.End+2)/3*4)
+		m.Lead = min(start-(n.p+owner/3*4), MaxLead)
+		m.Start, m.End = start, end
+		m.Encoding = EncodingBase64
+		n.found = append(n.found, m)
+		return true
+	}
+	return n
+}}
+
+// decodeInner yields what decodeNested looks for in dec, text lvl levels of
+// base64 down from the input: legacy tokens; tokens in UTF-16 text, plain or
+// legacy; and, while lvl is below decodeMaxDepth, the same one level further
+// down, in the base64 runs of dec. The "dt0" tokens that stand in dec, or
+// in its base64, are not yielded: the patterns find them.
+func decodeInner(dec []byte, lvl int, yield func(Match) bool) {
+	legacyTokens(dec, yield)
+	utf16Scan(dec, true, yield)
+	if lvl < decodeMaxDepth {
+		decodedAt(dec, lvl, yield)
+	}
+}
+
+// decodeInnerFunc is decodeInner, which decodeNested calls through this
+// variable: the indirect call keeps decodedAt and utf16Scan, which
+// decodeInner calls, out of a cycle of calls, so that the compiler can keep
+// their buffers and their callers' on the stack. What decodeNested passes
+// it is on the heap already.
+var decodeInnerFunc func(dec []byte, lvl int, yield func(Match) bool)
+
+func init() { decodeInnerFunc = decodeInner }
 
 // decodeOnce looks for a token whose first byte is byte off of the quantum
 // that starts at run[g], and returns it with Start and End the span of the

@@ -224,15 +224,16 @@ func decodeHasPattern(s string, parents []decodePattern) bool {
 	return false
 }
 
-// decodeSpanHolds reports whether b[m.Start:m.End], decoded with
+// decodeSpanHolds reports whether b[m.Start-m.Lead:m.End], decoded with
 // encoding/base64 once or twice, holds the token m names. A span whose Start
 // was moved up to the end of the match before it is widened back to its
 // quanta first: at most two quanta, when the tokens are encoded twice.
 func decodeSpanHolds(b []byte, m Match) bool {
 	// A span over a wrapped block holds its line breaks and indentation:
-	// without them, it is base64 text again.
+	// without them, it is base64 text again. A legacy token's span starts
+	// Lead characters earlier, with its context.
 	span := regexp.MustCompile(`\r?\n[ \t]*`).ReplaceAll(b[:m.End], nil)
-	start := len(regexp.MustCompile(`\r?\n[ \t]*`).ReplaceAll(b[:m.Start], nil))
+	start := len(regexp.MustCompile(`\r?\n[ \t]*`).ReplaceAll(b[:m.Start-m.Lead], nil))
 	for back := range 9 {
 		if start-back < 0 {
 			break
@@ -449,6 +450,24 @@ func decodeSeeds() [][]byte {
 		[]byte("plain "+tok.Text),
 		[]byte(strings.Repeat("ZHQwR0MkdD", 30)),
 	)
+	// Nested: a legacy token with its context, and a token in UTF-16
+	// text, inside base64 once and twice, at each offset of a quantum.
+	legacy := legacyGen(g, 1)[0]
+	var u16 []byte
+	for _, c := range []byte("DT_API_TOKEN=" + tok.Text + "\r\n") {
+		u16 = append(u16, c, 0)
+	}
+	for pre := range 3 {
+		// Long enough that the seeds in UTF-16 (TestUTF16Seeds) are 80
+		// characters or more, as a legacy token there needs.
+		p := strings.Repeat("#", pre) + " the settings of the monitoring\n"
+		seeds = append(seeds,
+			[]byte("data: "+stdEnc([]byte(p+"dynatrace:\n  apiToken: "+legacy+"\n"))+"\n"),
+			[]byte("auth: "+stdEnc([]byte(p+stdEnc([]byte("Authorization: Api-Token "+legacy))))),
+			[]byte(rawURL(append([]byte(p), u16...))),
+			[]byte(stdEnc([]byte(p+stdEnc(u16)))),
+		)
+	}
 	return seeds
 }
 
@@ -520,6 +539,21 @@ func BenchmarkDecoded(b *testing.B) {
 		b.SetBytes(int64(len(src)))
 		for b.Loop() {
 			for range Decoded(src) {
+			}
+		}
+	})
+	b.Run("decoded-nested", func(b *testing.B) {
+		// Base64 of YAML with a legacy token every few hundred bytes:
+		// every run hits an anchor and is decoded (decodeNested).
+		g := tokentest.New(15)
+		var yaml strings.Builder
+		for yaml.Len() < 3<<18 {
+			yaml.WriteString("# the settings of one service, kept with its code\ndynatrace:\n  apiToken: " + legacyGen(g, 1)[0] + "\n")
+		}
+		enc := []byte(wrap(stdEnc([]byte(yaml.String())), 76, "  ", "\n"))
+		b.SetBytes(int64(len(enc)))
+		for b.Loop() {
+			for range Decoded(enc) {
 			}
 		}
 	})

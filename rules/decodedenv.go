@@ -13,7 +13,12 @@ import (
 // token in the decoded text is returned. A URL written beside the encoded
 // text, not inside it, is found by Nearest on b; this finds the one a
 // Kubernetes Secret or an env file encodes together with the token.
-// A block wrapped over lines is read on m's line only.
+// When the decoded text is UTF-16 (base64 of a PowerShell output file), the
+// URL is read in its characters.
+//
+// b may itself be the characters of UTF-16 text, for a token found in
+// base64 inside it ([UTF16]); then m's span need only start inside the
+// base64 run.
 func DecodedEnvironment(b []byte, m Match) (string, bool) {
 	if m.Encoding != EncodingBase64 || m.Start < 0 || m.End > len(b) || m.Start >= m.End {
 		return "", false
@@ -40,12 +45,23 @@ func DecodedEnvironment(b []byte, m Match) (string, bool) {
 	if s > 0 && (b[s-1] == ' ' || b[s-1] == '\t' || b[s-1] == '\n' || b[s-1] == '\r') {
 		for ls := bytes.LastIndexByte(b[:s], '\n'); ls > 0; {
 			ps := bytes.LastIndexByte(b[:ls], '\n') + 1
-			prev := bytes.TrimSpace(b[ps:ls])
-			if len(prev) == 0 || !allBase64(prev) || bytes.HasSuffix(prev, []byte("=")) {
+			line := bytes.TrimSpace(b[ps:ls])
+			// The line's last run of base64 characters, as Decoded
+			// joins it: what stands before it (a byte order mark, a
+			// key) ends the block.
+			j := len(line)
+			for j > 0 && base64Char(line[j-1]) {
+				j--
+			}
+			prev := line[j:]
+			if len(prev) == 0 || bytes.HasSuffix(prev, []byte("=")) {
 				break
 			}
 			run = append(append([]byte(nil), prev...), run...)
 			before += len(prev)
+			if j > 0 {
+				break
+			}
 			ls = ps - 1
 		}
 	}
@@ -69,9 +85,16 @@ func DecodedEnvironment(b []byte, m Match) (string, bool) {
 	// Where the token is in the decoded text, near enough for the
 	// nearest environment: three bytes for four characters.
 	at := (before + m.Start - s) * 3 / 4
-	for range 2 {
+	for range decodeMaxDepth {
 		if text == nil {
 			return "", false
+		}
+		if bytes.IndexByte(text, 0) >= 0 {
+			// UTF-16 text inside the base64, as Decoded reads it: its
+			// characters, for a URL written in ASCII, are the bytes that
+			// are not NUL.
+			text = bytes.ReplaceAll(text, []byte{0}, nil)
+			at /= 2
 		}
 		if envs := Environments(text); len(envs) > 0 {
 			return Nearest(text, envs, min(at, len(text)))

@@ -37,6 +37,9 @@ import (
 // four times in a row, and no placeholder word (token, your, example...).
 // A random 21-character value fails that test about once in 30,000; a
 // hand-written placeholder nearly always does.
+//
+// The same contexts are recognised base64-encoded, once or twice, and in
+// UTF-16 text, either inside the other (see Decoded and UTF16).
 
 // LegacyTokens yields the legacy tokens in b, in order and never overlapping.
 // Each Match has the Kind Classify("", Legacy), no ID (a legacy token has no

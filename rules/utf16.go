@@ -63,6 +63,16 @@ func UTF16(b []byte) iter.Seq[Match] {
 // utf16Tokens is UTF16 as a plain function, for Matcher.All; it reports
 // whether yield asked for more.
 func utf16Tokens(b []byte, yield func(Match) bool) bool {
+	return utf16Scan(b, false, yield)
+}
+
+// utf16Scan finds the runs of UTF-16 text in b and yields the tokens in
+// their characters, mapped back to b, as utf16Tokens documents; it reports
+// whether yield asked for more. When nested is set, b is the decoding of
+// base64 (decodeInner) and only the plain and legacy tokens in the
+// characters are yielded, in no particular order: base64 is not decoded
+// again inside them, nor UTF-16 searched for.
+func utf16Scan(b []byte, nested bool, yield func(Match) bool) bool {
 	var narrow []byte
 	done := 0 // bytes before this are part of a run already matched
 	for i := 0; i+utf16Block <= len(b); i += utf16Stride {
@@ -89,12 +99,26 @@ func utf16Tokens(b []byte, yield func(Match) bool) bool {
 		for c := first; c <= last; c += 2 {
 			narrow = append(narrow, b[c])
 		}
-		for m := range utf16Matcher.All(narrow) {
+		put := func(m Match) bool {
 			m.Start, m.End = first+2*m.Start, first+2*m.End-1
 			m.Lead = min(2*m.Lead, MaxLead)
 			m.Encoding = EncodingUTF16
-			if !yield(m) {
+			return yield(m)
+		}
+		if nested {
+			if !plain(narrow, put) {
 				return false
+			}
+			more := true
+			legacyTokens(narrow, func(m Match) bool { more = put(m); return more })
+			if !more {
+				return false
+			}
+		} else {
+			for m := range utf16Matcher.All(narrow) {
+				if !put(m) {
+					return false
+				}
 			}
 		}
 		done = last + 1

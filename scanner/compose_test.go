@@ -6,8 +6,9 @@ package scanner_test
 // unicode/utf16) and scan the decoded bytes; every token found there, with
 // its environment when the URL is in the same decoded text, must be found
 // in the encoded form. The README documents base64 once or twice
-// (rules.Decoded: "It does not look deeper than two levels") and UTF-16
-// text holding plain, base64 and legacy tokens (rules.UTF16).
+// (rules.Decoded: "It does not look deeper than two levels"), UTF-16 text
+// holding plain, base64 and legacy tokens (rules.UTF16), and base64 holding
+// UTF-16 text and legacy tokens (rules.Decoded).
 
 import (
 	"bytes"
@@ -77,19 +78,15 @@ var (
 )
 
 // composeStacks are the stackings the product documents, each checked
-// against the plain oracle.
+// against the plain oracle: base64 once or twice (wrapped or not), UTF-16
+// text, base64 inside UTF-16 text, and UTF-16 text inside base64 (base64 of
+// a PowerShell output file), once or twice.
 var composeStacks = [][]composeEnc{
 	{encB64}, {encB64URL}, {encB64Wrap}, {encB64, encB64},
 	{encU16LE}, {encU16BE}, {encU16BOM},
 	{encB64, encU16LE}, {encB64, encU16BE}, {encB64, encB64, encU16LE}, {encB64Wrap, encU16BOM},
-}
-
-// composeUnsupported are stackings the README does not promise: UTF-16
-// inside base64 (base64 of UTF-16 text). rules.Decoded looks for the fixed
-// base64 runs of "dt0", which UTF-16 text ("d\x00t\x000\x00") does not
-// produce. Checked, and skipped with the reason when they miss.
-var composeUnsupported = [][]composeEnc{
-	{encU16LE, encB64}, {encU16BOM, encB64},
+	{encU16LE, encB64}, {encU16BE, encB64}, {encU16BOM, encB64}, {encU16LE, encB64Wrap},
+	{encU16BOM, encB64URL}, {encU16LE, encB64, encB64},
 }
 
 func stackName(s []composeEnc) string {
@@ -124,51 +121,40 @@ func composeTexts(g *tokentest.Gen) map[string]string {
 	}
 }
 
-// Known gaps, each a class of miss the product has today (issue 11,
-// decoders compose), named so that the test skips them with the reason
-// rather than passing silently, and fails on any other miss:
-//
-//   - gapLegacyInBase64: rules.Decoded finds only tokens that start "dt0"
-//     (it searches for the fixed base64 runs of those three bytes); a
-//     legacy token with its context ("apiToken: ...") base64-encoded is
-//     never decoded, so it is not found.
-//   - gapEnvInBase64: a token found in base64 inside UTF-16 text gets its
-//     environment from the UTF-16 characters (scanner's utf16Cursor), not
-//     from their base64 decoding, so a URL encoded with it is not its
-//     environment. (Base64 in plain text, once, twice or wrapped, is read
-//     by rules.DecodedEnvironment.)
-const (
-	gapLegacyInBase64 = "legacy token inside base64 is not decoded (rules.Decoded finds dt0 tokens only)"
-	gapEnvInBase64    = "environment inside base64 inside UTF-16 is not read (the URL search runs on the UTF-16 characters, still encoded)"
-)
-
-func hasBase64(stack []composeEnc) bool {
-	return slices.ContainsFunc(stack, func(e composeEnc) bool { return strings.HasPrefix(e.name, "base64") })
-}
-
-func hasUTF16(stack []composeEnc) bool {
-	return slices.ContainsFunc(stack, func(e composeEnc) bool { return strings.HasPrefix(e.name, "utf-16") })
-}
-
 // checkCompose returns what the plain oracle finds that the encoded form
-// misses, less the known gaps, which it returns as reasons.
-func checkCompose(t testing.TB, plain []byte, stack []composeEnc) (missing []composeKey, gaps []string) {
+// misses.
+func checkCompose(t testing.TB, plain []byte, stack []composeEnc) (missing []composeKey) {
 	t.Helper()
 	want := composeScan(t, plain)
 	got := composeScan(t, applyStack(stack, plain))
 	for _, w := range want {
-		switch {
-		case slices.Contains(got, w):
-		case hasBase64(stack) && w.ID == "":
-			gaps = append(gaps, gapLegacyInBase64)
-		case hasBase64(stack) && hasUTF16(stack) && w.Environment != "" && slices.Contains(got, composeKey{w.ID, w.Fingerprint, ""}):
-			gaps = append(gaps, gapEnvInBase64)
-		default:
+		if !slices.Contains(got, w) {
 			missing = append(missing, w)
 		}
 	}
-	slices.Sort(gaps)
-	return missing, slices.Compact(gaps)
+	return missing
+}
+
+// checkComposePlace checks that every finding in b, text that is not
+// UTF-16, is placed where its encoded form starts: its line and column are
+// those of its offset, as for a token standing as it is.
+func checkComposePlace(t *testing.T, b []byte) {
+	t.Helper()
+	res, err := scanner.Scan(context.Background(), source.Reader{R: bytes.NewReader(b), Name: "x"}, scanner.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range res.Findings {
+		if f.Offset < 0 || f.Offset >= int64(len(b)) {
+			t.Errorf("%s: offset %d outside the %d bytes", f.ID, f.Offset, len(b))
+			continue
+		}
+		line := 1 + bytes.Count(b[:f.Offset], []byte("\n"))
+		col := int(f.Offset) - bytes.LastIndexByte(b[:f.Offset], '\n')
+		if f.Line != line || f.Column != col {
+			t.Errorf("%s (%s) at offset %d: line %d column %d, want %d:%d", f.ID, f.Encoding, f.Offset, f.Line, f.Column, line, col)
+		}
+	}
 }
 
 func TestDecodersCompose(t *testing.T) {
@@ -186,19 +172,11 @@ func TestDecodersCompose(t *testing.T) {
 		}
 		for _, s := range composeStacks {
 			t.Run(n+"/"+stackName(s), func(t *testing.T) {
-				m, gaps := checkCompose(t, plain, s)
-				if len(m) > 0 {
+				if m := checkCompose(t, plain, s); len(m) > 0 {
 					t.Errorf("missing in %s: %v (plain finds %v, encoded finds %v)", stackName(s), m, composeScan(t, plain), composeScan(t, applyStack(s, plain)))
 				}
-				if len(gaps) > 0 {
-					t.Skipf("known gap: %s", strings.Join(gaps, "; "))
-				}
-			})
-		}
-		for _, s := range composeUnsupported {
-			t.Run(n+"/"+stackName(s), func(t *testing.T) {
-				if m, gaps := checkCompose(t, plain, s); len(m)+len(gaps) > 0 {
-					t.Skipf("not supported (see composeUnsupported): %s misses %v", stackName(s), m)
+				if !strings.HasPrefix(s[len(s)-1].name, "utf-16") {
+					checkComposePlace(t, applyStack(s, plain))
 				}
 			})
 		}
@@ -222,7 +200,7 @@ func FuzzDecodersCompose(f *testing.F) {
 	f.Fuzz(func(t *testing.T, pre, post []byte, which, stack uint8) {
 		plain := append(append(append([]byte(nil), pre...), parts[int(which)%len(parts)]...), post...)
 		s := composeStacks[int(stack)%len(composeStacks)]
-		if m, _ := checkCompose(t, plain, s); len(m) > 0 {
+		if m := checkCompose(t, plain, s); len(m) > 0 {
 			t.Errorf("%s loses %v", stackName(s), m)
 		}
 	})

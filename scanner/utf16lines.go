@@ -128,10 +128,17 @@ func (c *utf16Cursor) environment(s int) string {
 		e.lines = rules.EnvironmentLines(e.text, e.envs)
 		c.env[r] = e
 	}
+	k := min(max(0, (t-r)/2), len(e.text))
+	if utf16InBase64(e.text, k) {
+		// A token in base64 inside the UTF-16 text: a URL encoded with
+		// it names its environment, as in plain text (scan.go).
+		if env, ok := rules.DecodedEnvironment(e.text, rules.Match{Start: k, End: k + 1, Encoding: rules.EncodingBase64}); ok {
+			return env
+		}
+	}
 	if len(e.envs) == 0 {
 		return ""
 	}
-	k := min(max(0, (t-r)/2), len(e.text))
 	if k > e.at {
 		e.counted += bytes.Count(e.text[e.at:k], []byte{'\n'})
 		e.at = k
@@ -166,4 +173,24 @@ func (c *utf16Cursor) place(s int) (line, col int) {
 		col-- // the byte order mark is no column
 	}
 	return line, col
+}
+
+// utf16InBase64 reports whether the token whose first character is text[k]
+// may be one found in base64: base64 characters start it, more than a
+// legacy token has (line breaks and indentation between them, in a block
+// wrapped over lines), while a token standing as it is has a dot among
+// them. It reads at most rules.MaxLead characters.
+func utf16InBase64(text []byte, k int) bool {
+	n := 0
+	for _, c := range text[k:min(len(text), k+rules.MaxLead)] {
+		switch {
+		case n == 24:
+			return true
+		case 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/' || c == '-' || c == '_':
+			n++
+		case c != '\n' && c != '\r' && c != ' ' && c != '\t':
+			return false
+		}
+	}
+	return n == 24
 }
