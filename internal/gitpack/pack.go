@@ -497,11 +497,12 @@ func (in *Inflater) inflate(g *Graph, i int32) ([]byte, error) {
 }
 
 // Patch applies a git delta to its base, into a buffer from in's
-// pool, which in may hand out again once it is given back (see Walker). Unlike packfile.PatchDelta it sizes its output once and takes an
-// empty base, which is odd but valid. The size the delta's header claims
-// is believed only once its commands are found to make exactly that many
-// bytes, and up to MaxObject: a few kilobytes of delta can claim, or even
-// make, a terabyte.
+// pool, which in may hand out again once it is given back (see Walker).
+// Unlike packfile.PatchDelta it sizes its output once and takes an empty
+// base, which is odd but valid. A size the delta's header claims beyond
+// patchTrust is believed only once its commands are found to make exactly
+// that many bytes, and up to MaxObject: a few kilobytes of delta can
+// claim, or even make, a terabyte.
 func Patch(in *Inflater, base, delta []byte) ([]byte, error) {
 	src, delta, ok := deltaSize(delta)
 	if !ok || src != uint64(len(base)) {
@@ -511,12 +512,15 @@ func Patch(in *Inflater, base, delta []byte) ([]byte, error) {
 	if !ok {
 		return nil, packfile.ErrInvalidDelta
 	}
-	made, err := deltaResult(uint64(len(base)), delta, size)
-	if err != nil {
-		return nil, err
-	}
-	if made != size {
-		return nil, packfile.ErrInvalidDelta
+	if size > patchTrust {
+		// Counted before the buffer is made: see patchTrust.
+		made, err := deltaResult(uint64(len(base)), delta, size)
+		if err != nil {
+			return nil, err
+		}
+		if made != size {
+			return nil, packfile.ErrInvalidDelta
+		}
 	}
 	if size > MaxObject {
 		return nil, &SizeError{Size: int64(size)}
@@ -529,6 +533,12 @@ func Patch(in *Inflater, base, delta []byte) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// patchTrust is the largest result size Patch believes before counting
+// what the delta's commands make: a buffer of up to this size is made
+// for a lying delta, and applyDelta finds the lie with the same checks as
+// deltaResult. Almost every delta is below it and so read once, not twice.
+const patchTrust = 1 << 20
 
 // deltaSize reads a size at the start of a delta. Like git, it takes
 // a size cut short by the end of the delta, and an empty delta as size 0.
