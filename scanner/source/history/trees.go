@@ -26,6 +26,16 @@ type treeEntry struct {
 	name string
 	hash plumbing.Hash
 	dir  bool
+	// node is the subtree's node, when readTrees read it.
+	node *treeNode
+}
+
+// treeNode is a tree readTrees read: the entries tracing needs and,
+// once tracing worked them out, the target blobs below it.
+type treeNode struct {
+	ents  []treeEntry
+	pairs []pair
+	done  bool
 }
 
 // readTrees reads every tree of the repository's packs through their
@@ -36,8 +46,8 @@ type treeEntry struct {
 // holds every object each tree names (see checkTreeLinks) and returns what
 // it lacks as problems. Trees it cannot read are reported and left out:
 // tracing reads them the slow way.
-func (h *Source) readTrees(ctx context.Context, targets map[plumbing.Hash]bool) (map[plumbing.Hash][]treeEntry, []scanner.Problem, error) {
-	out := map[plumbing.Hash][]treeEntry{}
+func (h *Source) readTrees(ctx context.Context, targets map[plumbing.Hash]bool) (map[plumbing.Hash]*treeNode, []scanner.Problem, error) {
+	out := map[plumbing.Hash]*treeNode{}
 	var problems []scanner.Problem
 	var mu sync.Mutex
 	type unit struct {
@@ -72,7 +82,8 @@ func (h *Source) readTrees(ctx context.Context, targets map[plumbing.Hash]bool) 
 					f.Close()
 				}
 			}()
-			mine := map[plumbing.Hash][]treeEntry{}
+			var mine []*treeNode
+			var mineHash []plumbing.Hash
 			var myProblems []scanner.Problem
 			tp := &treeParser{names: map[string]string{}}
 			for {
@@ -106,7 +117,7 @@ func (h *Source) readTrees(ctx context.Context, targets map[plumbing.Hash]bool) 
 							return nil
 						}
 						if ents, err := tp.parse(data, targets); err == nil {
-							mine[hash] = ents
+							mine, mineHash = append(mine, &treeNode{ents: ents}), append(mineHash, hash)
 						}
 						return nil
 					},
@@ -126,8 +137,8 @@ func (h *Source) readTrees(ctx context.Context, targets map[plumbing.Hash]bool) 
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			for k, v := range mine {
-				out[k] = v
+			for i, n := range mine {
+				out[mineHash[i]] = n
 			}
 			problems = append(problems, myProblems...)
 			return nil
@@ -136,7 +147,43 @@ func (h *Source) readTrees(ctx context.Context, targets map[plumbing.Hash]bool) 
 	if err := g.Wait(); err != nil {
 		return nil, nil, err
 	}
+	if err := linkTrees(ctx, out, h.jobs()); err != nil {
+		return nil, nil, err
+	}
 	return out, capProblems(problems), nil
+}
+
+// linkTrees links each subtree entry of the trees to the subtree's node,
+// on every core: tracing, which runs on one, then follows the links
+// rather than looking each subtree up by its hash.
+func linkTrees(ctx context.Context, trees map[plumbing.Hash]*treeNode, jobs int) error {
+	nodes := make([]*treeNode, 0, len(trees))
+	for _, n := range trees {
+		if len(n.ents) > 0 {
+			nodes = append(nodes, n)
+		}
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	per := (len(nodes) + jobs - 1) / max(jobs, 1)
+	for s := 0; s < len(nodes); s += per {
+		part := nodes[s:min(s+per, len(nodes))]
+		g.Go(func() error {
+			for i, n := range part {
+				if i%4096 == 0 {
+					if err := gctx.Err(); err != nil {
+						return err
+					}
+				}
+				for j := range n.ents {
+					if e := &n.ents[j]; e.dir {
+						e.node = trees[e.hash]
+					}
+				}
+			}
+			return nil
+		})
+	}
+	return g.Wait()
 }
 
 // capProblems orders problems, drops repeats (a tree in two packs is

@@ -19,7 +19,7 @@ func TestParseTree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []treeEntry{{"a.env", target, false}, {"dir", sub, true}, {"link", target, false}}
+	want := []treeEntry{{name: "a.env", hash: target}, {name: "dir", hash: sub, dir: true}, {name: "link", hash: target}}
 	if !slices.Equal(got, want) {
 		t.Errorf("got %v, want %v", got, want)
 	}
