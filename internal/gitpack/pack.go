@@ -10,6 +10,7 @@ package gitpack
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -59,7 +60,7 @@ const (
 // Index is a pack's index: its objects by hash, and by offset.
 type Index struct {
 	idx     *idxfile.MemoryIndex
-	entries []*idxfile.Entry // by offset
+	entries []idxfile.Entry // by offset
 }
 
 // ReadIndex reads a pack index file of size bytes. The object count its
@@ -78,21 +79,33 @@ func ReadIndex(r io.Reader, size int64) (*Index, error) {
 	if err := idxfile.NewDecoder(br).Decode(x.idx); err != nil {
 		return nil, err
 	}
-	it, err := x.idx.EntriesByOffset()
+	// Entries by offset, sorted here rather than by EntriesByOffset,
+	// whose sort.Sort through an interface of pointers was most of the
+	// time to read a large index, before any worker can start.
+	n, err := x.idx.Count()
+	if err != nil {
+		return nil, err
+	}
+	it, err := x.idx.Entries()
 	if err != nil {
 		return nil, err
 	}
 	defer it.Close()
+	x.entries = make([]idxfile.Entry, 0, n)
 	for {
 		e, err := it.Next()
 		if errors.Is(err, io.EOF) {
-			return x, nil
+			break
 		}
 		if err != nil {
 			return nil, err
 		}
-		x.entries = append(x.entries, e)
+		x.entries = append(x.entries, *e)
 	}
+	slices.SortFunc(x.entries, func(a, b idxfile.Entry) int {
+		return cmp.Or(cmp.Compare(a.Offset, b.Offset), bytes.Compare(a.Hash[:], b.Hash[:]))
+	})
+	return x, nil
 }
 
 // Contains reports whether the pack holds the object.
