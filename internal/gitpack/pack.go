@@ -108,11 +108,39 @@ func ReadIndex(r io.Reader, size int64) (*Index, error) {
 	return x, nil
 }
 
-// Contains reports whether the pack holds the object.
+// Contains reports whether the pack holds the object. It searches the
+// index's sorted names itself, comparing eight bytes at a time: go-git's
+// search calls bytes.Compare at every step, and a history scan asks once
+// per commit and per new tree entry, hundreds of thousands of times.
 func (x *Index) Contains(h plumbing.Hash) bool {
-	ok, _ := x.idx.Contains(h)
-	return ok
+	k := x.idx.FanoutMapping[h[0]]
+	if k < 0 || k >= len(x.idx.Names) {
+		return false // no name starts with h[0]
+	}
+	names := x.idx.Names[k] // the names starting with h[0], sorted
+	key := binary.BigEndian.Uint64(h[:8])
+	lo, hi := 0, len(names)/hashLen
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		name := names[mid*hashLen : mid*hashLen+hashLen]
+		c := cmp.Compare(key, binary.BigEndian.Uint64(name[:8]))
+		if c == 0 {
+			c = bytes.Compare(h[8:], name[8:])
+		}
+		switch {
+		case c == 0:
+			return true
+		case c < 0:
+			hi = mid
+		default:
+			lo = mid + 1
+		}
+	}
+	return false
 }
+
+// hashLen is the length of an object name (SHA-1).
+const hashLen = 20
 
 // Graph is the delta graph of one pack. Objects are numbered by their
 // order in the pack file.
