@@ -112,11 +112,17 @@ func (h *Source) readTrees(ctx context.Context, targets map[plumbing.Hash]bool) 
 						for _, err := range h.treeLinks(hash, data, base, u.p.promisor) {
 							myProblems = append(myProblems, scanner.Problem{Path: path, Err: err})
 						}
-						h.names.noteTree(data)
-						if len(targets) == 0 && !hasToken(data) {
+						// A name holding a token is bytes of the tree
+						// holding it: one search of the whole tree says
+						// whether any name needs one (as noteTree has it).
+						tok := hasToken(data)
+						if tok {
+							h.names.noteTree(data)
+						}
+						if len(targets) == 0 && !tok {
 							return nil
 						}
-						if ents, err := tp.parse(data, targets); err == nil {
+						if ents, err := tp.parse(data, targets, tok); err == nil {
 							mine, mineHash = append(mine, &treeNode{ents: ents}), append(mineHash, hash)
 						}
 						return nil
@@ -219,8 +225,10 @@ type treeParser struct {
 }
 
 // parse parses a tree object, "MODE NAME\0HASH" entries, keeping the
-// subtrees and the file entries whose blob is a target.
-func (tp *treeParser) parse(data []byte, targets map[plumbing.Hash]bool) ([]treeEntry, error) {
+// subtrees and the file entries whose blob is a target, and, if names is
+// set (the tree holds a token somewhere), a pseudo-entry for each name
+// holding a token.
+func (tp *treeParser) parse(data []byte, targets map[plumbing.Hash]bool, names bool) ([]treeEntry, error) {
 	out := tp.scratch[:0]
 	defer func() { tp.scratch = out[:0] }()
 	it := treeIter{data: data}
@@ -237,7 +245,7 @@ func (tp *treeParser) parse(data []byte, targets map[plumbing.Hash]bool) ([]tree
 			return nil, err
 		}
 		h := plumbing.Hash(hash)
-		if hasToken(name) {
+		if names && hasToken(name) {
 			// A pseudo-entry for the name itself: see names.go.
 			out = append(out, treeEntry{name: tp.intern(name), hash: nameKey(string(name))})
 		}
