@@ -232,7 +232,12 @@ func (h *Source) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.F
 		} else {
 			close(treesDone)
 		}
-		reach, err = findReachable(ctx, repo)
+		if h.reach != nil {
+			reach = h.reach // Items walked it for NoUnreachable
+		} else {
+			reach, err = findReachable(ctx, repo)
+		}
+		h.reach = nil
 		if err != nil {
 			cancel()
 		}
