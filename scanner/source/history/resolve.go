@@ -350,7 +350,9 @@ func (h *Source) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.F
 	first := map[string]site{}
 	for _, in := range h.rangeNames {
 		s := site{path: in.path, commit: in.commit, reachable: true}
-		if c, err := readCommit(repo, in.commit); err == nil {
+		if c := h.rangeGraph[in.commit]; c != nil {
+			s.when = c.when // the range's walk decoded it
+		} else if c, err := readCommit(repo, in.commit); err == nil {
 			s.when = c.when
 		}
 		if o, ok := first[in.path]; !ok || t.lin.better(s, o) {
