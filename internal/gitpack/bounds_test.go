@@ -31,8 +31,8 @@ func bombDelta() []byte {
 }
 
 // TestPatchBounds: a delta's result size is believed only when its
-// commands make it, and only up to MaxObject; nothing is allocated by a
-// size first.
+// commands make it, and only up to MaxObject; nothing beyond patchTrust is
+// allocated by a size first.
 func TestPatchBounds(t *testing.T) {
 	base := bytes.Repeat([]byte("x"), 0x10000)
 	tests := []struct {
@@ -45,6 +45,10 @@ func TestPatchBounds(t *testing.T) {
 			func(err error) bool { return errors.Is(err, packfile.ErrInvalidDelta) }},
 		{"claims 64 KiB, makes 128 KiB", append(append(leb(0x10000), leb(0x10000)...), 0x80, 0x80),
 			func(err error) bool { return errors.Is(err, packfile.ErrInvalidDelta) }},
+		{"claims patchTrust, makes 64 KiB", append(append(leb(0x10000), leb(patchTrust)...), 0x80),
+			func(err error) bool { return errors.Is(err, packfile.ErrInvalidDelta) }},
+		{"claims 64 KiB, makes 64 KiB and one byte", append(append(leb(0x10000), leb(0x10000)...), 0x80, 0x01, 'x'),
+			func(err error) bool { return errors.Is(err, packfile.ErrInvalidDelta) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -56,7 +60,7 @@ func TestPatchBounds(t *testing.T) {
 			if !tt.want(err) {
 				t.Fatalf("Patch: %d bytes, error %v", len(out), err)
 			}
-			if grew := after.TotalAlloc - before.TotalAlloc; grew > 1<<20 {
+			if grew := after.TotalAlloc - before.TotalAlloc; grew > patchTrust+1<<20 {
 				t.Errorf("Patch allocated %d bytes for a delta it refused", grew)
 			}
 		})

@@ -10,7 +10,7 @@ package gitpack
 import (
 	"bufio"
 	"bytes"
-	"compress/zlib"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -21,6 +21,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/format/idxfile"
 	"github.com/go-git/go-git/v5/plumbing/format/packfile"
+	"github.com/klauspost/compress/zlib"
 
 	"github.com/dtleaks/dtleaks/internal/gitrepo"
 )
@@ -59,7 +60,7 @@ const (
 // Index is a pack's index: its objects by hash, and by offset.
 type Index struct {
 	idx     *idxfile.MemoryIndex
-	entries []*idxfile.Entry // by offset
+	entries []idxfile.Entry // by offset
 }
 
 // ReadIndex reads a pack index file of size bytes. The object count its
@@ -78,28 +79,68 @@ func ReadIndex(r io.Reader, size int64) (*Index, error) {
 	if err := idxfile.NewDecoder(br).Decode(x.idx); err != nil {
 		return nil, err
 	}
-	it, err := x.idx.EntriesByOffset()
+	// Entries by offset, sorted here rather than by EntriesByOffset,
+	// whose sort.Sort through an interface of pointers was most of the
+	// time to read a large index, before any worker can start.
+	n, err := x.idx.Count()
+	if err != nil {
+		return nil, err
+	}
+	it, err := x.idx.Entries()
 	if err != nil {
 		return nil, err
 	}
 	defer it.Close()
+	x.entries = make([]idxfile.Entry, 0, n)
 	for {
 		e, err := it.Next()
 		if errors.Is(err, io.EOF) {
-			return x, nil
+			break
 		}
 		if err != nil {
 			return nil, err
 		}
-		x.entries = append(x.entries, e)
+		x.entries = append(x.entries, *e)
 	}
+	slices.SortFunc(x.entries, func(a, b idxfile.Entry) int {
+		return cmp.Or(cmp.Compare(a.Offset, b.Offset), bytes.Compare(a.Hash[:], b.Hash[:]))
+	})
+	return x, nil
 }
 
-// Contains reports whether the pack holds the object.
+// Contains reports whether the pack holds the object. It searches the
+// index's sorted names itself, comparing eight bytes at a time: go-git's
+// search calls bytes.Compare at every step, and a history scan asks once
+// per commit and per new tree entry, hundreds of thousands of times.
 func (x *Index) Contains(h plumbing.Hash) bool {
-	ok, _ := x.idx.Contains(h)
-	return ok
+	k := x.idx.FanoutMapping[h[0]]
+	if k < 0 || k >= len(x.idx.Names) {
+		return false // no name starts with h[0]
+	}
+	names := x.idx.Names[k] // the names starting with h[0], sorted
+	key := binary.BigEndian.Uint64(h[:8])
+	lo, hi := 0, len(names)/hashLen
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		name := names[mid*hashLen : mid*hashLen+hashLen]
+		c := cmp.Compare(key, binary.BigEndian.Uint64(name[:8]))
+		if c == 0 {
+			c = bytes.Compare(h[8:], name[8:])
+		}
+		switch {
+		case c == 0:
+			return true
+		case c < 0:
+			hi = mid
+		default:
+			lo = mid + 1
+		}
+	}
+	return false
 }
+
+// hashLen is the length of an object name (SHA-1).
+const hashLen = 20
 
 // Graph is the delta graph of one pack. Objects are numbered by their
 // order in the pack file.
@@ -497,11 +538,12 @@ func (in *Inflater) inflate(g *Graph, i int32) ([]byte, error) {
 }
 
 // Patch applies a git delta to its base, into a buffer from in's
-// pool, which in may hand out again once it is given back (see Walker). Unlike packfile.PatchDelta it sizes its output once and takes an
-// empty base, which is odd but valid. The size the delta's header claims
-// is believed only once its commands are found to make exactly that many
-// bytes, and up to MaxObject: a few kilobytes of delta can claim, or even
-// make, a terabyte.
+// pool, which in may hand out again once it is given back (see Walker).
+// Unlike packfile.PatchDelta it sizes its output once and takes an empty
+// base, which is odd but valid. A size the delta's header claims beyond
+// patchTrust is believed only once its commands are found to make exactly
+// that many bytes, and up to MaxObject: a few kilobytes of delta can
+// claim, or even make, a terabyte.
 func Patch(in *Inflater, base, delta []byte) ([]byte, error) {
 	src, delta, ok := deltaSize(delta)
 	if !ok || src != uint64(len(base)) {
@@ -511,12 +553,15 @@ func Patch(in *Inflater, base, delta []byte) ([]byte, error) {
 	if !ok {
 		return nil, packfile.ErrInvalidDelta
 	}
-	made, err := deltaResult(uint64(len(base)), delta, size)
-	if err != nil {
-		return nil, err
-	}
-	if made != size {
-		return nil, packfile.ErrInvalidDelta
+	if size > patchTrust {
+		// Counted before the buffer is made: see patchTrust.
+		made, err := deltaResult(uint64(len(base)), delta, size)
+		if err != nil {
+			return nil, err
+		}
+		if made != size {
+			return nil, packfile.ErrInvalidDelta
+		}
 	}
 	if size > MaxObject {
 		return nil, &SizeError{Size: int64(size)}
@@ -529,6 +574,12 @@ func Patch(in *Inflater, base, delta []byte) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// patchTrust is the largest result size Patch believes before counting
+// what the delta's commands make: a buffer of up to this size is made
+// for a lying delta, and applyDelta finds the lie with the same checks as
+// deltaResult. Almost every delta is below it and so read once, not twice.
+const patchTrust = 1 << 20
 
 // deltaSize reads a size at the start of a delta. Like git, it takes
 // a size cut short by the end of the delta, and an empty delta as size 0.

@@ -51,6 +51,7 @@ func walkPacks(t *testing.T, objects string) (map[plumbing.Hash]object, int, map
 		if err != nil {
 			t.Fatalf("ReadIndex %s: %v", filepath.Base(idxPath), err)
 		}
+		checkContains(t, idx)
 		pf, err := os.Open(packPath)
 		if err != nil {
 			t.Fatal(err)
@@ -263,4 +264,26 @@ func fileSize(f *os.File) int64 {
 		return 0
 	}
 	return fi.Size()
+}
+
+// checkContains checks Index.Contains against go-git's search of the same
+// index: for every name, and for names next to it (first, middle and last
+// byte changed), which are almost all absent.
+func checkContains(t *testing.T, idx *Index) {
+	t.Helper()
+	for _, e := range idx.entries {
+		if !idx.Contains(e.Hash) {
+			t.Fatalf("Contains(%s) = false for a name of the index", e.Hash)
+		}
+		for _, at := range []int{0, 7, 8, 19} {
+			for _, d := range []byte{1, 0xff} {
+				h := e.Hash
+				h[at] += d
+				want, _ := idx.idx.Contains(h)
+				if got := idx.Contains(h); got != want {
+					t.Fatalf("Contains(%s) = %v, go-git says %v", h, got, want)
+				}
+			}
+		}
+	}
 }

@@ -7,8 +7,6 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
-
-	"github.com/dtleaks/dtleaks/internal/gitrepo"
 )
 
 // RefsContaining returns, for each of the given commits (full hashes), the
@@ -81,18 +79,9 @@ func (h *Source) RefsContaining(ctx context.Context, commits []string) (map[stri
 			return ps
 		}
 		var ps []plumbing.Hash
-		_ = gitrepo.Guard(func() error {
-			obj, err := repo.Object(plumbing.CommitObject, c)
-			if err != nil {
-				return err
-			}
-			var oc object.Commit
-			if err := oc.Decode(obj); err != nil {
-				return err
-			}
-			ps = oc.ParentHashes
-			return nil
-		})
+		if oc, err := readCommit(repo, c); err == nil {
+			ps = oc.parents
+		}
 		parents[c] = ps // a commit that cannot be read ends its line: history reports it
 		return ps
 	}

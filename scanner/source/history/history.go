@@ -76,6 +76,9 @@ type Source struct {
 	rangeGraph map[plumbing.Hash]*commit
 	// repo is the repository Items opened, for Resolve.
 	repo *repository
+	// reach is the walk from the refs Items made for NoUnreachable, for
+	// Resolve to use rather than walk the commits again.
+	reach *reachGraph
 	// packs are the packs Items read, with their delta graphs, for
 	// Resolve to read trees through.
 	packs []*pack

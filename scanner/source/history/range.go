@@ -289,6 +289,10 @@ func (h *Source) rangeSites(repo *repository, targets map[plumbing.Hash]bool, li
 	for blob := range targets {
 		for _, in := range h.introduced[blob] {
 			w, ok := when[in.commit]
+			if c := h.rangeGraph[in.commit]; !ok && c != nil {
+				// The range's walk decoded it: no second read.
+				w, ok = c.when, true
+			}
 			if !ok {
 				c, err := readCommit(repo, in.commit)
 				if err != nil {

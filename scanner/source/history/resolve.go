@@ -23,17 +23,19 @@ type pair struct {
 }
 
 // tracer finds where target blobs sit in trees. Trees are shared
-// between commits, and most subtrees between most commits: pairs memoises
-// per tree hash the target blobs below it, so each distinct tree is read
-// once however many commits hold it.
+// between commits, and most subtrees between most commits: the target
+// blobs below a tree are worked out once per tree however many commits
+// hold it, kept in its treeNode for the trees read ahead and in memo for
+// the others.
 type tracer struct {
 	repo     *repository
 	targets  map[plumbing.Hash]bool
 	memo     map[plumbing.Hash][]pair
 	problems []scanner.Problem
-	// trees, if set, holds the trees read ahead (see Source.readTrees);
-	// a tree not in it is read through the storage.
-	trees map[plumbing.Hash][]treeEntry
+	// trees, if set, holds the trees read ahead (see Source.readTrees),
+	// each subtree entry linked to its node; a tree not in it is read
+	// through the storage.
+	trees map[plumbing.Hash]*treeNode
 	// lin orders the sites of a blob by ancestry (see lineage.better).
 	lin *lineage
 	// names records the entry names with tokens tracing reads.
@@ -42,39 +44,75 @@ type tracer struct {
 
 // pairs returns the target blobs below tree h with their paths, sorted.
 func (t *tracer) pairs(ctx context.Context, h plumbing.Hash) ([]pair, error) {
+	if n := t.trees[h]; n != nil {
+		return t.nodePairs(ctx, n)
+	}
 	if ps, ok := t.memo[h]; ok {
 		return ps, nil
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	ents, ok := t.trees[h]
-	if !ok {
-		tree, err := readTree(t.repo, h)
-		if err != nil {
-			t.problems = append(t.problems, scanner.Problem{Err: err})
-			t.memo[h] = nil
-			return nil, nil
+	tree, err := readTree(t.repo, h)
+	if err != nil {
+		t.problems = append(t.problems, scanner.Problem{Err: err})
+		t.memo[h] = nil
+		return nil, nil
+	}
+	var ents []treeEntry
+	for _, e := range tree.Entries {
+		if hasToken([]byte(e.Name)) {
+			ents = append(ents, treeEntry{name: e.Name, hash: t.names.note(e.Name)})
 		}
-		for _, e := range tree.Entries {
-			if hasToken([]byte(e.Name)) {
-				ents = append(ents, treeEntry{name: e.Name, hash: t.names.note(e.Name)})
-			}
-			switch {
-			case gitrepo.IsDir(e.Mode):
-				ents = append(ents, treeEntry{name: e.Name, hash: e.Hash, dir: true})
-			case gitrepo.IsFile(e.Mode) && t.targets[e.Hash]:
-				ents = append(ents, treeEntry{name: e.Name, hash: e.Hash})
-			}
+		switch {
+		case gitrepo.IsDir(e.Mode):
+			ents = append(ents, treeEntry{name: e.Name, hash: e.Hash, dir: true})
+		case gitrepo.IsFile(e.Mode) && t.targets[e.Hash]:
+			ents = append(ents, treeEntry{name: e.Name, hash: e.Hash})
 		}
 	}
+	out, err := t.below(ctx, ents)
+	if err != nil {
+		return nil, err
+	}
+	t.memo[h] = out
+	return out, nil
+}
+
+// nodePairs is pairs of a tree read ahead: its subtrees are reached
+// through their links, without a lookup by hash, which is most of the
+// cost of tracing a large history.
+func (t *tracer) nodePairs(ctx context.Context, n *treeNode) ([]pair, error) {
+	if n.done {
+		return n.pairs, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out, err := t.below(ctx, n.ents)
+	if err != nil {
+		return nil, err
+	}
+	n.pairs, n.done = out, true
+	return out, nil
+}
+
+// below returns the target blobs of a tree's entries ents and of the
+// subtrees among them, with their paths.
+func (t *tracer) below(ctx context.Context, ents []treeEntry) ([]pair, error) {
 	var out []pair
 	for _, e := range ents {
 		if !e.dir {
 			out = append(out, pair{path: e.name, blob: e.hash})
 			continue
 		}
-		sub, err := t.pairs(ctx, e.hash)
+		var sub []pair
+		var err error
+		if e.node != nil {
+			sub, err = t.nodePairs(ctx, e.node)
+		} else {
+			sub, err = t.pairs(ctx, e.hash)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -82,7 +120,6 @@ func (t *tracer) pairs(ctx context.Context, h plumbing.Hash) ([]pair, error) {
 			out = append(out, pair{path: e.name + "/" + p.path, blob: p.blob})
 		}
 	}
-	t.memo[h] = out
 	return out, nil
 }
 
@@ -195,7 +232,12 @@ func (h *Source) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.F
 		} else {
 			close(treesDone)
 		}
-		reach, err = findReachable(ctx, repo)
+		if h.reach != nil {
+			reach = h.reach // Items walked it for NoUnreachable
+		} else {
+			reach, err = findReachable(ctx, repo)
+		}
+		h.reach = nil
 		if err != nil {
 			cancel()
 		}
@@ -308,7 +350,9 @@ func (h *Source) Resolve(ctx context.Context, fs []scanner.Finding) ([]scanner.F
 	first := map[string]site{}
 	for _, in := range h.rangeNames {
 		s := site{path: in.path, commit: in.commit, reachable: true}
-		if c, err := readCommit(repo, in.commit); err == nil {
+		if c := h.rangeGraph[in.commit]; c != nil {
+			s.when = c.when // the range's walk decoded it
+		} else if c, err := readCommit(repo, in.commit); err == nil {
 			s.when = c.when
 		}
 		if o, ok := first[in.path]; !ok || t.lin.better(s, o) {

@@ -105,6 +105,7 @@ func (h *Source) storeItems(ctx context.Context, repo *repository, yield func(sc
 		if err := allBlobs(ctx, repo, reach); err != nil {
 			return err
 		}
+		h.reach = reach
 		if !h.borrows { // else objects missing here are expected in the other store
 			for _, p := range h.dropPromised(reach.problems) {
 				if err := yield(scanner.Item{Path: p.Path}, p.Err); err != nil {
@@ -628,7 +629,9 @@ func (w *worker) object(ctx context.Context, obj plumbing.EncodedObject, where s
 				}
 				msg = c.Message
 				it.Origin.AuthorName, it.Origin.AuthorEmail, it.Origin.Date = rules.Redact(c.Author.Name), rules.Redact(c.Author.Email), c.Author.When
-				if w.repo != nil {
+				// For Resolve's walk from the refs, unless Items made
+				// it already (w.reach): then it has every commit kept.
+				if w.repo != nil && w.reach == nil {
 					w.repo.keepCommit(hash, &commit{tree: c.TreeHash, parents: c.ParentHashes, when: c.Committer.When.Unix()})
 				}
 				rootTree = c.TreeHash

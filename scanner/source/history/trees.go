@@ -26,6 +26,16 @@ type treeEntry struct {
 	name string
 	hash plumbing.Hash
 	dir  bool
+	// node is the subtree's node, when readTrees read it.
+	node *treeNode
+}
+
+// treeNode is a tree readTrees read: the entries tracing needs and,
+// once tracing worked them out, the target blobs below it.
+type treeNode struct {
+	ents  []treeEntry
+	pairs []pair
+	done  bool
 }
 
 // readTrees reads every tree of the repository's packs through their
@@ -36,8 +46,8 @@ type treeEntry struct {
 // holds every object each tree names (see checkTreeLinks) and returns what
 // it lacks as problems. Trees it cannot read are reported and left out:
 // tracing reads them the slow way.
-func (h *Source) readTrees(ctx context.Context, targets map[plumbing.Hash]bool) (map[plumbing.Hash][]treeEntry, []scanner.Problem, error) {
-	out := map[plumbing.Hash][]treeEntry{}
+func (h *Source) readTrees(ctx context.Context, targets map[plumbing.Hash]bool) (map[plumbing.Hash]*treeNode, []scanner.Problem, error) {
+	out := map[plumbing.Hash]*treeNode{}
 	var problems []scanner.Problem
 	var mu sync.Mutex
 	type unit struct {
@@ -72,7 +82,8 @@ func (h *Source) readTrees(ctx context.Context, targets map[plumbing.Hash]bool) 
 					f.Close()
 				}
 			}()
-			mine := map[plumbing.Hash][]treeEntry{}
+			var mine []*treeNode
+			var mineHash []plumbing.Hash
 			var myProblems []scanner.Problem
 			tp := &treeParser{names: map[string]string{}}
 			for {
@@ -101,12 +112,18 @@ func (h *Source) readTrees(ctx context.Context, targets map[plumbing.Hash]bool) 
 						for _, err := range h.treeLinks(hash, data, base, u.p.promisor) {
 							myProblems = append(myProblems, scanner.Problem{Path: path, Err: err})
 						}
-						h.names.noteTree(data)
-						if len(targets) == 0 && !hasToken(data) {
+						// A name holding a token is bytes of the tree
+						// holding it: one search of the whole tree says
+						// whether any name needs one (as noteTree has it).
+						tok := hasToken(data)
+						if tok {
+							h.names.noteTree(data)
+						}
+						if len(targets) == 0 && !tok {
 							return nil
 						}
-						if ents, err := tp.parse(data, targets); err == nil {
-							mine[hash] = ents
+						if ents, err := tp.parse(data, targets, tok); err == nil {
+							mine, mineHash = append(mine, &treeNode{ents: ents}), append(mineHash, hash)
 						}
 						return nil
 					},
@@ -126,8 +143,8 @@ func (h *Source) readTrees(ctx context.Context, targets map[plumbing.Hash]bool) 
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			for k, v := range mine {
-				out[k] = v
+			for i, n := range mine {
+				out[mineHash[i]] = n
 			}
 			problems = append(problems, myProblems...)
 			return nil
@@ -136,7 +153,43 @@ func (h *Source) readTrees(ctx context.Context, targets map[plumbing.Hash]bool) 
 	if err := g.Wait(); err != nil {
 		return nil, nil, err
 	}
+	if err := linkTrees(ctx, out, h.jobs()); err != nil {
+		return nil, nil, err
+	}
 	return out, capProblems(problems), nil
+}
+
+// linkTrees links each subtree entry of the trees to the subtree's node,
+// on every core: tracing, which runs on one, then follows the links
+// rather than looking each subtree up by its hash.
+func linkTrees(ctx context.Context, trees map[plumbing.Hash]*treeNode, jobs int) error {
+	nodes := make([]*treeNode, 0, len(trees))
+	for _, n := range trees {
+		if len(n.ents) > 0 {
+			nodes = append(nodes, n)
+		}
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	per := (len(nodes) + jobs - 1) / max(jobs, 1)
+	for s := 0; s < len(nodes); s += per {
+		part := nodes[s:min(s+per, len(nodes))]
+		g.Go(func() error {
+			for i, n := range part {
+				if i%4096 == 0 {
+					if err := gctx.Err(); err != nil {
+						return err
+					}
+				}
+				for j := range n.ents {
+					if e := &n.ents[j]; e.dir {
+						e.node = trees[e.hash]
+					}
+				}
+			}
+			return nil
+		})
+	}
+	return g.Wait()
 }
 
 // capProblems orders problems, drops repeats (a tree in two packs is
@@ -172,8 +225,10 @@ type treeParser struct {
 }
 
 // parse parses a tree object, "MODE NAME\0HASH" entries, keeping the
-// subtrees and the file entries whose blob is a target.
-func (tp *treeParser) parse(data []byte, targets map[plumbing.Hash]bool) ([]treeEntry, error) {
+// subtrees and the file entries whose blob is a target, and, if names is
+// set (the tree holds a token somewhere), a pseudo-entry for each name
+// holding a token.
+func (tp *treeParser) parse(data []byte, targets map[plumbing.Hash]bool, names bool) ([]treeEntry, error) {
 	out := tp.scratch[:0]
 	defer func() { tp.scratch = out[:0] }()
 	it := treeIter{data: data}
@@ -190,7 +245,7 @@ func (tp *treeParser) parse(data []byte, targets map[plumbing.Hash]bool) ([]tree
 			return nil, err
 		}
 		h := plumbing.Hash(hash)
-		if hasToken(name) {
+		if names && hasToken(name) {
 			// A pseudo-entry for the name itself: see names.go.
 			out = append(out, treeEntry{name: tp.intern(name), hash: nameKey(string(name))})
 		}

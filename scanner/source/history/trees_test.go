@@ -15,16 +15,16 @@ func TestParseTree(t *testing.T) {
 	tree := entry("100644", "a.env", target) + entry("100644", "b.txt", other) + entry("40000", "dir", sub) +
 		entry("160000", "mod", target) + entry("120000", "link", target)
 	tp := &treeParser{names: map[string]string{}}
-	got, err := tp.parse([]byte(tree), map[plumbing.Hash]bool{target: true})
+	got, err := tp.parse([]byte(tree), map[plumbing.Hash]bool{target: true}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []treeEntry{{"a.env", target, false}, {"dir", sub, true}, {"link", target, false}}
+	want := []treeEntry{{name: "a.env", hash: target}, {name: "dir", hash: sub, dir: true}, {name: "link", hash: target}}
 	if !slices.Equal(got, want) {
 		t.Errorf("got %v, want %v", got, want)
 	}
 	for _, bad := range []string{"100644 a.env", "10x644 a\x00" + string(target[:]), "100644 a\x00short", " a\x00" + string(target[:])} {
-		if _, err := tp.parse([]byte(bad), nil); err == nil {
+		if _, err := tp.parse([]byte(bad), nil, true); err == nil {
 			t.Errorf("parse of a bad tree: no error")
 		}
 	}
@@ -36,6 +36,6 @@ func FuzzParseTree(f *testing.F) {
 	f.Add([]byte("7777777777777777777777 x\x00cccccccccccccccccccc"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		tp := &treeParser{names: map[string]string{}}
-		tp.parse(b, map[plumbing.Hash]bool{})
+		tp.parse(b, map[plumbing.Hash]bool{}, true)
 	})
 }
