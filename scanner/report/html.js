@@ -5,9 +5,76 @@
   // filtered view can be bookmarked or sent, and tests can open one.
   var d = document, form = d.getElementById("filters");
   var rows = Array.prototype.slice.call(d.querySelectorAll("details.tok"));
+  // The places of each row are data, not markup (see html.go): a row's
+  // table is built when the row opens, from text nodes only.
+  // It is read when first needed: opening the page parses no JSON.
+  var island = d.getElementById("places"), places;
+  function data() {
+    if (!places) places = island ? JSON.parse(island.textContent) : {repos: [], rows: []};
+    return places;
+  }
+  rows.forEach(function (r, i) { r.tokIndex = i; });
+  var heads = ["Path", "Line", "Commit", "Date", "Author", "Notes"];
+  function cell(tr, text) {
+    var td = d.createElement("td");
+    td.textContent = text;
+    tr.appendChild(td);
+    return td;
+  }
+  function fill(i) {
+    var r = rows[i], list = data().rows[i];
+    if (!list || r.filled) return;
+    r.filled = true;
+    var repos = places.repos.length > 0;
+    var table = d.createElement("table"), head = d.createElement("tr"), body = d.createElement("tbody");
+    table.className = repos ? "locs rp" : "locs";
+    (repos ? ["Repository"].concat(heads) : heads).forEach(function (h) {
+      var th = d.createElement("th");
+      th.textContent = h;
+      head.appendChild(th);
+    });
+    table.appendChild(d.createElement("thead")).appendChild(head);
+    list.forEach(function (p) {
+      var tr = d.createElement("tr");
+      if (repos) cell(tr, places.repos[p[0] - 1] || "");
+      cell(tr, p[1]);
+      cell(tr, p[2]);
+      cell(tr, p[3]);
+      cell(tr, p[4]);
+      var who = cell(tr, p[5]);
+      if (p[6]) {
+        var small = d.createElement("small");
+        small.textContent = "<" + p[6] + ">";
+        who.appendChild(d.createTextNode(" "));
+        who.appendChild(small);
+      }
+      var notes = cell(tr, "");
+      p[7].forEach(function (n) {
+        var tag = d.createElement("span");
+        tag.className = "tag";
+        tag.textContent = n;
+        notes.appendChild(tag);
+      });
+      body.appendChild(tr);
+    });
+    table.appendChild(body);
+    r.querySelector(".body").appendChild(table);
+  }
+  function open(i) {
+    fill(i);
+    rows[i].open = true;
+  }
+  // The search finds a row by what it shows and by its places, opened or
+  // not.
   var texts = [];
   function text(i) {
-    if (texts[i] === undefined) texts[i] = rows[i].textContent.toLowerCase();
+    if (texts[i] === undefined) {
+      var t = [rows[i].querySelector("summary").textContent, rows[i].querySelector(".body").textContent];
+      (data().rows[i] || []).forEach(function (p) {
+        t.push(places.repos[p[0] - 1] || "", p[1], p[2], p[3], p[4], p[5], p[6] ? "<" + p[6] + ">" : "", p[7].join(" "));
+      });
+      texts[i] = t.join("\n").toLowerCase();
+    }
     return texts[i];
   }
   function has(list, v, sep) {
@@ -45,8 +112,12 @@
       try { history.replaceState(null, "", p.toString() ? "#" + p.toString() : location.pathname + location.search); } catch (e) { /* file: URLs may refuse */ }
     }
   }
-  function openAll(open) {
-    rows.forEach(function (r) { if (!r.hidden) r.open = open; });
+  function openAll(opened) {
+    rows.forEach(function (r, i) {
+      if (r.hidden) return;
+      if (opened) open(i);
+      else r.open = false;
+    });
   }
   if (form) {
     form.hidden = false;
@@ -73,12 +144,18 @@
   }
   // A token named in the fragment (#t3) opens.
   var target = location.hash.length > 1 && /^#t\d+$/.test(location.hash) && d.getElementById(location.hash.slice(1));
-  if (target) target.open = true;
-  // Printing shows every place of every token still shown.
+  if (target && target.tokIndex !== undefined) open(target.tokIndex);
+  // A row opened by hand (or by the browser's find in page) gets its
+  // places; "toggle" does not bubble, so it is caught on the way down.
+  d.addEventListener("toggle", function (e) {
+    if (e.target.open && e.target.tokIndex !== undefined) fill(e.target.tokIndex);
+  }, true);
+  // Printing shows every place of every token still shown: the tables are
+  // built before the browser lays the page out for print.
   var opened = [];
   addEventListener("beforeprint", function () {
     opened = rows.filter(function (r) { return !r.open && !r.hidden; });
-    opened.forEach(function (r) { r.open = true; });
+    rows.forEach(function (r, i) { if (!r.hidden) open(i); });
   });
   addEventListener("afterprint", function () {
     opened.forEach(function (r) { r.open = false; });

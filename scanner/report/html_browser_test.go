@@ -97,6 +97,16 @@ func lastLines(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
+// mustRender renders a case's page or stops the test.
+func mustRender(t *testing.T, c htmlCase) []byte {
+	t.Helper()
+	page, ok := renderHTML(t, c)
+	if !ok {
+		t.FailNow()
+	}
+	return page
+}
+
 // writePage renders a case to a file and returns its file: URL.
 func writePage(t *testing.T, dir string, c htmlCase) string {
 	t.Helper()
@@ -175,6 +185,44 @@ func TestHTMLInBrowser(t *testing.T) {
 					t.Errorf("shown count %q; want %d", got, c.tokens)
 				}
 			}
+			// Opening a row builds its table of places from the page's
+			// data: one line per place, the repository column when the
+			// page has repositories.
+			static, err := html.Parse(bytes.NewReader(mustRender(t, c)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			places := placesOf(t, static)
+			all := b.dom(t, url+"#open=all")
+			_, open = visible(all)
+			if len(open) != c.tokens {
+				t.Errorf("#open=all: %d rows open; want %d", len(open), c.tokens)
+			}
+			for i, id := range open {
+				tables := findAll(byID(all, id), func(n *html.Node) bool { return n.Data == "table" && hasClass(n, "locs") })
+				if len(tables) != 1 {
+					t.Errorf("open row %s has %d tables of places; want 1", id, len(tables))
+					continue
+				}
+				trs := findAll(tables[0], func(n *html.Node) bool { return n.Data == "tr" && n.Parent.Data == "tbody" })
+				if len(trs) != len(places.Rows[i]) {
+					t.Errorf("open row %s lists %d places; want %d", id, len(trs), len(places.Rows[i]))
+				}
+				ths := findAll(tables[0], func(n *html.Node) bool { return n.Data == "th" })
+				if want := 6 + min(1, len(places.Repos)); len(ths) != want {
+					t.Errorf("open row %s: %d columns; want %d", id, len(ths), want)
+				}
+				for j, tr := range trs {
+					if j >= len(places.Rows[i]) {
+						break
+					}
+					p := places.Rows[i][j]
+					cells := findAll(tr, func(n *html.Node) bool { return n.Data == "td" })
+					if got, want := textOf(cells[len(cells)-6]), fmt.Sprint(p[1]); got != want {
+						t.Errorf("open row %s, place %d: path %q; want %q", id, j, got, want)
+					}
+				}
+			}
 			schemes := []struct{ name, flag string }{{"light", "1"}}
 			if c.name == "repos" {
 				schemes = append(schemes, struct{ name, flag string }{"dark", "0"})
@@ -232,6 +280,9 @@ func TestHTMLInBrowser(t *testing.T) {
 			}
 			if fmt.Sprint(g.Shown) != fmt.Sprint(ch.want) || fmt.Sprint(g.Open) != fmt.Sprint(wantOpen) {
 				t.Errorf("%+v: shown %v, open %v; want shown %v, open %v", ch, g.Shown, g.Open, ch.want, wantOpen)
+			}
+			if fmt.Sprint(g.Filled) != fmt.Sprint(wantOpen) {
+				t.Errorf("%+v: open rows with their places %v; want %v", ch, g.Filled, wantOpen)
 			}
 			if g.Count != fmt.Sprint(len(ch.want)) || g.None != (len(ch.want) == 0) {
 				t.Errorf("%+v: count %q, no-match note %v; want %d, %v", ch, g.Count, g.None, len(ch.want), len(ch.want) == 0)
@@ -297,6 +348,18 @@ func TestHTMLInBrowser(t *testing.T) {
 				t.Error("a script from content ran")
 			}
 		})
+		// The places the script built hold the lures as text.
+		var text strings.Builder
+		walk(doc, func(n *html.Node) {
+			if n.Type == html.TextNode && n.Parent != nil && n.Parent.Data == "td" {
+				text.WriteString(n.Data)
+			}
+		})
+		for _, l := range lure {
+			if !strings.Contains(text.String(), l) {
+				t.Errorf("the table of places does not show %q as text", l)
+			}
+		}
 		shot := filepath.Join(dir, "lure.png")
 		b.run(t, url+"#open=all", "--window-size=1366,1000", "--screenshot="+shot)
 		checkScreenshot(t, shot, "lure")
@@ -330,6 +393,8 @@ type filterCheck struct {
 // filterResult is what the driver saw after one check.
 type filterResult struct {
 	Shown, Open []string
+	// Filled are the open rows whose places the page built.
+	Filled      []string
 	Count, Hash string
 	None        bool
 }
@@ -351,6 +416,7 @@ const driver = `(function () {
     f.elements.q.dispatchEvent(new Event("input", {bubbles: true}));
     if (c.open) f.querySelector("[data-open='1']").click();
     out.push({Shown: ids(function (r) { return !r.hidden; }), Open: ids(function (r) { return r.open; }),
+      Filled: ids(function (r) { return r.open && r.querySelector("table.locs tbody tr"); }),
       Count: document.getElementById("shown").textContent, Hash: location.hash,
       None: !document.getElementById("none").hidden});
   });
