@@ -314,6 +314,32 @@ func TestHTMLInBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("print", func(t *testing.T) {
+		// Printing lists every place of every row shown: before print,
+		// the page opens the rows a filter left and builds their places;
+		// after, it closes those it opened. The browser fires the events
+		// when it prints; the driver fires them here.
+		repos := cases[3]
+		page := mustRender(t, repos)
+		static, err := html.Parse(bytes.NewReader(page))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := rowsWhere(static, "data-status", "history", " ")
+		p := filepath.Join(dir, "print.html")
+		if err := os.WriteFile(p, withScript(t, page, `<pre id="driver-results"></pre>`, printDriver), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		doc := b.dom(t, "file://"+p+"#status=history")
+		var got struct{ Open, Filled, After []string }
+		if err := json.Unmarshal([]byte(textOf(byID(doc, "driver-results"))), &got); err != nil {
+			t.Fatalf("driver results %q: %v", textOf(byID(doc, "driver-results")), err)
+		}
+		if len(want) == 0 || fmt.Sprint(got.Open) != fmt.Sprint(want) || fmt.Sprint(got.Filled) != fmt.Sprint(want) || len(got.After) != 0 {
+			t.Errorf("printing with status=history: open %v, with places %v, open after %v; want %v, %v, none", got.Open, got.Filled, got.After, want, want)
+		}
+	})
+
 	t.Run("no network and no markup from content", func(t *testing.T) {
 		// A page whose content tries every way to make the browser
 		// fetch something from a listener on loopback, or run a script:
@@ -421,6 +447,20 @@ const driver = `(function () {
       None: !document.getElementById("none").hidden});
   });
   document.getElementById("driver-results").textContent = JSON.stringify(out);
+})();`
+
+// printDriver fires the events a browser fires around printing and writes
+// down which rows were open, and open with their places, while printing,
+// and which stayed open after.
+const printDriver = `(function () {
+  var rows = Array.prototype.slice.call(document.querySelectorAll("details.tok"));
+  function ids(pred) { return rows.filter(pred).map(function (r) { return r.id; }); }
+  dispatchEvent(new Event("beforeprint"));
+  var open = ids(function (r) { return r.open; });
+  var filled = ids(function (r) { return r.open && r.querySelector("table.locs tbody tr"); });
+  dispatchEvent(new Event("afterprint"));
+  document.getElementById("driver-results").textContent =
+    JSON.stringify({Open: open, Filled: filled, After: ids(function (r) { return r.open; })});
 })();`
 
 // writeDriven writes page with the driver script and the checks added,
