@@ -124,10 +124,10 @@ func writePage(t *testing.T, dir string, c htmlCase) string {
 // visible returns the ids of the token rows a filter left shown, and of
 // those that are open.
 func visible(doc *html.Node) (shown, open []string) {
-	for _, r := range findAll(doc, func(n *html.Node) bool { return n.Data == "details" && hasClass(n, "tok") }) {
+	for _, r := range findAll(doc, func(n *html.Node) bool { return n.Data == "div" && hasClass(n, "tok") }) {
 		if !hasAttr(r, "hidden") {
 			shown = append(shown, attr(r, "id"))
-			if hasAttr(r, "open") {
+			if hasClass(r, "open") {
 				open = append(open, attr(r, "id"))
 			}
 		}
@@ -148,7 +148,7 @@ func hasAttr(n *html.Node, key string) bool {
 // holds word, in the form the filter reads it.
 func rowsWhere(doc *html.Node, key, word, sep string) []string {
 	var out []string
-	for _, r := range findAll(doc, func(n *html.Node) bool { return n.Data == "details" && hasClass(n, "tok") }) {
+	for _, r := range findAll(doc, func(n *html.Node) bool { return n.Data == "div" && hasClass(n, "tok") }) {
 		if strings.Contains(sep+attr(r, key)+sep, sep+word+sep) {
 			out = append(out, attr(r, "id"))
 		}
@@ -314,7 +314,7 @@ func TestHTMLInBrowser(t *testing.T) {
 		}
 	})
 
-	t.Run("print", func(t *testing.T) {
+	t.Run("print and open", func(t *testing.T) {
 		// Printing lists every place of every row shown: before print,
 		// the page opens the rows a filter left and builds their places;
 		// after, it closes those it opened. The browser fires the events
@@ -331,12 +331,15 @@ func TestHTMLInBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 		doc := b.dom(t, "file://"+p+"#status=history")
-		var got struct{ Open, Filled, After []string }
+		var got struct{ Open, Filled, After, Clicked, Keyed, Closed []string }
 		if err := json.Unmarshal([]byte(textOf(byID(doc, "driver-results"))), &got); err != nil {
 			t.Fatalf("driver results %q: %v", textOf(byID(doc, "driver-results")), err)
 		}
 		if len(want) == 0 || fmt.Sprint(got.Open) != fmt.Sprint(want) || fmt.Sprint(got.Filled) != fmt.Sprint(want) || len(got.After) != 0 {
 			t.Errorf("printing with status=history: open %v, with places %v, open after %v; want %v, %v, none", got.Open, got.Filled, got.After, want, want)
+		}
+		if fmt.Sprint(got.Clicked, got.Keyed, got.Closed) != "[t1] [t1 t2] [t2]" {
+			t.Errorf("click t1, Enter on t2, click t1: open with places %v, then %v, then open %v; want [t1], [t1 t2], [t2]", got.Clicked, got.Keyed, got.Closed)
 		}
 	})
 
@@ -431,7 +434,7 @@ type filterResult struct {
 const driver = `(function () {
   var f = document.getElementById("filters"), out = [];
   var checks = JSON.parse(document.getElementById("driver-checks").textContent);
-  var rows = Array.prototype.slice.call(document.querySelectorAll("details.tok"));
+  var rows = Array.prototype.slice.call(document.querySelectorAll("div.tok"));
   function ids(pred) { return rows.filter(pred).map(function (r) { return r.id; }); }
   checks.forEach(function (c) {
     f.querySelector("[data-open='0']").click();
@@ -441,8 +444,8 @@ const driver = `(function () {
     f.elements.q.value = c.q;
     f.elements.q.dispatchEvent(new Event("input", {bubbles: true}));
     if (c.open) f.querySelector("[data-open='1']").click();
-    out.push({Shown: ids(function (r) { return !r.hidden; }), Open: ids(function (r) { return r.open; }),
-      Filled: ids(function (r) { return r.open && r.querySelector("table.locs tbody tr"); }),
+    out.push({Shown: ids(function (r) { return !r.hidden; }), Open: ids(function (r) { return r.classList.contains("open"); }),
+      Filled: ids(function (r) { return r.classList.contains("open") && r.querySelector("table.locs tbody tr"); }),
       Count: document.getElementById("shown").textContent, Hash: location.hash,
       None: !document.getElementById("none").hidden});
   });
@@ -453,14 +456,22 @@ const driver = `(function () {
 // down which rows were open, and open with their places, while printing,
 // and which stayed open after.
 const printDriver = `(function () {
-  var rows = Array.prototype.slice.call(document.querySelectorAll("details.tok"));
+  var rows = Array.prototype.slice.call(document.querySelectorAll("div.tok"));
   function ids(pred) { return rows.filter(pred).map(function (r) { return r.id; }); }
   dispatchEvent(new Event("beforeprint"));
-  var open = ids(function (r) { return r.open; });
-  var filled = ids(function (r) { return r.open && r.querySelector("table.locs tbody tr"); });
+  var open = ids(function (r) { return r.classList.contains("open"); });
+  var filled = ids(function (r) { return r.classList.contains("open") && r.querySelector("table.locs tbody tr"); });
   dispatchEvent(new Event("afterprint"));
+  var after = ids(function (r) { return r.classList.contains("open"); });
+  // A person opens rows with a click or the keyboard.
+  function opened() { return ids(function (r) { return r.classList.contains("open") && r.querySelector("table.locs tbody tr") && r.firstElementChild.getAttribute("aria-expanded") === "true"; }); }
+  rows[0].firstElementChild.click();
+  var clicked = opened();
+  rows[1].firstElementChild.dispatchEvent(new KeyboardEvent("keydown", {key: "Enter", bubbles: true}));
+  var keyed = opened();
+  rows[0].firstElementChild.click();
   document.getElementById("driver-results").textContent =
-    JSON.stringify({Open: open, Filled: filled, After: ids(function (r) { return r.open; })});
+    JSON.stringify({Open: open, Filled: filled, After: after, Clicked: clicked, Keyed: keyed, Closed: ids(function (r) { return r.classList.contains("open"); })});
 })();`
 
 // writeDriven writes page with the driver script and the checks added,

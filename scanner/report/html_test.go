@@ -230,7 +230,7 @@ func TestHTMLStructure(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkSelfContained(t, doc)
-			rows := findAll(doc, func(n *html.Node) bool { return n.Data == "details" && hasClass(n, "tok") })
+			rows := findAll(doc, func(n *html.Node) bool { return n.Data == "div" && hasClass(n, "tok") })
 			if len(rows) != c.tokens {
 				t.Errorf("%d token rows; want %d", len(rows), c.tokens)
 			}
@@ -429,7 +429,7 @@ func placesOf(t testing.TB, doc *html.Node) htmlPlacesData {
 	var data htmlPlacesData
 	n := byID(doc, "places")
 	if n == nil {
-		if len(findAll(doc, func(n *html.Node) bool { return n.Data == "details" })) > 0 {
+		if len(findAll(doc, func(n *html.Node) bool { return n.Data == "div" && hasClass(n, "tok") })) > 0 {
 			t.Fatal("a page with token rows has no places island")
 		}
 		return data
@@ -560,7 +560,7 @@ func TestHTMLVerdicts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rows := findAll(doc, func(n *html.Node) bool { return n.Data == "details" })
+		rows := findAll(doc, func(n *html.Node) bool { return n.Data == "div" && hasClass(n, "tok") })
 		if len(rows) != 1 {
 			t.Fatalf("%d rows for one token", len(rows))
 		}
@@ -636,7 +636,7 @@ func FuzzHTMLSafe(f *testing.F) {
 			t.Fatal(err)
 		}
 		checkSelfContained(t, doc)
-		if n := len(findAll(doc, func(n *html.Node) bool { return n.Data == "details" })); n != 1 {
+		if n := len(findAll(doc, func(n *html.Node) bool { return n.Data == "div" && hasClass(n, "tok") })); n != 1 {
 			t.Errorf("%d token rows; want 1", n)
 		}
 		if places := placesOf(t, doc); len(places.Rows) != 1 || len(places.Rows[0]) != 2 {
