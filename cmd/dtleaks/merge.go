@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/dtleaks/dtleaks/scanner"
 	"github.com/dtleaks/dtleaks/scanner/report"
@@ -24,6 +25,12 @@ same place) is kept once. Findings are ordered by repository, then as one
 run orders them, so the merge of shards 1/N..N/N is the report of one
 unsharded run. A report that cannot be read is an error (exit 2); the
 others are merged.
+
+The html page's header says what the merged reports cover: this command,
+the repositories their findings name and the reports with findings that
+name none (scans of files or of one repository), and when the newest
+report was written. A JSON report holds
+findings only: a repository that was scanned clean is not named.
 
 Flags:
 `
@@ -54,6 +61,8 @@ func runMerge(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	var res scanner.Result
 	var reports [][]scanner.Finding
+	var names []string
+	var newest time.Time
 	for _, name := range fs.Args() {
 		if ctx.Err() != nil {
 			return fail(errors.New("interrupted"))
@@ -64,6 +73,12 @@ func runMerge(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			continue
 		}
 		reports = append(reports, fsr)
+		names = append(names, name)
+		// The report was written when its run ended; a report whose
+		// time cannot be read adds none.
+		if fi, err := os.Stat(name); err == nil && fi.Mode().IsRegular() && fi.ModTime().After(newest) {
+			newest = fi.ModTime()
+		}
 	}
 	res.Findings = mergeFindings(reports...)
 	res.Stats.Findings = len(res.Findings)
@@ -77,7 +92,9 @@ func runMerge(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		defer f.Close()
 		out = f
 	}
-	opts := report.Options{ToolVersion: version()}
+	opts := report.Options{ToolVersion: version(), Time: newest,
+		Command: strings.Join(append([]string{"dtleaks", "merge"}, args...), " "),
+		Targets: mergeTargets(reports, names)}
 	opts.Color = *output == "" && !*noColor && os.Getenv("NO_COLOR") == "" && isTerminal(stdout)
 	if err := writeReport(out, *format, res, opts); err != nil {
 		return fail(fmt.Errorf("writing report: %w", err))
@@ -133,6 +150,36 @@ func mergeFindings(reports ...[]scanner.Finding) []scanner.Finding {
 	scanner.Sort(out)
 	slices.SortStableFunc(out, func(a, b scanner.Finding) int { return cmp.Compare(a.Repository, b.Repository) })
 	return out
+}
+
+// mergeTargets is what the merged reports cover, for the report's header:
+// the repositories their findings name, sorted, then each report holding a
+// finding that names none (a scan of files, or of one repository's
+// history), by its file name; when that leaves nothing (no report found
+// anything), the reports.
+func mergeTargets(reports [][]scanner.Finding, names []string) []string {
+	seen := map[string]bool{}
+	var repos, files []string
+	for i, r := range reports {
+		named := true
+		for _, f := range r {
+			switch {
+			case f.Repository == "":
+				named = false
+			case !seen[f.Repository]:
+				seen[f.Repository] = true
+				repos = append(repos, f.Repository)
+			}
+		}
+		if !named {
+			files = append(files, names[i])
+		}
+	}
+	slices.Sort(repos)
+	if out := append(repos, files...); len(out) > 0 {
+		return out
+	}
+	return names
 }
 
 func countRepositories(fs []scanner.Finding) int {

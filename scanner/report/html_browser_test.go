@@ -97,6 +97,16 @@ func lastLines(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
+// mustRender renders a case's page or stops the test.
+func mustRender(t *testing.T, c htmlCase) []byte {
+	t.Helper()
+	page, ok := renderHTML(t, c)
+	if !ok {
+		t.FailNow()
+	}
+	return page
+}
+
 // writePage renders a case to a file and returns its file: URL.
 func writePage(t *testing.T, dir string, c htmlCase) string {
 	t.Helper()
@@ -114,10 +124,10 @@ func writePage(t *testing.T, dir string, c htmlCase) string {
 // visible returns the ids of the token rows a filter left shown, and of
 // those that are open.
 func visible(doc *html.Node) (shown, open []string) {
-	for _, r := range findAll(doc, func(n *html.Node) bool { return n.Data == "details" && hasClass(n, "tok") }) {
+	for _, r := range findAll(doc, func(n *html.Node) bool { return n.Data == "div" && hasClass(n, "tok") }) {
 		if !hasAttr(r, "hidden") {
 			shown = append(shown, attr(r, "id"))
-			if hasAttr(r, "open") {
+			if hasClass(r, "open") {
 				open = append(open, attr(r, "id"))
 			}
 		}
@@ -138,7 +148,7 @@ func hasAttr(n *html.Node, key string) bool {
 // holds word, in the form the filter reads it.
 func rowsWhere(doc *html.Node, key, word, sep string) []string {
 	var out []string
-	for _, r := range findAll(doc, func(n *html.Node) bool { return n.Data == "details" && hasClass(n, "tok") }) {
+	for _, r := range findAll(doc, func(n *html.Node) bool { return n.Data == "div" && hasClass(n, "tok") }) {
 		if strings.Contains(sep+attr(r, key)+sep, sep+word+sep) {
 			out = append(out, attr(r, "id"))
 		}
@@ -173,6 +183,44 @@ func TestHTMLInBrowser(t *testing.T) {
 				}
 				if got := textOf(byID(doc, "shown")); got != fmt.Sprint(c.tokens) {
 					t.Errorf("shown count %q; want %d", got, c.tokens)
+				}
+			}
+			// Opening a row builds its table of places from the page's
+			// data: one line per place, the repository column when the
+			// page has repositories.
+			static, err := html.Parse(bytes.NewReader(mustRender(t, c)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			places := placesOf(t, static)
+			all := b.dom(t, url+"#open=all")
+			_, open = visible(all)
+			if len(open) != c.tokens {
+				t.Errorf("#open=all: %d rows open; want %d", len(open), c.tokens)
+			}
+			for i, id := range open {
+				tables := findAll(byID(all, id), func(n *html.Node) bool { return n.Data == "table" && hasClass(n, "locs") })
+				if len(tables) != 1 {
+					t.Errorf("open row %s has %d tables of places; want 1", id, len(tables))
+					continue
+				}
+				trs := findAll(tables[0], func(n *html.Node) bool { return n.Data == "tr" && n.Parent.Data == "tbody" })
+				if len(trs) != len(places.Rows[i]) {
+					t.Errorf("open row %s lists %d places; want %d", id, len(trs), len(places.Rows[i]))
+				}
+				ths := findAll(tables[0], func(n *html.Node) bool { return n.Data == "th" })
+				if want := 6 + min(1, len(places.Repos)); len(ths) != want {
+					t.Errorf("open row %s: %d columns; want %d", id, len(ths), want)
+				}
+				for j, tr := range trs {
+					if j >= len(places.Rows[i]) {
+						break
+					}
+					p := places.Rows[i][j]
+					cells := findAll(tr, func(n *html.Node) bool { return n.Data == "td" })
+					if got, want := textOf(cells[len(cells)-6]), fmt.Sprint(p[1]); got != want {
+						t.Errorf("open row %s, place %d: path %q; want %q", id, j, got, want)
+					}
 				}
 			}
 			schemes := []struct{ name, flag string }{{"light", "1"}}
@@ -233,6 +281,9 @@ func TestHTMLInBrowser(t *testing.T) {
 			if fmt.Sprint(g.Shown) != fmt.Sprint(ch.want) || fmt.Sprint(g.Open) != fmt.Sprint(wantOpen) {
 				t.Errorf("%+v: shown %v, open %v; want shown %v, open %v", ch, g.Shown, g.Open, ch.want, wantOpen)
 			}
+			if fmt.Sprint(g.Filled) != fmt.Sprint(wantOpen) {
+				t.Errorf("%+v: open rows with their places %v; want %v", ch, g.Filled, wantOpen)
+			}
 			if g.Count != fmt.Sprint(len(ch.want)) || g.None != (len(ch.want) == 0) {
 				t.Errorf("%+v: count %q, no-match note %v; want %d, %v", ch, g.Count, g.None, len(ch.want), len(ch.want) == 0)
 			}
@@ -260,6 +311,35 @@ func TestHTMLInBrowser(t *testing.T) {
 			if fmt.Sprint(shown) != fmt.Sprint(fc.shown) || fmt.Sprint(open) != fmt.Sprint(fc.open) {
 				t.Errorf("%s: shown %v, open %v; want shown %v, open %v", fc.fragment, shown, open, fc.shown, fc.open)
 			}
+		}
+	})
+
+	t.Run("print and open", func(t *testing.T) {
+		// Printing lists every place of every row shown: before print,
+		// the page opens the rows a filter left and builds their places;
+		// after, it closes those it opened. The browser fires the events
+		// when it prints; the driver fires them here.
+		repos := cases[3]
+		page := mustRender(t, repos)
+		static, err := html.Parse(bytes.NewReader(page))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := rowsWhere(static, "data-status", "history", " ")
+		p := filepath.Join(dir, "print.html")
+		if err := os.WriteFile(p, withScript(t, page, `<pre id="driver-results"></pre>`, printDriver), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		doc := b.dom(t, "file://"+p+"#status=history")
+		var got struct{ Open, Filled, After, Clicked, Keyed, Closed []string }
+		if err := json.Unmarshal([]byte(textOf(byID(doc, "driver-results"))), &got); err != nil {
+			t.Fatalf("driver results %q: %v", textOf(byID(doc, "driver-results")), err)
+		}
+		if len(want) == 0 || fmt.Sprint(got.Open) != fmt.Sprint(want) || fmt.Sprint(got.Filled) != fmt.Sprint(want) || len(got.After) != 0 {
+			t.Errorf("printing with status=history: open %v, with places %v, open after %v; want %v, %v, none", got.Open, got.Filled, got.After, want, want)
+		}
+		if fmt.Sprint(got.Clicked, got.Keyed, got.Closed) != "[t1] [t1 t2] [t2]" {
+			t.Errorf("click t1, Enter on t2, click t1: open with places %v, then %v, then open %v; want [t1], [t1 t2], [t2]", got.Clicked, got.Keyed, got.Closed)
 		}
 	})
 
@@ -297,6 +377,18 @@ func TestHTMLInBrowser(t *testing.T) {
 				t.Error("a script from content ran")
 			}
 		})
+		// The places the script built hold the lures as text.
+		var text strings.Builder
+		walk(doc, func(n *html.Node) {
+			if n.Type == html.TextNode && n.Parent != nil && n.Parent.Data == "td" {
+				text.WriteString(n.Data)
+			}
+		})
+		for _, l := range lure {
+			if !strings.Contains(text.String(), l) {
+				t.Errorf("the table of places does not show %q as text", l)
+			}
+		}
 		shot := filepath.Join(dir, "lure.png")
 		b.run(t, url+"#open=all", "--window-size=1366,1000", "--screenshot="+shot)
 		checkScreenshot(t, shot, "lure")
@@ -330,6 +422,8 @@ type filterCheck struct {
 // filterResult is what the driver saw after one check.
 type filterResult struct {
 	Shown, Open []string
+	// Filled are the open rows whose places the page built.
+	Filled      []string
 	Count, Hash string
 	None        bool
 }
@@ -340,7 +434,7 @@ type filterResult struct {
 const driver = `(function () {
   var f = document.getElementById("filters"), out = [];
   var checks = JSON.parse(document.getElementById("driver-checks").textContent);
-  var rows = Array.prototype.slice.call(document.querySelectorAll("details.tok"));
+  var rows = Array.prototype.slice.call(document.querySelectorAll("div.tok"));
   function ids(pred) { return rows.filter(pred).map(function (r) { return r.id; }); }
   checks.forEach(function (c) {
     f.querySelector("[data-open='0']").click();
@@ -350,11 +444,34 @@ const driver = `(function () {
     f.elements.q.value = c.q;
     f.elements.q.dispatchEvent(new Event("input", {bubbles: true}));
     if (c.open) f.querySelector("[data-open='1']").click();
-    out.push({Shown: ids(function (r) { return !r.hidden; }), Open: ids(function (r) { return r.open; }),
+    out.push({Shown: ids(function (r) { return !r.hidden; }), Open: ids(function (r) { return r.classList.contains("open"); }),
+      Filled: ids(function (r) { return r.classList.contains("open") && r.querySelector("table.locs tbody tr"); }),
       Count: document.getElementById("shown").textContent, Hash: location.hash,
       None: !document.getElementById("none").hidden});
   });
   document.getElementById("driver-results").textContent = JSON.stringify(out);
+})();`
+
+// printDriver fires the events a browser fires around printing and writes
+// down which rows were open, and open with their places, while printing,
+// and which stayed open after.
+const printDriver = `(function () {
+  var rows = Array.prototype.slice.call(document.querySelectorAll("div.tok"));
+  function ids(pred) { return rows.filter(pred).map(function (r) { return r.id; }); }
+  dispatchEvent(new Event("beforeprint"));
+  var open = ids(function (r) { return r.classList.contains("open"); });
+  var filled = ids(function (r) { return r.classList.contains("open") && r.querySelector("table.locs tbody tr"); });
+  dispatchEvent(new Event("afterprint"));
+  var after = ids(function (r) { return r.classList.contains("open"); });
+  // A person opens rows with a click or the keyboard.
+  function opened() { return ids(function (r) { return r.classList.contains("open") && r.querySelector("table.locs tbody tr") && r.firstElementChild.getAttribute("aria-expanded") === "true"; }); }
+  rows[0].firstElementChild.click();
+  var clicked = opened();
+  rows[1].firstElementChild.dispatchEvent(new KeyboardEvent("keydown", {key: "Enter", bubbles: true}));
+  var keyed = opened();
+  rows[0].firstElementChild.click();
+  document.getElementById("driver-results").textContent =
+    JSON.stringify({Open: open, Filled: filled, After: after, Clicked: clicked, Keyed: keyed, Closed: ids(function (r) { return r.classList.contains("open"); })});
 })();`
 
 // writeDriven writes page with the driver script and the checks added,

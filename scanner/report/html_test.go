@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -229,7 +230,7 @@ func TestHTMLStructure(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkSelfContained(t, doc)
-			rows := findAll(doc, func(n *html.Node) bool { return n.Data == "details" && hasClass(n, "tok") })
+			rows := findAll(doc, func(n *html.Node) bool { return n.Data == "div" && hasClass(n, "tok") })
 			if len(rows) != c.tokens {
 				t.Errorf("%d token rows; want %d", len(rows), c.tokens)
 			}
@@ -237,9 +238,19 @@ func TestHTMLStructure(t *testing.T) {
 			for _, f := range c.res.Findings {
 				fps[f.Fingerprint]++
 			}
+			places := placesOf(t, doc)
+			if len(places.Rows) != len(rows) {
+				t.Errorf("the places island has %d rows; the page %d", len(places.Rows), len(rows))
+			}
+			if n := len(findAll(doc, func(n *html.Node) bool { return n.Data == "table" })); n != 0 {
+				t.Errorf("%d tables in the page as written; the places are built when a row opens", n)
+			}
 			locs, last := 0, -1
 			for i, r := range rows {
-				n := len(findAll(r, func(n *html.Node) bool { return n.Data == "tr" && n.Parent.Data == "tbody" }))
+				n := 0
+				if i < len(places.Rows) {
+					n = len(places.Rows[i])
+				}
 				if n == 0 {
 					t.Errorf("row %d lists no place", i)
 				}
@@ -303,6 +314,19 @@ func TestHTMLHostile(t *testing.T) {
 			text.WriteString("\n")
 		}
 	})
+	// The places are data the script shows as text: what a person reads
+	// is the decoded strings.
+	places := placesOf(t, doc)
+	for _, r := range places.Repos {
+		text.WriteString(r + "\n")
+	}
+	for _, row := range places.Rows {
+		for _, p := range row {
+			for _, v := range p {
+				fmt.Fprintln(&text, v)
+			}
+		}
+	}
 	for _, want := range []string{hostilePaths[0], hostilePaths[1], `<svg onload=alert(1)>`, `<b onmouseover=alert(1)>Mallory</b>`, "read <b>failed</b>"} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("the page's text does not show %q", want)
@@ -352,6 +376,11 @@ func checkSelfContained(t *testing.T, doc *html.Node) {
 		case "link", "iframe", "object", "embed", "base", "img", "audio", "video", "image", "use":
 			t.Errorf("page has a <%s> element", n.Data)
 		case "script":
+			// The places island is data no browser runs; placesOf
+			// checks it is whole and only data.
+			if attr(n, "type") == "application/json" && attr(n, "id") == "places" {
+				return
+			}
 			scripts = append(scripts, textOf(n))
 		case "style":
 			styles = append(styles, textOf(n))
@@ -382,6 +411,52 @@ func checkSelfContained(t *testing.T, doc *html.Node) {
 			t.Errorf("Content Security Policy names %s, which is neither the script's nor the style's hash", h[1])
 		}
 	}
+}
+
+// htmlPlacesData is the page's places island as the script reads it.
+type htmlPlacesData struct {
+	Repos []string  `json:"repos"`
+	Rows  [][][]any `json:"rows"`
+}
+
+// placesOf returns the places island of a parsed page, empty when the page
+// has no token row. It fails unless the island is one text node (nothing
+// in it ended the <script> or started markup), holds nothing a browser
+// would read as markup, and is valid JSON of the island's shape, every
+// place with its eight fields.
+func placesOf(t testing.TB, doc *html.Node) htmlPlacesData {
+	t.Helper()
+	var data htmlPlacesData
+	n := byID(doc, "places")
+	if n == nil {
+		if len(findAll(doc, func(n *html.Node) bool { return n.Data == "div" && hasClass(n, "tok") })) > 0 {
+			t.Fatal("a page with token rows has no places island")
+		}
+		return data
+	}
+	if n.Data != "script" || attr(n, "type") != "application/json" {
+		t.Fatalf("the places island is <%s type=%q>; want <script type=\"application/json\">", n.Data, attr(n, "type"))
+	}
+	if n.FirstChild == nil || n.FirstChild != n.LastChild || n.FirstChild.Type != html.TextNode {
+		t.Fatal("the places island is not one text node")
+	}
+	raw := n.FirstChild.Data
+	if i := strings.IndexAny(raw, "<>&\u2028\u2029"); i >= 0 {
+		t.Fatalf("the places island holds %q unescaped at offset %d", raw[i:i+1], i)
+	}
+	dec := json.NewDecoder(strings.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&data); err != nil {
+		t.Fatalf("the places island is not JSON: %v", err)
+	}
+	for _, row := range data.Rows {
+		for _, p := range row {
+			if len(p) != 8 {
+				t.Fatalf("a place has %d fields; want 8: %v", len(p), p)
+			}
+		}
+	}
+	return data
 }
 
 func cspHashOf(s string) string {
@@ -485,7 +560,7 @@ func TestHTMLVerdicts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rows := findAll(doc, func(n *html.Node) bool { return n.Data == "details" })
+		rows := findAll(doc, func(n *html.Node) bool { return n.Data == "div" && hasClass(n, "tok") })
 		if len(rows) != 1 {
 			t.Fatalf("%d rows for one token", len(rows))
 		}
@@ -561,11 +636,11 @@ func FuzzHTMLSafe(f *testing.F) {
 			t.Fatal(err)
 		}
 		checkSelfContained(t, doc)
-		if n := len(findAll(doc, func(n *html.Node) bool { return n.Data == "details" })); n != 1 {
+		if n := len(findAll(doc, func(n *html.Node) bool { return n.Data == "div" && hasClass(n, "tok") })); n != 1 {
 			t.Errorf("%d token rows; want 1", n)
 		}
-		if n := len(findAll(doc, func(n *html.Node) bool { return n.Data == "tr" && n.Parent.Data == "tbody" })); n != 2 {
-			t.Errorf("%d places; want 2", n)
+		if places := placesOf(t, doc); len(places.Rows) != 1 || len(places.Rows[0]) != 2 {
+			t.Errorf("places %v; want one row of 2", places.Rows)
 		}
 		if n := len(findAll(doc, func(n *html.Node) bool { return n.Data == "h2" })); n != 3 {
 			t.Errorf("%d section headings; want 3 (problems, tokens, what to do)", n)
