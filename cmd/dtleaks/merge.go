@@ -32,7 +32,7 @@ name none (scans of files or of one repository), and when the newest
 report was written. A JSON report holds
 findings only: a repository that was scanned clean is not named.
 
-Flags:
+Flags (anywhere among the arguments; "--" ends them):
 `
 
 // runMerge is "dtleaks merge".
@@ -41,9 +41,10 @@ func runMerge(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	format := fs.String("format", "text", "report `format`: "+strings.Join(reportFormats(), ", "))
 	output := fs.String("output", "", "write the report to `FILE` instead of standard output")
 	noColor := fs.Bool("no-color", false, "no colour in text output (also: NO_COLOR set in the environment)")
+	addShortFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), mergeUsage)
-		fs.PrintDefaults()
+		printFlags(fs.Output(), fs)
 		fmt.Fprintf(fs.Output(), "\nExit status: 0 nothing found, 1 tokens found, 2 an error.\n")
 	}
 	fail := func(err error) int {
