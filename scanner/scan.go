@@ -85,8 +85,8 @@ func Scan(ctx context.Context, src Source, opts Options) (Result, error) {
 		pool.Put(bp)
 		nb.Add(n)
 		mu.Lock()
-		res.Findings = append(res.Findings, names...)
-		res.Findings = append(res.Findings, fs...)
+		res.Findings = appendFindings(res.Findings, names)
+		res.Findings = appendFindings(res.Findings, fs)
 		if err != nil {
 			res.Problems = append(res.Problems, Problem{Path: it.Path, Err: err})
 		}
@@ -175,7 +175,7 @@ func scanItemAllow(ctx context.Context, it Item, m *rules.Matcher, buf []byte, n
 		if err != nil && !eof {
 			// Whatever was read is still searched below, as if the item
 			// ended there, and the error is reported.
-			fs = append(fs, finish(&lines, buf, base, len(buf), it, m, pending)...)
+			fs = appendFindings(fs, finish(&lines, buf, base, len(buf), it, m, pending))
 			return fs, total, 0, err
 		}
 		end := len(buf) // matches starting before end are this window's
@@ -183,12 +183,12 @@ func scanItemAllow(ctx context.Context, it Item, m *rules.Matcher, buf []byte, n
 			end = safeEnd(buf, end-rules.MaxSpan)
 		}
 		if eof {
-			fs = append(fs, finish(&lines, buf, base, end, it, m, pending)...)
+			fs = appendFindings(fs, finish(&lines, buf, base, end, it, m, pending))
 			return fs, total, 0, nil
 		}
 		var done []Finding
 		done, pending = window(&lines, buf, base, end, false, it, m, pending)
-		fs = append(fs, done...)
+		fs = appendFindings(fs, done)
 		keep := copy(buf, buf[end:])
 		buf = buf[:keep]
 		base += int64(end)
@@ -199,7 +199,31 @@ func scanItemAllow(ctx context.Context, it Item, m *rules.Matcher, buf []byte, n
 // decided there, since no line goes on past the end.
 func finish(lines *lineState, buf []byte, base int64, end int, it Item, m *rules.Matcher, pending []Finding) []Finding {
 	done, rest := window(lines, buf, base, end, true, it, m, pending)
-	return append(done, rest...)
+	return appendFindings(done, rest)
+}
+
+// appendFindings appends src to dst, and returns src itself when dst is
+// empty. It doubles dst's capacity when it must grow: append grows large
+// slices by a quarter, so the findings of a long line dense with tokens,
+// 264 bytes each, would be copied five times over on their way to the
+// report, and their cost would follow memory more than findings.
+func appendFindings(dst, src []Finding) []Finding {
+	if len(dst) == 0 {
+		return src
+	}
+	if cap(dst)-len(dst) < len(src) {
+		dst = slices.Grow(dst, max(len(src), len(dst)))
+	}
+	return append(dst, src...)
+}
+
+// appendFinding is append(fs, f) that doubles fs's capacity when it must
+// grow, as appendFindings does.
+func appendFinding(fs []Finding, f Finding) []Finding {
+	if len(fs) == cap(fs) {
+		fs = slices.Grow(fs, max(1, len(fs)))
+	}
+	return append(fs, f)
 }
 
 // window finds the matches that start in buf[:end] and places them. It
@@ -225,7 +249,7 @@ func window(lines *lineState, buf []byte, base int64, end int, last bool, it Ite
 			lines.allowed += len(pending)
 			pending = nil
 		} else if firstTerm >= 0 || last {
-			done = append(done, pending...)
+			done = appendFindings(done, pending)
 			pending = nil
 		}
 	}
@@ -321,9 +345,9 @@ func window(lines *lineState, buf []byte, base int64, end int, last bool, it Ite
 		case allowed:
 			lines.allowed++
 		case lineEnd < 0 && !last:
-			rest = append(rest, f)
+			rest = appendFinding(rest, f)
 		default:
-			done = append(done, f)
+			done = appendFinding(done, f)
 		}
 	}
 	if !last {
