@@ -400,3 +400,24 @@ func TestLoneCRs(t *testing.T) {
 		}
 	}
 }
+
+// TestRuneCount holds runeCount to utf8.RuneCount on ASCII, NUL, valid and
+// invalid UTF-8, with sequences cut by the edges of its 64-byte blocks.
+func TestRuneCount(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 5))
+	pieces := []string{"a", "\x00", "é", "€", "🔑", "\xff", "\x80", "\xe2\x82", "\xf0\x9f\x94", "\xed\xa0\x80"}
+	for range 500 {
+		var b []byte
+		ascii := r.IntN(3) == 0
+		for range r.IntN(400) {
+			if ascii || r.IntN(8) > 0 {
+				b = append(b, pieces[r.IntN(2)]...)
+			} else {
+				b = append(b, pieces[r.IntN(len(pieces))]...)
+			}
+		}
+		if got, want := runeCount(b), utf8.RuneCount(b); got != want {
+			t.Errorf("runeCount(%q) = %d; want %d", b, got, want)
+		}
+	}
+}
