@@ -37,7 +37,8 @@ type Options struct {
 	Matcher *rules.Matcher
 	// ChunkSize is how many bytes are read at a time from one item; 0
 	// means DefaultChunkSize. Memory per worker is about ChunkSize plus
-	// rules.MaxSpan, whatever the item's size.
+	// rules.MaxSpan, whatever the item's size, twice that while it reads
+	// an item longer than that ahead.
 	ChunkSize int
 	// NoAllow reports the tokens on lines that hold AllowMarker too, for
 	// auditors.
