@@ -219,6 +219,12 @@ func finish(lines *lineState, buf []byte, base int64, end int, it Item, m *rules
 	return appendFindings(done, rest)
 }
 
+// allZeros reports whether b holds only NUL bytes. Its ends are tested
+// first, so that other data costs no pass over b.
+func allZeros(b []byte) bool {
+	return len(b) > 0 && b[0] == 0 && b[len(b)-1] == 0 && bytes.Count(b, []byte{0}) == len(b)
+}
+
 // appendFindings appends src to dst, and returns src itself when dst is
 // empty. It doubles dst's capacity when it must grow: append grows large
 // slices by a quarter, so the findings of a long line dense with tokens,
@@ -248,6 +254,15 @@ func appendFinding(fs []Finding, f Finding) []Finding {
 // buf (to be decided by the next window). buf[end:] is the overlap the next
 // window starts with.
 func window(lines *lineState, buf []byte, base int64, end int, last bool, it Item, m *rules.Matcher, pending []Finding) (done, rest []Finding) {
+	if base > 0 && !last && allZeros(buf) {
+		// A window of NUL bytes only (a disk image, a core dump, a
+		// database file's free pages): no match, line break or marker
+		// starts in it, and each byte is one character of the line
+		// that goes on. Counting the zeros is one vectorised pass; the
+		// searches below are a dozen.
+		lines.col += end
+		return nil, pending
+	}
 	region := buf[:end]
 	if base == 0 {
 		lines.bom = len(buf) >= 2 && (buf[0] == 0xff && buf[1] == 0xfe || buf[0] == 0xfe && buf[1] == 0xff)
