@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"errors"
+	"io"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -37,8 +39,7 @@ type Options struct {
 	Matcher *rules.Matcher
 	// ChunkSize is how many bytes are read at a time from one item; 0
 	// means DefaultChunkSize. Memory per worker is about ChunkSize plus
-	// rules.MaxSpan, whatever the item's size, twice that while it reads
-	// an item longer than that ahead.
+	// rules.MaxSpan, whatever the item's size.
 	ChunkSize int
 	// NoAllow reports the tokens on lines that hold AllowMarker too, for
 	// auditors.
@@ -155,60 +156,54 @@ func scanItem(ctx context.Context, it Item, m *rules.Matcher, buf []byte) ([]Fin
 
 // scanItemAllow is scanItem that also returns how many tokens AllowMarker
 // kept out, and with noAllow keeps none out.
-//
-// An item longer than one window is read ahead (readahead.go): the next
-// window is read while this one is searched.
 func scanItemAllow(ctx context.Context, it Item, m *rules.Matcher, buf []byte, noAllow bool) (fs []Finding, total int64, allowed int, err error) {
 	var (
 		base    int64 // offset in the item of buf[0]
 		lines   = lineState{noAllow: noAllow}
 		pending []Finding // findings on a line that goes on past the window
-		ahead   *readAhead
 	)
-	defer func() {
-		allowed = lines.allowed
-		if ahead != nil {
-			ahead.stop()
-		}
-	}()
+	defer func() { allowed = lines.allowed }()
 	buf = buf[:0]
 	sk, _ := it.R.(ZeroSkipper)
 	for {
 		if err := ctx.Err(); err != nil {
 			return fs, total, 0, err
 		}
-		var w filled
-		if ahead != nil {
-			w = <-ahead.next
-		} else {
-			w = fill(it.R, sk, buf)
+		if sk != nil {
+			// buf holds zeros only and more lie ahead: they are skipped
+			// as if read, so buf's bytes stand for the last of them.
+			n, err := skipZeros(sk, buf)
+			if err != nil {
+				return fs, total, 0, err
+			}
+			base += n
+			total += n
+			lines.col += int(n)
 		}
-		buf = w.buf
-		base += w.skipped
-		total += w.skipped + int64(w.n)
-		lines.col += int(w.skipped)
-		if w.skipErr {
-			return fs, total, 0, w.err
-		}
-		if w.err != nil {
-			// Whatever was read is still searched, as if the item
+		n, err := io.ReadFull(it.R, buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		total += int64(n)
+		eof := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+		if err != nil && !eof {
+			// Whatever was read is still searched below, as if the item
 			// ended there, and the error is reported.
 			fs = appendFindings(fs, finish(&lines, buf, base, len(buf), it, m, pending))
-			return fs, total, 0, w.err
+			return fs, total, 0, err
 		}
-		end := windowEnd(w) // matches starting before end are this window's
-		if w.eof {
+		end := len(buf) // matches starting before end are this window's
+		if !eof {
+			end = safeEnd(buf, end-rules.MaxSpan)
+		}
+		if eof {
 			fs = appendFindings(fs, finish(&lines, buf, base, end, it, m, pending))
 			return fs, total, 0, nil
-		}
-		if ahead == nil {
-			ahead = startReadAhead(it.R, sk, w)
 		}
 		var done []Finding
 		done, pending = window(&lines, buf, base, end, false, it, m, pending)
 		fs = appendFindings(fs, done)
+		keep := copy(buf, buf[end:])
+		buf = buf[:keep]
 		base += int64(end)
-		ahead.release(buf)
 	}
 }
 

@@ -468,9 +468,10 @@ func (s guardedSource) Items(ctx context.Context, yield func(Item, error) error)
 	return nil
 }
 
-// TestScanReadsItemsOnlyDuringYield: an item longer than a window is read
-// ahead on another goroutine, which must be done with the reader when the
-// scan of the item returns, whether it ended, failed or was cancelled.
+// TestScanReadsItemsOnlyDuringYield: Scan must be done with an item's
+// reader when the scan of the item returns, whether it ended, failed or was
+// cancelled mid-read, however many windows it took (a read-ahead on another
+// goroutine, tried for issue 15, would have to wait for its last read).
 func TestScanReadsItemsOnlyDuringYield(t *testing.T) {
 	tok := tokentest.New(4).Token("dt0c01").Text
 	long := strings.Repeat(strings.Repeat("x", 300)+tok+"\n", 200)
