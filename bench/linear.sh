@@ -12,6 +12,12 @@
 #   64 MiB, one line, a token every ~200 B 4 MiB of the same               <= 20x (linear)
 #   TREE (default /usr/local/go)           rg -uuu -c dt0, same tree       <= 1.3x
 #
+# The TREE case runs dtleaks with --max-archive-depth 0, reading archives
+# as the bytes they are, as rg does: Go's tree holds deliberately broken
+# archives (archive/tar/testdata), which dtleaks reports as problems (exit
+# 2) when it opens archives. A second row, for information, times the
+# default (archives opened, up to two levels), whose exit 2 is expected.
+#
 # rg -uuu searches a binary file only up to its first match: random bytes
 # hold "dt0" about once in 16 MiB, so rg reads a few MiB of the random file,
 # not 1 GiB. The random case therefore also prints, for information, rg -a
@@ -51,11 +57,12 @@ gen=$out/lineargen
 echo "$(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $runs run(s) each after a warm-up; $(date -u +%FT%TZ)"
 
 # check runs a command once (which also warms the page cache) and fails on
-# an exit status above 1: 1 is findings for dtleaks, no match for rg.
+# an exit status above 1 (above $maxrc when set): 1 is findings for
+# dtleaks, no match for rg.
 check() {
 	local rc=0
 	"$@" >/dev/null 2>"$tmp/stderr" || rc=$?
-	if ((rc > 1)); then
+	if ((rc > ${maxrc:-1})); then
 		echo "linear.sh: '$*' failed (exit $rc):" >&2
 		head -5 "$tmp/stderr" >&2
 		exit 2
@@ -147,9 +154,12 @@ for c in $cases; do
 		row "64 MiB one line, token every ~200 B" "$t_a" "4 MiB of the same (16x the bytes)" "$t_b" 20
 		;;
 	tree)
-		a=($(dt "$tree")) b=(rg -uuu -c dt0 "$tree")
+		a=($(dt --max-archive-depth 0 "$tree")) b=(rg -uuu -c dt0 "$tree")
 		median a b
 		row "$tree scan --no-ignore" "$t_a" "rg -uuu -c dt0" "$t_b" 1.3
+		a=($(dt "$tree"))
+		maxrc=2 median a b
+		info=1 row "$tree, archives opened" "$t_a" "rg -uuu -c dt0" "$t_b" 1.3
 		;;
 	*)
 		echo "linear.sh: unknown case $c" >&2

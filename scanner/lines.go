@@ -250,21 +250,27 @@ func indexTermFrom(b []byte, from int) int {
 	return from + n
 }
 
-// runeCount is utf8.RuneCount, eight bytes at a time over ASCII: the same
+// runeCount is utf8.RuneCount, 64 bytes at a time over ASCII: the same
 // count (each invalid byte is one character), at several times its speed
-// on ASCII text and NUL bytes.
+// on ASCII text and NUL bytes. The block is resliced to its own length so
+// that its eight loads are not bounds-checked: with the checks, the loop
+// ran at a fifth of this speed, and it runs over every window of a line
+// that never ends.
 func runeCount(b []byte) int {
 	n, i := 0, 0
-	for i+32 <= len(b) {
-		if (binary.LittleEndian.Uint64(b[i:])|binary.LittleEndian.Uint64(b[i+8:])|
-			binary.LittleEndian.Uint64(b[i+16:])|binary.LittleEndian.Uint64(b[i+24:]))&highs == 0 {
-			i += 32
-			n += 32
+	for i+64 <= len(b) {
+		c := b[i : i+64 : i+64]
+		if (binary.LittleEndian.Uint64(c[0:])|binary.LittleEndian.Uint64(c[8:])|
+			binary.LittleEndian.Uint64(c[16:])|binary.LittleEndian.Uint64(c[24:])|
+			binary.LittleEndian.Uint64(c[32:])|binary.LittleEndian.Uint64(c[40:])|
+			binary.LittleEndian.Uint64(c[48:])|binary.LittleEndian.Uint64(c[56:]))&highs == 0 {
+			i += 64
+			n += 64
 			continue
 		}
-		// Decode up to the end of these 32 bytes; a sequence may run a
+		// Decode up to the end of these 64 bytes; a sequence may run a
 		// few bytes past it, and the loop goes on from where it ends.
-		for stop := i + 32; i < stop; n++ {
+		for stop := i + 64; i < stop; n++ {
 			if b[i] < utf8.RuneSelf {
 				i++
 				continue

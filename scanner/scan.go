@@ -85,8 +85,8 @@ func Scan(ctx context.Context, src Source, opts Options) (Result, error) {
 		pool.Put(bp)
 		nb.Add(n)
 		mu.Lock()
-		res.Findings = append(res.Findings, names...)
-		res.Findings = append(res.Findings, fs...)
+		res.Findings = appendFindings(res.Findings, names)
+		res.Findings = appendFindings(res.Findings, fs)
 		if err != nil {
 			res.Problems = append(res.Problems, Problem{Path: it.Path, Err: err})
 		}
@@ -116,19 +116,31 @@ func Scan(ctx context.Context, src Source, opts Options) (Result, error) {
 
 // Sort orders findings by path, location, commit, line, column and
 // identifier: the order every report uses.
+//
+// Findings already in order, as those of one file are, are left as they
+// are after one pass of comparisons: the stable sort would still merge its
+// blocks with binary searches, n log n comparisons of up to eight fields
+// (for the 332k findings of a long line dense with tokens, 48 ms of CPU
+// against 20).
 func Sort(fs []Finding) {
-	slices.SortStableFunc(fs, func(a, b Finding) int {
-		return cmp.Or(
-			cmp.Compare(a.Path, b.Path),
-			cmp.Compare(a.Location, b.Location),
-			cmp.Compare(a.Origin.Commit, b.Origin.Commit),
-			cmp.Compare(a.Origin.Blob, b.Origin.Blob),
-			cmp.Compare(a.Line, b.Line),
-			cmp.Compare(a.Column, b.Column),
-			cmp.Compare(a.ID, b.ID),
-			cmp.Compare(a.Fingerprint, b.Fingerprint),
-		)
-	})
+	if slices.IsSortedFunc(fs, compareFindings) {
+		return
+	}
+	slices.SortStableFunc(fs, compareFindings)
+}
+
+// compareFindings is the order of Sort.
+func compareFindings(a, b Finding) int {
+	return cmp.Or(
+		cmp.Compare(a.Path, b.Path),
+		cmp.Compare(a.Location, b.Location),
+		cmp.Compare(a.Origin.Commit, b.Origin.Commit),
+		cmp.Compare(a.Origin.Blob, b.Origin.Blob),
+		cmp.Compare(a.Line, b.Line),
+		cmp.Compare(a.Column, b.Column),
+		cmp.Compare(a.ID, b.ID),
+		cmp.Compare(a.Fingerprint, b.Fingerprint),
+	)
 }
 
 // scanItem reads one item in windows of len(cap(buf)) bytes. Consecutive
@@ -175,7 +187,7 @@ func scanItemAllow(ctx context.Context, it Item, m *rules.Matcher, buf []byte, n
 		if err != nil && !eof {
 			// Whatever was read is still searched below, as if the item
 			// ended there, and the error is reported.
-			fs = append(fs, finish(&lines, buf, base, len(buf), it, m, pending)...)
+			fs = appendFindings(fs, finish(&lines, buf, base, len(buf), it, m, pending))
 			return fs, total, 0, err
 		}
 		end := len(buf) // matches starting before end are this window's
@@ -183,12 +195,12 @@ func scanItemAllow(ctx context.Context, it Item, m *rules.Matcher, buf []byte, n
 			end = safeEnd(buf, end-rules.MaxSpan)
 		}
 		if eof {
-			fs = append(fs, finish(&lines, buf, base, end, it, m, pending)...)
+			fs = appendFindings(fs, finish(&lines, buf, base, end, it, m, pending))
 			return fs, total, 0, nil
 		}
 		var done []Finding
 		done, pending = window(&lines, buf, base, end, false, it, m, pending)
-		fs = append(fs, done...)
+		fs = appendFindings(fs, done)
 		keep := copy(buf, buf[end:])
 		buf = buf[:keep]
 		base += int64(end)
@@ -199,7 +211,37 @@ func scanItemAllow(ctx context.Context, it Item, m *rules.Matcher, buf []byte, n
 // decided there, since no line goes on past the end.
 func finish(lines *lineState, buf []byte, base int64, end int, it Item, m *rules.Matcher, pending []Finding) []Finding {
 	done, rest := window(lines, buf, base, end, true, it, m, pending)
-	return append(done, rest...)
+	return appendFindings(done, rest)
+}
+
+// allZeros reports whether b holds only NUL bytes. Its ends are tested
+// first, so that other data costs no pass over b.
+func allZeros(b []byte) bool {
+	return len(b) > 0 && b[0] == 0 && b[len(b)-1] == 0 && bytes.Count(b, []byte{0}) == len(b)
+}
+
+// appendFindings appends src to dst, and returns src itself when dst is
+// empty. It doubles dst's capacity when it must grow: append grows large
+// slices by a quarter, so the findings of a long line dense with tokens,
+// 264 bytes each, would be copied five times over on their way to the
+// report, and their cost would follow memory more than findings.
+func appendFindings(dst, src []Finding) []Finding {
+	if len(dst) == 0 {
+		return src
+	}
+	if cap(dst)-len(dst) < len(src) {
+		dst = slices.Grow(dst, max(len(src), len(dst)))
+	}
+	return append(dst, src...)
+}
+
+// appendFinding is append(fs, f) that doubles fs's capacity when it must
+// grow, as appendFindings does.
+func appendFinding(fs []Finding, f Finding) []Finding {
+	if len(fs) == cap(fs) {
+		fs = slices.Grow(fs, max(1, len(fs)))
+	}
+	return append(fs, f)
 }
 
 // window finds the matches that start in buf[:end] and places them. It
@@ -207,6 +249,15 @@ func finish(lines *lineState, buf []byte, base int64, end int, it Item, m *rules
 // buf (to be decided by the next window). buf[end:] is the overlap the next
 // window starts with.
 func window(lines *lineState, buf []byte, base int64, end int, last bool, it Item, m *rules.Matcher, pending []Finding) (done, rest []Finding) {
+	if base > 0 && !last && allZeros(buf) {
+		// A window of NUL bytes only (a disk image, a core dump, a
+		// database file's free pages): no match, line break or marker
+		// starts in it, and each byte is one character of the line
+		// that goes on. Counting the zeros is one vectorised pass; the
+		// searches below are a dozen.
+		lines.col += end
+		return nil, pending
+	}
 	region := buf[:end]
 	if base == 0 {
 		lines.bom = len(buf) >= 2 && (buf[0] == 0xff && buf[1] == 0xfe || buf[0] == 0xfe && buf[1] == 0xff)
@@ -225,7 +276,7 @@ func window(lines *lineState, buf []byte, base int64, end int, last bool, it Ite
 			lines.allowed += len(pending)
 			pending = nil
 		} else if firstTerm >= 0 || last {
-			done = append(done, pending...)
+			done = appendFindings(done, pending)
 			pending = nil
 		}
 	}
@@ -321,9 +372,9 @@ func window(lines *lineState, buf []byte, base int64, end int, last bool, it Ite
 		case allowed:
 			lines.allowed++
 		case lineEnd < 0 && !last:
-			rest = append(rest, f)
+			rest = appendFinding(rest, f)
 		default:
-			done = append(done, f)
+			done = appendFinding(done, f)
 		}
 	}
 	if !last {

@@ -45,6 +45,10 @@ func FuzzScanWindows(f *testing.F) {
 		strings.Repeat("~ ", 20) + "\n" + strings.Repeat("~", 10),
 		strings.Repeat("x", 6000) + "@" + strings.Repeat("y", 1500) + "@\n@",
 		strings.Repeat("\x00", 7000) + "@" + strings.Repeat("\x00", 1000) + "@",
+		// Windows of NUL bytes only, between findings still open and the
+		// marker or line break that decides them.
+		"@" + strings.Repeat("\x00", 5000) + "dtleaks:allow\r@" + strings.Repeat("\x00", 3000) + "\n@\x00",
+		"\r\x00" + strings.Repeat("\x00", 4000) + "\r\n" + strings.Repeat("\x00", 3000) + "@é\r",
 		strings.Repeat("é", 2500) + "@" + strings.Repeat("\xff", 700) + "@ dtleaks:allow\n@",
 		strings.Repeat("ab\x00", 1500) + "\r" + strings.Repeat("@ é", 30),
 		// UTF-16 text whose characters hold the bytes 0x0A and 0x0D,

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 	"testing/iotest"
+	"time"
 	"unicode/utf8"
 
 	"github.com/dtleaks/dtleaks/internal/tokentest"
@@ -398,5 +399,106 @@ func TestLoneCRs(t *testing.T) {
 		if got := loneCRWords(b); got != want {
 			t.Errorf("loneCRWords(%q) = %d; want %d", b, got, want)
 		}
+	}
+}
+
+// TestRuneCount holds runeCount to utf8.RuneCount on ASCII, NUL, valid and
+// invalid UTF-8, with sequences cut by the edges of its 64-byte blocks.
+func TestRuneCount(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 5))
+	pieces := []string{"a", "\x00", "é", "€", "🔑", "\xff", "\x80", "\xe2\x82", "\xf0\x9f\x94", "\xed\xa0\x80"}
+	for range 500 {
+		var b []byte
+		ascii := r.IntN(3) == 0
+		for range r.IntN(400) {
+			if ascii || r.IntN(8) > 0 {
+				b = append(b, pieces[r.IntN(2)]...)
+			} else {
+				b = append(b, pieces[r.IntN(len(pieces))]...)
+			}
+		}
+		if got, want := runeCount(b), utf8.RuneCount(b); got != want {
+			t.Errorf("runeCount(%q) = %d; want %d", b, got, want)
+		}
+	}
+}
+
+// guarded is an item's reader that counts the reads made after the yield
+// it was passed to returned, when a source may have closed or reused it.
+type guarded struct {
+	r        io.Reader
+	slow     bool // each read takes a millisecond
+	mu       sync.Mutex
+	returned bool
+	late     int
+}
+
+func (g *guarded) Read(p []byte) (int, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.returned {
+		g.late++
+		return 0, io.ErrClosedPipe
+	}
+	if g.slow {
+		g.mu.Unlock()
+		time.Sleep(time.Millisecond)
+		g.mu.Lock()
+		if g.returned {
+			g.late++ // still reading when the yield returned
+		}
+	}
+	return g.r.Read(p)
+}
+
+// guardedSource yields its readers one after the other and marks each
+// returned once its yield has.
+type guardedSource []*guarded
+
+func (s guardedSource) Items(ctx context.Context, yield func(Item, error) error) error {
+	for i, g := range s {
+		err := yield(Item{Path: fmt.Sprint(i), R: g}, nil)
+		g.mu.Lock()
+		g.returned = true
+		g.mu.Unlock()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TestScanReadsItemsOnlyDuringYield: Scan must be done with an item's
+// reader when the scan of the item returns, whether it ended, failed or was
+// cancelled mid-read, however many windows it took (a read-ahead on another
+// goroutine, tried for issue 15, would have to wait for its last read).
+func TestScanReadsItemsOnlyDuringYield(t *testing.T) {
+	tok := tokentest.New(4).Token("dt0c01").Text
+	long := strings.Repeat(strings.Repeat("x", 300)+tok+"\n", 200)
+	src := guardedSource{
+		{r: strings.NewReader(long)},
+		{r: &failAfter{r: strings.NewReader(long), err: errors.New("device on fire")}},
+		{r: strings.NewReader(tok)},
+	}
+	res, err := Scan(context.Background(), src, Options{ChunkSize: 256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Findings) != 401 || len(res.Problems) != 1 {
+		t.Errorf("%d findings, %d problems; want 401 and 1", len(res.Findings), len(res.Problems))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	inf := guardedSource{{r: endless{}, slow: true}}
+	time.AfterFunc(20*time.Millisecond, cancel)
+	if _, err := Scan(ctx, inf, Options{ChunkSize: 256}); !errors.Is(err, context.Canceled) {
+		t.Errorf("Scan after cancel = %v; want context.Canceled", err)
+	}
+	time.Sleep(10 * time.Millisecond) // for a read that went on to end
+	for i, g := range append(src, inf...) {
+		g.mu.Lock()
+		if g.late > 0 {
+			t.Errorf("item %d: read %d times after its yield returned", i, g.late)
+		}
+		g.mu.Unlock()
 	}
 }

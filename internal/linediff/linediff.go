@@ -13,6 +13,7 @@ package linediff
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"hash/maphash"
 	"io"
@@ -106,6 +107,12 @@ const headSize = 1024
 func UTF16Text(head []byte) (text, bigEndian bool) {
 	if len(head) >= 2 && (head[0] == 0xff && head[1] == 0xfe || head[0] == 0xfe && head[1] == 0xff) {
 		return true, head[0] == 0xfe
+	}
+	if bytes.IndexByte(head, 0) < 0 {
+		// Nearly every text: no NUL, so no parity to weigh. The
+		// vectorised search keeps this test, run on every item the
+		// scanner reads, from costing a loop over its first kilobyte.
+		return false, false
 	}
 	var nul [2]int
 	for i, c := range head {
