@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"iter"
 	"maps"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -58,7 +59,8 @@ const benchSize = 1 << 20
 // benchInputs returns the benchmark inputs, each benchSize bytes:
 //   - source: Go source from the Go distribution, without tokens;
 //   - nearmiss: text dense with "dt0" candidates that are not tokens;
-//   - dense: the same with a token of some shape every ~400 bytes.
+//   - dense: the same with a token of some shape every ~400 bytes;
+//   - random: random bytes (fixed seed), as in binaries and compressed files.
 func benchInputs(b *testing.B) []struct {
 	name string
 	data []byte
@@ -71,7 +73,18 @@ func benchInputs(b *testing.B) []struct {
 		{"source", benchSource(b)},
 		{"nearmiss", benchNearMiss(false)},
 		{"dense", benchNearMiss(true)},
+		{"random", benchRandom()},
 	}
+}
+
+// benchRandom returns benchSize random bytes from a fixed seed.
+func benchRandom() []byte {
+	b := make([]byte, benchSize)
+	r := rand.New(rand.NewPCG(15, 15))
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
 }
 
 // benchSource reads .go files from the Go distribution's source tree until
@@ -163,6 +176,13 @@ func BenchmarkMatch(b *testing.B) {
 		}},
 		{"nodecode", func(data []byte) (n int) {
 			for range (&Matcher{NoDecode: true}).All(data) {
+				n++
+			}
+			return n
+		}},
+		// legacy is the legacy search alone.
+		{"legacy", func(data []byte) (n int) {
+			for range LegacyTokens(data) {
 				n++
 			}
 			return n

@@ -53,12 +53,110 @@ func LegacyTokens(b []byte) iter.Seq[Match] {
 
 // legacyTokens is LegacyTokens as a plain function, so that Matcher.All can
 // call it without allocating a closure.
+//
+// A value LegacyTokens accepts is a whole run of name characters, exactly
+// legacyLen long: the byte before it is a separator, space or quote, and
+// the byte after it a quote or a terminator (or b ends). The keywords are
+// searched for only before such a run, from legacyReach bytes ahead of it
+// (extended back to the start of the name there): random bytes and most
+// text hold no such run, and then no keyword is searched for at all.
+//
+// Searching from there finds exactly what a search from the start would:
+// after each keyword, the search resumes at the end of a name or value,
+// where no name character stands, so it resumes from a place a search
+// started at p (with no name character at p-1) would also pass through,
+// unless an earlier keyword yields a value past p; and that value would be
+// a run legacyRuns finds first.
 func legacyTokens(b []byte, yield func(Match) bool) {
-	kw := newLegacyKeywords(b)
-	for i := 0; ; {
+	if legacyWordy(b) {
+		// Text: most bytes are name characters and runs of them are
+		// short, so that looking for runs reads most of the bytes, where
+		// 'k' is rare and the vectorised search for it skips them.
+		legacyTokensBefore(b, 0, len(b), yield)
+		return
+	}
+	legacyTokensByRun(b, yield)
+}
+
+// legacyTokensByRun is legacyTokens searching for keywords only before
+// runs of legacyLen name characters.
+func legacyTokensByRun(b []byte, yield func(Match) bool) {
+	i := 0 // where the next keyword search starts, as in the plain loop
+	for r := legacyRun(b, 0); r >= 0; r = legacyRun(b, r+legacyLen+1) {
+		if r < i {
+			continue // inside a value already yielded
+		}
+		p := max(i, r-legacyReach)
+		for p > i && legacyNameChar(b[p-1]) {
+			p--
+		}
+		var more bool
+		if i, more = legacyTokensBefore(b, p, r, yield); !more {
+			return
+		}
+	}
+}
+
+// legacyWordy reports whether b looks like text rather than binary or
+// random bytes, from a sample of legacySample bytes spread over it: whether
+// at least half of them are name characters. In random bytes a quarter
+// are; in source code and prose, most. Both ways of searching find the same
+// tokens; this picks the faster.
+func legacyWordy(b []byte) bool {
+	if len(b) < 4*legacySample {
+		return true // small enough that the plain search costs little
+	}
+	n, step := 0, len(b)/legacySample
+	for i := step / 2; i < len(b); i += step {
+		if legacyNameChar(b[i]) {
+			n++
+		}
+	}
+	return 2*n >= legacySample
+}
+
+const legacySample = 64
+
+// legacyReach bounds how far a name can end before its value: a quote,
+// two runs of at most 32 spaces (legacySpaces), a separator of up to two
+// bytes and a quote; and one more byte, for the last character of the name.
+const legacyReach = 1 + 32 + 2 + 32 + 1 + 1
+
+// legacyRun returns the start of the first run of exactly legacyLen name
+// characters at or after i (not preceded or followed by one), or -1. Any
+// such run holds exactly one of the offsets i+legacyLen-1, i+2*legacyLen-1,
+// ...: only those are read until one is a name character, and only then is
+// the run around it measured. Each byte is read at most twice.
+func legacyRun(b []byte, i int) int {
+	for q := i + legacyLen - 1; q < len(b); {
+		if !legacyNameChar(b[q]) {
+			q += legacyLen
+			continue
+		}
+		s, e := q, q+1
+		for s > i && legacyNameChar(b[s-1]) {
+			s--
+		}
+		for e < len(b) && legacyNameChar(b[e]) {
+			e++
+		}
+		if e-s == legacyLen && (s == 0 || !legacyNameChar(b[s-1])) {
+			return s
+		}
+		q = e + legacyLen // b[e] is no name character
+	}
+	return -1
+}
+
+// legacyTokensBefore is the plain loop of keyword searches, from p, over the
+// keywords that end by r; it returns where the search would go on, and
+// whether yield asked for more.
+func legacyTokensBefore(b []byte, p, r int, yield func(Match) bool) (int, bool) {
+	kw := legacyKeywords{b: b[:r], lower: legacyIndex(b[:r], p, 'k'), upper: legacyIndex(b[:r], p, 'K')}
+	for i := p; ; {
 		k := kw.next(i)
 		if k < 0 {
-			return
+			return i, true
 		}
 		// The name that holds the keyword.
 		s, e := k, k+len("token")
@@ -85,7 +183,7 @@ func legacyTokens(b []byte, yield func(Match) bool) {
 			Kind:        Classify("", Legacy),
 			Fingerprint: FingerprintOf(b[ts:te]),
 		}) {
-			return
+			return i, false
 		}
 	}
 }
@@ -106,10 +204,6 @@ const (
 type legacyKeywords struct {
 	b            []byte
 	lower, upper int // the next 'k' and 'K' not yet looked at, or -1
-}
-
-func newLegacyKeywords(b []byte) legacyKeywords {
-	return legacyKeywords{b: b, lower: legacyIndex(b, 0, 'k'), upper: legacyIndex(b, 0, 'K')}
 }
 
 func legacyIndex(b []byte, i int, c byte) int {
@@ -305,9 +399,16 @@ func legacyIsName(name []byte) bool {
 	return false
 }
 
-func legacyNameChar(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-'
-}
+func legacyNameChar(c byte) bool { return legacyNameChars[c] }
+
+// legacyNameChars holds, for every byte, whether it is a name character:
+// [A-Za-z0-9_-], the alphabet of a legacy token.
+var legacyNameChars = func() (t [256]bool) {
+	for c := range t {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-'
+	}
+	return t
+}()
 
 func legacyLower(c byte) byte {
 	if 'A' <= c && c <= 'Z' {

@@ -5,11 +5,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -245,11 +248,23 @@ func FuzzLegacy(f *testing.F) {
 		"?api-token=" + tok + "&x",
 		"apiToken: " + tok + "x",
 		"tokentokenTOKEN",
+		"api__________________________________token =  \t  '" + tok + "'",
+		"authorization: 'API-TOKEN\t" + tok + "' dt_api_token:=" + tok,
 		"",
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
+		// The keyword search unfiltered, over the whole input, is the
+		// reference: searching only before runs of legacyLen name
+		// characters (which LegacyTokens does on inputs that do not look
+		// like text) must find exactly the same.
+		var want, got []Match
+		legacyTokensBefore(b, 0, len(b), func(m Match) bool { want = append(want, m); return true })
+		legacyTokensByRun(b, func(m Match) bool { got = append(got, m); return true })
+		if !slices.Equal(got, want) {
+			t.Fatalf("the search by runs finds %d tokens, the unfiltered search %d", len(got), len(want))
+		}
 		prev := 0
 		for m := range LegacyTokens(b) {
 			if m.Start < prev || m.End-m.Start != legacyLen || m.End > len(b) {
@@ -283,5 +298,42 @@ func BenchmarkLegacyTokens(b *testing.B) {
 	for b.Loop() {
 		for range LegacyTokens(src) {
 		}
+	}
+}
+
+// TestLegacyTokensInBinary checks the search by runs, which LegacyTokens
+// uses on bytes that do not look like text, on random bytes holding tokens
+// in the contexts it knows, some near the ends of the input.
+func TestLegacyTokensInBinary(t *testing.T) {
+	g := tokentest.New(15)
+	toks := legacyGen(g, 6)
+	contexts := []string{
+		"apiToken: %s\n",
+		"Authorization: Api-Token %s'",
+		`"paas_token" :  "%s"`,
+		"export DT_API_TOKEN=%s;",
+		"api_____________________________token='%s'",
+		"?api-token=%s",
+	}
+	r := rand.New(rand.NewPCG(15, 15))
+	var b []byte
+	for i, c := range contexts {
+		for range 300 + i*17 {
+			b = append(b, byte(r.Uint32()))
+		}
+		b = append(b, 0)
+		b = fmt.Appendf(b, c, toks[i])
+	}
+	if legacyWordy(b) {
+		t.Fatal("random bytes look like text")
+	}
+	var want []Match
+	legacyTokensBefore(b, 0, len(b), func(m Match) bool { want = append(want, m); return true })
+	got := slices.Collect(LegacyTokens(b))
+	if len(want) != len(contexts) {
+		t.Errorf("the unfiltered search finds %d tokens, want %d", len(want), len(contexts))
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("LegacyTokens finds %d tokens, the unfiltered search %d", len(got), len(want))
 	}
 }
