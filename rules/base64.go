@@ -39,10 +39,9 @@ import (
 // what [Matcher.All] finds in the decoded text: the tokens standing there,
 // the legacy tokens [LegacyTokens] recognises there, and the plain and
 // legacy tokens in UTF-16 text there ([UTF16]; base64 of a PowerShell output
-// file). A legacy token and a token in UTF-16 text are found in runs of 40
-// characters or more that hold a tested block (below; every run of 63 or
-// more does), and a legacy token in UTF-16 text of 80 characters or more,
-// as [UTF16] says.
+// file). A legacy token and a token in UTF-16 text are found in any run of 40
+// characters or more (every such run holds a tested block, below), and a
+// legacy token in UTF-16 text of 80 characters or more, as [UTF16] says.
 //
 // Each Match has Encoding EncodingBase64; Start and End are the span of the encoded
 // text in b: the base64 quanta whose decoding holds the token, plus their
@@ -110,6 +109,23 @@ func decodedAt(b []byte, lvl int, yield func(Match) bool) {
 	}
 	for blk := 0; blk+decodeBlock <= len(b); blk += decodeStride {
 		if !decodeAllValid((*[decodeBlock]byte)(b[blk:])) {
+			continue
+		}
+		// A run shorter than decodeShortRun holds nothing Decoded
+		// finds, and is no full line of a wrapped block: such a block
+		// has a full line, which is tested, and gathers its short lines
+		// from there. Skip it here, where it costs a few lookups,
+		// rather than in run. d.done stays: a block found later may
+		// still gather this run as one of its lines.
+		s, e := blk, blk+decodeBlock
+		for e < len(b) && e-s < decodeShortRun && decodeSextet[b[e]] != decodeInvalid {
+			e++
+		}
+		for s > d.done && e-s < decodeShortRun && decodeSextet[b[s-1]] != decodeInvalid {
+			s--
+		}
+		if e-s < decodeShortRun {
+			blk = e + 1 - decodeStride
 			continue
 		}
 		var more bool
@@ -364,15 +380,26 @@ const (
 
 	// decodeBlock is the size of the blocks Decoded tests whole, one
 	// every decodeStride bytes: any run of decodeStride+decodeBlock-1
-	// characters or more (63) contains a whole block, wherever the blocks
+	// characters or more (39) contains a whole block, wherever the blocks
 	// start; so any run that can hold a token, and every whole line of
 	// base64 wrapped at 64 or 76 characters. A small block tested seldom
 	// costs a word or two per stride.
-	decodeBlock  = 24
-	decodeStride = 40
+	decodeBlock  = 16
+	decodeStride = 24
+	// decodeShortRun is the shortest run the top level decodes: the
+	// shortest that can hold a legacy token with its context, or be a
+	// full line of a wrapped block. Every run that long holds a whole
+	// tested block (decodeStride+decodeBlock-1 < decodeShortRun, checked
+	// below), so none is missed wherever it starts.
+	decodeShortRun = min(decodeMinNested, decodeWrapMin)
 
 	decodeInvalid = 0xff
 )
+
+// Every run of decodeShortRun characters holds a tested block: the array
+// length is negative, and the build fails, if a change of the constants
+// breaks that.
+var _ [decodeShortRun - (decodeStride + decodeBlock - 1)]struct{}
 
 // decodeValid is 1 for a base64 character of either alphabet and 0 for any
 // other byte.

@@ -55,7 +55,7 @@ func TestDecodedNested(t *testing.T) {
 		{"legacy header", `"` + b64([]byte(header)) + `"`, lw},
 		{"legacy twice", "auth: " + b64([]byte(b64([]byte(legacyText)))), lw},
 		{"legacy after a path", "/etc/secret/" + b64([]byte("x"+legacyText)), lw},
-		// 40 characters, the fewest: found where they hold a tested block.
+		// 40 characters, the fewest (TestDecodedShortAnywhere moves them).
 		{"legacy short", strings.Repeat(" ", decodeStride) + b64([]byte("apiToken="+legacy)), lw},
 		{"utf-16le", "v: " + b64([]byte(le16(tokText))), tw},
 		{"utf-16be", "v: " + b64([]byte(be16(tokText))), tw},
@@ -96,6 +96,34 @@ func TestDecodedNested(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDecodedShortAnywhere: the shortest run that can hold a legacy token
+// with its context, "apiToken=" and the token base64-encoded in 40
+// characters (a Secret's value), is found wherever it starts, as a YAML
+// value, quoted or on its own line; and so are longer ones. Before, a run
+// of 40 to 62 characters was found only where it covered a tested block.
+func TestDecodedShortAnywhere(t *testing.T) {
+	g := tokentest.New(1112)
+	legacy := legacyGen(g, 1)[0]
+	for _, ctx := range []string{"apiToken=", "api_token: ", "DT_API_TOKEN=", "dynatrace:\n  apiToken: "} {
+		enc := base64.StdEncoding.EncodeToString([]byte(ctx + legacy))
+		for _, frame := range []string{"data:\n  cfg: %s\n", "%s", "x = \"%s\";", "\n%s\n"} {
+			for off := range 2*decodeStride + decodeBlock {
+				in := []byte(strings.Repeat(" ", off) + fmt.Sprintf(frame, enc))
+				n := 0
+				for m := range Decoded(in) {
+					if m.Fingerprint != legacySHA(legacy) || !nestedSpanHolds(in, m) {
+						t.Fatalf("%q in %q at offset %d: match %v is not the legacy token", ctx, frame, off, m)
+					}
+					n++
+				}
+				if n != 1 {
+					t.Fatalf("%q (%d characters encoded) in %q at offset %d: %d matches, want 1", ctx, len(enc), frame, off, n)
+				}
+			}
+		}
 	}
 }
 
