@@ -184,7 +184,7 @@ func (x *packIndexer) scan(ctx context.Context, src io.Reader) error {
 		x.hashes = append(x.hashes, plumbing.ZeroHash)
 		o := &x.objs[i]
 		offs = append(offs, o.off)
-		eh, err := readEntryHeader(br, o.off)
+		eh, err := readHeader(br, o.off, -1)
 		if err != nil {
 			return &PackError{o.off, err}
 		}
@@ -266,75 +266,6 @@ func objectHeader(b []byte, typ uint8, size int64) []byte {
 	b = append(b, ' ')
 	b = strconv.AppendInt(b, size, 10)
 	return append(b, 0)
-}
-
-// entryHeader is the header of a pack entry.
-type entryHeader struct {
-	typ     uint8
-	size    int64
-	baseOff int64         // OFS delta
-	baseRef plumbing.Hash // REF delta
-	n       int           // bytes read
-}
-
-// readEntryHeader parses the header of the pack entry at off.
-func readEntryHeader(r io.ByteReader, off int64) (entryHeader, error) {
-	var h entryHeader
-	next := func() (byte, error) {
-		c, err := r.ReadByte()
-		if err == io.EOF {
-			err = fmt.Errorf("entry cut short: %w", io.ErrUnexpectedEOF)
-		}
-		if err == nil {
-			h.n++
-		}
-		return c, err
-	}
-	c, err := next()
-	if err != nil {
-		return h, err
-	}
-	h.typ = (c >> 4) & 7
-	h.size = int64(c & 15)
-	for shift := 4; c&0x80 != 0; shift += 7 {
-		if shift > 64-7 {
-			return h, errors.New("object size overflows")
-		}
-		if c, err = next(); err != nil {
-			return h, err
-		}
-		h.size |= int64(c&0x7f) << shift
-	}
-	if h.size < 0 {
-		return h, errors.New("object size overflows")
-	}
-	switch h.typ {
-	case rawOFSDelta:
-		if c, err = next(); err != nil {
-			return h, err
-		}
-		d := int64(c & 0x7f)
-		for c&0x80 != 0 {
-			if d >= 1<<(63-7)-1 {
-				return h, errors.New("delta offset overflows")
-			}
-			if c, err = next(); err != nil {
-				return h, err
-			}
-			d = (d+1)<<7 | int64(c&0x7f)
-		}
-		if d <= 0 || d > off {
-			return h, errors.New("delta base offset outside the pack")
-		}
-		h.baseOff = off - d
-	case rawREFDelta:
-		for i := range h.baseRef {
-			if h.baseRef[i], err = next(); err != nil {
-				return h, err
-			}
-		}
-	}
-	return h, nil
 }
 
 // link builds the lists of OFS deltas by base, and of REF deltas by the

@@ -350,14 +350,19 @@ type header struct {
 	n       int           // bytes read
 }
 
-// readHeader parses the pack entry header at off; end bounds it.
+// readHeader parses the pack entry header at off. end, when not negative,
+// bounds it: a pack read whole knows where each entry ends, one read as it
+// arrives (IndexPackStream) does not, and meets the end of its input.
 func readHeader(r io.ByteReader, off, end int64) (header, error) {
 	var h header
 	next := func() (byte, error) {
-		if off+int64(h.n) >= end {
+		if end >= 0 && off+int64(h.n) >= end {
 			return 0, errors.New("header runs past the entry")
 		}
 		c, err := r.ReadByte()
+		if err == io.EOF {
+			err = fmt.Errorf("entry cut short: %w", io.ErrUnexpectedEOF)
+		}
 		if err == nil {
 			h.n++
 		}
