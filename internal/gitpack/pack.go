@@ -613,28 +613,11 @@ func deltaResult(baseLen uint64, delta []byte, want uint64) (uint64, error) {
 		i++
 		switch {
 		case cmd&0x80 != 0:
-			var off, size uint64
-			for b := range 4 {
-				if cmd&(1<<b) != 0 {
-					if i >= len(delta) {
-						return n, packfile.ErrInvalidDelta
-					}
-					off |= uint64(delta[i]) << (8 * b)
-					i++
-				}
+			off, size, next, ok := copyCommand(cmd, delta, i)
+			if !ok {
+				return n, packfile.ErrInvalidDelta
 			}
-			for b := range 3 {
-				if cmd&(0x10<<b) != 0 {
-					if i >= len(delta) {
-						return n, packfile.ErrInvalidDelta
-					}
-					size |= uint64(delta[i]) << (8 * b)
-					i++
-				}
-			}
-			if size == 0 {
-				size = 0x10000
-			}
+			i = next
 			if off+size > baseLen {
 				return n, packfile.ErrInvalidDelta
 			}
@@ -655,6 +638,35 @@ func deltaResult(baseLen uint64, delta []byte, want uint64) (uint64, error) {
 	return n, nil
 }
 
+// copyCommand reads the offset and size of the copy command cmd, whose
+// operand bytes start at delta[i], and returns them with the index past
+// them; ok is false when the delta ends first. A size of 0 means 0x10000,
+// as git writes it.
+func copyCommand(cmd byte, delta []byte, i int) (off, size uint64, next int, ok bool) {
+	for b := range 4 {
+		if cmd&(1<<b) != 0 {
+			if i >= len(delta) {
+				return 0, 0, i, false
+			}
+			off |= uint64(delta[i]) << (8 * b)
+			i++
+		}
+	}
+	for b := range 3 {
+		if cmd&(0x10<<b) != 0 {
+			if i >= len(delta) {
+				return 0, 0, i, false
+			}
+			size |= uint64(delta[i]) << (8 * b)
+			i++
+		}
+	}
+	if size == 0 {
+		size = 0x10000
+	}
+	return off, size, i, true
+}
+
 // applyDelta runs the commands of a delta (past its two sizes) into
 // out, and returns how many bytes they wrote.
 func applyDelta(out, base, delta []byte) (int, error) {
@@ -664,28 +676,11 @@ func applyDelta(out, base, delta []byte) (int, error) {
 		i++
 		switch {
 		case cmd&0x80 != 0:
-			var off, size uint64
-			for b := range 4 {
-				if cmd&(1<<b) != 0 {
-					if i >= len(delta) {
-						return n, packfile.ErrInvalidDelta
-					}
-					off |= uint64(delta[i]) << (8 * b)
-					i++
-				}
+			off, size, next, ok := copyCommand(cmd, delta, i)
+			if !ok {
+				return n, packfile.ErrInvalidDelta
 			}
-			for b := range 3 {
-				if cmd&(0x10<<b) != 0 {
-					if i >= len(delta) {
-						return n, packfile.ErrInvalidDelta
-					}
-					size |= uint64(delta[i]) << (8 * b)
-					i++
-				}
-			}
-			if size == 0 {
-				size = 0x10000
-			}
+			i = next
 			if off+size > uint64(len(base)) || uint64(n)+size > uint64(len(out)) {
 				return n, packfile.ErrInvalidDelta
 			}
