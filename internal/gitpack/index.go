@@ -271,24 +271,7 @@ func objectHeader(b []byte, typ uint8, size int64) []byte {
 // link builds the lists of OFS deltas by base, and of REF deltas by the
 // hash of their base.
 func (x *packIndexer) link() {
-	n := len(x.objs)
-	x.kidAt = make([]int32, n+1)
-	for i := range x.objs {
-		if b := x.objs[i].base; b >= 0 {
-			x.kidAt[b+1]++
-		}
-	}
-	for i := range n {
-		x.kidAt[i+1] += x.kidAt[i]
-	}
-	x.kids = make([]int32, x.kidAt[n])
-	fill := slices.Clone(x.kidAt[:n])
-	for i := range x.objs {
-		if b := x.objs[i].base; b >= 0 {
-			x.kids[fill[b]] = int32(i)
-			fill[b]++
-		}
-	}
+	x.kidAt, x.kids = children(len(x.objs), func(i int) int32 { return x.objs[i].base })
 	x.refWait = make(map[plumbing.Hash][]int32, len(x.refBase))
 	for i, h := range x.refBase {
 		x.refWait[h] = append(x.refWait[h], i)

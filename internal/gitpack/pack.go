@@ -306,23 +306,12 @@ func ReadGraph(ctx context.Context, idx *Index, f io.ReadSeeker) (*Graph, error)
 		o.base = int32(b)
 	}
 	// Children lists, in offset order.
-	g.kidAt = make([]int32, n+1)
-	for i := range g.objs {
-		if b := g.objs[i].base; b >= 0 && !g.objs[i].bad {
-			g.kidAt[b+1]++
+	g.kidAt, g.kids = children(n, func(i int) int32 {
+		if g.objs[i].bad {
+			return -1
 		}
-	}
-	for i := range n {
-		g.kidAt[i+1] += g.kidAt[i]
-	}
-	g.kids = make([]int32, g.kidAt[n])
-	fill := slices.Clone(g.kidAt[:n])
-	for i := range g.objs {
-		if b := g.objs[i].base; b >= 0 && !g.objs[i].bad {
-			g.kids[fill[b]] = int32(i)
-			fill[b]++
-		}
-	}
+		return g.objs[i].base
+	})
 	// A delta that no whole object leads to (its base is bad, or a cycle
 	// of REF deltas in a corrupt pack) cannot be resolved.
 	seen := make([]bool, n)
@@ -636,6 +625,31 @@ func deltaResult(baseLen uint64, delta []byte, want uint64) (uint64, error) {
 		}
 	}
 	return n, nil
+}
+
+// children builds the lists of the children of n entries, each entry's
+// base given by baseOf (-1 for none): those of entry b are
+// kids[at[b]:at[b+1]], in entry order. Counted first, then filled, so
+// that two slices hold them all.
+func children(n int, baseOf func(int) int32) (at, kids []int32) {
+	at = make([]int32, n+1)
+	for i := range n {
+		if b := baseOf(i); b >= 0 {
+			at[b+1]++
+		}
+	}
+	for i := range n {
+		at[i+1] += at[i]
+	}
+	kids = make([]int32, at[n])
+	fill := slices.Clone(at[:n])
+	for i := range n {
+		if b := baseOf(i); b >= 0 {
+			kids[fill[b]] = int32(i)
+			fill[b]++
+		}
+	}
+	return at, kids
 }
 
 // copyCommand reads the offset and size of the copy command cmd, whose
