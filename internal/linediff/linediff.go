@@ -27,6 +27,15 @@ type Text struct {
 
 var seed = maphash.MakeSeed()
 
+// end ends a line of *size bytes whose content h has hashed, and readies
+// both for the next line.
+func (t *Text) end(h *maphash.Hash, size *int) {
+	t.Hash = append(t.Hash, h.Sum64())
+	t.Size = append(t.Size, *size)
+	h.Reset()
+	*size = 0
+}
+
 // ReadLines splits r into lines and hashes each. A text always has at
 // least one line (possibly empty): the line after the last break. A text
 // that UTF16Text calls UTF-16 is split in UTF-16 units, as scanner.Scan
@@ -45,12 +54,7 @@ func ReadLines(r io.Reader) (Text, error) {
 		lastCR bool // the previous byte was a "\r": a "\n" now completes it
 	)
 	h.SetSeed(seed)
-	end := func() {
-		t.Hash = append(t.Hash, h.Sum64())
-		t.Size = append(t.Size, size)
-		h.Reset()
-		size = 0
-	}
+	end := func() { t.end(&h, &size) }
 	for {
 		chunk, err := br.ReadSlice('\n')
 		for len(chunk) > 0 {
@@ -142,12 +146,7 @@ func unitLines(br *bufio.Reader, bigEndian bool) (Text, error) {
 		pair   [2]byte
 	)
 	h.SetSeed(seed)
-	end := func() {
-		t.Hash = append(t.Hash, h.Sum64())
-		t.Size = append(t.Size, size)
-		h.Reset()
-		size = 0
-	}
+	end := func() { t.end(&h, &size) }
 	for {
 		n, err := io.ReadFull(br, pair[:])
 		if n < 2 {
