@@ -62,7 +62,16 @@ type Dir struct {
 	// beforeOpen, when set, is called with each path just before it is
 	// opened: tests use it to change the tree between listing and opening.
 	beforeOpen func(path string)
+	// maxOpenDirs, when not 0, replaces dirMaxOpenDirs; negative keeps
+	// none open. Tests use it to reach the fallback to full paths.
+	maxOpenDirs int
 }
+
+// dirMaxOpenDirs bounds how many directories a walk keeps open for their
+// entries to be opened relative to them (see dirRef). A depth-first walk
+// holds about one per level below the root per worker, so this is reached
+// only in very deep trees; past it, entries are opened by their full path.
+const dirMaxOpenDirs = 128
 
 // Items walks the roots with Jobs workers, each yielding the files it
 // opens. Each file is open only while yield runs.
@@ -78,7 +87,15 @@ func (d Dir) Items(ctx context.Context, yield func(scanner.Item, error) error) e
 	seen := make(map[string]bool, len(roots))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(jobs)
-	w := &dirWalker{ctx: gctx, yield: yield, noIgnore: d.NoIgnore, archiveDepth: d.MaxArchiveDepth, ignored: d.Ignored, beforeOpen: d.beforeOpen}
+	w := &dirWalker{ctx: gctx, yield: yield, noIgnore: d.NoIgnore, archiveDepth: d.MaxArchiveDepth, ignored: d.Ignored, beforeOpen: d.beforeOpen, maxOpenDirs: dirMaxOpenDirs}
+	switch {
+	case !dirOpenAt:
+		w.maxOpenDirs = 0
+	case d.maxOpenDirs < 0:
+		w.maxOpenDirs = 0
+	case d.maxOpenDirs > 0:
+		w.maxOpenDirs = int32(d.maxOpenDirs)
+	}
 	w.queue.cond.L = &w.queue.mu
 	for _, r := range slices.Backward(roots) {
 		// The same root twice ("scan . .") would report each finding
@@ -110,6 +127,10 @@ type dirWalker struct {
 	// archiveDepth is Dir.MaxArchiveDepth, ignored Dir.Ignored.
 	archiveDepth int
 	ignored      *atomic.Int64
+	// openDirs counts the directories kept open for their entries,
+	// at most maxOpenDirs.
+	openDirs    atomic.Int32
+	maxOpenDirs int32
 }
 
 // skip counts a path the ignore rules left out.
@@ -123,6 +144,10 @@ func (w *dirWalker) skip() {
 // file to scan.
 type dirTask struct {
 	path string
+	// parent, when set, is the open directory that holds path, which is
+	// opened relative to it by its last name; the task holds a reference
+	// on it until it is done (or dropped).
+	parent *dirRef
 	// key is the path relative to the ignore rules' anchor, and node the
 	// rules in force in the directory that holds the path; both unset
 	// with NoIgnore.
@@ -178,12 +203,18 @@ func (q *dirQueue) pop() (dirTask, bool) {
 	return t, true
 }
 
-// push adds tasks found while holding one.
+// push adds tasks found while holding one. Once the walk is over they are
+// dropped, their references released.
 func (q *dirQueue) push(ts []dirTask) {
 	if len(ts) == 0 {
 		return
 	}
 	q.mu.Lock()
+	if q.done {
+		q.mu.Unlock()
+		dirReleaseAll(ts)
+		return
+	}
 	q.tasks = append(q.tasks, ts...)
 	switch {
 	case q.waiting == 0:
@@ -207,13 +238,45 @@ func (q *dirQueue) finish() {
 }
 
 // stop ends the walk: waiting workers return, busy ones stop after their
-// task.
+// task. The tasks left are dropped, their references released.
 func (q *dirQueue) stop() {
 	q.mu.Lock()
 	q.done = true
+	left := q.tasks
 	q.tasks = nil
 	q.cond.Broadcast()
 	q.mu.Unlock()
+	dirReleaseAll(left)
+}
+
+// dirRef is a directory kept open while tasks for its entries are pending,
+// so that each entry is opened relative to it (openat) by its name: opened
+// by its full path, a file deep in a tree costs the kernel a lookup of
+// every directory above it, each time. It also means a directory above an
+// entry cannot be swapped for a symbolic link between the listing and the
+// opening: the entry is looked up in the directory that was listed. Each
+// task holds one reference; the last one released closes the directory.
+type dirRef struct {
+	f    *os.File
+	fd   dirHandle
+	refs atomic.Int32
+	open *atomic.Int32 // the walker's dirWalker.openDirs
+}
+
+// release drops one reference to r, closing the directory with the last.
+// A nil r is no directory: nothing to do.
+func (r *dirRef) release() {
+	if r != nil && r.refs.Add(-1) == 0 {
+		r.f.Close()
+		r.open.Add(-1)
+	}
+}
+
+// dirReleaseAll releases the parents of tasks that will not be done.
+func dirReleaseAll(ts []dirTask) {
+	for _, t := range ts {
+		t.parent.release()
+	}
 }
 
 // work is one worker: it does tasks until the walk is over. An error (from
@@ -229,13 +292,14 @@ func (w *dirWalker) work() error {
 		if err = w.ctx.Err(); err == nil {
 			switch t.kind {
 			case dirTaskFile:
-				err = w.file(t.path, false)
+				err = w.file(t.parent, t.path, false)
 			case dirTaskDir:
 				found, err = w.dir(t, false, found[:0])
 			case dirTaskRoot:
 				found, err = w.root(t.path, found[:0])
 			}
 		}
+		t.parent.release()
 		w.queue.finish()
 		if err != nil {
 			w.queue.stop()
@@ -287,7 +351,7 @@ func (w *dirWalker) root(root string, found []dirTask) ([]dirTask, error) {
 				return found, nil
 			}
 		}
-		return found, w.file(path, true)
+		return found, w.file(nil, path, true)
 	case fi.IsDir():
 		t := dirTask{path: path, kind: dirTaskDir}
 		if !w.noIgnore {
@@ -331,15 +395,42 @@ func (w *dirWalker) dir(t dirTask, isRoot bool, found []dirTask) ([]dirTask, err
 	}
 	// Listed as a directory: if it has become a link since, it is not
 	// followed.
-	f, err := dirOpenDir(path, !isRoot)
+	f, fd, err := dirOpenDir(t.parent, path, !isRoot)
 	if err != nil {
 		return found, w.problem(path, err)
 	}
 	ents, err := f.ReadDir(-1)
-	f.Close()
-	if err != nil {
+	found, err = w.entries(t, ents, err, found)
+	if err != nil || len(found) == 0 {
+		f.Close()
+		clear(found)
+		return found[:0], err
+	}
+	// The directory is kept open for its entries to be opened relative
+	// to it, while the walk holds fewer than maxOpenDirs; past that they
+	// are opened by their full path.
+	if w.openDirs.Add(1) <= w.maxOpenDirs {
+		ref := &dirRef{f: f, fd: fd, open: &w.openDirs}
+		ref.refs.Store(int32(len(found)))
+		for i := range found {
+			found[i].parent = ref
+		}
+	} else {
+		w.openDirs.Add(-1)
+		f.Close()
+	}
+	w.queue.push(found)
+	clear(found)
+	return found[:0], nil
+}
+
+// entries appends to found the tasks for a directory's entries ents, as
+// dir lists them; readErr is the error that ended the listing, if any.
+func (w *dirWalker) entries(t dirTask, ents []fs.DirEntry, readErr error, found []dirTask) ([]dirTask, error) {
+	path := t.path
+	if readErr != nil {
 		// Whatever was listed before the error is still scanned.
-		if err := w.problem(path, err); err != nil {
+		if err := w.problem(path, readErr); err != nil {
 			return found, err
 		}
 	}
@@ -349,7 +440,10 @@ func (w *dirWalker) dir(t dirTask, isRoot bool, found []dirTask) ([]dirTask, err
 		}
 	}
 	node := t.node
-	var unread []string
+	var (
+		unread []string
+		err    error
+	)
 	if !w.noIgnore {
 		if node, unread, err = w.dirIgnore(path, t.key, t.node, ents); err != nil {
 			return found, err
@@ -387,8 +481,6 @@ func (w *dirWalker) dir(t dirTask, isRoot bool, found []dirTask) ([]dirTask, err
 		}
 		found = append(found, c)
 	}
-	w.queue.push(found)
-	clear(found)
 	return found, nil
 }
 
@@ -437,12 +529,13 @@ func (w *dirWalker) dirIgnore(path, key string, parent *ignore.Node, ents []fs.D
 	return n, unread, nil
 }
 
-// file opens one file, yields it, and closes it.
-func (w *dirWalker) file(path string, isRoot bool) error {
+// file opens one file, relative to parent when set, yields it, and closes
+// it.
+func (w *dirWalker) file(parent *dirRef, path string, isRoot bool) error {
 	if w.beforeOpen != nil {
 		w.beforeOpen(path)
 	}
-	f, err := dirOpen(path, !isRoot)
+	f, err := dirOpenIn(parent, path, !isRoot)
 	if err == errDirSkip && !isRoot {
 		return nil
 	}

@@ -5,26 +5,34 @@ package source
 import (
 	"io/fs"
 	"os"
+	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // dirHandle is an open file as the system names it: a descriptor.
 type dirHandle = int
 
-// dirOpenDir opens a directory to list it. With noFollow, a path that has
-// become a symbolic link since it was listed fails to open (O_NOFOLLOW).
-func dirOpenDir(path string, noFollow bool) (*os.File, error) {
+// dirOpenAt says entries are opened relative to their open directory
+// (openat), not by their full path: see dirRef.
+const dirOpenAt = true
+
+// dirOpenDir opens a directory to list it, relative to parent when set. With
+// noFollow, a path that has become a symbolic link since it was listed
+// fails to open (O_NOFOLLOW).
+func dirOpenDir(parent *dirRef, path string, noFollow bool) (*os.File, dirHandle, error) {
 	flags := syscall.O_RDONLY | syscall.O_DIRECTORY | syscall.O_CLOEXEC
 	if noFollow {
 		flags |= syscall.O_NOFOLLOW
 	}
-	fd, err := dirOpenFlags(path, flags)
+	fd, err := dirOpenFlags(parent, path, flags)
 	if err != nil {
-		return nil, err
+		return nil, -1, err
 	}
 	// os.NewFile on a blocking descriptor skips the poller registration
 	// os.OpenFile attempts: four system calls fewer per directory.
-	return os.NewFile(uintptr(fd), path), nil
+	return os.NewFile(uintptr(fd), path), fd, nil
 }
 
 // dirListedFile reports whether a directory entry of type typ is a file to
@@ -32,16 +40,20 @@ func dirOpenDir(path string, noFollow bool) (*os.File, error) {
 // never opened.
 func dirListedFile(typ fs.FileMode) bool { return typ.IsRegular() }
 
-// dirOpen opens a file for reading and makes sure it is a regular file.
-// O_NONBLOCK keeps the open itself from waiting on a FIFO swapped in since
-// the listing; the Fstat after it keeps us from reading one (or a device).
-// With noFollow, a path that became a symbolic link fails to open.
-func dirOpen(path string, noFollow bool) (*dirFile, error) {
+// dirOpen opens a file for reading by its path: see dirOpenIn.
+func dirOpen(path string, noFollow bool) (*dirFile, error) { return dirOpenIn(nil, path, noFollow) }
+
+// dirOpenIn opens a file for reading, relative to parent when set, and
+// makes sure it is a regular file. O_NONBLOCK keeps the open itself from
+// waiting on a FIFO swapped in since the listing; the Fstat after it keeps
+// us from reading one (or a device). With noFollow, a path that became a
+// symbolic link fails to open.
+func dirOpenIn(parent *dirRef, path string, noFollow bool) (*dirFile, error) {
 	flags := syscall.O_RDONLY | syscall.O_CLOEXEC | syscall.O_NONBLOCK | syscall.O_NOCTTY
 	if noFollow {
 		flags |= syscall.O_NOFOLLOW
 	}
-	fd, err := dirOpenFlags(path, flags)
+	fd, err := dirOpenFlags(parent, path, flags)
 	if err != nil {
 		return nil, err
 	}
@@ -57,10 +69,16 @@ func dirOpen(path string, noFollow bool) (*dirFile, error) {
 	return &dirFile{fd: fd, path: path, size: st.Size}, nil
 }
 
-// dirOpenFlags opens path, retrying when a signal interrupts.
-func dirOpenFlags(path string, flags int) (int, error) {
+// dirOpenFlags opens path, retrying when a signal interrupts. With a
+// parent, path is one of its entries (dirJoin of its path and a name) and
+// is opened by that name relative to it; errors still name the whole path.
+func dirOpenFlags(parent *dirRef, path string, flags int) (int, error) {
+	dirfd, name := unix.AT_FDCWD, path
+	if parent != nil {
+		dirfd, name = parent.fd, path[strings.LastIndexByte(path, '/')+1:]
+	}
 	for {
-		fd, err := syscall.Open(path, flags, 0)
+		fd, err := unix.Openat(dirfd, name, flags, 0)
 		switch {
 		case err == syscall.EINTR:
 			continue

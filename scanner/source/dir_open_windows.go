@@ -17,21 +17,29 @@ import (
 // dirHandle is an open file as the system names it: a handle.
 type dirHandle = syscall.Handle
 
-// dirOpenDir opens a directory to list it. With noFollow, a path that has
-// become a symbolic link or a junction since it was listed fails to open.
-func dirOpenDir(path string, noFollow bool) (*os.File, error) {
+// dirOpenAt is false: every entry is opened by its full path, and no
+// directory is kept open for its entries (see dirRef). Windows has a
+// handle-relative open too (NtCreateFile with a root directory), but
+// CreateFile, its reparse point handling (dirOpenHandle) and its \\?\
+// paths are what is tested here.
+const dirOpenAt = false
+
+// dirOpenDir opens a directory to list it; parent is always nil (dirOpenAt).
+// With noFollow, a path that has become a symbolic link or a junction
+// since it was listed fails to open.
+func dirOpenDir(_ *dirRef, path string, noFollow bool) (*os.File, dirHandle, error) {
 	h, fi, err := dirOpenHandle(path, noFollow)
 	if err == errDirSkip {
 		err = &fs.PathError{Op: "open", Path: path, Err: syscall.ENOTDIR}
 	}
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if fi.attrs&windows.FILE_ATTRIBUTE_DIRECTORY == 0 {
 		windows.CloseHandle(h)
-		return nil, &fs.PathError{Op: "open", Path: path, Err: syscall.ENOTDIR}
+		return nil, 0, &fs.PathError{Op: "open", Path: path, Err: syscall.ENOTDIR}
 	}
-	return os.NewFile(uintptr(h), path), nil
+	return os.NewFile(uintptr(h), path), syscall.Handle(h), nil
 }
 
 // dirListedFile reports whether a directory entry of type typ is a file to
@@ -44,6 +52,11 @@ func dirOpenDir(path string, noFollow bool) (*os.File, error) {
 // found in directories on Windows.
 func dirListedFile(typ fs.FileMode) bool {
 	return typ.IsRegular() || typ == fs.ModeIrregular
+}
+
+// dirOpenIn is dirOpen: parent is always nil (dirOpenAt).
+func dirOpenIn(_ *dirRef, path string, noFollow bool) (*dirFile, error) {
+	return dirOpen(path, noFollow)
 }
 
 // dirOpen opens a file for reading and makes sure it is a file on a disk,
