@@ -179,10 +179,15 @@ type dirQueue struct {
 }
 
 // pop takes a task, waiting while the queue is empty and some worker may
-// still push one. It reports false when the walk is over.
-func (q *dirQueue) pop() (dirTask, bool) {
+// still push one. It reports false when the walk is over. finished says
+// the task taken by the worker's last pop is done, its subtasks pushed:
+// one lock for the two.
+func (q *dirQueue) pop(finished bool) (dirTask, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if finished {
+		q.busy--
+	}
 	for len(q.tasks) == 0 && !q.done {
 		if q.busy == 0 {
 			q.done = true
@@ -226,17 +231,6 @@ func (q *dirQueue) push(ts []dirTask) {
 	q.mu.Unlock()
 }
 
-// finish says the task taken by the last pop is done, its subtasks pushed.
-func (q *dirQueue) finish() {
-	q.mu.Lock()
-	q.busy--
-	if q.busy == 0 && len(q.tasks) == 0 {
-		q.done = true
-		q.cond.Broadcast()
-	}
-	q.mu.Unlock()
-}
-
 // stop ends the walk: waiting workers return, busy ones stop after their
 // task. The tasks left are dropped, their references released.
 func (q *dirQueue) stop() {
@@ -257,8 +251,7 @@ func (q *dirQueue) stop() {
 // opening: the entry is looked up in the directory that was listed. Each
 // task holds one reference; the last one released closes the directory.
 type dirRef struct {
-	f    *os.File
-	fd   dirHandle
+	d    dirDir
 	refs atomic.Int32
 	open *atomic.Int32 // the walker's dirWalker.openDirs
 }
@@ -267,7 +260,7 @@ type dirRef struct {
 // A nil r is no directory: nothing to do.
 func (r *dirRef) release() {
 	if r != nil && r.refs.Add(-1) == 0 {
-		r.f.Close()
+		r.d.close()
 		r.open.Add(-1)
 	}
 }
@@ -282,9 +275,9 @@ func dirReleaseAll(ts []dirTask) {
 // work is one worker: it does tasks until the walk is over. An error (from
 // yield, or the end of ctx) ends the walk for every worker.
 func (w *dirWalker) work() error {
-	var found []dirTask // reused for each directory's entries
-	for {
-		t, ok := w.queue.pop()
+	s := new(dirScratch)
+	for finished := false; ; finished = true {
+		t, ok := w.queue.pop(finished)
 		if !ok {
 			return w.ctx.Err()
 		}
@@ -292,20 +285,37 @@ func (w *dirWalker) work() error {
 		if err = w.ctx.Err(); err == nil {
 			switch t.kind {
 			case dirTaskFile:
-				err = w.file(t.parent, t.path, false)
+				err = w.file(&s.file, t.parent, t.path, false)
 			case dirTaskDir:
-				found, err = w.dir(t, false, found[:0])
+				err = w.dir(s, t, false)
 			case dirTaskRoot:
-				found, err = w.root(t.path, found[:0])
+				err = w.root(s, t.path)
 			}
 		}
 		t.parent.release()
-		w.queue.finish()
 		if err != nil {
 			w.queue.stop()
 			return err
 		}
 	}
+}
+
+// dirScratch is what a worker reuses from one task to the next.
+type dirScratch struct {
+	// file is each file opened in turn: it is open only while yield
+	// runs.
+	file dirFile
+	// ents is a directory's listing, buf what it is read into (see
+	// dirDir.list), found the tasks for its entries.
+	ents  []dirEnt
+	buf   []byte
+	found []dirTask
+}
+
+// dirEnt is one entry of a directory listing.
+type dirEnt struct {
+	name string
+	typ  fs.FileMode // the type bits, as fs.DirEntry.Type gives them
 }
 
 // dirProblem is a path that could not be read, to be yielded.
@@ -326,12 +336,11 @@ func (w *dirWalker) problem(path string, err error) error {
 }
 
 // root scans one root: a file, or a directory walked with its ignore rules.
-// found is scratch space for dir.
-func (w *dirWalker) root(root string, found []dirTask) ([]dirTask, error) {
+func (w *dirWalker) root(s *dirScratch, root string) error {
 	path := filepath.ToSlash(filepath.Clean(root))
 	fi, err := os.Stat(path) // a root's own symbolic link is followed
 	if err != nil {
-		return found, w.problem(path, err)
+		return w.problem(path, err)
 	}
 	switch {
 	case fi.Mode().IsRegular():
@@ -343,15 +352,15 @@ func (w *dirWalker) root(root string, found []dirTask) ([]dirTask, error) {
 			n, key, problems := ignoreAncestors(path)
 			for _, p := range problems {
 				if err := w.problem(p.path, p.err); err != nil {
-					return found, err
+					return err
 				}
 			}
 			if n.DtleaksIgnored(key) {
 				w.skip()
-				return found, nil
+				return nil
 			}
 		}
-		return found, w.file(nil, path, true)
+		return w.file(&s.file, nil, path, true)
 	case fi.IsDir():
 		t := dirTask{path: path, kind: dirTaskDir}
 		if !w.noIgnore {
@@ -359,13 +368,13 @@ func (w *dirWalker) root(root string, found []dirTask) ([]dirTask, error) {
 			t.node, t.key, problems = ignoreAncestors(path)
 			for _, p := range problems {
 				if err := w.problem(p.path, p.err); err != nil {
-					return found, err
+					return err
 				}
 			}
 		}
-		return w.dir(t, true, found)
+		return w.dir(s, t, true)
 	default:
-		return found, w.problem(path, fmt.Errorf("not a regular file or directory (%s): not scanned", dirModeName(fi.Mode())))
+		return w.problem(path, fmt.Errorf("not a regular file or directory (%s): not scanned", dirModeName(fi.Mode())))
 	}
 }
 
@@ -387,46 +396,50 @@ func dirModeName(m fs.FileMode) string {
 
 // dir lists one directory and pushes its entries as tasks. t.key is the
 // directory's path relative to the ignore rules' anchor, t.node the rules
-// in force above it. found is scratch space, returned for reuse.
-func (w *dirWalker) dir(t dirTask, isRoot bool, found []dirTask) ([]dirTask, error) {
+// in force above it.
+func (w *dirWalker) dir(s *dirScratch, t dirTask, isRoot bool) error {
 	path := t.path
 	if w.beforeOpen != nil {
 		w.beforeOpen(path)
 	}
 	// Listed as a directory: if it has become a link since, it is not
 	// followed.
-	f, fd, err := dirOpenDir(t.parent, path, !isRoot)
+	d, err := dirOpenDir(t.parent, path, !isRoot)
 	if err != nil {
-		return found, w.problem(path, err)
+		return w.problem(path, err)
 	}
-	ents, err := f.ReadDir(-1)
-	found, err = w.entries(t, ents, err, found)
+	ents, err := d.list(path, s.ents[:0], &s.buf)
+	s.ents = ents
+	found, err := w.entries(t, ents, err, s.found[:0])
+	// The scratch space keeps neither the listing's names nor the tasks,
+	// which the queue has a copy of: both may be freed with the tasks.
+	clear(ents)
+	s.found = found
+	defer clear(found)
 	if err != nil || len(found) == 0 {
-		f.Close()
-		clear(found)
-		return found[:0], err
+		d.close()
+		return err
 	}
 	// The directory is kept open for its entries to be opened relative
 	// to it, while the walk holds fewer than maxOpenDirs; past that they
 	// are opened by their full path.
 	if w.openDirs.Add(1) <= w.maxOpenDirs {
-		ref := &dirRef{f: f, fd: fd, open: &w.openDirs}
+		ref := &dirRef{d: d, open: &w.openDirs}
 		ref.refs.Store(int32(len(found)))
 		for i := range found {
 			found[i].parent = ref
 		}
 	} else {
 		w.openDirs.Add(-1)
-		f.Close()
+		d.close()
 	}
 	w.queue.push(found)
-	clear(found)
-	return found[:0], nil
+	return nil
 }
 
 // entries appends to found the tasks for a directory's entries ents, as
 // dir lists them; readErr is the error that ended the listing, if any.
-func (w *dirWalker) entries(t dirTask, ents []fs.DirEntry, readErr error, found []dirTask) ([]dirTask, error) {
+func (w *dirWalker) entries(t dirTask, ents []dirEnt, readErr error, found []dirTask) ([]dirTask, error) {
 	path := t.path
 	if readErr != nil {
 		// Whatever was listed before the error is still scanned.
@@ -453,8 +466,7 @@ func (w *dirWalker) entries(t dirTask, ents []fs.DirEntry, readErr error, found 
 		if err := w.ctx.Err(); err != nil {
 			return found, err
 		}
-		name := e.Name()
-		typ := e.Type()
+		name, typ := e.name, e.typ
 		kind := dirTaskFile
 		switch {
 		case typ.IsDir():
@@ -487,7 +499,7 @@ func (w *dirWalker) entries(t dirTask, ents []fs.DirEntry, readErr error, found 
 // dirIgnore reads the ignore files a directory holds and returns the rules
 // in force in it. An ignore file that cannot be read is reported once, here,
 // and named in unread so that the walk does not report it again as a file.
-func (w *dirWalker) dirIgnore(path, key string, parent *ignore.Node, ents []fs.DirEntry) (n *ignore.Node, unread []string, err error) {
+func (w *dirWalker) dirIgnore(path, key string, parent *ignore.Node, ents []dirEnt) (n *ignore.Node, unread []string, err error) {
 	var (
 		dtleaks, git, exclude *ignore.List
 		repo                  bool
@@ -501,9 +513,9 @@ func (w *dirWalker) dirIgnore(path, key string, parent *ignore.Node, ents []fs.D
 		return l, true, nil
 	}
 	for _, e := range ents {
-		t := e.Type()
+		t := e.typ
 		ok := true
-		switch name := e.Name(); {
+		switch name := e.name; {
 		case name == ignore.DtleaksFile && t.IsRegular():
 			dtleaks, ok, err = read(dirJoin(path, name))
 		case name == ignore.GitFile && t.IsRegular():
@@ -519,7 +531,7 @@ func (w *dirWalker) dirIgnore(path, key string, parent *ignore.Node, ents []fs.D
 			return nil, nil, err
 		}
 		if !ok {
-			unread = append(unread, e.Name())
+			unread = append(unread, e.name)
 		}
 	}
 	n = parent.Child(key, dtleaks, git, exclude, repo)
@@ -529,13 +541,14 @@ func (w *dirWalker) dirIgnore(path, key string, parent *ignore.Node, ents []fs.D
 	return n, unread, nil
 }
 
-// file opens one file, relative to parent when set, yields it, and closes
-// it.
-func (w *dirWalker) file(parent *dirRef, path string, isRoot bool) error {
+// file opens one file into the worker's f, relative to parent when set,
+// yields it, and closes it. f is reused for the next file: what yield is
+// given is read only while yield runs.
+func (w *dirWalker) file(f *dirFile, parent *dirRef, path string, isRoot bool) error {
 	if w.beforeOpen != nil {
 		w.beforeOpen(path)
 	}
-	f, err := dirOpenIn(parent, path, !isRoot)
+	err := dirOpenIn(f, parent, path, !isRoot)
 	if err == errDirSkip && !isRoot {
 		return nil
 	}
@@ -566,6 +579,15 @@ func dirReadSmall(path string) ([]byte, error) {
 	defer f.Close()
 	const max = 16 << 20 // an ignore file larger than this is not one
 	return io.ReadAll(io.LimitReader(f, max))
+}
+
+// dirOpen opens a file for reading: see dirOpenIn.
+func dirOpen(path string, noFollow bool) (*dirFile, error) {
+	f := new(dirFile)
+	if err := dirOpenIn(f, nil, path, noFollow); err != nil {
+		return nil, err
+	}
+	return f, nil
 }
 
 // dirFile reads an open regular file. It is lighter than an *os.File,
@@ -608,8 +630,14 @@ func (f *dirFile) Read(p []byte) (int, error) {
 	}
 }
 
-// Close closes the file.
-func (f *dirFile) Close() error { return dirSysClose(f.fd) }
+// Close closes the file. The worker's dirFile is reused for the next
+// file: a reader kept past its yield fails (EBADF) rather than reading
+// whatever file next gets the descriptor's number.
+func (f *dirFile) Close() error {
+	err := dirSysClose(f.fd)
+	f.fd = dirNoHandle
+	return err
+}
 
 // dirJoin joins a directory path as the user gave it (cleaned) and a name,
 // without cleaning again: "." and "x" give "x", "/" and "x" give "/x".

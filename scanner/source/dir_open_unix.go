@@ -4,7 +4,6 @@ package source
 
 import (
 	"io/fs"
-	"os"
 	"strings"
 	"syscall"
 
@@ -14,6 +13,9 @@ import (
 // dirHandle is an open file as the system names it: a descriptor.
 type dirHandle = int
 
+// dirNoHandle is no open file.
+const dirNoHandle dirHandle = -1
+
 // dirOpenAt says entries are opened relative to their open directory
 // (openat), not by their full path: see dirRef.
 const dirOpenAt = true
@@ -21,18 +23,16 @@ const dirOpenAt = true
 // dirOpenDir opens a directory to list it, relative to parent when set. With
 // noFollow, a path that has become a symbolic link since it was listed
 // fails to open (O_NOFOLLOW).
-func dirOpenDir(parent *dirRef, path string, noFollow bool) (*os.File, dirHandle, error) {
+func dirOpenDir(parent *dirRef, path string, noFollow bool) (dirDir, error) {
 	flags := syscall.O_RDONLY | syscall.O_DIRECTORY | syscall.O_CLOEXEC
 	if noFollow {
 		flags |= syscall.O_NOFOLLOW
 	}
 	fd, err := dirOpenFlags(parent, path, flags)
 	if err != nil {
-		return nil, -1, err
+		return dirDir{}, err
 	}
-	// os.NewFile on a blocking descriptor skips the poller registration
-	// os.OpenFile attempts: four system calls fewer per directory.
-	return os.NewFile(uintptr(fd), path), fd, nil
+	return dirNewDir(fd, path), nil
 }
 
 // dirListedFile reports whether a directory entry of type typ is a file to
@@ -40,33 +40,31 @@ func dirOpenDir(parent *dirRef, path string, noFollow bool) (*os.File, dirHandle
 // never opened.
 func dirListedFile(typ fs.FileMode) bool { return typ.IsRegular() }
 
-// dirOpen opens a file for reading by its path: see dirOpenIn.
-func dirOpen(path string, noFollow bool) (*dirFile, error) { return dirOpenIn(nil, path, noFollow) }
-
-// dirOpenIn opens a file for reading, relative to parent when set, and
-// makes sure it is a regular file. O_NONBLOCK keeps the open itself from
+// dirOpenIn opens a file for reading into f, relative to parent when set,
+// and makes sure it is a regular file. O_NONBLOCK keeps the open itself from
 // waiting on a FIFO swapped in since the listing; the Fstat after it keeps
 // us from reading one (or a device). With noFollow, a path that became a
 // symbolic link fails to open.
-func dirOpenIn(parent *dirRef, path string, noFollow bool) (*dirFile, error) {
+func dirOpenIn(f *dirFile, parent *dirRef, path string, noFollow bool) error {
 	flags := syscall.O_RDONLY | syscall.O_CLOEXEC | syscall.O_NONBLOCK | syscall.O_NOCTTY
 	if noFollow {
 		flags |= syscall.O_NOFOLLOW
 	}
 	fd, err := dirOpenFlags(parent, path, flags)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	var st syscall.Stat_t
 	if err := syscall.Fstat(fd, &st); err != nil {
 		syscall.Close(fd)
-		return nil, &fs.PathError{Op: "stat", Path: path, Err: err}
+		return &fs.PathError{Op: "stat", Path: path, Err: err}
 	}
 	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
 		syscall.Close(fd)
-		return nil, errDirSkip
+		return errDirSkip
 	}
-	return &dirFile{fd: fd, path: path, size: st.Size}, nil
+	*f = dirFile{fd: fd, path: path, size: st.Size}
+	return nil
 }
 
 // dirOpenFlags opens path, retrying when a signal interrupts. With a
@@ -75,7 +73,7 @@ func dirOpenIn(parent *dirRef, path string, noFollow bool) (*dirFile, error) {
 func dirOpenFlags(parent *dirRef, path string, flags int) (int, error) {
 	dirfd, name := unix.AT_FDCWD, path
 	if parent != nil {
-		dirfd, name = parent.fd, path[strings.LastIndexByte(path, '/')+1:]
+		dirfd, name = parent.d.fd, path[strings.LastIndexByte(path, '/')+1:]
 	}
 	for {
 		fd, err := unix.Openat(dirfd, name, flags, 0)

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -262,5 +264,57 @@ func BenchmarkDirWalkGoRoot(b *testing.B) {
 			// time.
 			b.ReportMetric(float64(cpu.Nanoseconds())/float64(iters*files.Load()), "cpu-ns/file")
 		})
+	}
+}
+
+// TestDirList checks a directory's listing against os.ReadDir: the
+// directories of GOROOT/src, and one holding every kind of entry, listed
+// with a buffer too small for it at first.
+func TestDirList(t *testing.T) {
+	special := t.TempDir()
+	dirBuild(t, special, dirFixture{"file": "x", "sub/f": "x"})
+	if err := syscall.Mkfifo(filepath.Join(special, "fifo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("file", filepath.Join(special, "link")); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 300 { // more than one getdents call's worth
+		if err := os.WriteFile(filepath.Join(special, fmt.Sprintf("%s%03d", strings.Repeat("n", 100), i)), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dirs := []string{special}
+	filepath.WalkDir(filepath.Join(runtime.GOROOT(), "src"), func(p string, e fs.DirEntry, err error) error {
+		if err == nil && e.IsDir() && len(dirs) < 400 {
+			dirs = append(dirs, p)
+		}
+		return nil
+	})
+	var buf []byte
+	for _, dir := range dirs {
+		d, err := dirOpenDir(nil, dir, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := d.list(dir, nil, &buf)
+		d.close()
+		if err != nil {
+			t.Fatalf("%s: %v", dir, err)
+		}
+		want, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.SortFunc(got, func(a, b dirEnt) int { return strings.Compare(a.name, b.name) })
+		if len(got) != len(want) {
+			t.Errorf("%s: %d entries, want %d", dir, len(got), len(want))
+			continue
+		}
+		for i, w := range want {
+			if got[i].name != w.Name() || got[i].typ != w.Type() {
+				t.Errorf("%s: entry %d is %q %v, want %q %v", dir, i, got[i].name, got[i].typ, w.Name(), w.Type())
+			}
+		}
 	}
 }
