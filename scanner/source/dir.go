@@ -62,7 +62,7 @@ type Dir struct {
 	// beforeOpen, when set, is called with each path just before it is
 	// opened: tests use it to change the tree between listing and opening.
 	beforeOpen func(path string)
-	// maxOpenDirs, when not 0, replaces dirMaxOpenDirs; negative keeps
+	// maxOpenDirs, when not 0, replaces dirOpenDirsMax(); negative keeps
 	// none open. Tests use it to reach the fallback to full paths.
 	maxOpenDirs int
 }
@@ -71,6 +71,7 @@ type Dir struct {
 // entries to be opened relative to them (see dirRef). A depth-first walk
 // holds about one per level below the root per worker, so this is reached
 // only in very deep trees; past it, entries are opened by their full path.
+// A process allowed few descriptors keeps fewer (dirOpenDirsMax).
 const dirMaxOpenDirs = 128
 
 // Items walks the roots with Jobs workers, each yielding the files it
@@ -87,10 +88,8 @@ func (d Dir) Items(ctx context.Context, yield func(scanner.Item, error) error) e
 	seen := make(map[string]bool, len(roots))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(jobs)
-	w := &dirWalker{ctx: gctx, yield: yield, noIgnore: d.NoIgnore, archiveDepth: d.MaxArchiveDepth, ignored: d.Ignored, beforeOpen: d.beforeOpen, maxOpenDirs: dirMaxOpenDirs}
+	w := &dirWalker{ctx: gctx, yield: yield, noIgnore: d.NoIgnore, archiveDepth: d.MaxArchiveDepth, ignored: d.Ignored, beforeOpen: d.beforeOpen, maxOpenDirs: dirOpenDirsMax()}
 	switch {
-	case !dirOpenAt:
-		w.maxOpenDirs = 0
 	case d.maxOpenDirs < 0:
 		w.maxOpenDirs = 0
 	case d.maxOpenDirs > 0:

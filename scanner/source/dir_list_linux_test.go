@@ -42,3 +42,37 @@ func TestDirStatMode(t *testing.T) {
 		}
 	}
 }
+
+// TestDirOpenAtFewDescriptors walks a deep tree in a process allowed few
+// descriptors: the walk keeps fewer directories open, and every file is
+// still opened.
+func TestDirOpenAtFewDescriptors(t *testing.T) {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+		t.Skip(err)
+	}
+	open := dirOpenFDs(t)
+	low := rl
+	low.Cur = uint64(open + 64)
+	if low.Cur > rl.Cur {
+		t.Skipf("the limit is already %d", rl.Cur)
+	}
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low); err != nil {
+		t.Skip(err)
+	}
+	defer syscall.Setrlimit(syscall.RLIMIT_NOFILE, &rl)
+	if got, want := dirOpenDirsMax(), int32(low.Cur/8); got != want {
+		t.Errorf("dirOpenDirsMax() = %d with %d descriptors allowed, want %d", got, low.Cur, want)
+	}
+	root := t.TempDir()
+	tr := dirDeep(t, root, 200, 2)
+	var ps []string
+	for p := range tr.tokens {
+		ps = append(ps, p)
+	}
+	found, problems := dirScan(t, Dir{Roots: []string{root}, Jobs: 4, NoIgnore: true})
+	for _, p := range problems {
+		t.Errorf("problem: %v", p)
+	}
+	dirCheck(t, tr, found, dirWant(root, ps...))
+}

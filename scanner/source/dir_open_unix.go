@@ -16,9 +16,18 @@ type dirHandle = int
 // dirNoHandle is no open file.
 const dirNoHandle dirHandle = -1
 
-// dirOpenAt says entries are opened relative to their open directory
-// (openat), not by their full path: see dirRef.
-const dirOpenAt = true
+// dirOpenDirsMax is how many directories a walk may keep open for their
+// entries to be opened relative to them (openat; see dirRef):
+// dirMaxOpenDirs, or an eighth of the descriptors the process may open if
+// that is fewer, so that the files the workers open, and whatever else
+// the process has open, still find descriptors.
+func dirOpenDirsMax() int32 {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err == nil && uint64(rl.Cur)/8 < dirMaxOpenDirs {
+		return int32(uint64(rl.Cur) / 8)
+	}
+	return dirMaxOpenDirs
+}
 
 // dirOpenDir opens a directory to list it, relative to parent when set. With
 // noFollow, a path that has become a symbolic link since it was listed

@@ -20,14 +20,14 @@ type dirHandle = syscall.Handle
 // dirNoHandle is no open file.
 const dirNoHandle = syscall.InvalidHandle
 
-// dirOpenAt is false: every entry is opened by its full path, and no
+// dirOpenDirsMax is 0: every entry is opened by its full path, and no
 // directory is kept open for its entries (see dirRef). Windows has a
 // handle-relative open too (NtCreateFile with a root directory), but
 // CreateFile, its reparse point handling (dirOpenHandle) and its \\?\
 // paths are what is tested here.
-const dirOpenAt = false
+func dirOpenDirsMax() int32 { return 0 }
 
-// dirOpenDir opens a directory to list it; parent is always nil (dirOpenAt).
+// dirOpenDir opens a directory to list it; parent is always nil (dirOpenDirsMax).
 // With noFollow, a path that has become a symbolic link or a junction
 // since it was listed fails to open.
 func dirOpenDir(_ *dirRef, path string, noFollow bool) (dirDir, error) {
@@ -60,7 +60,7 @@ func dirListedFile(typ fs.FileMode) bool {
 // dirOpenIn opens a file for reading into f and makes sure it is a file
 // on a disk, not a directory, a device or a pipe. With noFollow, a path
 // that is a symbolic link or a junction fails to open. parent is always
-// nil (dirOpenAt).
+// nil (dirOpenDirsMax).
 func dirOpenIn(f *dirFile, _ *dirRef, path string, noFollow bool) error {
 	h, fi, err := dirOpenHandle(path, noFollow)
 	if err != nil {

@@ -159,7 +159,7 @@ func TestDirOpenAtBound(t *testing.T) {
 		case maxOpen > 0:
 			limit += int32(maxOpen)
 		case maxOpen == 0:
-			limit += dirMaxOpenDirs
+			limit += dirOpenDirsMax()
 		}
 		if p := peak.Load(); p > limit {
 			t.Errorf("max=%d: %d descriptors open at once, want at most %d", maxOpen, p, limit)
