@@ -607,12 +607,14 @@ type dirFile struct {
 // A file that says it is empty (as /proc and sysfs files do) is read to
 // its end, whatever the size of each read: those give a page or a record at
 // a time, so a short read there says nothing about the end.
+//
+// One call reads at most dirMaxRead bytes.
 func (f *dirFile) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
 	for {
-		n, err := dirSysRead(f.fd, p)
+		n, err := dirSysRead(f.fd, p[:min(len(p), dirMaxRead)])
 		switch {
 		case err == syscall.EINTR:
 			continue
@@ -628,6 +630,16 @@ func (f *dirFile) Read(p []byte) (int, error) {
 		return n, nil
 	}
 }
+
+// dirMaxRead bounds one read system call. The scanner asks for a megabyte
+// at a time (scanner.DefaultChunkSize); a read that long, 100 µs and more
+// even from the page cache, is seen by the Go runtime's monitor thread
+// (sysmon) as a blocked system call: it hands the worker's processor to
+// another thread, and as long as it finds such calls it wakes every 20 µs
+// to look for more. Reads of 128 KiB mostly return before it looks. The
+// scanner's io.ReadFull asks again for the rest of its chunk: a few more
+// reads, for files over 128 KiB only.
+const dirMaxRead = 128 << 10
 
 // Close closes the file. The worker's dirFile is reused for the next
 // file: a reader kept past its yield fails (EBADF) rather than reading
