@@ -122,7 +122,9 @@ func TestDirOpenAtNoLeak(t *testing.T) {
 
 // TestDirOpenAtBound checks that a walk keeps at most maxOpenDirs
 // directories open, and past that opens entries by their full path: the
-// same items either way.
+// same items either way. (How many it does keep open depends on the order
+// the file system lists entries in; TestDirOpenAtParentSwapped shows that
+// it keeps them.)
 func TestDirOpenAtBound(t *testing.T) {
 	root := t.TempDir()
 	tr := dirDeep(t, root, 30, 3)
@@ -163,11 +165,6 @@ func TestDirOpenAtBound(t *testing.T) {
 		}
 		if p := peak.Load(); p > limit {
 			t.Errorf("max=%d: %d descriptors open at once, want at most %d", maxOpen, p, limit)
-		}
-		// The depth-first walk of a 30-level tree holds a directory
-		// per level when it can.
-		if maxOpen == 0 && peak.Load() < 10 {
-			t.Errorf("max=%d: at most %d descriptors open at once: are directories kept open?", maxOpen, peak.Load())
 		}
 	}
 }
