@@ -1,9 +1,6 @@
 package source
 
-import (
-	"errors"
-	"io/fs"
-)
+import "errors"
 
 // ErrBareRepository is the problem of a directory that is a bare git
 // repository: its files are zlib-compressed objects and packs, which a walk
@@ -15,16 +12,16 @@ var ErrBareRepository = errors.New("a bare git repository: its content is in com
 // HEAD beside objects/ and refs/, as git itself recognises one. A work
 // tree's .git is never walked, so what is found is a bare repository (or a
 // git directory moved out of its work tree).
-func dirIsBareRepo(ents []fs.DirEntry) bool {
+func dirIsBareRepo(ents []dirEnt) bool {
 	var head, objects, refs bool
 	for _, e := range ents {
-		switch e.Name() {
+		switch e.name {
 		case "HEAD":
-			head = e.Type().IsRegular()
+			head = e.typ.IsRegular()
 		case "objects":
-			objects = e.Type().IsDir()
+			objects = e.typ.IsDir()
 		case "refs":
-			refs = e.Type().IsDir()
+			refs = e.typ.IsDir()
 		}
 	}
 	return head && objects && refs

@@ -62,7 +62,17 @@ type Dir struct {
 	// beforeOpen, when set, is called with each path just before it is
 	// opened: tests use it to change the tree between listing and opening.
 	beforeOpen func(path string)
+	// maxOpenDirs, when not 0, replaces dirOpenDirsMax(); negative keeps
+	// none open. Tests use it to reach the fallback to full paths.
+	maxOpenDirs int
 }
+
+// dirMaxOpenDirs bounds how many directories a walk keeps open for their
+// entries to be opened relative to them (see dirRef). A depth-first walk
+// holds about one per level below the root per worker, so this is reached
+// only in very deep trees; past it, entries are opened by their full path.
+// A process allowed few descriptors keeps fewer (dirOpenDirsMax).
+const dirMaxOpenDirs = 128
 
 // Items walks the roots with Jobs workers, each yielding the files it
 // opens. Each file is open only while yield runs.
@@ -78,7 +88,13 @@ func (d Dir) Items(ctx context.Context, yield func(scanner.Item, error) error) e
 	seen := make(map[string]bool, len(roots))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(jobs)
-	w := &dirWalker{ctx: gctx, yield: yield, noIgnore: d.NoIgnore, archiveDepth: d.MaxArchiveDepth, ignored: d.Ignored, beforeOpen: d.beforeOpen}
+	w := &dirWalker{ctx: gctx, yield: yield, noIgnore: d.NoIgnore, archiveDepth: d.MaxArchiveDepth, ignored: d.Ignored, beforeOpen: d.beforeOpen, maxOpenDirs: dirOpenDirsMax()}
+	switch {
+	case d.maxOpenDirs < 0:
+		w.maxOpenDirs = 0
+	case d.maxOpenDirs > 0:
+		w.maxOpenDirs = int32(d.maxOpenDirs)
+	}
 	w.queue.cond.L = &w.queue.mu
 	for _, r := range slices.Backward(roots) {
 		// The same root twice ("scan . .") would report each finding
@@ -110,6 +126,10 @@ type dirWalker struct {
 	// archiveDepth is Dir.MaxArchiveDepth, ignored Dir.Ignored.
 	archiveDepth int
 	ignored      *atomic.Int64
+	// openDirs counts the directories kept open for their entries,
+	// at most maxOpenDirs.
+	openDirs    atomic.Int32
+	maxOpenDirs int32
 }
 
 // skip counts a path the ignore rules left out.
@@ -123,6 +143,10 @@ func (w *dirWalker) skip() {
 // file to scan.
 type dirTask struct {
 	path string
+	// parent, when set, is the open directory that holds path, which is
+	// opened relative to it by its last name; the task holds a reference
+	// on it until it is done (or dropped).
+	parent *dirRef
 	// key is the path relative to the ignore rules' anchor, and node the
 	// rules in force in the directory that holds the path; both unset
 	// with NoIgnore.
@@ -154,10 +178,15 @@ type dirQueue struct {
 }
 
 // pop takes a task, waiting while the queue is empty and some worker may
-// still push one. It reports false when the walk is over.
-func (q *dirQueue) pop() (dirTask, bool) {
+// still push one. It reports false when the walk is over. finished says
+// the task taken by the worker's last pop is done, its subtasks pushed:
+// one lock for the two.
+func (q *dirQueue) pop(finished bool) (dirTask, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if finished {
+		q.busy--
+	}
 	for len(q.tasks) == 0 && !q.done {
 		if q.busy == 0 {
 			q.done = true
@@ -178,12 +207,18 @@ func (q *dirQueue) pop() (dirTask, bool) {
 	return t, true
 }
 
-// push adds tasks found while holding one.
+// push adds tasks found while holding one. Once the walk is over they are
+// dropped, their references released.
 func (q *dirQueue) push(ts []dirTask) {
 	if len(ts) == 0 {
 		return
 	}
 	q.mu.Lock()
+	if q.done {
+		q.mu.Unlock()
+		dirReleaseAll(ts)
+		return
+	}
 	q.tasks = append(q.tasks, ts...)
 	switch {
 	case q.waiting == 0:
@@ -195,33 +230,53 @@ func (q *dirQueue) push(ts []dirTask) {
 	q.mu.Unlock()
 }
 
-// finish says the task taken by the last pop is done, its subtasks pushed.
-func (q *dirQueue) finish() {
-	q.mu.Lock()
-	q.busy--
-	if q.busy == 0 && len(q.tasks) == 0 {
-		q.done = true
-		q.cond.Broadcast()
-	}
-	q.mu.Unlock()
-}
-
 // stop ends the walk: waiting workers return, busy ones stop after their
-// task.
+// task. The tasks left are dropped, their references released.
 func (q *dirQueue) stop() {
 	q.mu.Lock()
 	q.done = true
+	left := q.tasks
 	q.tasks = nil
 	q.cond.Broadcast()
 	q.mu.Unlock()
+	dirReleaseAll(left)
+}
+
+// dirRef is a directory kept open while tasks for its entries are pending,
+// so that each entry is opened relative to it (openat) by its name: opened
+// by its full path, a file deep in a tree costs the kernel a lookup of
+// every directory above it, each time. It also means a directory above an
+// entry cannot be swapped for a symbolic link between the listing and the
+// opening: the entry is looked up in the directory that was listed. Each
+// task holds one reference; the last one released closes the directory.
+type dirRef struct {
+	d    dirDir
+	refs atomic.Int32
+	open *atomic.Int32 // the walker's dirWalker.openDirs
+}
+
+// release drops one reference to r, closing the directory with the last.
+// A nil r is no directory: nothing to do.
+func (r *dirRef) release() {
+	if r != nil && r.refs.Add(-1) == 0 {
+		r.d.close()
+		r.open.Add(-1)
+	}
+}
+
+// dirReleaseAll releases the parents of tasks that will not be done.
+func dirReleaseAll(ts []dirTask) {
+	for _, t := range ts {
+		t.parent.release()
+	}
 }
 
 // work is one worker: it does tasks until the walk is over. An error (from
 // yield, or the end of ctx) ends the walk for every worker.
 func (w *dirWalker) work() error {
-	var found []dirTask // reused for each directory's entries
-	for {
-		t, ok := w.queue.pop()
+	s := new(dirScratch)
+	for finished := false; ; finished = true {
+		t, ok := w.queue.pop(finished)
 		if !ok {
 			return w.ctx.Err()
 		}
@@ -229,19 +284,37 @@ func (w *dirWalker) work() error {
 		if err = w.ctx.Err(); err == nil {
 			switch t.kind {
 			case dirTaskFile:
-				err = w.file(t.path, false)
+				err = w.file(&s.file, t.parent, t.path, false)
 			case dirTaskDir:
-				found, err = w.dir(t, false, found[:0])
+				err = w.dir(s, t, false)
 			case dirTaskRoot:
-				found, err = w.root(t.path, found[:0])
+				err = w.root(s, t.path)
 			}
 		}
-		w.queue.finish()
+		t.parent.release()
 		if err != nil {
 			w.queue.stop()
 			return err
 		}
 	}
+}
+
+// dirScratch is what a worker reuses from one task to the next.
+type dirScratch struct {
+	// file is each file opened in turn: it is open only while yield
+	// runs.
+	file dirFile
+	// ents is a directory's listing, buf what it is read into (see
+	// dirDir.list), found the tasks for its entries.
+	ents  []dirEnt
+	buf   []byte
+	found []dirTask
+}
+
+// dirEnt is one entry of a directory listing.
+type dirEnt struct {
+	name string
+	typ  fs.FileMode // the type bits, as fs.DirEntry.Type gives them
 }
 
 // dirProblem is a path that could not be read, to be yielded.
@@ -262,12 +335,11 @@ func (w *dirWalker) problem(path string, err error) error {
 }
 
 // root scans one root: a file, or a directory walked with its ignore rules.
-// found is scratch space for dir.
-func (w *dirWalker) root(root string, found []dirTask) ([]dirTask, error) {
+func (w *dirWalker) root(s *dirScratch, root string) error {
 	path := filepath.ToSlash(filepath.Clean(root))
 	fi, err := os.Stat(path) // a root's own symbolic link is followed
 	if err != nil {
-		return found, w.problem(path, err)
+		return w.problem(path, err)
 	}
 	switch {
 	case fi.Mode().IsRegular():
@@ -279,15 +351,15 @@ func (w *dirWalker) root(root string, found []dirTask) ([]dirTask, error) {
 			n, key, problems := ignoreAncestors(path)
 			for _, p := range problems {
 				if err := w.problem(p.path, p.err); err != nil {
-					return found, err
+					return err
 				}
 			}
 			if n.DtleaksIgnored(key) {
 				w.skip()
-				return found, nil
+				return nil
 			}
 		}
-		return found, w.file(path, true)
+		return w.file(&s.file, nil, path, true)
 	case fi.IsDir():
 		t := dirTask{path: path, kind: dirTaskDir}
 		if !w.noIgnore {
@@ -295,13 +367,13 @@ func (w *dirWalker) root(root string, found []dirTask) ([]dirTask, error) {
 			t.node, t.key, problems = ignoreAncestors(path)
 			for _, p := range problems {
 				if err := w.problem(p.path, p.err); err != nil {
-					return found, err
+					return err
 				}
 			}
 		}
-		return w.dir(t, true, found)
+		return w.dir(s, t, true)
 	default:
-		return found, w.problem(path, fmt.Errorf("not a regular file or directory (%s): not scanned", dirModeName(fi.Mode())))
+		return w.problem(path, fmt.Errorf("not a regular file or directory (%s): not scanned", dirModeName(fi.Mode())))
 	}
 }
 
@@ -323,23 +395,54 @@ func dirModeName(m fs.FileMode) string {
 
 // dir lists one directory and pushes its entries as tasks. t.key is the
 // directory's path relative to the ignore rules' anchor, t.node the rules
-// in force above it. found is scratch space, returned for reuse.
-func (w *dirWalker) dir(t dirTask, isRoot bool, found []dirTask) ([]dirTask, error) {
+// in force above it.
+func (w *dirWalker) dir(s *dirScratch, t dirTask, isRoot bool) error {
 	path := t.path
 	if w.beforeOpen != nil {
 		w.beforeOpen(path)
 	}
 	// Listed as a directory: if it has become a link since, it is not
 	// followed.
-	f, err := dirOpenDir(path, !isRoot)
+	d, err := dirOpenDir(t.parent, path, !isRoot)
 	if err != nil {
-		return found, w.problem(path, err)
+		return w.problem(path, err)
 	}
-	ents, err := f.ReadDir(-1)
-	f.Close()
-	if err != nil {
+	ents, err := d.list(path, s.ents[:0], &s.buf)
+	s.ents = ents
+	found, err := w.entries(t, ents, err, s.found[:0])
+	// The scratch space keeps neither the listing's names nor the tasks,
+	// which the queue has a copy of: both may be freed with the tasks.
+	clear(ents)
+	s.found = found
+	defer clear(found)
+	if err != nil || len(found) == 0 {
+		d.close()
+		return err
+	}
+	// The directory is kept open for its entries to be opened relative
+	// to it, while the walk holds fewer than maxOpenDirs; past that they
+	// are opened by their full path.
+	if w.openDirs.Add(1) <= w.maxOpenDirs {
+		ref := &dirRef{d: d, open: &w.openDirs}
+		ref.refs.Store(int32(len(found)))
+		for i := range found {
+			found[i].parent = ref
+		}
+	} else {
+		w.openDirs.Add(-1)
+		d.close()
+	}
+	w.queue.push(found)
+	return nil
+}
+
+// entries appends to found the tasks for a directory's entries ents, as
+// dir lists them; readErr is the error that ended the listing, if any.
+func (w *dirWalker) entries(t dirTask, ents []dirEnt, readErr error, found []dirTask) ([]dirTask, error) {
+	path := t.path
+	if readErr != nil {
 		// Whatever was listed before the error is still scanned.
-		if err := w.problem(path, err); err != nil {
+		if err := w.problem(path, readErr); err != nil {
 			return found, err
 		}
 	}
@@ -349,7 +452,10 @@ func (w *dirWalker) dir(t dirTask, isRoot bool, found []dirTask) ([]dirTask, err
 		}
 	}
 	node := t.node
-	var unread []string
+	var (
+		unread []string
+		err    error
+	)
 	if !w.noIgnore {
 		if node, unread, err = w.dirIgnore(path, t.key, t.node, ents); err != nil {
 			return found, err
@@ -359,8 +465,7 @@ func (w *dirWalker) dir(t dirTask, isRoot bool, found []dirTask) ([]dirTask, err
 		if err := w.ctx.Err(); err != nil {
 			return found, err
 		}
-		name := e.Name()
-		typ := e.Type()
+		name, typ := e.name, e.typ
 		kind := dirTaskFile
 		switch {
 		case typ.IsDir():
@@ -387,15 +492,13 @@ func (w *dirWalker) dir(t dirTask, isRoot bool, found []dirTask) ([]dirTask, err
 		}
 		found = append(found, c)
 	}
-	w.queue.push(found)
-	clear(found)
 	return found, nil
 }
 
 // dirIgnore reads the ignore files a directory holds and returns the rules
 // in force in it. An ignore file that cannot be read is reported once, here,
 // and named in unread so that the walk does not report it again as a file.
-func (w *dirWalker) dirIgnore(path, key string, parent *ignore.Node, ents []fs.DirEntry) (n *ignore.Node, unread []string, err error) {
+func (w *dirWalker) dirIgnore(path, key string, parent *ignore.Node, ents []dirEnt) (n *ignore.Node, unread []string, err error) {
 	var (
 		dtleaks, git, exclude *ignore.List
 		repo                  bool
@@ -409,9 +512,9 @@ func (w *dirWalker) dirIgnore(path, key string, parent *ignore.Node, ents []fs.D
 		return l, true, nil
 	}
 	for _, e := range ents {
-		t := e.Type()
+		t := e.typ
 		ok := true
-		switch name := e.Name(); {
+		switch name := e.name; {
 		case name == ignore.DtleaksFile && t.IsRegular():
 			dtleaks, ok, err = read(dirJoin(path, name))
 		case name == ignore.GitFile && t.IsRegular():
@@ -427,7 +530,7 @@ func (w *dirWalker) dirIgnore(path, key string, parent *ignore.Node, ents []fs.D
 			return nil, nil, err
 		}
 		if !ok {
-			unread = append(unread, e.Name())
+			unread = append(unread, e.name)
 		}
 	}
 	n = parent.Child(key, dtleaks, git, exclude, repo)
@@ -437,12 +540,14 @@ func (w *dirWalker) dirIgnore(path, key string, parent *ignore.Node, ents []fs.D
 	return n, unread, nil
 }
 
-// file opens one file, yields it, and closes it.
-func (w *dirWalker) file(path string, isRoot bool) error {
+// file opens one file into the worker's f, relative to parent when set,
+// yields it, and closes it. f is reused for the next file: what yield is
+// given is read only while yield runs.
+func (w *dirWalker) file(f *dirFile, parent *dirRef, path string, isRoot bool) error {
 	if w.beforeOpen != nil {
 		w.beforeOpen(path)
 	}
-	f, err := dirOpen(path, !isRoot)
+	err := dirOpenIn(f, parent, path, !isRoot)
 	if err == errDirSkip && !isRoot {
 		return nil
 	}
@@ -475,6 +580,15 @@ func dirReadSmall(path string) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(f, max))
 }
 
+// dirOpen opens a file for reading: see dirOpenIn.
+func dirOpen(path string, noFollow bool) (*dirFile, error) {
+	f := new(dirFile)
+	if err := dirOpenIn(f, nil, path, noFollow); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
 // dirFile reads an open regular file. It is lighter than an *os.File,
 // which would try to register each file with the network poller.
 type dirFile struct {
@@ -493,12 +607,14 @@ type dirFile struct {
 // A file that says it is empty (as /proc and sysfs files do) is read to
 // its end, whatever the size of each read: those give a page or a record at
 // a time, so a short read there says nothing about the end.
+//
+// One call reads at most dirMaxRead bytes.
 func (f *dirFile) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
 	for {
-		n, err := dirSysRead(f.fd, p)
+		n, err := dirSysRead(f.fd, p[:min(len(p), dirMaxRead)])
 		switch {
 		case err == syscall.EINTR:
 			continue
@@ -515,8 +631,24 @@ func (f *dirFile) Read(p []byte) (int, error) {
 	}
 }
 
-// Close closes the file.
-func (f *dirFile) Close() error { return dirSysClose(f.fd) }
+// dirMaxRead bounds one read system call. The scanner asks for a megabyte
+// at a time (scanner.DefaultChunkSize); a read that long, 100 µs and more
+// even from the page cache, is seen by the Go runtime's monitor thread
+// (sysmon) as a blocked system call: it hands the worker's processor to
+// another thread, and as long as it finds such calls it wakes every 20 µs
+// to look for more. Reads of 128 KiB mostly return before it looks. The
+// scanner's io.ReadFull asks again for the rest of its chunk: a few more
+// reads, for files over 128 KiB only.
+const dirMaxRead = 128 << 10
+
+// Close closes the file. The worker's dirFile is reused for the next
+// file: a reader kept past its yield fails (EBADF) rather than reading
+// whatever file next gets the descriptor's number.
+func (f *dirFile) Close() error {
+	err := dirSysClose(f.fd)
+	f.fd = dirNoHandle
+	return err
+}
 
 // dirJoin joins a directory path as the user gave it (cleaned) and a name,
 // without cleaning again: "." and "x" give "x", "/" and "x" give "/x".

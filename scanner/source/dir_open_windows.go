@@ -17,21 +17,32 @@ import (
 // dirHandle is an open file as the system names it: a handle.
 type dirHandle = syscall.Handle
 
-// dirOpenDir opens a directory to list it. With noFollow, a path that has
-// become a symbolic link or a junction since it was listed fails to open.
-func dirOpenDir(path string, noFollow bool) (*os.File, error) {
+// dirNoHandle is no open file.
+const dirNoHandle = syscall.InvalidHandle
+
+// dirOpenDirsMax is 0: every entry is opened by its full path, and no
+// directory is kept open for its entries (see dirRef). Windows has a
+// handle-relative open too (NtCreateFile with a root directory), but
+// CreateFile, its reparse point handling (dirOpenHandle) and its \\?\
+// paths are what is tested here.
+func dirOpenDirsMax() int32 { return 0 }
+
+// dirOpenDir opens a directory to list it; parent is always nil (dirOpenDirsMax).
+// With noFollow, a path that has become a symbolic link or a junction
+// since it was listed fails to open.
+func dirOpenDir(_ *dirRef, path string, noFollow bool) (dirDir, error) {
 	h, fi, err := dirOpenHandle(path, noFollow)
 	if err == errDirSkip {
 		err = &fs.PathError{Op: "open", Path: path, Err: syscall.ENOTDIR}
 	}
 	if err != nil {
-		return nil, err
+		return dirDir{}, err
 	}
 	if fi.attrs&windows.FILE_ATTRIBUTE_DIRECTORY == 0 {
 		windows.CloseHandle(h)
-		return nil, &fs.PathError{Op: "open", Path: path, Err: syscall.ENOTDIR}
+		return dirDir{}, &fs.PathError{Op: "open", Path: path, Err: syscall.ENOTDIR}
 	}
-	return os.NewFile(uintptr(h), path), nil
+	return dirNewDir(syscall.Handle(h), path), nil
 }
 
 // dirListedFile reports whether a directory entry of type typ is a file to
@@ -40,25 +51,27 @@ func dirOpenDir(path string, noFollow bool) (*os.File, error) {
 // listed as an irregular file: a cloud file not yet downloaded (OneDrive),
 // a deduplicated or compressed file. git for Windows takes those for the
 // regular files they hold, and so do we: they are opened, and one that is
-// a link after all is not followed (dirOpen). Devices and pipes are not
+// a link after all is not followed (dirOpenIn). Devices and pipes are not
 // found in directories on Windows.
 func dirListedFile(typ fs.FileMode) bool {
 	return typ.IsRegular() || typ == fs.ModeIrregular
 }
 
-// dirOpen opens a file for reading and makes sure it is a file on a disk,
-// not a directory, a device or a pipe. With noFollow, a path that is a
-// symbolic link or a junction fails to open.
-func dirOpen(path string, noFollow bool) (*dirFile, error) {
+// dirOpenIn opens a file for reading into f and makes sure it is a file
+// on a disk, not a directory, a device or a pipe. With noFollow, a path
+// that is a symbolic link or a junction fails to open. parent is always
+// nil (dirOpenDirsMax).
+func dirOpenIn(f *dirFile, _ *dirRef, path string, noFollow bool) error {
 	h, fi, err := dirOpenHandle(path, noFollow)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if fi.attrs&windows.FILE_ATTRIBUTE_DIRECTORY != 0 {
 		windows.CloseHandle(h)
-		return nil, errDirSkip
+		return errDirSkip
 	}
-	return &dirFile{fd: syscall.Handle(h), path: path, size: fi.size}, nil
+	*f = dirFile{fd: syscall.Handle(h), path: path, size: fi.size}
+	return nil
 }
 
 // dirHandleInfo is what dirOpenHandle learns of an open file.

@@ -1,6 +1,7 @@
 package source
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -906,5 +907,35 @@ func BenchmarkDirIgnoreRules(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(int64(b.N)*items), "ns/file")
 		})
+	}
+}
+
+// TestDirReadBounded checks that one Read reads at most dirMaxRead bytes,
+// however large the buffer, and that a file read so is read whole.
+func TestDirReadBounded(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "big")
+	want := make([]byte, 3*dirMaxRead+100)
+	for i := range want {
+		want[i] = byte(i % 251)
+	}
+	if err := os.WriteFile(p, want, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := dirOpen(p, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, len(want)+1)
+	n, err := f.Read(buf)
+	if n != dirMaxRead || err != nil {
+		t.Errorf("first Read: %d bytes, %v; want %d, nil", n, err, dirMaxRead)
+	}
+	rest, err := io.ReadAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := append(buf[:n], rest...); !bytes.Equal(got, want) {
+		t.Errorf("read %d bytes, not the %d of the file", len(got), len(want))
 	}
 }
