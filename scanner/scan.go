@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -58,10 +59,7 @@ func Scan(ctx context.Context, src Source, opts Options) (Result, error) {
 	if opts.ChunkSize <= 0 {
 		opts.ChunkSize = DefaultChunkSize
 	}
-	pool := sync.Pool{New: func() any {
-		b := make([]byte, 0, opts.ChunkSize+rules.MaxSpan)
-		return &b
-	}}
+	bufs := newBufferPool(opts.ChunkSize + rules.MaxSpan)
 	var (
 		mu      sync.Mutex
 		res     Result
@@ -79,10 +77,10 @@ func Scan(ctx context.Context, src Source, opts Options) (Result, error) {
 			return ctx.Err()
 		}
 		items.Add(1)
-		bp := pool.Get().(*[]byte)
+		bp := bufs.get()
 		fs, n, na, err := scanItemAllow(ctx, it, opts.Matcher, *bp, opts.NoAllow)
 		allowed.Add(int64(na))
-		pool.Put(bp)
+		bufs.put(bp)
 		nb.Add(n)
 		mu.Lock()
 		res.Findings = appendFindings(res.Findings, names)
@@ -112,6 +110,41 @@ func Scan(ctx context.Context, src Source, opts Options) (Result, error) {
 	slices.SortStableFunc(res.Problems, func(a, b Problem) int { return cmp.Compare(a.Path, b.Path) })
 	res.Stats = Stats{Items: items.Load(), Bytes: nb.Load(), Findings: len(res.Findings), Duration: time.Since(start), Allowed: allowed.Load()}
 	return res, nil
+}
+
+// bufferPool keeps the windows' buffers of one scan for reuse. It is not a
+// sync.Pool, which the garbage collector empties: every collection during
+// a scan of many files would drop the megabyte buffers, and each worker
+// would then allocate, zero and fault in a new one. The pool holds as many
+// buffers as items were ever scanned at once, a few per processor, and
+// no more than it has room for.
+type bufferPool struct {
+	size int
+	free chan *[]byte
+}
+
+func newBufferPool(size int) *bufferPool {
+	return &bufferPool{size: size, free: make(chan *[]byte, 2*runtime.GOMAXPROCS(0))}
+}
+
+// get returns a free buffer of the pool's size, empty.
+func (p *bufferPool) get() *[]byte {
+	select {
+	case b := <-p.free:
+		return b
+	default:
+		b := make([]byte, 0, p.size)
+		return &b
+	}
+}
+
+// put returns a buffer to the pool, or leaves it to the collector when the
+// pool is full.
+func (p *bufferPool) put(b *[]byte) {
+	select {
+	case p.free <- b:
+	default:
+	}
 }
 
 // Sort orders findings by path, location, commit, line, column and

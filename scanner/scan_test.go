@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -500,5 +501,32 @@ func TestScanReadsItemsOnlyDuringYield(t *testing.T) {
 			t.Errorf("item %d: read %d times after its yield returned", i, g.late)
 		}
 		g.mu.Unlock()
+	}
+}
+
+// TestBufferPoolSurvivesGC: a buffer put back is handed out again after
+// garbage collections, which would have emptied a sync.Pool and made every
+// worker allocate and fault in a new megabyte.
+func TestBufferPoolSurvivesGC(t *testing.T) {
+	p := newBufferPool(1 << 10)
+	b := p.get()
+	if cap(*b) != 1<<10 || len(*b) != 0 {
+		t.Fatalf("get: len %d cap %d, want 0 and %d", len(*b), cap(*b), 1<<10)
+	}
+	p.put(b)
+	runtime.GC()
+	runtime.GC()
+	if got := p.get(); got != b {
+		t.Fatal("the buffer put back before two collections was not handed out again")
+	}
+	// A full pool drops what it has no room for, so that it never holds
+	// more than a few buffers per processor.
+	for range cap(p.free) + 3 {
+		p.put(p.get())
+		b := make([]byte, 0, 1<<10)
+		p.put(&b)
+	}
+	if n := len(p.free); n != cap(p.free) {
+		t.Fatalf("pool holds %d buffers, want its capacity %d", n, cap(p.free))
 	}
 }
