@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"iter"
+	"math/bits"
 	"slices"
 	"sort"
 	"sync"
@@ -26,11 +27,11 @@ import (
 //
 // Searching the whole input for twelve patterns would cost twelve passes.
 // Instead Decoded looks only inside runs of base64 characters long enough to
-// hold an encoded token (decodeMinRun), and finds those runs by testing
-// blocks of decodeBlock bytes: such a run must contain a whole block. Source
-// code seldom has such runs, and the first eight bytes of a block almost
-// always hold a space, a line end or a bracket, so most blocks cost one
-// word load, a few arithmetic operations and one well-predicted branch.
+// hold an encoded token (decodeMinRun), and finds those runs by testing one
+// word of eight bytes in every decodeStride: such a run must contain a whole
+// word tested (decodeNextRun). Source code seldom has such runs, and a word
+// almost always holds a space, a line end or a bracket, so most words cost
+// one load, a few arithmetic operations and one well-predicted branch.
 
 // Decoded yields the tokens that stand base64-encoded in b, in the standard
 // or the URL-safe alphabet, padded or not, and those encoded twice (base64 of
@@ -40,7 +41,7 @@ import (
 // the legacy tokens [LegacyTokens] recognises there, and the plain and
 // legacy tokens in UTF-16 text there ([UTF16]; base64 of a PowerShell output
 // file). A legacy token and a token in UTF-16 text are found in any run of 40
-// characters or more (every such run holds a tested block, below), and a
+// characters or more (every such run holds a tested word, below), and a
 // legacy token in UTF-16 text of 80 characters or more, as [UTF16] says.
 //
 // Each Match has Encoding EncodingBase64; Start and End are the span of the encoded
@@ -83,9 +84,9 @@ func decodedAt(b []byte, lvl int, yield func(Match) bool) {
 	d := decoder{lines: lineBuf[:0], joined: joinBuf[:0], lvl: lvl}
 	if lvl > 0 {
 		// Below the input, b is a piece decodeNested decoded, a few
-		// KiB at most, reached only by an anchor: every run that can
-		// hold a block is decoded, not only those that hold a tested
-		// one.
+		// KiB at most, reached only by an anchor: every run of
+		// decodeBlock characters or more is decoded, not only those of
+		// decodeShortRun.
 		for i := 0; i < len(b); {
 			if decodeSextet[b[i]] == decodeInvalid {
 				i++
@@ -107,36 +108,116 @@ func decodedAt(b []byte, lvl int, yield func(Match) bool) {
 		}
 		return
 	}
-	for blk := 0; blk+decodeBlock <= len(b); blk += decodeStride {
-		if !decodeAllValid((*[decodeBlock]byte)(b[blk:])) {
-			continue
-		}
-		// A run shorter than decodeShortRun holds nothing Decoded
-		// finds, and is no full line of a wrapped block: such a block
-		// has a full line, which is tested, and gathers its short lines
-		// from there. Skip it here, where it costs a few lookups,
-		// rather than in run. d.done stays: a block found later may
-		// still gather this run as one of its lines.
-		s, e := blk, blk+decodeBlock
-		for e < len(b) && e-s < decodeShortRun && decodeSextet[b[e]] != decodeInvalid {
-			e++
-		}
-		for s > d.done && e-s < decodeShortRun && decodeSextet[b[s-1]] != decodeInvalid {
-			s--
-		}
-		if e-s < decodeShortRun {
-			blk = e + 1 - decodeStride
-			continue
+	for p := 0; ; {
+		s := decodeNextRun(b, p)
+		if s < 0 {
+			return
 		}
 		var more bool
-		if d, more = d.run(b, blk, yield); !more {
+		if d, more = d.run(b, s, yield); !more {
 			return
 		}
 		// b[d.done] is not a base64 character, so the next run starts
-		// after it; blocks from there on meet it if it is long
-		// enough. The loop adds decodeStride back.
-		blk = d.done + 1 - decodeStride
+		// after it.
+		p = d.done + 1
 	}
+}
+
+// decodeNextRun returns where the first run of decodeShortRun base64
+// characters or more starts in b at or after p, or -1 when there is none;
+// p is 0, or b[p-1] is not a base64 character. A shorter run holds nothing
+// Decoded finds, and is no full line of a wrapped block: such a block has a
+// full line, which is found, and gathers its short lines from there.
+//
+// Every such run holds a whole word of eight bytes at p+decodeStride-1,
+// p+2*decodeStride-1, ...: it starts at or before one of those words and
+// its decodeShortRun characters reach past the word's end, as
+// decodeStride+7 <= decodeShortRun. So the loop tests one word every
+// decodeStride bytes, for a byte outside 0x2B..0x7A ('+' to 'z'): in source
+// text most words hold a space, a line end, a quote or a bracket, and cost
+// a load, a few arithmetic operations and a well-predicted branch. Nothing
+// in a loop iteration depends on the one before, so that they overlap.
+//
+// A word in range (an identifier, a path, a hash) is where most of the
+// remaining time went, so it is settled in two steps. First the words on
+// either side are tested the same way (with decodeOutside, which flags
+// exactly the bytes out of range, so that the last one can be skipped to):
+// an identifier of up to 23 characters ends there. Only when that does not
+// rule a run out are the bytes looked up one by one, as a run of base64
+// needs; a run found short moves p past its end too.
+//
+// Each way on keeps one fact true at the word at blk: no run of
+// decodeShortRun characters starts from p to blk-decodeStride. So a run of
+// that length that starts before the next word tested holds this one
+// whole, which is what lets this word and its neighbours rule runs out.
+func decodeNextRun(b []byte, p int) int {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+		w     = decodeStride - 1 // from p to the first word tested
+	)
+	for blk := p + w; blk+8 <= len(b); blk += decodeStride {
+		x := binary.LittleEndian.Uint64(b[blk : blk+8])
+		// x-0x2B in a byte borrows, setting its high bit, when the byte
+		// is below 0x2B; x+5 sets it when the byte is above 0x7A. A
+		// borrow or carry that crosses into the next byte starts at a
+		// byte that already failed, so it cannot make a good word fail.
+		if (x|(x-0x2B*ones)|(x+5*ones))&highs != 0 {
+			continue
+		}
+		// The words on either side: when both hold a byte outside the
+		// range, a run that holds this word starts in the one before and
+		// ends in the one after, too short. So does any run that starts
+		// after the word, up to the last byte flagged in the one after,
+		// and the search goes on past that byte.
+		if blk+16 <= len(b) {
+			// blk-8 >= p+w-8 >= 0.
+			after := decodeOutside(binary.LittleEndian.Uint64(b[blk+8 : blk+16]))
+			before := decodeOutside(binary.LittleEndian.Uint64(b[blk-8 : blk]))
+			if after != 0 && before != 0 {
+				p = blk + 8 + (63-bits.LeadingZeros64(after))/8 + 1
+				blk = p + w - decodeStride
+				continue
+			}
+		}
+		s, e := blk, blk
+		for e < len(b) && e-s < decodeShortRun && decodeValid[b[e]] != 0 {
+			e++
+		}
+		if e < blk+8 {
+			continue // no run holds the word whole
+		}
+		for s > p && e-s < decodeShortRun && decodeValid[b[s-1]] != 0 {
+			s--
+		}
+		if e-s >= decodeShortRun {
+			for s > p && decodeValid[b[s-1]] != 0 {
+				s--
+			}
+			return s
+		}
+		// The run holding the word is short, and no run starts inside
+		// it; b[e] is not base64 (or e is len(b)).
+		p = e + 1
+		blk = p + w - decodeStride
+	}
+	return -1
+}
+
+// decodeOutside returns x, eight bytes, with the high bit set in each byte
+// outside 0x2B..0x7A and no other bit set. Each test adds to a byte's low
+// seven bits, which cannot carry into the next byte, so a byte is flagged
+// for itself only (its own high bit flags 0x80 and above): decodeNextRun
+// takes the last byte flagged for one that is not base64.
+func decodeOutside(x uint64) uint64 {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	low := x &^ highs
+	// low+0x55 reaches the high bit when low >= 0x2B, low+0x05 when
+	// low >= 0x7B.
+	return (x | ^(low + 0x55*ones) | (low + 0x05*ones)) & highs
 }
 
 // decoder holds what decoded needs past the blocks it tests, out of its
@@ -197,10 +278,10 @@ func (d decoder) run(b []byte, blk int, yield func(Match) bool) (decoder, bool) 
 // starting one) are not joined. Decoding finds a token wherever its quanta
 // start, so the lines need not be of a length that is a multiple of four.
 //
-// A block is found as any run is, by a line that holds a whole tested
-// block: every line of decodeStride+decodeBlock-1 characters or more, so
-// every block that base64 and PEM write with a token in it (a token's
-// encoding needs two lines of 64 or 76, the first of them whole).
+// A block is found as any run is, by a line of decodeShortRun characters or
+// more (decodeNextRun), which every block that joins has; so every block
+// that base64 and PEM write with a token in it (a token's encoding needs
+// two lines of 64 or 76, the first of them whole).
 const (
 	decodeMaxIndent = 64
 	decodeWrapMin   = 40
@@ -319,32 +400,6 @@ func decodeJoined(b []byte, lines []decodeLine, joined []byte, found []Match, lv
 	return joined, found
 }
 
-// decodeAllValid reports whether a block holds only base64 characters. It
-// first tests eight bytes at a time, in a word, for a byte outside
-// 0x2B..0x7A ('+' to 'z'): a space, a line end, a quote, a bracket or a
-// non-ASCII byte rules the block out, and in source text the first eight
-// bytes almost always hold one. Only a block that passes is looked up byte
-// by byte.
-func decodeAllValid(p *[decodeBlock]byte) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	for w := 0; w+8 <= decodeBlock; w += 8 {
-		x := binary.LittleEndian.Uint64(p[w:])
-		// x-0x2B in a byte borrows, setting its high bit, when the byte
-		// is below 0x2B; x+5 sets it when the byte is above 0x7A. A
-		// borrow or carry that crosses into the next byte starts at a
-		// byte that already failed, so it cannot make a good word fail.
-		if (x|(x-0x2B*ones)|(x+5*ones))&highs != 0 {
-			return false
-		}
-	}
-	for _, c := range p {
-		if decodeValid[c] == 0 {
-			return false
-		}
-	}
-	return true
-}
-
 const (
 	// decodeMaxToken is the length of the longest token shape (Standard:
 	// 6+1+24+1+64) and decodeMinToken of the shortest (Short and Agent:
@@ -378,28 +433,29 @@ const (
 	// to decodeWindow characters of base64, plus the quantum before them.
 	decodeWindow2 = (2 + decodeWindow + 4 + 2) / 3 * 4
 
-	// decodeBlock is the size of the blocks Decoded tests whole, one
-	// every decodeStride bytes: any run of decodeStride+decodeBlock-1
-	// characters or more (39) contains a whole block, wherever the blocks
-	// start; so any run that can hold a token, and every whole line of
-	// base64 wrapped at 64 or 76 characters. A small block tested seldom
-	// costs a word or two per stride.
-	decodeBlock  = 16
-	decodeStride = 24
+	// decodeStride is how far apart decodeNextRun tests the words of
+	// eight bytes that every run of decodeShortRun characters holds one
+	// of, wherever it starts: the most that keeps that true.
+	decodeStride = decodeShortRun - 7
 	// decodeShortRun is the shortest run the top level decodes: the
 	// shortest that can hold a legacy token with its context, or be a
-	// full line of a wrapped block. Every run that long holds a whole
-	// tested block (decodeStride+decodeBlock-1 < decodeShortRun, checked
-	// below), so none is missed wherever it starts.
+	// full line of a wrapped block.
 	decodeShortRun = min(decodeMinNested, decodeWrapMin)
+	// decodeBlock is the fewest base64 characters decoder.run is handed
+	// from (decodeShortRun at the top level holds them), and the shortest
+	// run decodedAt decodes below the top level.
+	decodeBlock = 16
 
 	decodeInvalid = 0xff
 )
 
-// Every run of decodeShortRun characters holds a tested block: the array
-// length is negative, and the build fails, if a change of the constants
-// breaks that.
-var _ [decodeShortRun - (decodeStride + decodeBlock - 1)]struct{}
+// Every run of decodeShortRun characters holds a tested word, and the
+// decodeBlock characters decoder.run starts from: an array length is
+// negative, and the build fails, if a change of the constants breaks that.
+var (
+	_ [decodeShortRun - (decodeStride + 7)]struct{}
+	_ [decodeShortRun - decodeBlock]struct{}
+)
 
 // decodeValid is 1 for a base64 character of either alphabet and 0 for any
 // other byte.

@@ -1,0 +1,189 @@
+package rules
+
+import (
+	"encoding/binary"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/dtleaks/dtleaks/internal/tokentest"
+)
+
+// The blocks decodedBlocks tests: any run of
+// decodeOldStride+decodeOldBlock-1 characters or more (39) contains a whole
+// block, wherever the blocks start.
+const (
+	decodeOldBlock  = 16
+	decodeOldStride = 24
+)
+
+// decodedBlocks is decodedAt at the top level as it was before
+// decodeNextRun: it tests a block of decodeOldBlock bytes every decodeOldStride
+// bytes, and widens a block that holds only base64 characters to see
+// whether its run is long enough to decode. It is kept as the reference
+// the benchmarks set the search beside, and as an oracle for
+// FuzzDecodeSearch: both must hand decoder.run the same runs.
+func decodedBlocks(b []byte, yield func(Match) bool) {
+	var (
+		lineBuf [8]decodeLine
+		joinBuf [512]byte
+	)
+	d := decoder{lines: lineBuf[:0], joined: joinBuf[:0]}
+	for blk := 0; blk+decodeOldBlock <= len(b); blk += decodeOldStride {
+		if !decodeAllValid((*[decodeOldBlock]byte)(b[blk:])) {
+			continue
+		}
+		s, e := blk, blk+decodeOldBlock
+		for e < len(b) && e-s < decodeShortRun && decodeSextet[b[e]] != decodeInvalid {
+			e++
+		}
+		for s > d.done && e-s < decodeShortRun && decodeSextet[b[s-1]] != decodeInvalid {
+			s--
+		}
+		if e-s < decodeShortRun {
+			blk = e + 1 - decodeOldStride
+			continue
+		}
+		var more bool
+		if d, more = d.run(b, blk, yield); !more {
+			return
+		}
+		blk = d.done + 1 - decodeOldStride
+	}
+}
+
+// decodeAllValid reports whether a block holds only base64 characters. It
+// first tests eight bytes at a time, in a word, for a byte outside
+// 0x2B..0x7A ('+' to 'z'): a space, a line end, a quote, a bracket or a
+// non-ASCII byte rules the block out, and in source text the first eight
+// bytes almost always hold one. Only a block that passes is looked up byte
+// by byte.
+func decodeAllValid(p *[decodeOldBlock]byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for w := 0; w+8 <= decodeOldBlock; w += 8 {
+		x := binary.LittleEndian.Uint64(p[w:])
+		// x-0x2B in a byte borrows, setting its high bit, when the byte
+		// is below 0x2B; x+5 sets it when the byte is above 0x7A. A
+		// borrow or carry that crosses into the next byte starts at a
+		// byte that already failed, so it cannot make a good word fail.
+		if (x|(x-0x2B*ones)|(x+5*ones))&highs != 0 {
+			return false
+		}
+	}
+	for _, c := range p {
+		if decodeValid[c] == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// decodeRefNextRun is decodeNextRun done plainly: the start of the first
+// maximal run of decodeShortRun base64 characters or more at or after p.
+func decodeRefNextRun(b []byte, p int) int {
+	for s, e := range decodeRefRuns(b[p:]) {
+		if e-s >= decodeShortRun {
+			return p + s
+		}
+	}
+	return -1
+}
+
+// checkNextRun checks decodeNextRun from every p it may be called with (0,
+// or after a byte that is not base64) against decodeRefNextRun, and
+// decodedAt against decodedBlocks.
+func checkNextRun(t *testing.T, b []byte) {
+	t.Helper()
+	for p := 0; p <= len(b); p++ {
+		if p > 0 && decodeValid[b[p-1]] != 0 {
+			continue
+		}
+		if got, want := decodeNextRun(b, p), decodeRefNextRun(b, p); got != want {
+			t.Fatalf("len(b)=%d: decodeNextRun(b, %d) = %d, want %d", len(b), p, got, want)
+		}
+	}
+	var got, want []decodeSpan
+	decodedAt(b, 0, func(m Match) bool {
+		got = append(got, decodeSpan{m.Start, m.End, m.Fingerprint})
+		return true
+	})
+	decodedBlocks(b, func(m Match) bool {
+		want = append(want, decodeSpan{m.Start, m.End, m.Fingerprint})
+		return true
+	})
+	if !slices.Equal(got, want) {
+		t.Fatalf("len(b)=%d: Decoded found %v, the block search %v", len(b), got, want)
+	}
+}
+
+// decodeSearchSeeds are inputs made to meet each way decodeNextRun goes
+// on: runs of 39, 40 and 41 characters (and longer) at every offset from
+// a tested word, after and before bytes just outside 0x2B..0x7A, base64
+// and not, in range and not; runs that end where the next search starts;
+// wrapped lines of 40.
+func decodeSearchSeeds() [][]byte {
+	g := tokentest.New(16)
+	legacy := legacyGen(g, 1)[0]
+	enc := stdEnc([]byte("apiToken=" + legacy)) // 40 characters
+	var seeds [][]byte
+	seps := []string{" ", ".", "*", "{", "\x80", "\n", ":", "`", ","}
+	for _, n := range []int{38, 39, 40, 41, 48, 49, 72} {
+		run := strings.Repeat("Az09+/-_", 10)[:n]
+		for _, sep := range seps {
+			for off := range decodeStride + 8 {
+				// An identifier before the run: words in range.
+				pre := strings.Repeat("x", off%9) + strings.Repeat(" ", off-off%9)
+				seeds = append(seeds, []byte(pre+sep+run+sep+"abcdefgh.ijklm"))
+			}
+		}
+	}
+	// An identifier of 8 to 23 characters, whose words settle the run
+	// holding it, and right after it a run of 39 to 41 characters.
+	for _, n := range []int{39, 40, 41} {
+		run := strings.Repeat("Az09+/-_", 10)[:n]
+		for id := 8; id < 24; id++ {
+			for _, sep := range []string{" ", ".", " \n ", "(", ". "} {
+				for off := range decodeStride {
+					seeds = append(seeds, []byte(strings.Repeat(" ", off)+strings.Repeat("q", id)+sep+run+"\n"))
+				}
+			}
+		}
+	}
+	for off := range decodeStride + 8 {
+		pad := strings.Repeat("ab.", off/3) + strings.Repeat("-", off%3)
+		seeds = append(seeds,
+			[]byte(pad+" "+enc+" "+enc+"\n"),  // two runs, the second right after the first
+			[]byte(pad+"."+enc+"\n"+enc+"\n"), // lines of 40: one block
+			[]byte(pad+"\n"+wrap(stdEnc([]byte("#"+pad+"apiToken="+legacy+"\n"+pad)), 40, "  ", "\n")),
+			[]byte(pad+strings.Repeat("Ab", 19)+":"+enc),
+		)
+	}
+	return seeds
+}
+
+func TestDecodeNextRun(t *testing.T) {
+	for _, in := range append(decodeSearchSeeds(), decodeSeeds()...) {
+		checkNextRun(t, in)
+	}
+}
+
+// FuzzDecodeNextRun checks decodeNextRun and the search around it against
+// the plain search and the old block search. Input bytes 0xF0 and above
+// stand for runs of base64 characters, so that runs of about
+// decodeShortRun characters are common.
+func FuzzDecodeNextRun(f *testing.F) {
+	for _, s := range decodeSearchSeeds() {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var b []byte
+		for _, c := range in {
+			if c >= 0xF0 {
+				b = append(b, strings.Repeat("aZ9+/-_Q", 2)[:c-0xF0+1]...)
+				continue
+			}
+			b = append(b, c)
+		}
+		checkNextRun(t, b)
+	})
+}
