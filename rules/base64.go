@@ -138,18 +138,22 @@ func decodedAt(b []byte, lvl int, yield func(Match) bool) {
 // a load, a few arithmetic operations and a well-predicted branch. Nothing
 // in a loop iteration depends on the one before, so that they overlap.
 //
-// A word in range (an identifier, a path, a hash) is where most of the
-// remaining time went, so it is settled in two steps. First the words on
-// either side are tested the same way (with decodeOutside, which flags
-// exactly the bytes out of range, so that the last one can be skipped to):
-// an identifier of up to 23 characters ends there. Only when that does not
-// rule a run out are the bytes looked up one by one, as a run of base64
-// needs; a run found short moves p past its end too.
+// A word in range (an identifier, a path, a hash) is settled in two steps,
+// each of which stops as soon as it can. First the words around it are
+// tested for bytes out of range too, with decodeOutside, which flags
+// exactly those: the nearest on either side bound any run that holds the
+// word, and when they are closer than decodeShortRun, as around most
+// identifiers, the search goes on past the last byte flagged after the
+// word. Then the bytes are looked up, a word at a time (decodeNotWord): the
+// word itself, back to where a run that holds it can start, and on until
+// the run is long enough or ends; a run found short moves p past its end.
 //
 // Each way on keeps one fact true at the word at blk: no run of
-// decodeShortRun characters starts from p to blk-decodeStride. So a run of
-// that length that starts before the next word tested holds this one
-// whole, which is what lets this word and its neighbours rule runs out.
+// decodeShortRun characters starts from p to blk-decodeStride (it would
+// hold a word tested before). So a run of that length that holds this
+// word starts after blk-decodeStride, and one that starts before the next
+// word tested holds this one whole; which is what lets this word and its
+// neighbours rule runs out.
 func decodeNextRun(b []byte, p int) int {
 	const (
 		ones  = 0x0101010101010101
@@ -165,35 +169,70 @@ func decodeNextRun(b []byte, p int) int {
 		if (x|(x-0x2B*ones)|(x+5*ones))&highs != 0 {
 			continue
 		}
-		// The words on either side: when both hold a byte outside the
-		// range, a run that holds this word starts in the one before and
-		// ends in the one after, too short. So does any run that starts
-		// after the word, up to the last byte flagged in the one after,
-		// and the search goes on past that byte.
-		if blk+16 <= len(b) {
-			// blk-8 >= p+w-8 >= 0.
-			after := decodeOutside(binary.LittleEndian.Uint64(b[blk+8 : blk+16]))
-			before := decodeOutside(binary.LittleEndian.Uint64(b[blk-8 : blk]))
-			if after != 0 && before != 0 {
-				p = blk + 8 + (63-bits.LeadingZeros64(after))/8 + 1
-				blk = p + w - decodeStride
-				continue
+		// The words on either side, out to where a run that holds this
+		// word can reach: g is the last byte outside the range before
+		// the word, or the byte before the earliest start of such a run,
+		// and f the first byte outside the range after the word (len(b)
+		// at the end), l the last in f's word. Not knowing f, or f-g-1
+		// of decodeShortRun or more, leaves the run to the next step.
+		g := blk - decodeStride
+		for q := blk - 8; q >= blk-decodeStride+1; q -= 8 {
+			if m := decodeOutside(binary.LittleEndian.Uint64(b[q : q+8])); m != 0 {
+				g = q + (63-bits.LeadingZeros64(m))/8
+				break
 			}
 		}
-		s, e := blk, blk
-		for e < len(b) && e-s < decodeShortRun && decodeValid[b[e]] != 0 {
-			e++
+		f, l := -1, -1
+		for q := blk + 8; q-g-1 < decodeShortRun; q += 8 {
+			if q+8 > len(b) {
+				f, l = len(b), len(b)
+				break
+			}
+			if m := decodeOutside(binary.LittleEndian.Uint64(b[q : q+8])); m != 0 {
+				f = q + bits.TrailingZeros64(m)/8
+				l = q + (63-bits.LeadingZeros64(m))/8
+				break
+			}
 		}
-		if e < blk+8 {
-			continue // no run holds the word whole
+		if f >= 0 && f-g-1 < decodeShortRun {
+			// A run that starts after the word ends at l or before,
+			// too short as well.
+			p = l + 1
+			blk = p + w - decodeStride
+			continue
 		}
-		for s > p && e-s < decodeShortRun && decodeValid[b[s-1]] != 0 {
-			s--
+		// The bytes are looked up, a word at a time: first the word
+		// itself, which a run sought holds whole, then back to where such
+		// a run starts at the earliest, then on.
+		if m := decodeNotWord((*[8]byte)(b[blk : blk+8])); m != 0 {
+			// No run holds the word whole, and one that starts after
+			// it, up to its last byte that is not base64, is short.
+			p = blk + (63-bits.LeadingZeros64(m))/8 + 1
+			blk = p + w - decodeStride
+			continue
+		}
+		s := blk - decodeStride + 1
+		for q := blk - 8; q >= s; q -= 8 {
+			if m := decodeNotWord((*[8]byte)(b[q : q+8])); m != 0 {
+				s = q + (63-bits.LeadingZeros64(m))/8 + 1
+				break
+			}
+		}
+		e := blk + 8
+		for e-s < decodeShortRun {
+			if e+8 > len(b) {
+				for e < len(b) && decodeValid[b[e]] != 0 {
+					e++
+				}
+				break
+			}
+			if m := decodeNotWord((*[8]byte)(b[e : e+8])); m != 0 {
+				e += bits.TrailingZeros64(m) / 8
+				break
+			}
+			e += 8
 		}
 		if e-s >= decodeShortRun {
-			for s > p && decodeValid[b[s-1]] != 0 {
-				s--
-			}
 			return s
 		}
 		// The run holding the word is short, and no run starts inside
@@ -203,6 +242,26 @@ func decodeNextRun(b []byte, p int) int {
 	}
 	return -1
 }
+
+// decodeNotWord returns the eight bytes of v as a little-endian word with
+// the high bit set in each byte that is not a base64 character, and no
+// other bit set.
+func decodeNotWord(v *[8]byte) uint64 {
+	t := &decodeNot
+	return uint64(t[v[0]]) | uint64(t[v[1]])<<8 | uint64(t[v[2]])<<16 | uint64(t[v[3]])<<24 |
+		uint64(t[v[4]])<<32 | uint64(t[v[5]])<<40 | uint64(t[v[6]])<<48 | uint64(t[v[7]])<<56
+}
+
+// decodeNot is 0x80 for a byte that is not a base64 character of either
+// alphabet and 0 for one that is.
+var decodeNot = func() (t [256]byte) {
+	for i, v := range decodeSextet {
+		if v == decodeInvalid {
+			t[i] = 0x80
+		}
+	}
+	return t
+}()
 
 // decodeOutside returns x, eight bytes, with the high bit set in each byte
 // outside 0x2B..0x7A and no other bit set. Each test adds to a byte's low

@@ -187,3 +187,37 @@ func FuzzDecodeNextRun(f *testing.F) {
 		checkNextRun(t, b)
 	})
 }
+
+// TestDecodeWordMasks checks decodeOutside and decodeNotWord for every byte
+// value at every place in a word, beside bytes that make a borrow or a
+// carry if any can cross: each must flag exactly the bytes it says.
+func TestDecodeWordMasks(t *testing.T) {
+	for c := range 256 {
+		for pos := range 8 {
+			for _, fill := range []byte{0, 0x2A, 0x2B, 0x7A, 0x7B, 0x7F, 0x80, 0xFF, 'A', '.'} {
+				var v [8]byte
+				for k := range v {
+					v[k] = fill
+				}
+				v[pos] = byte(c)
+				x := binary.LittleEndian.Uint64(v[:])
+				out, not := decodeOutside(x), decodeNotWord(&v)
+				for k, b := range v {
+					var wantOut, wantNot uint64
+					if b < 0x2B || b > 0x7A {
+						wantOut = 0x80
+					}
+					if decodeValid[b] == 0 {
+						wantNot = 0x80
+					}
+					if got := out >> (8 * k) & 0xff; got != wantOut {
+						t.Fatalf("decodeOutside(%#x): byte %d is %#x, want %#x", x, k, got, wantOut)
+					}
+					if got := not >> (8 * k) & 0xff; got != wantNot {
+						t.Fatalf("decodeNotWord(%#x): byte %d is %#x, want %#x", x, k, got, wantNot)
+					}
+				}
+			}
+		}
+	}
+}
