@@ -101,7 +101,7 @@ func decodedAt(b []byte, lvl int, yield func(Match) bool) {
 				continue
 			}
 			var more bool
-			if d, more = d.run(b, i, yield); !more {
+			if d, more = d.run(b, i, j, yield); !more {
 				return
 			}
 			i = max(j, d.done+1)
@@ -109,12 +109,12 @@ func decodedAt(b []byte, lvl int, yield func(Match) bool) {
 		return
 	}
 	for p := 0; ; {
-		s := decodeNextRun(b, p)
+		s, e := decodeNextRun(b, p)
 		if s < 0 {
 			return
 		}
 		var more bool
-		if d, more = d.run(b, s, yield); !more {
+		if d, more = d.run(b, s, e, yield); !more {
 			return
 		}
 		// b[d.done] is not a base64 character, so the next run starts
@@ -123,9 +123,9 @@ func decodedAt(b []byte, lvl int, yield func(Match) bool) {
 	}
 }
 
-// decodeNextRun returns where the first run of decodeShortRun base64
-// characters or more starts in b at or after p, or -1 when there is none;
-// p is 0, or b[p-1] is not a base64 character. A shorter run holds nothing
+// decodeNextRun returns the first run of decodeShortRun base64 characters
+// or more in b that starts at or after p, b[s:e], or -1, -1 when there is
+// none; p is 0, or b[p-1] is not a base64 character. A shorter run holds nothing
 // Decoded finds, and is no full line of a wrapped block: such a block has a
 // full line, which is found, and gathers its short lines from there.
 //
@@ -154,7 +154,7 @@ func decodedAt(b []byte, lvl int, yield func(Match) bool) {
 // word starts after blk-decodeStride, and one that starts before the next
 // word tested holds this one whole; which is what lets this word and its
 // neighbours rule runs out.
-func decodeNextRun(b []byte, p int) int {
+func decodeNextRun(b []byte, p int) (s, e int) {
 	const (
 		ones  = 0x0101010101010101
 		highs = 0x8080808080808080
@@ -203,7 +203,7 @@ func decodeNextRun(b []byte, p int) int {
 		}
 		// The bytes are looked up, a word at a time: first the word
 		// itself, which a run sought holds whole, then back to where such
-		// a run starts at the earliest, then on.
+		// a run starts at the earliest, then on to the run's end.
 		if m := decodeNotWord((*[8]byte)(b[blk : blk+8])); m != 0 {
 			// No run holds the word whole, and one that starts after
 			// it, up to its last byte that is not base64, is short.
@@ -211,15 +211,15 @@ func decodeNextRun(b []byte, p int) int {
 			blk = p + w - decodeStride
 			continue
 		}
-		s := blk - decodeStride + 1
+		s = blk - decodeStride + 1
 		for q := blk - 8; q >= s; q -= 8 {
 			if m := decodeNotWord((*[8]byte)(b[q : q+8])); m != 0 {
 				s = q + (63-bits.LeadingZeros64(m))/8 + 1
 				break
 			}
 		}
-		e := blk + 8
-		for e-s < decodeShortRun {
+		e = blk + 8
+		for {
 			if e+8 > len(b) {
 				for e < len(b) && decodeValid[b[e]] != 0 {
 					e++
@@ -233,14 +233,14 @@ func decodeNextRun(b []byte, p int) int {
 			e += 8
 		}
 		if e-s >= decodeShortRun {
-			return s
+			return s, e
 		}
 		// The run holding the word is short, and no run starts inside
 		// it; b[e] is not base64 (or e is len(b)).
 		p = e + 1
 		blk = p + w - decodeStride
 	}
-	return -1
+	return -1, -1
 }
 
 // decodeNotWord returns the eight bytes of v as a little-endian word with
@@ -290,20 +290,13 @@ type decoder struct {
 	lvl    int // levels of base64 above b (decodedAt)
 }
 
-// run decodes the run of base64 characters that holds the block at blk, or
-// the wrapped block that holds that run, and yields its tokens. It returns
-// the decoder with done where the run or block ends, and whether yield
-// asked for more.
+// run decodes b[s:e], a whole run of base64 characters that starts after
+// done, or the wrapped block that holds that run, and yields its tokens. It
+// returns the decoder with done where the run or block ends, and whether
+// yield asked for more.
 //
 //go:noinline
-func (d decoder) run(b []byte, blk int, yield func(Match) bool) (decoder, bool) {
-	s, e := blk, blk+decodeBlock
-	for s > d.done && decodeSextet[b[s-1]] != decodeInvalid {
-		s--
-	}
-	for e < len(b) && decodeSextet[b[e]] != decodeInvalid {
-		e++
-	}
+func (d decoder) run(b []byte, s, e int, yield func(Match) bool) (decoder, bool) {
 	// Only a run that ends a line, or starts one after its indentation,
 	// can be a line of a wrapped block.
 	d.lines = d.lines[:0]
@@ -500,21 +493,17 @@ const (
 	// shortest that can hold a legacy token with its context, or be a
 	// full line of a wrapped block.
 	decodeShortRun = min(decodeMinNested, decodeWrapMin)
-	// decodeBlock is the fewest base64 characters decoder.run is handed
-	// from (decodeShortRun at the top level holds them), and the shortest
-	// run decodedAt decodes below the top level.
+	// decodeBlock is the shortest run decodedAt decodes below the top
+	// level.
 	decodeBlock = 16
 
 	decodeInvalid = 0xff
 )
 
-// Every run of decodeShortRun characters holds a tested word, and the
-// decodeBlock characters decoder.run starts from: an array length is
-// negative, and the build fails, if a change of the constants breaks that.
-var (
-	_ [decodeShortRun - (decodeStride + 7)]struct{}
-	_ [decodeShortRun - decodeBlock]struct{}
-)
+// Every run of decodeShortRun characters holds a tested word: the array
+// length is negative, and the build fails, if a change of the constants
+// breaks that.
+var _ [decodeShortRun - (decodeStride + 7)]struct{}
 
 // decodeValid is 1 for a base64 character of either alphabet and 0 for any
 // other byte.

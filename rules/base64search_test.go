@@ -44,8 +44,15 @@ func decodedBlocks(b []byte, yield func(Match) bool) {
 			blk = e + 1 - decodeOldStride
 			continue
 		}
+		// decoder.run took the block before it took the whole run.
+		for e < len(b) && decodeSextet[b[e]] != decodeInvalid {
+			e++
+		}
+		for s > d.done && decodeSextet[b[s-1]] != decodeInvalid {
+			s--
+		}
 		var more bool
-		if d, more = d.run(b, blk, yield); !more {
+		if d, more = d.run(b, s, e, yield); !more {
 			return
 		}
 		blk = d.done + 1 - decodeOldStride
@@ -78,15 +85,15 @@ func decodeAllValid(p *[decodeOldBlock]byte) bool {
 	return true
 }
 
-// decodeRefNextRun is decodeNextRun done plainly: the start of the first
-// maximal run of decodeShortRun base64 characters or more at or after p.
-func decodeRefNextRun(b []byte, p int) int {
+// decodeRefNextRun is decodeNextRun done plainly: the first maximal run
+// of decodeShortRun base64 characters or more at or after p.
+func decodeRefNextRun(b []byte, p int) (s, e int) {
 	for s, e := range decodeRefRuns(b[p:]) {
 		if e-s >= decodeShortRun {
-			return p + s
+			return p + s, p + e
 		}
 	}
-	return -1
+	return -1, -1
 }
 
 // checkNextRun checks decodeNextRun from every p it may be called with (0,
@@ -98,8 +105,9 @@ func checkNextRun(t *testing.T, b []byte) {
 		if p > 0 && decodeValid[b[p-1]] != 0 {
 			continue
 		}
-		if got, want := decodeNextRun(b, p), decodeRefNextRun(b, p); got != want {
-			t.Fatalf("len(b)=%d: decodeNextRun(b, %d) = %d, want %d", len(b), p, got, want)
+		s, e := decodeNextRun(b, p)
+		if ws, we := decodeRefNextRun(b, p); s != ws || e != we {
+			t.Fatalf("len(b)=%d: decodeNextRun(b, %d) = %d, %d, want %d, %d", len(b), p, s, e, ws, we)
 		}
 	}
 	var got, want []decodeSpan
