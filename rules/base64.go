@@ -92,10 +92,7 @@ func decodedAt(b []byte, lvl int, yield func(Match) bool) {
 				i++
 				continue
 			}
-			j := i
-			for j < len(b) && decodeSextet[b[j]] != decodeInvalid {
-				j++
-			}
+			j := decodeRunEnd(b, i)
 			if j-i < decodeBlock {
 				i = j
 				continue
@@ -218,20 +215,7 @@ func decodeNextRun(b []byte, p int) (s, e int) {
 				break
 			}
 		}
-		e = blk + 8
-		for {
-			if e+8 > len(b) {
-				for e < len(b) && decodeValid[b[e]] != 0 {
-					e++
-				}
-				break
-			}
-			if m := decodeNotWord((*[8]byte)(b[e : e+8])); m != 0 {
-				e += bits.TrailingZeros64(m) / 8
-				break
-			}
-			e += 8
-		}
+		e = decodeRunEnd(b, blk+8)
 		if e-s >= decodeShortRun {
 			return s, e
 		}
@@ -241,6 +225,21 @@ func decodeNextRun(b []byte, p int) (s, e int) {
 		blk = p + w - decodeStride
 	}
 	return -1, -1
+}
+
+// decodeRunEnd returns where the run of base64 characters that goes on at
+// b[i] ends: the first byte from i on that is not base64, or len(b). It
+// looks the bytes up a word at a time.
+func decodeRunEnd(b []byte, i int) int {
+	for ; i+8 <= len(b); i += 8 {
+		if m := decodeNotWord((*[8]byte)(b[i : i+8])); m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	for i < len(b) && decodeValid[b[i]] != 0 {
+		i++
+	}
+	return i
 }
 
 // decodeNotWord returns the eight bytes of v as a little-endian word with
@@ -358,11 +357,7 @@ func decodeNextLine(b []byte, e int) decodeLine {
 	for n := 0; i < len(b) && n < decodeMaxIndent && (b[i] == ' ' || b[i] == '\t'); n++ {
 		i++
 	}
-	ne := i
-	for ne < len(b) && decodeSextet[b[ne]] != decodeInvalid {
-		ne++
-	}
-	return decodeLine{s: i, e: ne}
+	return decodeLine{s: i, e: decodeRunEnd(b, i)}
 }
 
 // decodeJoins reports whether the run b joins the run a before it, given
@@ -423,7 +418,7 @@ func decodeJoined(b []byte, lines []decodeLine, joined []byte, found []Match, lv
 	if n < decodeMinNested {
 		return joined, found
 	}
-	joined = joined[:0]
+	joined = slices.Grow(joined[:0], n+2)
 	for _, l := range lines {
 		joined = append(joined, b[l.s:l.e]...)
 	}
@@ -610,39 +605,114 @@ func decodeRun(b []byte, s, e int, found []Match, lvl int) []Match {
 	if lvl < decodeMaxDepth {
 		found = decodeNested(b, s, e, lvl, found)
 	}
-	for i := range decodePatterns {
-		if lvl > 0 || len(run) < decodeMinRun {
-			break
-		}
-		p := &decodePatterns[i]
-		if p.parent != nil && len(run) < decodeMinRun2 {
-			break // the twice-encoded patterns come last
-		}
-		for at := 0; ; {
-			j := bytes.Index(run[at:], []byte(p.text))
-			if j < 0 {
-				break
-			}
-			at += j
-			var (
-				m  Match
-				ok bool
-			)
-			if p.parent == nil {
-				m, ok = decodeOnce(run, at-p.lead, p.off)
-			} else {
-				m, ok = decodeTwice(run, at-p.lead, p)
-			}
-			if ok {
-				m.Start += s
-				m.End = decodePadded(b, e, m.Start, m.End+s)
-				m.Encoding = EncodingBase64
-				found = append(found, m)
-			}
-			at++
-		}
+	if lvl == 0 && len(run) >= decodeMinRun {
+		found = decodePatternsIn(b, s, e, found)
 	}
 	return decodeDisjoint(found, n)
+}
+
+// decodePatternsIn appends to found the tokens the patterns of "dt0" find
+// in the run b[s:e] (decodeMinRun characters or more): those encoded once,
+// and, in a run of decodeMinRun2 characters or more, twice. One pass looks
+// for all the patterns (decodePatternScan), not one pass each: in a long
+// run, a file's worth of base64, twelve passes cost more than the rest of
+// its decoding. The hits are taken pattern by pattern, each in order, as
+// those passes found them, so that decodeDisjoint, which sorts the matches,
+// meets them in the same order.
+func decodePatternsIn(b []byte, s, e int, found []Match) []Match {
+	run := b[s:e]
+	npat := len(decodePatterns)
+	if len(run) < decodeMinRun2 {
+		npat = decodeOnceLen
+	}
+	var buf [16]decodeHit
+	hits := decodePatternScan(run, npat, buf[:0])
+	slices.SortFunc(hits, func(x, y decodeHit) int {
+		if x.k != y.k {
+			return x.k - y.k
+		}
+		return x.at - y.at
+	})
+	for _, h := range hits {
+		p := &decodePatterns[h.k]
+		var (
+			m  Match
+			ok bool
+		)
+		if p.parent == nil {
+			m, ok = decodeOnce(run, h.at-p.lead, p.off)
+		} else {
+			m, ok = decodeTwice(run, h.at-p.lead, p)
+		}
+		if ok {
+			m.Start += s
+			m.End = decodePadded(b, e, m.Start, m.End+s)
+			m.Encoding = EncodingBase64
+			found = append(found, m)
+		}
+	}
+	return found
+}
+
+// decodeHit is where pattern k of decodePatterns stands in a run.
+type decodeHit struct{ k, at int }
+
+// decodePatternScan appends to hits every place where one of the first
+// npat patterns stands in run. Every pattern is three characters or more,
+// so it holds a pair of them at an even offset in run, at its own offset 0
+// or 1: the scan looks up the pair at every even offset, as a 16-bit
+// number, in a bit set of those pairs (decodePatternBits, 8 KiB; base64
+// text hits it at about one pair in 170), and compares the patterns only
+// there.
+func decodePatternScan(run []byte, npat int, hits []decodeHit) []decodeHit {
+	for i := 0; i+1 < len(run); i += 2 {
+		v := uint16(run[i]) | uint16(run[i+1])<<8
+		if decodePatternBits[v/64]&(1<<(v%64)) == 0 {
+			continue
+		}
+		for _, key := range decodePatternKeys {
+			at := i - key.shift
+			if key.pair != v || key.k >= npat || at < 0 {
+				continue
+			}
+			if bytes.HasPrefix(run[at:], []byte(decodePatterns[key.k].text)) {
+				hits = append(hits, decodeHit{key.k, at})
+			}
+		}
+	}
+	return hits
+}
+
+// decodePatternKey says that pattern k of decodePatterns holds the pair
+// of characters pair (little-endian) at its offset shift, 0 or 1.
+type decodePatternKey struct {
+	pair  uint16
+	k     int
+	shift int
+}
+
+var (
+	decodePatternKeys []decodePatternKey
+	decodePatternBits [1 << 16 / 64]uint64
+	// decodeOnceLen is how many of decodePatterns are of a token
+	// encoded once: they come first.
+	decodeOnceLen int
+)
+
+func init() {
+	for k, p := range decodePatterns {
+		if len(p.text) < 3 {
+			panic("rules: base64 pattern " + p.text + " is too short for the scan")
+		}
+		if p.parent == nil {
+			decodeOnceLen = k + 1
+		}
+		for shift := range 2 {
+			pair := uint16(p.text[shift]) | uint16(p.text[shift+1])<<8
+			decodePatternBits[pair/64] |= 1 << (pair % 64)
+			decodePatternKeys = append(decodePatternKeys, decodePatternKey{pair, k, shift})
+		}
+	}
 }
 
 // decodeNested appends to found the tokens the patterns of "dt0" cannot

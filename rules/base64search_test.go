@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"bytes"
 	"encoding/binary"
 	"slices"
 	"strings"
@@ -228,4 +229,133 @@ func TestDecodeWordMasks(t *testing.T) {
 			}
 		}
 	}
+}
+
+// decodePatternsIndex is decodePatternsIn as it was before
+// decodePatternScan: one bytes.Index pass per pattern. It is the oracle of
+// TestDecodePatternsScan and FuzzDecodePatterns, which want the same
+// matches in the same order.
+func decodePatternsIndex(b []byte, s, e int, found []Match) []Match {
+	run := b[s:e]
+	for i := range decodePatterns {
+		p := &decodePatterns[i]
+		if p.parent != nil && len(run) < decodeMinRun2 {
+			break // the twice-encoded patterns come last
+		}
+		for at := 0; ; {
+			j := bytes.Index(run[at:], []byte(p.text))
+			if j < 0 {
+				break
+			}
+			at += j
+			var (
+				m  Match
+				ok bool
+			)
+			if p.parent == nil {
+				m, ok = decodeOnce(run, at-p.lead, p.off)
+			} else {
+				m, ok = decodeTwice(run, at-p.lead, p)
+			}
+			if ok {
+				m.Start += s
+				m.End = decodePadded(b, e, m.Start, m.End+s)
+				m.Encoding = EncodingBase64
+				found = append(found, m)
+			}
+			at++
+		}
+	}
+	return found
+}
+
+// checkPatterns checks decodePatternsIn against decodePatternsIndex on
+// every run of b long enough for the patterns.
+func checkPatterns(t *testing.T, b []byte) {
+	t.Helper()
+	for s, e := range decodeRefRuns(b) {
+		if e-s < decodeMinRun {
+			continue
+		}
+		run := b[s:e]
+		npat := len(decodePatterns)
+		if len(run) < decodeMinRun2 {
+			npat = decodeOnceLen
+		}
+		var want []decodeHit
+		for k, p := range decodePatterns[:npat] {
+			for at := range run {
+				if bytes.HasPrefix(run[at:], []byte(p.text)) {
+					want = append(want, decodeHit{k, at})
+				}
+			}
+		}
+		got := decodePatternScan(run, npat, nil)
+		slices.SortFunc(got, func(x, y decodeHit) int {
+			if x.k != y.k {
+				return x.k - y.k
+			}
+			return x.at - y.at
+		})
+		if !slices.Equal(got, want) {
+			t.Fatalf("run [%d,%d): the scan found the patterns at %v, want %v", s, e, got, want)
+		}
+		if got, want := decodePatternsIn(b, s, e, nil), decodePatternsIndex(b, s, e, nil); !slices.Equal(got, want) {
+			t.Fatalf("run [%d,%d): the scan found %d matches, bytes.Index %d, or not the same", s, e, len(got), len(want))
+		}
+	}
+}
+
+// decodePatternSeeds are runs dense with the patterns, encoded tokens and
+// near misses: every pattern at both parities of an offset, glued to
+// itself and to the others, at the run's ends.
+func decodePatternSeeds() [][]byte {
+	g := tokentest.New(17)
+	tok := g.Token("dt0c01").Text
+	var seeds [][]byte
+	var all strings.Builder
+	for _, p := range decodePatterns {
+		all.WriteString(p.text)
+	}
+	for pre := range 3 {
+		x := strings.Repeat("x", pre)
+		seeds = append(seeds,
+			[]byte(stdEnc([]byte(x+tok))),
+			[]byte(stdEnc([]byte(x+tok+tok))),
+			[]byte(rawURL([]byte(x+stdEnc([]byte(x+tok+" "+tok))))),
+			[]byte(x+all.String()+stdEnc([]byte(x+tok))+all.String()),
+		)
+		for _, p := range decodePatterns {
+			seeds = append(seeds, []byte(x+strings.Repeat(p.text, 60)+x))
+		}
+	}
+	return seeds
+}
+
+func TestDecodePatternsScan(t *testing.T) {
+	for _, in := range slices.Concat(decodePatternSeeds(), decodeSeeds()) {
+		checkPatterns(t, in)
+	}
+}
+
+// FuzzDecodePatterns checks the one-pass pattern search against a pass
+// per pattern. Input bytes 0xE0 and above stand for a pattern, others for
+// the base64 character of their low six bits, so that every input is one
+// run and holds the patterns often.
+func FuzzDecodePatterns(f *testing.F) {
+	for _, s := range decodePatternSeeds() {
+		f.Add(s)
+	}
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var b []byte
+		for _, c := range in {
+			if c >= 0xE0 {
+				b = append(b, decodePatterns[int(c-0xE0)%len(decodePatterns)].text...)
+				continue
+			}
+			b = append(b, alphabet[c%64])
+		}
+		checkPatterns(t, b)
+	})
 }
