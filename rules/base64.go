@@ -122,9 +122,10 @@ func decodedAt(b []byte, lvl int, yield func(Match) bool) {
 
 // decodeNextRun returns the first run of decodeShortRun base64 characters
 // or more in b that starts at or after p, b[s:e], or -1, -1 when there is
-// none; p is 0, or b[p-1] is not a base64 character. A shorter run holds nothing
-// Decoded finds, and is no full line of a wrapped block: such a block has a
-// full line, which is found, and gathers its short lines from there.
+// none; p is 0, or b[p-1] is not a base64 character. A shorter run holds
+// nothing Decoded finds, and is no full line of a wrapped block: such a
+// block has a full line, which is found, and gathers its short lines from
+// there.
 //
 // Every such run holds a whole word of eight bytes at p+decodeStride-1,
 // p+2*decodeStride-1, ...: it starts at or before one of those words and
@@ -142,8 +143,8 @@ func decodedAt(b []byte, lvl int, yield func(Match) bool) {
 // word, and when they are closer than decodeShortRun, as around most
 // identifiers, the search goes on past the last byte flagged after the
 // word. Then the bytes are looked up, a word at a time (decodeNotWord): the
-// word itself, back to where a run that holds it can start, and on until
-// the run is long enough or ends; a run found short moves p past its end.
+// word itself, back to where a run that holds it can start, and on to the
+// run's end (decodeRunEnd); a run found short moves p past its end.
 //
 // Each way on keeps one fact true at the word at blk: no run of
 // decodeShortRun characters starts from p to blk-decodeStride (it would
@@ -278,8 +279,8 @@ func decodeOutside(x uint64) uint64 {
 	return (x | ^(low + 0x55*ones) | (low + 0x05*ones)) & highs
 }
 
-// decoder holds what decoded needs past the blocks it tests, out of its
-// loop, which stays a few instructions per block. It is passed and
+// decoder holds what decoded needs once decodeNextRun has found a run, out
+// of the search, which stays a few instructions per word. It is passed and
 // returned by value, so that its buffers can stay on decoded's stack.
 type decoder struct {
 	found  []Match
