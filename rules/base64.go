@@ -620,14 +620,27 @@ func decodeRun(b []byte, s, e int, found []Match, lvl int) []Match {
 // its decoding. The hits are taken pattern by pattern, each in order, as
 // those passes found them, so that decodeDisjoint, which sorts the matches,
 // meets them in the same order.
+//
+// The hits are kept on the stack, or, when a run has more than that holds
+// (random base64 has one in about 40,000 characters), in a buffer from
+// decodeHitPool, so that text without tokens costs no allocation.
 func decodePatternsIn(b []byte, s, e int, found []Match) []Match {
 	run := b[s:e]
 	npat := len(decodePatterns)
 	if len(run) < decodeMinRun2 {
 		npat = decodeOnceLen
 	}
-	var buf [16]decodeHit
-	hits := decodePatternScan(run, npat, buf[:0])
+	var (
+		buf    [32]decodeHit
+		pooled *[]decodeHit
+		big    []decodeHit // not buf, which stays on the stack
+	)
+	hits, all := decodePatternScan(run, npat, buf[:0], false)
+	if !all {
+		pooled = decodeHitPool.Get().(*[]decodeHit)
+		big, _ = decodePatternScan(run, npat, (*pooled)[:0], true)
+		hits = big
+	}
 	slices.SortFunc(hits, func(x, y decodeHit) int {
 		if x.k != y.k {
 			return x.k - y.k
@@ -652,6 +665,10 @@ func decodePatternsIn(b []byte, s, e int, found []Match) []Match {
 			found = append(found, m)
 		}
 	}
+	if pooled != nil {
+		*pooled = big[:0]
+		decodeHitPool.Put(pooled)
+	}
 	return found
 }
 
@@ -659,13 +676,14 @@ func decodePatternsIn(b []byte, s, e int, found []Match) []Match {
 type decodeHit struct{ k, at int }
 
 // decodePatternScan appends to hits every place where one of the first
-// npat patterns stands in run. Every pattern is three characters or more,
+// npat patterns stands in run, and reports whether hits held them all:
+// unless grow is set, it stops when hits is full. Every pattern is three characters or more,
 // so it holds a pair of them at an even offset in run, at its own offset 0
 // or 1: the scan looks up the pair at every even offset, as a 16-bit
 // number, in a bit set of those pairs (decodePatternBits, 8 KiB; base64
 // text hits it at about one pair in 170), and compares the patterns only
 // there.
-func decodePatternScan(run []byte, npat int, hits []decodeHit) []decodeHit {
+func decodePatternScan(run []byte, npat int, hits []decodeHit, grow bool) ([]decodeHit, bool) {
 	for i := 0; i+1 < len(run); i += 2 {
 		v := uint16(run[i]) | uint16(run[i+1])<<8
 		if decodePatternBits[v/64]&(1<<(v%64)) == 0 {
@@ -677,12 +695,17 @@ func decodePatternScan(run []byte, npat int, hits []decodeHit) []decodeHit {
 				continue
 			}
 			if bytes.HasPrefix(run[at:], []byte(decodePatterns[key.k].text)) {
+				if len(hits) == cap(hits) && !grow {
+					return hits, false
+				}
 				hits = append(hits, decodeHit{key.k, at})
 			}
 		}
 	}
-	return hits
+	return hits, true
 }
+
+var decodeHitPool = sync.Pool{New: func() any { return new([]decodeHit) }}
 
 // decodePatternKey says that pattern k of decodePatterns holds the pair
 // of characters pair (little-endian) at its offset shift, 0 or 1.

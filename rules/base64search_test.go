@@ -290,7 +290,7 @@ func checkPatterns(t *testing.T, b []byte) {
 				}
 			}
 		}
-		got := decodePatternScan(run, npat, nil)
+		got, _ := decodePatternScan(run, npat, nil, true)
 		slices.SortFunc(got, func(x, y decodeHit) int {
 			if x.k != y.k {
 				return x.k - y.k
@@ -325,6 +325,7 @@ func decodePatternSeeds() [][]byte {
 			[]byte(rawURL([]byte(x+stdEnc([]byte(x+tok+" "+tok))))),
 			[]byte(x+all.String()+stdEnc([]byte(x+tok))+all.String()),
 		)
+		// More hits than decodePatternsIn keeps on the stack.
 		for _, p := range decodePatterns {
 			seeds = append(seeds, []byte(x+strings.Repeat(p.text, 60)+x))
 		}
@@ -358,4 +359,26 @@ func FuzzDecodePatterns(f *testing.F) {
 		}
 		checkPatterns(t, b)
 	})
+}
+
+// TestDecodedNoAllocManyHits: a long run full of the patterns' characters
+// and no token, whose hits overflow decodePatternsIn's stack buffer, costs
+// no allocation once the pooled buffer has grown.
+func TestDecodedNoAllocManyHits(t *testing.T) {
+	var sb strings.Builder
+	for _, p := range decodePatterns {
+		sb.WriteString(p.text + "x")
+	}
+	b := []byte(strings.Repeat(sb.String(), 2000))
+	if n, _ := decodePatternScan(b, len(decodePatterns), nil, true); len(n) <= 32 {
+		t.Fatalf("%d hits: the input does not overflow the stack buffer", len(n))
+	}
+	allocs := testing.AllocsPerRun(20, func() {
+		for range Decoded(b) {
+			t.Fatal("unexpected match")
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("got %v allocations per run of %d characters, want 0", allocs, len(b))
+	}
 }
