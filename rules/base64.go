@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"iter"
+	"math/bits"
 	"slices"
 	"sort"
 	"sync"
@@ -26,11 +27,11 @@ import (
 //
 // Searching the whole input for twelve patterns would cost twelve passes.
 // Instead Decoded looks only inside runs of base64 characters long enough to
-// hold an encoded token (decodeMinRun), and finds those runs by testing
-// blocks of decodeBlock bytes: such a run must contain a whole block. Source
-// code seldom has such runs, and the first eight bytes of a block almost
-// always hold a space, a line end or a bracket, so most blocks cost one
-// word load, a few arithmetic operations and one well-predicted branch.
+// hold an encoded token (decodeMinRun), and finds those runs by testing one
+// word of eight bytes in every decodeStride: such a run must contain a whole
+// word tested (decodeNextRun). Source code seldom has such runs, and a word
+// almost always holds a space, a line end or a bracket, so most words cost
+// one load, a few arithmetic operations and one well-predicted branch.
 
 // Decoded yields the tokens that stand base64-encoded in b, in the standard
 // or the URL-safe alphabet, padded or not, and those encoded twice (base64 of
@@ -40,7 +41,7 @@ import (
 // the legacy tokens [LegacyTokens] recognises there, and the plain and
 // legacy tokens in UTF-16 text there ([UTF16]; base64 of a PowerShell output
 // file). A legacy token and a token in UTF-16 text are found in any run of 40
-// characters or more (every such run holds a tested block, below), and a
+// characters or more (every such run holds a tested word, below), and a
 // legacy token in UTF-16 text of 80 characters or more, as [UTF16] says.
 //
 // Each Match has Encoding EncodingBase64; Start and End are the span of the encoded
@@ -83,64 +84,203 @@ func decodedAt(b []byte, lvl int, yield func(Match) bool) {
 	d := decoder{lines: lineBuf[:0], joined: joinBuf[:0], lvl: lvl}
 	if lvl > 0 {
 		// Below the input, b is a piece decodeNested decoded, a few
-		// KiB at most, reached only by an anchor: every run that can
-		// hold a block is decoded, not only those that hold a tested
-		// one.
+		// KiB at most, reached only by an anchor: every run of
+		// decodeBlock characters or more is decoded, not only those of
+		// decodeShortRun.
 		for i := 0; i < len(b); {
 			if decodeSextet[b[i]] == decodeInvalid {
 				i++
 				continue
 			}
-			j := i
-			for j < len(b) && decodeSextet[b[j]] != decodeInvalid {
-				j++
-			}
+			j := decodeRunEnd(b, i)
 			if j-i < decodeBlock {
 				i = j
 				continue
 			}
 			var more bool
-			if d, more = d.run(b, i, yield); !more {
+			if d, more = d.run(b, i, j, yield); !more {
 				return
 			}
 			i = max(j, d.done+1)
 		}
 		return
 	}
-	for blk := 0; blk+decodeBlock <= len(b); blk += decodeStride {
-		if !decodeAllValid((*[decodeBlock]byte)(b[blk:])) {
-			continue
-		}
-		// A run shorter than decodeShortRun holds nothing Decoded
-		// finds, and is no full line of a wrapped block: such a block
-		// has a full line, which is tested, and gathers its short lines
-		// from there. Skip it here, where it costs a few lookups,
-		// rather than in run. d.done stays: a block found later may
-		// still gather this run as one of its lines.
-		s, e := blk, blk+decodeBlock
-		for e < len(b) && e-s < decodeShortRun && decodeSextet[b[e]] != decodeInvalid {
-			e++
-		}
-		for s > d.done && e-s < decodeShortRun && decodeSextet[b[s-1]] != decodeInvalid {
-			s--
-		}
-		if e-s < decodeShortRun {
-			blk = e + 1 - decodeStride
-			continue
+	for p := 0; ; {
+		s, e := decodeNextRun(b, p)
+		if s < 0 {
+			return
 		}
 		var more bool
-		if d, more = d.run(b, blk, yield); !more {
+		if d, more = d.run(b, s, e, yield); !more {
 			return
 		}
 		// b[d.done] is not a base64 character, so the next run starts
-		// after it; blocks from there on meet it if it is long
-		// enough. The loop adds decodeStride back.
-		blk = d.done + 1 - decodeStride
+		// after it.
+		p = d.done + 1
 	}
 }
 
-// decoder holds what decoded needs past the blocks it tests, out of its
-// loop, which stays a few instructions per block. It is passed and
+// decodeNextRun returns the first run of decodeShortRun base64 characters
+// or more in b that starts at or after p, b[s:e], or -1, -1 when there is
+// none; p is 0, or b[p-1] is not a base64 character. A shorter run holds
+// nothing Decoded finds, and is no full line of a wrapped block: such a
+// block has a full line, which is found, and gathers its short lines from
+// there.
+//
+// Every such run holds a whole word of eight bytes at p+decodeStride-1,
+// p+2*decodeStride-1, ...: it starts at or before one of those words and
+// its decodeShortRun characters reach past the word's end, as
+// decodeStride+7 <= decodeShortRun. So the loop tests one word every
+// decodeStride bytes, for a byte outside 0x2B..0x7A ('+' to 'z'): in source
+// text most words hold a space, a line end, a quote or a bracket, and cost
+// a load, a few arithmetic operations and a well-predicted branch. Nothing
+// in a loop iteration depends on the one before, so that they overlap.
+//
+// A word in range (an identifier, a path, a hash) is settled in two steps,
+// each of which stops as soon as it can. First the words around it are
+// tested for bytes out of range too, with decodeOutside, which flags
+// exactly those: the nearest on either side bound any run that holds the
+// word, and when they are closer than decodeShortRun, as around most
+// identifiers, the search goes on past the last byte flagged after the
+// word. Then the bytes are looked up, a word at a time (decodeNotWord): the
+// word itself, back to where a run that holds it can start, and on to the
+// run's end (decodeRunEnd); a run found short moves p past its end.
+//
+// Each way on keeps one fact true at the word at blk: no run of
+// decodeShortRun characters starts from p to blk-decodeStride (it would
+// hold a word tested before). So a run of that length that holds this
+// word starts after blk-decodeStride, and one that starts before the next
+// word tested holds this one whole; which is what lets this word and its
+// neighbours rule runs out.
+func decodeNextRun(b []byte, p int) (s, e int) {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+		w     = decodeStride - 1 // from p to the first word tested
+	)
+	for blk := p + w; blk+8 <= len(b); blk += decodeStride {
+		x := binary.LittleEndian.Uint64(b[blk : blk+8])
+		// x-0x2B in a byte borrows, setting its high bit, when the byte
+		// is below 0x2B; x+5 sets it when the byte is above 0x7A. A
+		// borrow or carry that crosses into the next byte starts at a
+		// byte that already failed, so it cannot make a good word fail.
+		if (x|(x-0x2B*ones)|(x+5*ones))&highs != 0 {
+			continue
+		}
+		// The words on either side, out to where a run that holds this
+		// word can reach: g is the last byte outside the range before
+		// the word, or the byte before the earliest start of such a run,
+		// and f the first byte outside the range after the word (len(b)
+		// at the end), l the last in f's word. Not knowing f, or f-g-1
+		// of decodeShortRun or more, leaves the run to the next step.
+		g := blk - decodeStride
+		for q := blk - 8; q >= blk-decodeStride+1; q -= 8 {
+			if m := decodeOutside(binary.LittleEndian.Uint64(b[q : q+8])); m != 0 {
+				g = q + (63-bits.LeadingZeros64(m))/8
+				break
+			}
+		}
+		f, l := -1, -1
+		for q := blk + 8; q-g-1 < decodeShortRun; q += 8 {
+			if q+8 > len(b) {
+				f, l = len(b), len(b)
+				break
+			}
+			if m := decodeOutside(binary.LittleEndian.Uint64(b[q : q+8])); m != 0 {
+				f = q + bits.TrailingZeros64(m)/8
+				l = q + (63-bits.LeadingZeros64(m))/8
+				break
+			}
+		}
+		if f >= 0 && f-g-1 < decodeShortRun {
+			// A run that starts after the word ends at l or before,
+			// too short as well.
+			p = l + 1
+			blk = p + w - decodeStride
+			continue
+		}
+		// The bytes are looked up, a word at a time: first the word
+		// itself, which a run sought holds whole, then back to where such
+		// a run starts at the earliest, then on to the run's end.
+		if m := decodeNotWord((*[8]byte)(b[blk : blk+8])); m != 0 {
+			// No run holds the word whole, and one that starts after
+			// it, up to its last byte that is not base64, is short.
+			p = blk + (63-bits.LeadingZeros64(m))/8 + 1
+			blk = p + w - decodeStride
+			continue
+		}
+		s = blk - decodeStride + 1
+		for q := blk - 8; q >= s; q -= 8 {
+			if m := decodeNotWord((*[8]byte)(b[q : q+8])); m != 0 {
+				s = q + (63-bits.LeadingZeros64(m))/8 + 1
+				break
+			}
+		}
+		e = decodeRunEnd(b, blk+8)
+		if e-s >= decodeShortRun {
+			return s, e
+		}
+		// The run holding the word is short, and no run starts inside
+		// it; b[e] is not base64 (or e is len(b)).
+		p = e + 1
+		blk = p + w - decodeStride
+	}
+	return -1, -1
+}
+
+// decodeRunEnd returns where the run of base64 characters that goes on at
+// b[i] ends: the first byte from i on that is not base64, or len(b). It
+// looks the bytes up a word at a time.
+func decodeRunEnd(b []byte, i int) int {
+	for ; i+8 <= len(b); i += 8 {
+		if m := decodeNotWord((*[8]byte)(b[i : i+8])); m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	for i < len(b) && decodeValid[b[i]] != 0 {
+		i++
+	}
+	return i
+}
+
+// decodeNotWord returns the eight bytes of v as a little-endian word with
+// the high bit set in each byte that is not a base64 character, and no
+// other bit set.
+func decodeNotWord(v *[8]byte) uint64 {
+	t := &decodeNot
+	return uint64(t[v[0]]) | uint64(t[v[1]])<<8 | uint64(t[v[2]])<<16 | uint64(t[v[3]])<<24 |
+		uint64(t[v[4]])<<32 | uint64(t[v[5]])<<40 | uint64(t[v[6]])<<48 | uint64(t[v[7]])<<56
+}
+
+// decodeNot is 0x80 for a byte that is not a base64 character of either
+// alphabet and 0 for one that is.
+var decodeNot = func() (t [256]byte) {
+	for i, v := range decodeSextet {
+		if v == decodeInvalid {
+			t[i] = 0x80
+		}
+	}
+	return t
+}()
+
+// decodeOutside returns x, eight bytes, with the high bit set in each byte
+// outside 0x2B..0x7A and no other bit set. Each test adds to a byte's low
+// seven bits, which cannot carry into the next byte, so a byte is flagged
+// for itself only (its own high bit flags 0x80 and above): decodeNextRun
+// takes the last byte flagged for one that is not base64.
+func decodeOutside(x uint64) uint64 {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	low := x &^ highs
+	// low+0x55 reaches the high bit when low >= 0x2B, low+0x05 when
+	// low >= 0x7B.
+	return (x | ^(low + 0x55*ones) | (low + 0x05*ones)) & highs
+}
+
+// decoder holds what decoded needs once decodeNextRun has found a run, out
+// of the search, which stays a few instructions per word. It is passed and
 // returned by value, so that its buffers can stay on decoded's stack.
 type decoder struct {
 	found  []Match
@@ -150,20 +290,13 @@ type decoder struct {
 	lvl    int // levels of base64 above b (decodedAt)
 }
 
-// run decodes the run of base64 characters that holds the block at blk, or
-// the wrapped block that holds that run, and yields its tokens. It returns
-// the decoder with done where the run or block ends, and whether yield
-// asked for more.
+// run decodes b[s:e], a whole run of base64 characters that starts after
+// done, or the wrapped block that holds that run, and yields its tokens. It
+// returns the decoder with done where the run or block ends, and whether
+// yield asked for more.
 //
 //go:noinline
-func (d decoder) run(b []byte, blk int, yield func(Match) bool) (decoder, bool) {
-	s, e := blk, blk+decodeBlock
-	for s > d.done && decodeSextet[b[s-1]] != decodeInvalid {
-		s--
-	}
-	for e < len(b) && decodeSextet[b[e]] != decodeInvalid {
-		e++
-	}
+func (d decoder) run(b []byte, s, e int, yield func(Match) bool) (decoder, bool) {
 	// Only a run that ends a line, or starts one after its indentation,
 	// can be a line of a wrapped block.
 	d.lines = d.lines[:0]
@@ -197,10 +330,10 @@ func (d decoder) run(b []byte, blk int, yield func(Match) bool) (decoder, bool) 
 // starting one) are not joined. Decoding finds a token wherever its quanta
 // start, so the lines need not be of a length that is a multiple of four.
 //
-// A block is found as any run is, by a line that holds a whole tested
-// block: every line of decodeStride+decodeBlock-1 characters or more, so
-// every block that base64 and PEM write with a token in it (a token's
-// encoding needs two lines of 64 or 76, the first of them whole).
+// A block is found as any run is, by a line of decodeShortRun characters or
+// more (decodeNextRun), which every block that joins has; so every block
+// that base64 and PEM write with a token in it (a token's encoding needs
+// two lines of 64 or 76, the first of them whole).
 const (
 	decodeMaxIndent = 64
 	decodeWrapMin   = 40
@@ -225,11 +358,7 @@ func decodeNextLine(b []byte, e int) decodeLine {
 	for n := 0; i < len(b) && n < decodeMaxIndent && (b[i] == ' ' || b[i] == '\t'); n++ {
 		i++
 	}
-	ne := i
-	for ne < len(b) && decodeSextet[b[ne]] != decodeInvalid {
-		ne++
-	}
-	return decodeLine{s: i, e: ne}
+	return decodeLine{s: i, e: decodeRunEnd(b, i)}
 }
 
 // decodeJoins reports whether the run b joins the run a before it, given
@@ -290,7 +419,7 @@ func decodeJoined(b []byte, lines []decodeLine, joined []byte, found []Match, lv
 	if n < decodeMinNested {
 		return joined, found
 	}
-	joined = joined[:0]
+	joined = slices.Grow(joined[:0], n+2)
 	for _, l := range lines {
 		joined = append(joined, b[l.s:l.e]...)
 	}
@@ -317,32 +446,6 @@ func decodeJoined(b []byte, lines []decodeLine, joined []byte, found []Match, lv
 		m.Lead = min(m.Start-lead, MaxLead)
 	}
 	return joined, found
-}
-
-// decodeAllValid reports whether a block holds only base64 characters. It
-// first tests eight bytes at a time, in a word, for a byte outside
-// 0x2B..0x7A ('+' to 'z'): a space, a line end, a quote, a bracket or a
-// non-ASCII byte rules the block out, and in source text the first eight
-// bytes almost always hold one. Only a block that passes is looked up byte
-// by byte.
-func decodeAllValid(p *[decodeBlock]byte) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	for w := 0; w+8 <= decodeBlock; w += 8 {
-		x := binary.LittleEndian.Uint64(p[w:])
-		// x-0x2B in a byte borrows, setting its high bit, when the byte
-		// is below 0x2B; x+5 sets it when the byte is above 0x7A. A
-		// borrow or carry that crosses into the next byte starts at a
-		// byte that already failed, so it cannot make a good word fail.
-		if (x|(x-0x2B*ones)|(x+5*ones))&highs != 0 {
-			return false
-		}
-	}
-	for _, c := range p {
-		if decodeValid[c] == 0 {
-			return false
-		}
-	}
-	return true
 }
 
 const (
@@ -378,28 +481,25 @@ const (
 	// to decodeWindow characters of base64, plus the quantum before them.
 	decodeWindow2 = (2 + decodeWindow + 4 + 2) / 3 * 4
 
-	// decodeBlock is the size of the blocks Decoded tests whole, one
-	// every decodeStride bytes: any run of decodeStride+decodeBlock-1
-	// characters or more (39) contains a whole block, wherever the blocks
-	// start; so any run that can hold a token, and every whole line of
-	// base64 wrapped at 64 or 76 characters. A small block tested seldom
-	// costs a word or two per stride.
-	decodeBlock  = 16
-	decodeStride = 24
+	// decodeStride is how far apart decodeNextRun tests the words of
+	// eight bytes that every run of decodeShortRun characters holds one
+	// of, wherever it starts: the most that keeps that true.
+	decodeStride = decodeShortRun - 7
 	// decodeShortRun is the shortest run the top level decodes: the
 	// shortest that can hold a legacy token with its context, or be a
-	// full line of a wrapped block. Every run that long holds a whole
-	// tested block (decodeStride+decodeBlock-1 < decodeShortRun, checked
-	// below), so none is missed wherever it starts.
+	// full line of a wrapped block.
 	decodeShortRun = min(decodeMinNested, decodeWrapMin)
+	// decodeBlock is the shortest run decodedAt decodes below the top
+	// level.
+	decodeBlock = 16
 
 	decodeInvalid = 0xff
 )
 
-// Every run of decodeShortRun characters holds a tested block: the array
+// Every run of decodeShortRun characters holds a tested word: the array
 // length is negative, and the build fails, if a change of the constants
 // breaks that.
-var _ [decodeShortRun - (decodeStride + decodeBlock - 1)]struct{}
+var _ [decodeShortRun - (decodeStride + 7)]struct{}
 
 // decodeValid is 1 for a base64 character of either alphabet and 0 for any
 // other byte.
@@ -506,39 +606,137 @@ func decodeRun(b []byte, s, e int, found []Match, lvl int) []Match {
 	if lvl < decodeMaxDepth {
 		found = decodeNested(b, s, e, lvl, found)
 	}
-	for i := range decodePatterns {
-		if lvl > 0 || len(run) < decodeMinRun {
-			break
-		}
-		p := &decodePatterns[i]
-		if p.parent != nil && len(run) < decodeMinRun2 {
-			break // the twice-encoded patterns come last
-		}
-		for at := 0; ; {
-			j := bytes.Index(run[at:], []byte(p.text))
-			if j < 0 {
-				break
-			}
-			at += j
-			var (
-				m  Match
-				ok bool
-			)
-			if p.parent == nil {
-				m, ok = decodeOnce(run, at-p.lead, p.off)
-			} else {
-				m, ok = decodeTwice(run, at-p.lead, p)
-			}
-			if ok {
-				m.Start += s
-				m.End = decodePadded(b, e, m.Start, m.End+s)
-				m.Encoding = EncodingBase64
-				found = append(found, m)
-			}
-			at++
-		}
+	if lvl == 0 && len(run) >= decodeMinRun {
+		found = decodePatternsIn(b, s, e, found)
 	}
 	return decodeDisjoint(found, n)
+}
+
+// decodePatternsIn appends to found the tokens the patterns of "dt0" find
+// in the run b[s:e] (decodeMinRun characters or more): those encoded once,
+// and, in a run of decodeMinRun2 characters or more, twice. One pass looks
+// for all the patterns (decodePatternScan), not one pass each: in a long
+// run, a file's worth of base64, twelve passes cost more than the rest of
+// its decoding. The hits are taken pattern by pattern, each in order, as
+// those passes found them, so that decodeDisjoint, which sorts the matches,
+// meets them in the same order.
+//
+// The hits are kept on the stack, or, when a run has more than that holds
+// (random base64 has one in about 40,000 characters), in a buffer from
+// decodeHitPool, so that text without tokens costs no allocation.
+func decodePatternsIn(b []byte, s, e int, found []Match) []Match {
+	run := b[s:e]
+	npat := len(decodePatterns)
+	if len(run) < decodeMinRun2 {
+		npat = decodeOnceLen
+	}
+	var (
+		buf    [32]decodeHit
+		pooled *[]decodeHit
+		big    []decodeHit // not buf, which stays on the stack
+	)
+	hits, all := decodePatternScan(run, npat, buf[:0], false)
+	if !all {
+		pooled = decodeHitPool.Get().(*[]decodeHit)
+		big, _ = decodePatternScan(run, npat, (*pooled)[:0], true)
+		hits = big
+	}
+	slices.SortFunc(hits, func(x, y decodeHit) int {
+		if x.k != y.k {
+			return x.k - y.k
+		}
+		return x.at - y.at
+	})
+	for _, h := range hits {
+		p := &decodePatterns[h.k]
+		var (
+			m  Match
+			ok bool
+		)
+		if p.parent == nil {
+			m, ok = decodeOnce(run, h.at-p.lead, p.off)
+		} else {
+			m, ok = decodeTwice(run, h.at-p.lead, p)
+		}
+		if ok {
+			m.Start += s
+			m.End = decodePadded(b, e, m.Start, m.End+s)
+			m.Encoding = EncodingBase64
+			found = append(found, m)
+		}
+	}
+	if pooled != nil {
+		*pooled = big[:0]
+		decodeHitPool.Put(pooled)
+	}
+	return found
+}
+
+// decodeHit is where pattern k of decodePatterns stands in a run.
+type decodeHit struct{ k, at int }
+
+// decodePatternScan appends to hits every place where one of the first
+// npat patterns stands in run, and reports whether hits held them all:
+// unless grow is set, it stops when hits is full. Every pattern is three characters or more,
+// so it holds a pair of them at an even offset in run, at its own offset 0
+// or 1: the scan looks up the pair at every even offset, as a 16-bit
+// number, in a bit set of those pairs (decodePatternBits, 8 KiB; base64
+// text hits it at about one pair in 170), and compares the patterns only
+// there.
+func decodePatternScan(run []byte, npat int, hits []decodeHit, grow bool) ([]decodeHit, bool) {
+	for i := 0; i+1 < len(run); i += 2 {
+		v := uint16(run[i]) | uint16(run[i+1])<<8
+		if decodePatternBits[v/64]&(1<<(v%64)) == 0 {
+			continue
+		}
+		for _, key := range decodePatternKeys {
+			at := i - key.shift
+			if key.pair != v || key.k >= npat || at < 0 {
+				continue
+			}
+			if bytes.HasPrefix(run[at:], []byte(decodePatterns[key.k].text)) {
+				if len(hits) == cap(hits) && !grow {
+					return hits, false
+				}
+				hits = append(hits, decodeHit{key.k, at})
+			}
+		}
+	}
+	return hits, true
+}
+
+var decodeHitPool = sync.Pool{New: func() any { return new([]decodeHit) }}
+
+// decodePatternKey says that pattern k of decodePatterns holds the pair
+// of characters pair (little-endian) at its offset shift, 0 or 1.
+type decodePatternKey struct {
+	pair  uint16
+	k     int
+	shift int
+}
+
+var (
+	decodePatternKeys []decodePatternKey
+	decodePatternBits [1 << 16 / 64]uint64
+	// decodeOnceLen is how many of decodePatterns are of a token
+	// encoded once: they come first.
+	decodeOnceLen int
+)
+
+func init() {
+	for k, p := range decodePatterns {
+		if len(p.text) < 3 {
+			panic("rules: base64 pattern " + p.text + " is too short for the scan")
+		}
+		if p.parent == nil {
+			decodeOnceLen = k + 1
+		}
+		for shift := range 2 {
+			pair := uint16(p.text[shift]) | uint16(p.text[shift+1])<<8
+			decodePatternBits[pair/64] |= 1 << (pair % 64)
+			decodePatternKeys = append(decodePatternKeys, decodePatternKey{pair, k, shift})
+		}
+	}
 }
 
 // decodeNested appends to found the tokens the patterns of "dt0" cannot

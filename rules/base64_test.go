@@ -330,9 +330,7 @@ type decodeRefBlock struct {
 // decodeRefBlocks returns the runs of b and its wrapped blocks, as the
 // package documents them: two runs are one block when only a line break
 // ("\n" or "\r\n") and at most 64 spaces or tabs stand between them and one
-// of them has 40 characters or more. A block of several runs counts only
-// if one of its runs holds a whole tested block (Decoded looks no
-// further); a single run always counts.
+// of them has 40 characters or more.
 func decodeRefBlocks(b []byte) []decodeRefBlock {
 	var runs [][2]int
 	for s, e := range decodeRefRuns(b) {
@@ -346,19 +344,15 @@ func decodeRefBlocks(b []byte) []decodeRefBlock {
 			(runs[j-1][1]-runs[j-1][0] >= 40 || runs[j][1]-runs[j][0] >= 40) {
 			j++
 		}
-		tested := j == i+1
 		var blk decodeRefBlock
 		for _, r := range runs[i:j] {
 			for k := r[0]; k < r[1]; k++ {
 				blk.text = append(blk.text, b[k])
 				blk.pos = append(blk.pos, k)
-				tested = tested || k%decodeStride == 0 && k+decodeBlock <= r[1]
 			}
 			blk.end = r[1]
 		}
-		if tested {
-			out = append(out, blk)
-		}
+		out = append(out, blk)
 		i = j
 	}
 	return out
@@ -540,6 +534,32 @@ func BenchmarkDecoded(b *testing.B) {
 		for b.Loop() {
 			for range Decoded(src) {
 			}
+		}
+	})
+	b.Run("decoded-blocks", func(b *testing.B) {
+		// The search as it was before decodeNextRun: a block tested
+		// every decodeOldStride bytes (decodedBlocks).
+		b.SetBytes(int64(len(src)))
+		for b.Loop() {
+			decodedBlocks(src, func(Match) bool { return true })
+		}
+	})
+	// The first 256 KiB alone, which stay in the cache from one run to
+	// the next, as a file or chunk a scan matches does between the plain
+	// matcher's pass and the decoder's: this measures the search rather
+	// than the memory's bandwidth.
+	hot := src[:min(len(src), 256<<10)]
+	b.Run("decoded-256k", func(b *testing.B) {
+		b.SetBytes(int64(len(hot)))
+		for b.Loop() {
+			for range Decoded(hot) {
+			}
+		}
+	})
+	b.Run("decoded-blocks-256k", func(b *testing.B) {
+		b.SetBytes(int64(len(hot)))
+		for b.Loop() {
+			decodedBlocks(hot, func(Match) bool { return true })
 		}
 	})
 	b.Run("decoded-nested", func(b *testing.B) {

@@ -110,7 +110,7 @@ func TestDecodedShortAnywhere(t *testing.T) {
 	for _, ctx := range []string{"apiToken=", "api_token: ", "DT_API_TOKEN=", "dynatrace:\n  apiToken: "} {
 		enc := base64.StdEncoding.EncodeToString([]byte(ctx + legacy))
 		for _, frame := range []string{"data:\n  cfg: %s\n", "%s", "x = \"%s\";", "\n%s\n"} {
-			for off := range 2*decodeStride + decodeBlock {
+			for off := range 2*decodeStride + 8 {
 				in := []byte(strings.Repeat(" ", off) + fmt.Sprintf(frame, enc))
 				n := 0
 				for m := range Decoded(in) {
