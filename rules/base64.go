@@ -863,10 +863,12 @@ type decodeAnchor struct {
 }
 
 // The anchors are the bytes every token decodeInner finds has within a few
-// dozen bytes: "token", "Token" and "TOKEN", one of which every legacy
-// context holds as people write it (apiToken, API_TOKEN, Api-Token); "oken"
-// and "OKEN" in UTF-16 text of either byte order; and "dt0" in UTF-16 text,
-// where every token starts. Their encodings once, at each offset in a
+// dozen bytes: "token" in every casing of its letters, which every legacy
+// context holds (apiToken, API_TOKEN, Api-Token, and ApitokEn too, since
+// the legacy search ignores case: with the three usual casings alone, a
+// context written otherwise was found in plain text and missed in base64);
+// "oken" in every casing in UTF-16 text of either byte order; and "dt0" in
+// UTF-16 text, where every token starts. Their encodings once, at each offset in a
 // quantum, and twice, are the anchors: six characters or more each.
 var (
 	decodeAnchors     []decodeAnchor
@@ -887,8 +889,11 @@ const (
 )
 
 func init() {
-	known := [][]byte{[]byte("token"), []byte("Token"), []byte("TOKEN")}
-	for _, w := range []string{"oken", "OKEN", "dt0"} {
+	var known [][]byte
+	for _, w := range decodeCasings("token") {
+		known = append(known, []byte(w))
+	}
+	for _, w := range append(decodeCasings("oken"), "dt0") {
 		var le, be []byte
 		for _, c := range []byte(w) {
 			le = append(le, c, 0)
@@ -927,6 +932,24 @@ func init() {
 		}
 		decodeAnchors = append(decodeAnchors, a)
 	}
+}
+
+// decodeCasings returns w in every casing of its letters: the legacy
+// search compares "token" without regard to case, so the anchors that let
+// a run be decoded for it must too.
+func decodeCasings(w string) []string {
+	out := []string{""}
+	for _, c := range []byte(w) {
+		var next []string
+		for _, p := range out {
+			next = append(next, p+string(c|0x20))
+			if c|0x20 >= 'a' && c|0x20 <= 'z' {
+				next = append(next, p+string(c&^0x20))
+			}
+		}
+		out = next
+	}
+	return out
 }
 
 // decodeNest is what decodeNested needs for one run: a buffer for a piece's

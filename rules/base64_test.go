@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"iter"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -651,4 +652,39 @@ func TestDecodedWrapped(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestDecodedAnyCase: a legacy token's context is recognised in base64 in
+// whatever case its name is written, as in plain text. The anchors that
+// decide whether a run is decoded once knew only token, Token and TOKEN, so
+// "ApitokEn: <t>" was found in plain text and missed in base64.
+func TestDecodedAnyCase(t *testing.T) {
+	g := tokentest.New(41)
+	for _, name := range []string{"apiToken", "ApitokEn", "API_tOkEn", "dt_api_TOKEn", "PAASTOKEn"} {
+		legacy := legacyGen(g, 1)[0]
+		plain := name + ": " + legacy + "\n"
+		if n := countSeq(LegacyTokens([]byte(plain))); n != 1 {
+			t.Fatalf("%s: plain text: %d legacy tokens, want 1", name, n)
+		}
+		var u16 []byte
+		for _, c := range []byte(plain) {
+			u16 = append(u16, c, 0)
+		}
+		for _, in := range []struct{ form, text string }{
+			{"base64", "data: " + stdEnc([]byte(plain))},
+			{"base64 twice", "data: " + stdEnc([]byte(stdEnc([]byte(plain))))},
+			{"UTF-16 in base64", "data: " + stdEnc(u16)},
+		} {
+			if n := countSeq(Decoded([]byte(in.text))); n != 1 {
+				t.Errorf("%s in %s: Decoded found %d tokens, want 1", name, in.form, n)
+			}
+		}
+	}
+}
+
+func countSeq(s iter.Seq[Match]) (n int) {
+	for range s {
+		n++
+	}
+	return n
 }
