@@ -3,6 +3,7 @@ package scanner
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"math/bits"
 	"unicode/utf8"
 )
@@ -37,6 +38,10 @@ type lineState struct {
 	utf16, be   bool
 	breaks16    [2]int
 	lineStart16 [2]int64
+	// log, when set, holds the windows not yet counted (see lineLog),
+	// and err why they could not be.
+	log *lineLog
+	err error
 }
 
 // advance moves the state past buf[:end], which starts at offset base of
@@ -294,4 +299,80 @@ func safeEnd(buf []byte, end int) int {
 		end++
 	}
 	return end
+}
+
+// lineLog defers the line counting of windows that hold no match, for an
+// item whose bytes can be read again (a Rereader: a regular file). Counting
+// line breaks, lone "\r" and the characters of the open line is most of the
+// cost of a large file without findings (in random bytes a "\r" comes every
+// 256 bytes, and each costs a search), and a file without findings needs no
+// line numbers at all. So each window's state change is logged instead: the
+// window's offset, the end of what it owns and how many bytes it held (or
+// the characters of a run of NUL bytes passed over). When a window holds a
+// match, catchUp reads the logged windows again, the very bytes they held,
+// and replays each through advance, exactly as it would have run: the state
+// it reaches is the one counting as it went would have reached. A window
+// that holds a match is counted as it goes, since its bytes are at hand.
+//
+// A file that changes between the two reads can get line numbers counted
+// over its new bytes; one that shrank is an error of the item (its findings
+// are kept).
+type lineLog struct {
+	r      Rereader
+	events []lineEvent
+	buf    []byte // for the windows read again, made at the first catchUp
+}
+
+// lineEvent is one deferred change of a lineState: advance over a window of
+// n bytes at offset base owning end of them, or, when n is 0, end more
+// characters on the open line.
+type lineEvent struct {
+	base   int64
+	end, n int
+}
+
+// addCol adds n characters to the open line: now, or after the windows
+// still to be counted.
+func (l *lineState) addCol(n int) {
+	if l.log != nil && len(l.log.events) > 0 {
+		l.log.events = append(l.log.events, lineEvent{end: n})
+		return
+	}
+	l.col += n
+}
+
+// later moves the state past buf[:end] as advance does: at once when the
+// window held a match (counted, so the log is empty) or the item cannot be
+// read again, otherwise by logging it for catchUp.
+func (l *lineState) later(buf []byte, base int64, end int, counted bool) {
+	if l.log == nil || counted {
+		l.advance(buf, base, end)
+		return
+	}
+	l.log.events = append(l.log.events, lineEvent{base: base, end: end, n: len(buf)})
+}
+
+// catchUp replays the logged windows, reading each again.
+func (l *lineState) catchUp() error {
+	if l.log == nil || len(l.log.events) == 0 {
+		return nil
+	}
+	lg := l.log
+	events := lg.events
+	lg.events = nil // advance and addCol below apply at once
+	for _, e := range events {
+		if e.n == 0 {
+			l.col += e.end
+			continue
+		}
+		if cap(lg.buf) < e.n {
+			lg.buf = make([]byte, e.n)
+		}
+		b := lg.buf[:e.n]
+		if _, err := lg.r.RereadAt(b, e.base); err != nil {
+			return fmt.Errorf("reading again to count lines at offset %d: %w", e.base, err)
+		}
+		l.advance(b, e.base, e.end)
+	}
+	return nil
 }

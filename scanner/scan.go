@@ -198,6 +198,9 @@ func scanItemAllow(ctx context.Context, it Item, m *rules.Matcher, buf []byte, n
 	defer func() { allowed = lines.allowed }()
 	buf = buf[:0]
 	sk, _ := it.R.(ZeroSkipper)
+	if rr, ok := it.R.(Rereader); ok {
+		lines.log = &lineLog{r: rr}
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return fs, total, 0, err
@@ -211,7 +214,7 @@ func scanItemAllow(ctx context.Context, it Item, m *rules.Matcher, buf []byte, n
 			}
 			base += n
 			total += n
-			lines.col += int(n)
+			lines.addCol(int(n))
 		}
 		n, err := io.ReadFull(it.R, buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
@@ -229,11 +232,16 @@ func scanItemAllow(ctx context.Context, it Item, m *rules.Matcher, buf []byte, n
 		}
 		if eof {
 			fs = appendFindings(fs, finish(&lines, buf, base, end, it, m, pending))
-			return fs, total, 0, nil
+			return fs, total, 0, lines.err
 		}
 		var done []Finding
 		done, pending = window(&lines, buf, base, end, false, it, m, pending)
 		fs = appendFindings(fs, done)
+		if lines.err != nil {
+			// The lines before this window could not be counted: its
+			// findings are kept, and the item reported.
+			return appendFindings(fs, pending), total, 0, lines.err
+		}
 		keep := copy(buf, buf[end:])
 		buf = buf[:keep]
 		base += int64(end)
@@ -288,7 +296,7 @@ func window(lines *lineState, buf []byte, base int64, end int, last bool, it Ite
 		// starts in it, and each byte is one character of the line
 		// that goes on. Counting the zeros is one vectorised pass; the
 		// searches below are a dozen.
-		lines.col += end
+		lines.addCol(end)
 		return nil, pending
 	}
 	region := buf[:end]
@@ -318,7 +326,8 @@ func window(lines *lineState, buf []byte, base int64, end int, last bool, it Ite
 		envs      []rules.Environment // found once per window, at its first match
 		envLines  []int
 		envsFound bool
-		cur       = newCursor(buf, lines)
+		cur       cursor // set at the first match, once lines is up to date
+		placing   bool
 		cur16     = utf16Cursor{buf: buf, base: base, lines: lines}
 		// Whether the line of the match before holds the marker, and
 		// where that line starts: matches on one line share it.
@@ -342,6 +351,14 @@ func window(lines *lineState, buf []byte, base int64, end int, last bool, it Ite
 		}
 		if owner == 0 && base > 0 {
 			continue
+		}
+		if !placing {
+			// Lines are counted up to this window only now that it
+			// holds a match (see lineLog).
+			if err := lines.catchUp(); err != nil {
+				lines.err = err
+			}
+			cur, placing = newCursor(buf, lines), true
 		}
 		cur.moveTo(mt.Start)
 		lineStart := cur.lineStart // 0 when the line began earlier
@@ -411,7 +428,7 @@ func window(lines *lineState, buf []byte, base int64, end int, last bool, it Ite
 		}
 	}
 	if !last {
-		lines.advance(buf, base, end)
+		lines.later(buf, base, end, placing)
 	}
 	return done, rest
 }

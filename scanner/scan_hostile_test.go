@@ -5,7 +5,9 @@ import (
 	"cmp"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -93,12 +95,18 @@ func FuzzScanWindows(f *testing.F) {
 		}
 		want := scanOracle(data)
 		for _, cs := range []int{int(chunk)%4096 + 1, 64, rules.MaxSpan} {
-			got, _, err := scanItem(context.Background(), Item{Path: "f", R: bytes.NewReader(data)}, &rules.Matcher{}, make([]byte, 0, cs+rules.MaxSpan))
-			if err != nil {
-				t.Fatalf("chunk %d: %v", cs, err)
-			}
-			if d := diffPlaces(places(byOffset(got)), want); d != "" {
-				t.Errorf("chunk %d, %d bytes: %s", cs, len(data), d)
+			// Lines counted as the windows go, and counted only up to
+			// the windows that hold a match, reading the others again
+			// (a Rereader, as a regular file is).
+			for _, r := range []io.Reader{bytes.NewReader(data), newRereader(data)} {
+				got, _, err := scanItem(context.Background(), Item{Path: "f", R: r}, &rules.Matcher{}, make([]byte, 0, cs+rules.MaxSpan))
+				if err != nil {
+					t.Fatalf("chunk %d: %v", cs, err)
+				}
+				if d := diffPlaces(places(byOffset(got)), want); d != "" {
+					_, lazy := r.(Rereader)
+					t.Errorf("chunk %d, %d bytes, lines counted lazily %v: %s", cs, len(data), lazy, d)
+				}
 			}
 		}
 	})
@@ -372,5 +380,67 @@ func TestScanUTF16Lines(t *testing.T) {
 				t.Errorf("%s, chunk %d: environment %q; want the one on the line before", c.name, cs, f.Environment)
 			}
 		}
+	}
+}
+
+// rereader is a bytes.Reader that is a Rereader, counting the bytes read
+// again.
+type rereader struct {
+	*bytes.Reader
+	data    []byte
+	reread  int
+	failing bool
+}
+
+func newRereader(data []byte) *rereader { return &rereader{Reader: bytes.NewReader(data), data: data} }
+
+func (r *rereader) RereadAt(p []byte, off int64) (int, error) {
+	if r.failing {
+		return 0, errors.New("gone")
+	}
+	n, err := bytes.NewReader(r.data).ReadAt(p, off)
+	r.reread += n
+	return n, err
+}
+
+// TestLinesCountedLazily: an item that can be read again has the lines of
+// its windows counted only when a later window holds a match, by reading
+// those windows again; one without a match is never read again. A failed
+// read again is the item's error, its findings kept.
+func TestLinesCountedLazily(t *testing.T) {
+	tok := tokentest.New(77).Token("dt0c01").Text
+	filler := bytes.Repeat([]byte("a\rb\nc\r\n"), 40000) // 360 KB, lines of every ending
+	const chunk = 64 << 10
+	run := func(r io.Reader) ([]Finding, error) {
+		fs, _, err := scanItem(context.Background(), Item{Path: "f", R: r}, &rules.Matcher{}, make([]byte, 0, chunk+rules.MaxSpan))
+		return fs, err
+	}
+
+	clean := newRereader(filler)
+	if fs, err := run(clean); err != nil || len(fs) != 0 || clean.reread != 0 {
+		t.Fatalf("no token: %d findings, err %v, %d bytes read again; want none of them", len(fs), err, clean.reread)
+	}
+
+	data := append(append(slices.Clone(filler), "\nkey "...), tok...)
+	lazy := newRereader(data)
+	got, err := run(lazy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := run(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || len(want) != 1 || got[0].Line != want[0].Line || got[0].Column != want[0].Column {
+		t.Fatalf("counted lazily: %d findings %v; as it goes: %d %v", len(got), places(got), len(want), places(want))
+	}
+	if lazy.reread < len(filler)-2*chunk {
+		t.Errorf("%d bytes read again, want the %d before the last window or so", lazy.reread, len(filler))
+	}
+
+	failing := newRereader(data)
+	failing.failing = true
+	if fs, err := run(failing); err == nil || len(fs) != 1 {
+		t.Errorf("failing to read again: %d findings, err %v; want the finding and an error", len(fs), err)
 	}
 }

@@ -241,3 +241,13 @@ type Result struct {
 	Problems []Problem
 	Stats    Stats
 }
+
+// Rereader is an Item's reader that can give again bytes it has given:
+// RereadAt reads len(p) bytes at offset off from the first byte Read gave,
+// failing when fewer are there. Scan then counts lines only up to windows
+// that hold a match, reading the windows before them again (a regular
+// file): a large file without findings costs no line counting.
+type Rereader interface {
+	io.Reader
+	RereadAt(p []byte, off int64) (int, error)
+}

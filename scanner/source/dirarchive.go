@@ -39,3 +39,8 @@ func (f *dirFile) ReadAt(p []byte, off int64) (int, error) {
 	}
 	return n, nil
 }
+
+// RereadAt reads again bytes the file has given (scanner.Rereader): the
+// scanner counts the lines of a window only once a later window holds a
+// match, so a large file without findings costs no line counting.
+func (f *dirFile) RereadAt(p []byte, off int64) (int, error) { return f.ReadAt(p, off) }
