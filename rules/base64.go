@@ -41,8 +41,8 @@ import (
 // the legacy tokens [LegacyTokens] recognises there, and the plain and
 // legacy tokens in UTF-16 text there ([UTF16]; base64 of a PowerShell output
 // file). A legacy token and a token in UTF-16 text are found in any run of 40
-// characters or more (every such run holds a tested word, below), and a
-// legacy token in UTF-16 text of 80 characters or more, as [UTF16] says.
+// characters or more (every such run holds a tested word, below), a legacy
+// token in UTF-16 text wherever it starts, as [UTF16] says.
 //
 // Each Match has Encoding EncodingBase64; Start and End are the span of the encoded
 // text in b: the base64 quanta whose decoding holds the token, plus their

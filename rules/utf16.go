@@ -13,15 +13,19 @@ import (
 //
 // Every character of a token is ASCII, so its UTF-16 form alternates
 // between token characters and NULs over at least 160 bytes (the 80
-// characters of a Short or Agent token). Such a span holds one of the
-// blocks tested below, in which every other byte is NUL and the others are
-// not, which costs one word test per block to rule out: text seldom has a
-// NUL, and binary data seldom alternates. Around such a block the run of
-// alternating bytes is taken out, its characters are matched as any text
-// is (plain, base64 and legacy tokens), and each hit is mapped back to the
-// UTF-16 bytes it came from. A legacy token is shorter than a block's
-// reach, so it is found in UTF-16 text of 80 characters or more (a whole
-// file is one run: its line breaks alternate too), not in a shorter one.
+// characters of a Short or Agent token), and a legacy token with the
+// shortest context it is recognised by (apiToken= and its 21 characters)
+// over 60. Such a span holds one of the blocks tested below, in which every
+// other byte is NUL and the others are not, which costs one word test per
+// block to rule out: text seldom has a NUL, and binary data seldom
+// alternates. Around such a block the run of alternating bytes is taken
+// out, its characters are matched as any text is (plain, base64 and legacy
+// tokens), and each hit is mapped back to the UTF-16 bytes it came from.
+// So a legacy token is found in UTF-16 text wherever it starts, however
+// short the text (a whole file is one run: its line breaks alternate too).
+// With a block every 128 bytes, as before, one in a run shorter than 80
+// characters was found only when a tested block happened to fall inside
+// it: at some byte offsets and not at others.
 // Which of the two bytes is the NUL is all that is needed: the same test
 // finds little-endian text at an even offset and big-endian text at an odd
 // one.
@@ -31,13 +35,17 @@ import (
 // NUL, so it finds no UTF-16 inside them.)
 var utf16Matcher Matcher
 
-// The blocks tested are utf16Block bytes at every utf16Stride: a UTF-16
-// token spans at least 160 bytes, and any 159 bytes hold such a block
-// (127 bytes to the next stride, 32 of block).
+// The blocks tested are utf16Block bytes at every utf16Stride: the
+// shortest UTF-16 span a token is found in is utf16MinRun bytes (a legacy
+// token and its context), and any utf16Stride+utf16Block-1 bytes hold such
+// a block, which the check below keeps true.
 const (
-	utf16Block  = 32
-	utf16Stride = 128
+	utf16Block  = 16
+	utf16Stride = 44
+	utf16MinRun = 2 * (len("apiToken=") + legacyLen)
 )
+
+var _ [utf16MinRun - (utf16Stride + utf16Block - 1)]struct{} // no run too short to hold a block
 
 // Masks of the bytes at even and at odd offsets of a little-endian word.
 const (

@@ -203,3 +203,36 @@ func TestUTF16Seeds(t *testing.T) {
 		}
 	}
 }
+
+// TestUTF16ShortAnywhere: a legacy token in UTF-16 text as short as its
+// shortest context allows (apiToken= and its 21 characters, 60 bytes) is
+// found at every byte offset, in either byte order, between bytes that are
+// not UTF-16 text. With a block tested every 128 bytes it was found only
+// where a block happened to fall inside it.
+func TestUTF16ShortAnywhere(t *testing.T) {
+	g := tokentest.New(61)
+	for _, ctx := range []string{"apiToken=", "apiToken:", "API_TOKEN="} {
+		tok := legacyGen(g, 1)[0]
+		for _, be := range []bool{false, true} {
+			enc := wide(ctx+tok, be)
+			for pre := range 8 {
+				// Junk before: bytes that are no name character, so
+				// the one that joins the run (big-endian) is none; after,
+				// the line break that ends the value.
+				b := append(bytes.Repeat([]byte{0xd3, 0x81, 0xfe}, 3)[:pre], enc...)
+				b = append(b, wide("\r\n", be)...)
+				b = append(b, 0xd3, 0x81, 0xd3)
+				n := 0
+				for m := range UTF16(b) {
+					n++
+					if m.Fingerprint != FingerprintOf([]byte(tok)) {
+						t.Errorf("%q, big-endian %v, offset %d: a hit that is not the token", ctx, be, pre)
+					}
+				}
+				if n != 1 {
+					t.Errorf("%q, big-endian %v, offset %d: %d hits, want 1", ctx, be, pre, n)
+				}
+			}
+		}
+	}
+}
