@@ -237,7 +237,7 @@ func decodeRunEnd(b []byte, i int) int {
 			return i + bits.TrailingZeros64(m)/8
 		}
 	}
-	for i < len(b) && decodeValid[b[i]] != 0 {
+	for i < len(b) && decodeNot[b[i]] == 0 {
 		i++
 	}
 	return i
@@ -500,17 +500,6 @@ const (
 // length is negative, and the build fails, if a change of the constants
 // breaks that.
 var _ [decodeShortRun - (decodeStride + 7)]struct{}
-
-// decodeValid is 1 for a base64 character of either alphabet and 0 for any
-// other byte.
-var decodeValid = func() (t [256]byte) {
-	for i, v := range decodeSextet {
-		if v != decodeInvalid {
-			t[i] = 1
-		}
-	}
-	return t
-}()
 
 // decodeSextet maps a base64 character of either alphabet to its value, and
 // every other byte to decodeInvalid.

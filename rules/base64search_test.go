@@ -385,3 +385,15 @@ func TestDecodedNoAllocManyHits(t *testing.T) {
 		t.Errorf("got %v allocations per run of %d characters, want 0", allocs, len(b))
 	}
 }
+
+// decodeValid is 1 for a base64 character of either alphabet and 0 for any
+// other byte: the table of the old block loop above, which the search
+// replaced with decodeNot.
+var decodeValid = func() (t [256]byte) {
+	for i, v := range decodeSextet {
+		if v != decodeInvalid {
+			t[i] = 1
+		}
+	}
+	return t
+}()
