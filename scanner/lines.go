@@ -319,6 +319,7 @@ func safeEnd(buf []byte, end int) int {
 // are kept).
 type lineLog struct {
 	r      Rereader
+	data   []byte // or, for a mapped item, its bytes, read in place
 	events []lineEvent
 	buf    []byte // for the windows read again, made at the first catchUp
 }
@@ -363,6 +364,10 @@ func (l *lineState) catchUp() error {
 	for _, e := range events {
 		if e.n == 0 {
 			l.col += e.end
+			continue
+		}
+		if lg.data != nil {
+			l.advance(lg.data[e.base:e.base+int64(e.n)], e.base, e.end)
 			continue
 		}
 		if cap(lg.buf) < e.n {

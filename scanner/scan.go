@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"iter"
 	"runtime"
 	"slices"
 	"sync"
@@ -66,6 +67,7 @@ func Scan(ctx context.Context, src Source, opts Options) (Result, error) {
 		items   atomic.Int64
 		nb      atomic.Int64
 		allowed atomic.Int64
+		busy    atomic.Int32 // items being scanned, and their helpers (see scanMapped)
 	)
 	err := src.Items(ctx, func(it Item, err error) error {
 		names := nameFindings(it, opts.Matcher)
@@ -78,7 +80,9 @@ func Scan(ctx context.Context, src Source, opts Options) (Result, error) {
 		}
 		items.Add(1)
 		bp := bufs.get()
-		fs, n, na, err := scanItemAllow(ctx, it, opts.Matcher, *bp, opts.NoAllow)
+		busy.Add(1)
+		fs, n, na, err := scanItemAllow(ctx, it, opts.Matcher, *bp, opts.NoAllow, &busy)
+		busy.Add(-1)
 		allowed.Add(int64(na))
 		bufs.put(bp)
 		nb.Add(n)
@@ -183,13 +187,20 @@ func compareFindings(a, b Finding) int {
 // number of bytes read, and the read error, if any: findings made before a
 // read failed are kept.
 func scanItem(ctx context.Context, it Item, m *rules.Matcher, buf []byte) ([]Finding, int64, error) {
-	fs, n, _, err := scanItemAllow(ctx, it, m, buf, false)
+	fs, n, _, err := scanItemAllow(ctx, it, m, buf, false, nil)
 	return fs, n, err
 }
 
 // scanItemAllow is scanItem that also returns how many tokens AllowMarker
-// kept out, and with noAllow keeps none out.
-func scanItemAllow(ctx context.Context, it Item, m *rules.Matcher, buf []byte, noAllow bool) (fs []Finding, total int64, allowed int, err error) {
+// kept out, and with noAllow keeps none out. busy counts the goroutines of
+// the scan at work, which a mapped item may join (see scanMapped); nil
+// when nothing counts them.
+func scanItemAllow(ctx context.Context, it Item, m *rules.Matcher, buf []byte, noAllow bool, busy *atomic.Int32) (fs []Finding, total int64, allowed int, err error) {
+	if mp, ok := it.R.(Mapper); ok {
+		if data := mp.Map(); data != nil {
+			return scanMapped(ctx, it, m, data, cap(buf)-rules.MaxSpan, noAllow, busy)
+		}
+	}
 	var (
 		base    int64 // offset in the item of buf[0]
 		lines   = lineState{noAllow: noAllow}
@@ -223,7 +234,7 @@ func scanItemAllow(ctx context.Context, it Item, m *rules.Matcher, buf []byte, n
 		if err != nil && !eof {
 			// Whatever was read is still searched below, as if the item
 			// ended there, and the error is reported.
-			fs = appendFindings(fs, finish(&lines, buf, base, len(buf), it, m, pending))
+			fs = appendFindings(fs, finish(&lines, buf, base, len(buf), it, m.All(buf), pending))
 			return fs, total, 0, err
 		}
 		end := len(buf) // matches starting before end are this window's
@@ -231,11 +242,11 @@ func scanItemAllow(ctx context.Context, it Item, m *rules.Matcher, buf []byte, n
 			end = safeEnd(buf, end-rules.MaxSpan)
 		}
 		if eof {
-			fs = appendFindings(fs, finish(&lines, buf, base, end, it, m, pending))
+			fs = appendFindings(fs, finish(&lines, buf, base, end, it, m.All(buf), pending))
 			return fs, total, 0, lines.err
 		}
 		var done []Finding
-		done, pending = window(&lines, buf, base, end, false, it, m, pending)
+		done, pending = window(&lines, buf, base, end, false, it, m.All(buf), pending)
 		fs = appendFindings(fs, done)
 		if lines.err != nil {
 			// The lines before this window could not be counted: its
@@ -250,8 +261,8 @@ func scanItemAllow(ctx context.Context, it Item, m *rules.Matcher, buf []byte, n
 
 // finish handles the last window of an item: every pending finding is
 // decided there, since no line goes on past the end.
-func finish(lines *lineState, buf []byte, base int64, end int, it Item, m *rules.Matcher, pending []Finding) []Finding {
-	done, rest := window(lines, buf, base, end, true, it, m, pending)
+func finish(lines *lineState, buf []byte, base int64, end int, it Item, matches iter.Seq[rules.Match], pending []Finding) []Finding {
+	done, rest := window(lines, buf, base, end, true, it, matches, pending)
 	return appendFindings(done, rest)
 }
 
@@ -285,11 +296,13 @@ func appendFinding(fs []Finding, f Finding) []Finding {
 	return append(fs, f)
 }
 
-// window finds the matches that start in buf[:end] and places them. It
-// returns the findings it could decide and those whose line goes on past
-// buf (to be decided by the next window). buf[end:] is the overlap the next
-// window starts with.
-func window(lines *lineState, buf []byte, base int64, end int, last bool, it Item, m *rules.Matcher, pending []Finding) (done, rest []Finding) {
+// window places the matches that start in buf[:end], of those matches
+// yields in order: m.All(buf), or this window's part of it found ahead (see
+// ownMatches), read only when the window is not all zeros. It returns the
+// findings it could decide and those whose line goes on past buf (to be
+// decided by the next window). buf[end:] is the overlap the next window
+// starts with.
+func window(lines *lineState, buf []byte, base int64, end int, last bool, it Item, matches iter.Seq[rules.Match], pending []Finding) (done, rest []Finding) {
 	if base > 0 && !last && allZeros(buf) {
 		// A window of NUL bytes only (a disk image, a core dump, a
 		// database file's free pages): no match, line break or marker
@@ -335,7 +348,7 @@ func window(lines *lineState, buf []byte, base int64, end int, last bool, it Ite
 		allowLine bool
 		allowLE16 bool
 	)
-	for mt := range m.All(buf) {
+	for mt := range matches {
 		// A match belongs to the window that holds its context, which
 		// starts Lead bytes before it (a legacy token's name): the next
 		// window, starting at end, would see the context cut. So this

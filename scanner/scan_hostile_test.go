@@ -97,15 +97,16 @@ func FuzzScanWindows(f *testing.F) {
 		for _, cs := range []int{int(chunk)%4096 + 1, 64, rules.MaxSpan} {
 			// Lines counted as the windows go, and counted only up to
 			// the windows that hold a match, reading the others again
-			// (a Rereader, as a regular file is).
-			for _, r := range []io.Reader{bytes.NewReader(data), newRereader(data)} {
+			// (a Rereader, as a regular file is), or the bytes searched
+			// in place, ahead, by other goroutines (a Mapper, as a
+			// large file is).
+			for _, r := range []io.Reader{bytes.NewReader(data), newRereader(data), mapped(data)} {
 				got, _, err := scanItem(context.Background(), Item{Path: "f", R: r}, &rules.Matcher{}, make([]byte, 0, cs+rules.MaxSpan))
 				if err != nil {
 					t.Fatalf("chunk %d: %v", cs, err)
 				}
 				if d := diffPlaces(places(byOffset(got)), want); d != "" {
-					_, lazy := r.(Rereader)
-					t.Errorf("chunk %d, %d bytes, lines counted lazily %v: %s", cs, len(data), lazy, d)
+					t.Errorf("chunk %d, %d bytes, read as %T: %s", cs, len(data), r, d)
 				}
 			}
 		}

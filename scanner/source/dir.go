@@ -596,6 +596,10 @@ type dirFile struct {
 	path string
 	size int64 // when opened
 	read int64
+	// sparse is set when the file has fewer blocks than bytes (holes, or
+	// a compressing file system): it is read, holes skipped, not mapped.
+	sparse bool
+	mapped []byte // its bytes, once Map has mapped them
 }
 
 // Read reads from the file. A read that reaches the size the file had when
@@ -645,7 +649,7 @@ const dirMaxRead = 128 << 10
 // file: a reader kept past its yield fails (EBADF) rather than reading
 // whatever file next gets the descriptor's number.
 func (f *dirFile) Close() error {
-	err := dirSysClose(f.fd)
+	err := errors.Join(f.unmap(), dirSysClose(f.fd))
 	f.fd = dirNoHandle
 	return err
 }

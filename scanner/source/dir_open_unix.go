@@ -72,7 +72,7 @@ func dirOpenIn(f *dirFile, parent *dirRef, path string, noFollow bool) error {
 		syscall.Close(fd)
 		return errDirSkip
 	}
-	*f = dirFile{fd: fd, path: path, size: st.Size}
+	*f = dirFile{fd: fd, path: path, size: st.Size, sparse: st.Blocks*512 < st.Size}
 	return nil
 }
 
