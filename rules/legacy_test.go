@@ -338,3 +338,52 @@ func TestLegacyTokensInBinary(t *testing.T) {
 		t.Errorf("LegacyTokens finds %d tokens, the unfiltered search %d", len(got), len(want))
 	}
 }
+
+// legacyRunOracle is legacyRun written plainly: the first run of exactly
+// legacyLen name characters that starts at or after i, reading every byte.
+func legacyRunOracle(b []byte, i int) int {
+	for s := i; s < len(b); {
+		if !legacyNameChar(b[s]) {
+			s++
+			continue
+		}
+		e := s
+		for e < len(b) && legacyNameChar(b[e]) {
+			e++
+		}
+		// A run that starts before i is measured from i, and then
+		// never counts: a name character stands before it.
+		if e-s == legacyLen && (s == 0 || !legacyNameChar(b[s-1])) {
+			return s
+		}
+		s = e
+	}
+	return -1
+}
+
+// FuzzLegacyRun: legacyRun, which reads three bytes in every nineteen, two
+// such probes at a time, finds the run a byte-by-byte search finds, from
+// every start.
+func FuzzLegacyRun(f *testing.F) {
+	run := strings.Repeat("a", legacyLen)
+	for _, s := range []string{"", run, " " + run + " ", run + "b", strings.Repeat(run+" ", 5), strings.Repeat("x", 100) + " " + run} {
+		f.Add([]byte(s), uint8(0))
+	}
+	f.Fuzz(func(t *testing.T, in []byte, alphabet uint8) {
+		// Map each byte to a name character or a space, the two
+		// mixed as alphabet says, so that runs of every length come.
+		b := make([]byte, len(in))
+		for k, c := range in {
+			if c%8 < alphabet%8+1 {
+				b[k] = 'a' + c%26
+			} else {
+				b[k] = ' '
+			}
+		}
+		for i := 0; i <= len(b); i++ {
+			if got, want := legacyRun(b, i), legacyRunOracle(b, i); got != want {
+				t.Fatalf("legacyRun(%q, %d) = %d, want %d", b, i, got, want)
+			}
+		}
+	})
+}
