@@ -83,10 +83,11 @@ func utf16Tokens(b []byte, yield func(Match) bool) bool {
 func utf16Scan(b []byte, nested bool, yield func(Match) bool) bool {
 	var narrow []byte
 	done := 0 // bytes before this are part of a run already matched
-	for i := 0; i+utf16Block <= len(b); i += utf16Stride {
-		// Text has no NUL, and fails here on one word, without a call.
-		// NUL-filled data (a disk image, a sparse file) fails on x == 0.
-		if x := binary.LittleEndian.Uint64(b[i:]); x == 0 || x&utf16Odd != 0 && x&utf16Even != 0 || i+utf16Block <= done {
+	for i := 0; ; i += utf16Stride {
+		if i = utf16Next(b, i); i < 0 {
+			break
+		}
+		if i+utf16Block <= done {
 			continue
 		}
 		nul := utf16Phase(b[i : i+utf16Block])
@@ -133,6 +134,33 @@ func utf16Scan(b []byte, nested bool, yield func(Match) bool) bool {
 	}
 	return true
 }
+
+// utf16Next returns the first of the offsets i, i+utf16Stride, ... at
+// which a block fits in b and its first word could be UTF-16 text: not all
+// NUL, and NUL in every byte of one parity; -1 when there is none. Text
+// has no NUL, and fails on its one word; NUL-filled data (a disk image, a
+// sparse file) fails on x == 0. Two words are tested at a time, under one
+// bounds check, while neither passes.
+func utf16Next(b []byte, i int) int {
+	for i+utf16Stride+utf16Block <= len(b) {
+		w := b[i : i+utf16Stride+8]
+		x, y := binary.LittleEndian.Uint64(w), binary.LittleEndian.Uint64(w[utf16Stride:])
+		if utf16Maybe(x) || utf16Maybe(y) {
+			break
+		}
+		i += 2 * utf16Stride
+	}
+	for ; i+utf16Block <= len(b); i += utf16Stride {
+		if utf16Maybe(binary.LittleEndian.Uint64(b[i:])) {
+			return i
+		}
+	}
+	return -1
+}
+
+// utf16Maybe reports whether the word x could start UTF-16 text: it is not
+// all NUL, and its bytes of one parity are.
+func utf16Maybe(x uint64) bool { return x != 0 && (x&utf16Odd == 0 || x&utf16Even == 0) }
 
 // utf16Phase tests a block: it returns 1 when the bytes at odd offsets are
 // all NUL and those at even offsets none, 0 for the reverse, and -1 when the

@@ -236,3 +236,36 @@ func TestUTF16ShortAnywhere(t *testing.T) {
 		}
 	}
 }
+
+// FuzzUTF16Next: utf16Next, which tests two words at a time while neither
+// passes, returns the offset a word-by-word loop returns, from every start.
+func FuzzUTF16Next(f *testing.F) {
+	f.Add([]byte("a\x00b\x00c\x00d\x00"), uint8(0))
+	f.Add(make([]byte, 100), uint8(3))
+	f.Fuzz(func(t *testing.T, in []byte, mix uint8) {
+		// Bytes mostly NUL or mostly not, as mix says, so that words
+		// of UTF-16 text come often.
+		b := make([]byte, len(in))
+		for k, c := range in {
+			if c%4 < mix%4 {
+				b[k] = c
+			}
+		}
+		for i := 0; i <= len(b); i++ {
+			want := -1
+			for j := i; j+utf16Block <= len(b); j += utf16Stride {
+				x := uint64(0)
+				for k := 7; k >= 0; k-- {
+					x = x<<8 | uint64(b[j+k])
+				}
+				if x != 0 && (x&utf16Odd == 0 || x&utf16Even == 0) {
+					want = j
+					break
+				}
+			}
+			if got := utf16Next(b, i); got != want {
+				t.Fatalf("utf16Next(%q, %d) = %d, want %d", b, i, got, want)
+			}
+		}
+	})
+}
