@@ -7,7 +7,6 @@ import (
 	"io"
 	"runtime"
 	"runtime/debug"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -63,21 +62,31 @@ func mappedWindows(data []byte, chunk int, ws *[]mappedWindow) []mappedWindow {
 	}
 }
 
-// ownMatches returns the matches of buf that window would read: all of
-// them up to the first that no context puts in the window, none when the
-// window is NUL bytes only.
-func ownMatches(m *rules.Matcher, buf []byte, w mappedWindow) []rules.Match {
-	if w.base > 0 && !w.last && allZeros(buf) {
-		return nil
+// found is what the search of one window found: the matches window reads,
+// in order, or that the window holds NUL bytes only and was not searched.
+type found struct {
+	ms    []rules.Match
+	zeros bool
+}
+
+// ownMatches searches buf, a window owning the matches that start before
+// end, for the matches window reads: all of them up to the first that no
+// context puts in the window; none when the window, neither first nor
+// last, is NUL bytes only (a disk image, a core dump, a database file's
+// free pages: no match starts there, and the search is a dozen passes where
+// the test is one).
+func ownMatches(m *rules.Matcher, buf []byte, end int, first, last bool) found {
+	if !first && !last && allZeros(buf) {
+		return found{zeros: true}
 	}
 	var ms []rules.Match
 	for mt := range m.All(buf) {
-		if mt.Start-mt.Lead > w.end && mt.Start > w.end+rules.MaxLead {
+		if mt.Start-mt.Lead > end && mt.Start > end+rules.MaxLead {
 			break
 		}
 		ms = append(ms, mt)
 	}
-	return ms
+	return found{ms: ms}
 }
 
 // mappedAhead is how many windows the searching goroutines may run ahead
@@ -114,12 +123,12 @@ func scanMapped(ctx context.Context, it Item, m *rules.Matcher, data []byte, chu
 	total = int64(len(data))
 	if werr == nil && len(ws) == 1 {
 		buf := data[:ws[0].n]
-		fs = finish(&lines, buf, 0, ws[0].end, it, m.All(buf), nil)
+		fs = finish(&lines, buf, 0, ws[0].end, it, ownMatches(m, buf, ws[0].end, true, true), nil)
 		return fs, total, 0, lines.err
 	}
 
-	type found struct {
-		ms  []rules.Match
+	type result struct {
+		found
 		err error
 	}
 	procs := runtime.GOMAXPROCS(0)
@@ -127,14 +136,14 @@ func scanMapped(ctx context.Context, it Item, m *rules.Matcher, data []byte, chu
 	ahead := mappedAhead * most
 	var (
 		next    atomic.Int64
-		slots   = make([]chan found, ahead) // window k's matches go to slot k%ahead
+		slots   = make([]chan result, ahead) // window k's matches go to slot k%ahead
 		sem     = make(chan struct{}, ahead)
 		stop    = make(chan struct{})
 		wg      sync.WaitGroup
 		started int
 	)
 	for i := range slots {
-		slots[i] = make(chan found, 1)
+		slots[i] = make(chan result, 1)
 	}
 	// At most ahead windows are taken and not yet placed, and they are
 	// taken in order: windows k and k+ahead are never both in flight, so
@@ -156,8 +165,8 @@ func scanMapped(ctx context.Context, it Item, m *rules.Matcher, data []byte, chu
 				if k >= len(ws) {
 					return
 				}
-				ms, err := guardedMatches(m, data, ws[k])
-				slots[k%ahead] <- found{ms, err}
+				f, err := guardedMatches(m, data, ws[k])
+				slots[k%ahead] <- result{f, err}
 			}
 		})
 	}
@@ -195,11 +204,11 @@ func scanMapped(ctx context.Context, it Item, m *rules.Matcher, data []byte, chu
 		}
 		buf := data[w.base : w.base+w.n]
 		if w.last {
-			fs = appendFindings(fs, finish(&lines, buf, int64(w.base), w.end, it, slices.Values(f.ms), pending))
+			fs = appendFindings(fs, finish(&lines, buf, int64(w.base), w.end, it, f.found, pending))
 			return fs, total, 0, lines.err
 		}
 		var done []Finding
-		done, pending = window(&lines, buf, int64(w.base), w.end, false, it, slices.Values(f.ms), pending)
+		done, pending = window(&lines, buf, int64(w.base), w.end, false, it, f.found, pending)
 		fs = appendFindings(fs, done)
 		if lines.err != nil {
 			return appendFindings(fs, pending), total, 0, lines.err
@@ -224,13 +233,13 @@ func guardedWindows(data []byte, chunk int) (ws []mappedWindow, err error) {
 // guardedMatches is ownMatches on window w of data, which turns a fault
 // reading data into ErrShrank. It runs on a goroutine that panics on
 // faults (debug.SetPanicOnFault).
-func guardedMatches(m *rules.Matcher, data []byte, w mappedWindow) (ms []rules.Match, err error) {
+func guardedMatches(m *rules.Matcher, data []byte, w mappedWindow) (f found, err error) {
 	defer func() {
 		if e := faultIn(recover(), data); e != nil {
-			ms, err = nil, e
+			f, err = found{}, e
 		}
 	}()
-	return ownMatches(m, data[w.base:w.base+w.n], w), nil
+	return ownMatches(m, data[w.base:w.base+w.n], w.end, w.base == 0, w.last), nil
 }
 
 // faultIn returns ErrShrank, with the offset, when r, a recovered panic

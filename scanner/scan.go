@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"iter"
 	"runtime"
 	"slices"
 	"sync"
@@ -234,7 +233,7 @@ func scanItemAllow(ctx context.Context, it Item, m *rules.Matcher, buf []byte, n
 		if err != nil && !eof {
 			// Whatever was read is still searched below, as if the item
 			// ended there, and the error is reported.
-			fs = appendFindings(fs, finish(&lines, buf, base, len(buf), it, m.All(buf), pending))
+			fs = appendFindings(fs, finish(&lines, buf, base, len(buf), it, ownMatches(m, buf, len(buf), base == 0, true), pending))
 			return fs, total, 0, err
 		}
 		end := len(buf) // matches starting before end are this window's
@@ -242,11 +241,11 @@ func scanItemAllow(ctx context.Context, it Item, m *rules.Matcher, buf []byte, n
 			end = safeEnd(buf, end-rules.MaxSpan)
 		}
 		if eof {
-			fs = appendFindings(fs, finish(&lines, buf, base, end, it, m.All(buf), pending))
+			fs = appendFindings(fs, finish(&lines, buf, base, end, it, ownMatches(m, buf, end, base == 0, true), pending))
 			return fs, total, 0, lines.err
 		}
 		var done []Finding
-		done, pending = window(&lines, buf, base, end, false, it, m.All(buf), pending)
+		done, pending = window(&lines, buf, base, end, false, it, ownMatches(m, buf, end, base == 0, false), pending)
 		fs = appendFindings(fs, done)
 		if lines.err != nil {
 			// The lines before this window could not be counted: its
@@ -261,8 +260,8 @@ func scanItemAllow(ctx context.Context, it Item, m *rules.Matcher, buf []byte, n
 
 // finish handles the last window of an item: every pending finding is
 // decided there, since no line goes on past the end.
-func finish(lines *lineState, buf []byte, base int64, end int, it Item, matches iter.Seq[rules.Match], pending []Finding) []Finding {
-	done, rest := window(lines, buf, base, end, true, it, matches, pending)
+func finish(lines *lineState, buf []byte, base int64, end int, it Item, hits found, pending []Finding) []Finding {
+	done, rest := window(lines, buf, base, end, true, it, hits, pending)
 	return appendFindings(done, rest)
 }
 
@@ -296,19 +295,19 @@ func appendFinding(fs []Finding, f Finding) []Finding {
 	return append(fs, f)
 }
 
-// window places the matches that start in buf[:end], of those matches
-// yields in order: m.All(buf), or this window's part of it found ahead (see
-// ownMatches), read only when the window is not all zeros. It returns the
-// findings it could decide and those whose line goes on past buf (to be
-// decided by the next window). buf[end:] is the overlap the next window
-// starts with.
-func window(lines *lineState, buf []byte, base int64, end int, last bool, it Item, matches iter.Seq[rules.Match], pending []Finding) (done, rest []Finding) {
-	if base > 0 && !last && allZeros(buf) {
-		// A window of NUL bytes only (a disk image, a core dump, a
-		// database file's free pages): no match, line break or marker
-		// starts in it, and each byte is one character of the line
-		// that goes on. Counting the zeros is one vectorised pass; the
-		// searches below are a dozen.
+// window places the matches hits holds, those that start in buf[:end] and
+// before (see ownMatches), or when the window holds NUL bytes only, counts
+// them as characters of the line that goes on. It returns the findings it
+// could decide and those whose line goes on past buf (to be decided by the
+// next window). buf[end:] is the overlap the next window starts with.
+//
+// The matches come as a slice, found before: ranging over an iterator
+// here would make the loop's body a closure, and every variable it shares
+// with window would be allocated, a dozen allocations for each file.
+func window(lines *lineState, buf []byte, base int64, end int, last bool, it Item, hits found, pending []Finding) (done, rest []Finding) {
+	if hits.zeros {
+		// No match, line break or marker starts in the window, and
+		// each byte is one character of the line that goes on.
 		lines.addCol(end)
 		return nil, pending
 	}
@@ -348,7 +347,7 @@ func window(lines *lineState, buf []byte, base int64, end int, last bool, it Ite
 		allowLine bool
 		allowLE16 bool
 	)
-	for mt := range matches {
+	for _, mt := range hits.ms {
 		// A match belongs to the window that holds its context, which
 		// starts Lead bytes before it (a legacy token's name): the next
 		// window, starting at end, would see the context cut. So this
