@@ -48,45 +48,18 @@ type mappedWindow struct {
 // ending on a character's start, the last window taking the rest.
 // They are appended to *ws as they are made, so that a fault leaves there
 // the windows made before it.
-func mappedWindows(data []byte, chunk int, ws *[]mappedWindow) []mappedWindow {
+func mappedWindows(data []byte, chunk int, ws *[]mappedWindow) {
 	span := chunk + rules.MaxSpan
 	*ws = make([]mappedWindow, 0, len(data)/chunk+1)
 	for base := 0; ; {
 		if len(data)-base <= span {
 			*ws = append(*ws, mappedWindow{base: base, end: len(data) - base, n: len(data) - base, last: true})
-			return *ws
+			return
 		}
 		end := safeEnd(data[base:base+span], chunk)
 		*ws = append(*ws, mappedWindow{base: base, end: end, n: span})
 		base += end
 	}
-}
-
-// found is what the search of one window found: the matches window reads,
-// in order, or that the window holds NUL bytes only and was not searched.
-type found struct {
-	ms    []rules.Match
-	zeros bool
-}
-
-// ownMatches searches buf, a window owning the matches that start before
-// end, for the matches window reads: all of them up to the first that no
-// context puts in the window; none when the window, neither first nor
-// last, is NUL bytes only (a disk image, a core dump, a database file's
-// free pages: no match starts there, and the search is a dozen passes where
-// the test is one).
-func ownMatches(m *rules.Matcher, buf []byte, end int, first, last bool) found {
-	if !first && !last && allZeros(buf) {
-		return found{zeros: true}
-	}
-	var ms []rules.Match
-	for mt := range m.All(buf) {
-		if mt.Start-mt.Lead > end && mt.Start > end+rules.MaxLead {
-			break
-		}
-		ms = append(ms, mt)
-	}
-	return found{ms: ms}
 }
 
 // mappedAhead is how many windows the searching goroutines may run ahead
@@ -227,7 +200,8 @@ func guardedWindows(data []byte, chunk int) (ws []mappedWindow, err error) {
 			err = e
 		}
 	}()
-	return mappedWindows(data, chunk, &ws), nil
+	mappedWindows(data, chunk, &ws)
+	return ws, nil
 }
 
 // guardedMatches is ownMatches on window w of data, which turns a fault

@@ -295,6 +295,33 @@ func appendFinding(fs []Finding, f Finding) []Finding {
 	return append(fs, f)
 }
 
+// found is what the search of one window found: the matches window reads,
+// in order, or that the window holds NUL bytes only and was not searched.
+type found struct {
+	ms    []rules.Match
+	zeros bool
+}
+
+// ownMatches searches buf, a window owning the matches that start before
+// end, for the matches window reads: all of them up to the first that no
+// context puts in the window; none when the window, neither first nor
+// last, is NUL bytes only (a disk image, a core dump, a database file's
+// free pages: no match starts there, and the search is a dozen passes where
+// the test is one).
+func ownMatches(m *rules.Matcher, buf []byte, end int, first, last bool) found {
+	if !first && !last && allZeros(buf) {
+		return found{zeros: true}
+	}
+	var ms []rules.Match
+	for mt := range m.All(buf) {
+		if mt.Start-mt.Lead > end && mt.Start > end+rules.MaxLead {
+			break
+		}
+		ms = append(ms, mt)
+	}
+	return found{ms: ms}
+}
+
 // window places the matches hits holds, those that start in buf[:end] and
 // before (see ownMatches), or when the window holds NUL bytes only, counts
 // them as characters of the line that goes on. It returns the findings it
