@@ -27,14 +27,15 @@ type Mapper interface {
 	// instead (a small file, a sparse one, a system without mappings, a
 	// mapping refused). It is called before the first Read. The bytes
 	// stay valid until the reader is closed; reading them may fault if
-	// the file shrinks meanwhile, which Scan reports as ErrShrank.
+	// the file shrinks meanwhile (or its storage fails), which Scan
+	// reports as ErrMapFault.
 	Map() []byte
 }
 
-// ErrShrank is the error of a mapped item whose bytes could no longer be
-// read: the file was cut shorter while it was scanned. The findings made
-// before are kept.
-var ErrShrank = errors.New("the file shrank while it was read")
+// ErrMapFault is the error of a mapped item whose bytes could no longer be
+// read: the file was cut shorter while it was scanned, or the storage
+// under it failed. The findings made before are kept.
+var ErrMapFault = errors.New("the file could no longer be read through its mapping (cut shorter while scanned, or an I/O error)")
 
 // mappedWindow is one window of a mapped item: data[base:base+n], owning
 // the matches that start before base+end.
@@ -193,7 +194,7 @@ func scanMapped(ctx context.Context, it Item, m *rules.Matcher, data []byte, chu
 
 // guardedWindows is mappedWindows, which reads a few bytes where each
 // window ends, that stops at a fault reading data: it returns the windows
-// before it, none of them the last, and ErrShrank.
+// before it, none of them the last, and ErrMapFault.
 func guardedWindows(data []byte, chunk int) (ws []mappedWindow, err error) {
 	defer func() {
 		if e := faultIn(recover(), data); e != nil {
@@ -205,7 +206,7 @@ func guardedWindows(data []byte, chunk int) (ws []mappedWindow, err error) {
 }
 
 // guardedMatches is ownMatches on window w of data, which turns a fault
-// reading data into ErrShrank. It runs on a goroutine that panics on
+// reading data into ErrMapFault. It runs on a goroutine that panics on
 // faults (debug.SetPanicOnFault).
 func guardedMatches(m *rules.Matcher, data []byte, w mappedWindow) (f found, err error) {
 	defer func() {
@@ -216,7 +217,7 @@ func guardedMatches(m *rules.Matcher, data []byte, w mappedWindow) (f found, err
 	return ownMatches(m, data[w.base:w.base+w.n], w.end, w.base == 0, w.last), nil
 }
 
-// faultIn returns ErrShrank, with the offset, when r, a recovered panic
+// faultIn returns ErrMapFault, with the offset, when r, a recovered panic
 // value, is a memory fault at an address of data; nil when r is nil. Any
 // other panic is raised again: it is a bug, not the file.
 func faultIn(r any, data []byte) error {
@@ -229,7 +230,7 @@ func faultIn(r any, data []byte) error {
 	}); ok && len(data) > 0 {
 		start := uintptr(unsafe.Pointer(unsafe.SliceData(data)))
 		if a := f.Addr(); a >= start && a-start < uintptr(len(data)) {
-			return fmt.Errorf("%w (at offset %d)", ErrShrank, a-start)
+			return fmt.Errorf("%w, at offset %d", ErrMapFault, a-start)
 		}
 	}
 	panic(r)

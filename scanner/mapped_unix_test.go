@@ -17,7 +17,7 @@ import (
 )
 
 // TestScanMappedShrank: a mapped file cut shorter while it is scanned makes
-// the reads of its lost pages fault. The item's error is then ErrShrank,
+// the reads of its lost pages fault. The item's error is then ErrMapFault,
 // the findings before the cut are kept, and the process lives on.
 func TestScanMappedShrank(t *testing.T) {
 	g := tokentest.New(41)
@@ -43,8 +43,8 @@ func TestScanMappedShrank(t *testing.T) {
 		t.Fatal(err)
 	}
 	fs, _, err := scanItem(context.Background(), Item{Path: "f", R: &mappedReader{Reader: bytes.NewReader(nil), data: m}}, &rules.Matcher{}, make([]byte, 0, 4096+rules.MaxSpan))
-	if !errors.Is(err, ErrShrank) {
-		t.Fatalf("err %v, want ErrShrank", err)
+	if !errors.Is(err, ErrMapFault) {
+		t.Fatalf("err %v, want ErrMapFault", err)
 	}
 	if len(fs) != 1 || fs[0].Offset != 100 || string(fs[0].ID) != first[:31] {
 		t.Errorf("%d findings (%v), want the one at offset 100", len(fs), err)
