@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dtleaks/dtleaks/rules"
@@ -61,12 +62,17 @@ var htmlCSS string
 //go:embed html.js
 var htmlJS string
 
-var htmlTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
-	"add": func(a, b int) int { return a + b },
-	// trimScheme shortens an environment URL for a narrow column; the
-	// whole URL is its title.
-	"trimScheme": func(s string) string { return strings.TrimPrefix(s, "https://") },
-}).Parse(htmlSource))
+// htmlTemplate is the page's template, parsed at its first use: parsing it
+// costs more than half a millisecond, which every run of the CLI (a
+// pre-commit hook, most of all) would otherwise pay at start-up.
+var htmlTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("page").Funcs(template.FuncMap{
+		"add": func(a, b int) int { return a + b },
+		// trimScheme shortens an environment URL for a narrow column;
+		// the whole URL is its title.
+		"trimScheme": func(s string) string { return strings.TrimPrefix(s, "https://") },
+	}).Parse(htmlSource))
+})
 
 // htmlCSP is the page's Content Security Policy: nothing from the network,
 // no form submission, and only the page's own style and script.
@@ -84,7 +90,7 @@ func cspHash(s string) string {
 // every place it was found, what to do per token type, and every problem.
 func HTML(w io.Writer, res scanner.Result, opts Options) error {
 	return buffered(w, func(bw *bufio.Writer) error {
-		return htmlTemplate.Execute(bw, newHTMLPage(res, opts))
+		return htmlTemplate().Execute(bw, newHTMLPage(res, opts))
 	})
 }
 
