@@ -93,12 +93,14 @@ func scanMapped(ctx context.Context, it Item, m *rules.Matcher, data []byte, chu
 		}
 	}()
 
+	// total counts the bytes of the windows placed, as the read path
+	// counts those read: an item that fails part way has not been read
+	// whole.
 	ws, werr := guardedWindows(data, chunk)
-	total = int64(len(data))
 	if werr == nil && len(ws) == 1 {
 		buf := data[:ws[0].n]
 		fs = finish(&lines, buf, 0, ws[0].end, it, ownMatches(m, buf, ws[0].end, true, true), nil)
-		return fs, total, 0, lines.err
+		return fs, int64(len(data)), 0, lines.err
 	}
 
 	type result struct {
@@ -179,11 +181,12 @@ func scanMapped(ctx context.Context, it Item, m *rules.Matcher, data []byte, chu
 		buf := data[w.base : w.base+w.n]
 		if w.last {
 			fs = appendFindings(fs, finish(&lines, buf, int64(w.base), w.end, it, f.found, pending))
-			return fs, total, 0, lines.err
+			return fs, int64(len(data)), 0, lines.err
 		}
 		var done []Finding
 		done, pending = window(&lines, buf, int64(w.base), w.end, false, it, f.found, pending)
 		fs = appendFindings(fs, done)
+		total = int64(w.base + w.n)
 		if lines.err != nil {
 			return appendFindings(fs, pending), total, 0, lines.err
 		}

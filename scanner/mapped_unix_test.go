@@ -18,7 +18,8 @@ import (
 
 // TestScanMappedShrank: a mapped file cut shorter while it is scanned makes
 // the reads of its lost pages fault. The item's error is then ErrMapFault,
-// the findings before the cut are kept, and the process lives on.
+// the findings before the cut are kept, the bytes counted are those
+// before it, and the process lives on.
 func TestScanMappedShrank(t *testing.T) {
 	g := tokentest.New(41)
 	first, second := g.Token("dt0c01").Text, g.Token("dt0c01").Text
@@ -42,9 +43,14 @@ func TestScanMappedShrank(t *testing.T) {
 	if err := os.Truncate(path, 64<<10); err != nil {
 		t.Fatal(err)
 	}
-	fs, _, err := scanItem(context.Background(), Item{Path: "f", R: &mappedReader{Reader: bytes.NewReader(nil), data: m}}, &rules.Matcher{}, make([]byte, 0, 4096+rules.MaxSpan))
+	fs, n, err := scanItem(context.Background(), Item{Path: "f", R: &mappedReader{Reader: bytes.NewReader(nil), data: m}}, &rules.Matcher{}, make([]byte, 0, 4096+rules.MaxSpan))
 	if !errors.Is(err, ErrMapFault) {
 		t.Fatalf("err %v, want ErrMapFault", err)
+	}
+	// The bytes counted are those of the windows searched, all before
+	// the cut: not the whole file, which was not read.
+	if n <= 0 || n > 64<<10 {
+		t.Errorf("%d bytes counted, want those before the cut at %d", n, 64<<10)
 	}
 	if len(fs) != 1 || fs[0].Offset != 100 || string(fs[0].ID) != first[:31] {
 		t.Errorf("%d findings (%v), want the one at offset 100", len(fs), err)
