@@ -125,10 +125,10 @@ func (m *Matcher) All(b []byte) iter.Seq[Match] {
 // are the pairs b[s], b[s+1] at every plainStride bytes: the first
 // secretLen-1 bytes of a secret hold exactly one probe's first byte, so
 // each token is found from exactly one probe (one whose first byte is the
-// secret's last is left to the probe before), in order, and a pair whose bytes share no secret class (all but
-// about one in forty in random bytes, one in six had a single byte been
-// tested) is passed over with two loads and a branch the processor
-// predicts.
+// secret's last is left to the probe before), in order. A pair whose
+// bytes share no secret class (all but about one in forty in random
+// bytes; one in six had a single byte been tested) is passed over with
+// two loads and a branch the processor predicts.
 func plain(b []byte, yield func(Match) bool) bool {
 	for s := plainStride - 1; s+1 < len(b); s += plainStride {
 		if secretClass[b[s]]&secretClass[b[s+1]] == 0 {
