@@ -89,20 +89,51 @@ func DecodedEnvironment(b []byte, m Match) (string, bool) {
 		if text == nil {
 			return "", false
 		}
+		at = min(at, len(text))
+		if envs := Environments(text); len(envs) > 0 {
+			return Nearest(text, envs, at)
+		}
 		if bytes.IndexByte(text, 0) >= 0 {
 			// UTF-16 text inside the base64, as Decoded reads it: its
-			// characters, for a URL written in ASCII, are the bytes that
-			// are not NUL.
-			text = bytes.ReplaceAll(text, []byte{0}, nil)
-			at /= 2
-		}
-		if envs := Environments(text); len(envs) > 0 {
-			return Nearest(text, envs, min(at, len(text)))
+			// characters, for a URL written in ASCII. Only when the
+			// bytes as they are name no environment, as text that is
+			// not UTF-16 but holds a stray NUL does.
+			text, at = utf16Chars(text), at/2
+			if envs := Environments(text); len(envs) > 0 {
+				return Nearest(text, envs, min(at, len(text)))
+			}
 		}
 		text = decodeAny(bytes.TrimSpace(text))
 		at = at * 3 / 4
 	}
 	return "", false
+}
+
+// utf16Chars returns the characters of b read as UTF-16 text, a byte for
+// each: the low byte of a character below U+0100, and 0xFF, which no URL
+// holds, for any other. The byte order is the one that puts more NULs in
+// the high bytes. A character U+0000 stays a NUL, so that it still parts
+// what stands before it from a URL after it, as it does in the text.
+func utf16Chars(b []byte) []byte {
+	var nul [2]int // NULs at even and at odd offsets
+	for i, c := range b {
+		if c == 0 {
+			nul[i&1]++
+		}
+	}
+	lo := 0 // little-endian: the high bytes are the odd ones
+	if nul[0] > nul[1] {
+		lo = 1
+	}
+	out := make([]byte, len(b)/2)
+	for k := range out {
+		if b[2*k+1-lo] != 0 {
+			out[k] = 0xFF
+		} else {
+			out[k] = b[2*k+lo]
+		}
+	}
+	return out
 }
 
 // base64Char reports whether c is a character of either base64 alphabet,
