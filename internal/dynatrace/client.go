@@ -321,17 +321,13 @@ var tokenRun = regexp.MustCompile(`[A-Za-z0-9_\-]{20,}`)
 // secret given, its secret portion, every token the matcher recognises and
 // every run of 20 or more token characters replaced by "****", cut to 300
 // bytes. What is left names things, never a credential.
+//
+// A secret is a string from the user (DT_ADMIN_TOKEN), not always token
+// characters: one holding '*' could be made again by the mask standing
+// next to what was left of it, or by the cut. So the secrets given are
+// masked once more at the end, with a character none of them holds.
 func Redact(s string, secrets ...Secret) string {
-	for _, sec := range secrets {
-		v := string(sec)
-		if v == "" {
-			continue
-		}
-		s = strings.ReplaceAll(s, v, "****")
-		if i := strings.LastIndexByte(v, '.'); i >= 0 && len(v)-i > 8 {
-			s = strings.ReplaceAll(s, v[i+1:], "****")
-		}
-	}
+	s = redactSecrets(s, secrets)
 	var b strings.Builder
 	last := 0
 	for m := range (&rules.Matcher{}).All([]byte(s)) {
@@ -346,6 +342,50 @@ func Redact(s string, secrets ...Secret) string {
 	s = tokenRun.ReplaceAllString(b.String(), "****")
 	if len(s) > 300 {
 		s = strings.ToValidUTF8(s[:300], "") + "…"
+	}
+	return redactSecrets(s, secrets)
+}
+
+// redactSecrets replaces every secret of secrets in s, and its secret
+// portion (after its last dot, when longer than 8 characters), by four of a
+// printable ASCII character that none of the secrets holds, '*' unless one
+// does. No secret can then stand in the result: it holds no mask
+// character, so it would stand whole in a piece of s that the replacing
+// left as it was, and strings.ReplaceAll leaves no occurrence in those. A
+// secret holding every printable character (94 or more bytes) leaves no
+// mask to use, and nothing of s is kept.
+func redactSecrets(s string, secrets []Secret) string {
+	mask := "****"
+	for _, sec := range secrets {
+		if strings.Contains(string(sec), "*") {
+			mask = ""
+			break
+		}
+	}
+	if mask == "" {
+	next:
+		for c := byte('!'); c <= '~'; c++ {
+			for _, sec := range secrets {
+				if strings.IndexByte(string(sec), c) >= 0 {
+					continue next
+				}
+			}
+			mask = strings.Repeat(string(c), 4)
+			break
+		}
+		if mask == "" {
+			return ""
+		}
+	}
+	for _, sec := range secrets {
+		v := string(sec)
+		if v == "" {
+			continue
+		}
+		s = strings.ReplaceAll(s, v, mask)
+		if i := strings.LastIndexByte(v, '.'); i >= 0 && len(v)-i > 8 {
+			s = strings.ReplaceAll(s, v[i+1:], mask)
+		}
 	}
 	return s
 }

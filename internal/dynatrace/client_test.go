@@ -295,3 +295,27 @@ func TestRedact(t *testing.T) {
 		t.Errorf("Redact kept %d bytes", len(got))
 	}
 }
+
+// TestRedactMaskMakesNoSecret: a secret from the user may hold the mask's
+// character; the mask standing next to what is left of the text, or the
+// cut at 300 bytes, must not make it again (FuzzRedact found the first).
+func TestRedactMaskMakesNoSecret(t *testing.T) {
+	var every []byte
+	for c := byte('!'); c <= '~'; c++ {
+		every = append(every, c)
+	}
+	for _, tt := range []struct{ name, pre, secret, post string }{
+		{"star after", "00000000000", "00000000000*", "0"},
+		{"star before", "x", "*abcdefghijk", "abcdefghijk"},
+		{"stars and hashes", "ab", "ab**##cdefghij", "##cdefghij"},
+		{"cut", strings.Repeat("é", 149) + "a", "a*a*a*a*a*a*", ""},
+		{"every character", "", string(every), ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			out := Redact(tt.pre+tt.secret+tt.post, Secret(tt.secret))
+			if strings.Contains(out, tt.secret) {
+				t.Errorf("the secret comes through (%d bytes out)", len(out))
+			}
+		})
+	}
+}
