@@ -109,11 +109,9 @@ func DecodedEnvironment(b []byte, m Match) (string, bool) {
 	return "", false
 }
 
-// utf16Chars returns the characters of b read as UTF-16 text, a byte for
-// each: the low byte of a character below U+0100, and 0xFF, which no URL
-// holds, for any other. The byte order is the one that puts more NULs in
-// the high bytes. A character U+0000 stays a NUL, so that it still parts
-// what stands before it from a URL after it, as it does in the text.
+// utf16Chars returns the characters of b read as UTF-16 text, as
+// [UTF16Units] gives them, in the byte order that puts more NULs in the
+// high bytes.
 func utf16Chars(b []byte) []byte {
 	var nul [2]int // NULs at even and at odd offsets
 	for i, c := range b {
@@ -121,19 +119,7 @@ func utf16Chars(b []byte) []byte {
 			nul[i&1]++
 		}
 	}
-	lo := 0 // little-endian: the high bytes are the odd ones
-	if nul[0] > nul[1] {
-		lo = 1
-	}
-	out := make([]byte, len(b)/2)
-	for k := range out {
-		if b[2*k+1-lo] != 0 {
-			out[k] = 0xFF
-		} else {
-			out[k] = b[2*k+lo]
-		}
-	}
-	return out
+	return UTF16Units(nil, b, nul[0] > nul[1])
 }
 
 // base64Char reports whether c is a character of either base64 alphabet,

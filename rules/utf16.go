@@ -135,6 +135,25 @@ func utf16Scan(b []byte, nested bool, yield func(Match) bool) bool {
 	return true
 }
 
+// UTF16Units appends to dst the UTF-16 units of b, from its first byte,
+// big- or little-endian, a byte each: an ASCII unit as it is, 0xFF (which
+// no URL holds) for any other. A unit U+0000 stays a NUL, which parts what
+// stands before it from a URL after it, as it does in the text. It is how
+// an environment URL written in ASCII is looked for in UTF-16 text.
+func UTF16Units(dst, b []byte, bigEndian bool) []byte {
+	for u := 0; u+1 < len(b); u += 2 {
+		lo, hi := b[u], b[u+1]
+		if bigEndian {
+			lo, hi = hi, lo
+		}
+		if hi != 0 || lo >= 0x80 {
+			lo = 0xFF
+		}
+		dst = append(dst, lo)
+	}
+	return dst
+}
+
 // utf16Next returns the first of the offsets i, i+utf16Stride, ... at
 // which a block fits in b and its first word could be UTF-16 text: not all
 // NUL, and NUL in every byte of one parity; -1 when there is none. Text

@@ -269,3 +269,27 @@ func FuzzUTF16Next(f *testing.F) {
 		}
 	})
 }
+
+// TestUTF16Units: a byte per unit, ASCII as it is, 0xFF for any other
+// unit, NUL for U+0000, in either byte order; an odd last byte is no unit.
+func TestUTF16Units(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		in   []byte
+		be   bool
+		want []byte
+	}{
+		{"little-endian", []byte("h\x00i\x00"), false, []byte("hi")},
+		{"big-endian", []byte("\x00h\x00i"), true, []byte("hi")},
+		{"mark and non-ASCII", []byte("\xff\xfea\x00\xe9\x00\x0d\x01"), false, []byte("\xffa\xff\xff")},
+		{"U+0000", []byte("A\x00\x00\x00h\x00"), false, []byte("A\x00h")},
+		{"odd last byte", []byte("a\x00b"), false, []byte("a")},
+		{"empty", nil, false, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := UTF16Units(nil, tt.in, tt.be); !bytes.Equal(got, tt.want) {
+				t.Errorf("UTF16Units(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}

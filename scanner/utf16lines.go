@@ -114,15 +114,8 @@ func (c *utf16Cursor) environment(s int) string {
 	e := c.env[r]
 	if e == nil {
 		e = &utf16Envs{}
-		for u := r; u+1 < len(c.buf); u += 2 {
-			lo, hi := c.buf[u], c.buf[u+1]
-			if c.lines.be {
-				lo, hi = hi, lo
-			}
-			if hi != 0 || lo >= 0x80 {
-				lo = 0xff
-			}
-			e.text = append(e.text, lo)
+		if r < len(c.buf) {
+			e.text = rules.UTF16Units(nil, c.buf[r:], c.lines.be)
 		}
 		e.envs = rules.Environments(e.text)
 		e.lines = rules.EnvironmentLines(e.text, e.envs)
