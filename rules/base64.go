@@ -55,7 +55,12 @@ import (
 // rules below allow), still within [MaxSpan].
 //
 // Base64 wrapped over lines (base64's 76 columns, PEM's 64, indented in
-// YAML) is joined before decoding: see decodeBlockLines.
+// YAML) is joined before decoding: see decodeBlockLines. So is base64
+// wrapped one level down, inside base64 (a Secret holding a file that
+// base64(1) wrote), without indentation: a token there is found wherever
+// the inner line breaks fall (decodeTwiceWrapped); a legacy token only
+// when no break falls inside the characters that encode "token" in its
+// context.
 //
 // Decoded does not report a token that stands in b as it is ([Matcher.All]
 // does): the dot in a token is not a base64 character, so plain text never
@@ -532,15 +537,35 @@ type decodePattern struct {
 // twice.
 var decodePatterns = decodeInit()
 
+// decodeInit derives decodePatterns. A token encoded twice may have its
+// inner base64 wrapped (base64 of a file base64(1) wrote, in a Secret):
+// the line break, "\n" or "\r\n", may then fall inside the pattern one
+// level down, and what the outer base64 encodes is that pattern with the
+// break in it. Each such split is a parent pattern too, with the lead and
+// offset of the pattern it splits; decodeTwiceWrapped joins the lines
+// before decoding. A break with indentation after it is not covered: the
+// spaces vary.
 func decodeInit() []decodePattern {
 	var once []decodePattern
 	for off := range 3 {
 		once = decodeFixed(once, []byte("dt0"), off, nil)
 	}
+	var split []decodePattern
+	for _, p := range once {
+		for k := 1; k < len(p.text); k++ {
+			for _, br := range []string{"\n", "\r\n"} {
+				q := p
+				q.text = p.text[:k] + br + p.text[k:]
+				split = append(split, q)
+			}
+		}
+	}
 	all := slices.Clone(once)
-	for i := range once {
-		for off := range 3 {
-			all = decodeFixed(all, []byte(once[i].text), off, &once[i])
+	for _, parents := range [][]decodePattern{once, split} {
+		for i := range parents {
+			for off := range 3 {
+				all = decodeFixed(all, []byte(parents[i].text), off, &parents[i])
+			}
 		}
 	}
 	return all
@@ -1049,9 +1074,77 @@ func decodeTwice(run []byte, g int, p *decodePattern) (Match, bool) {
 	}
 	m, ok := decodeOnce(dec[rs:re], t-p.parent.lead-rs, p.parent.off)
 	if !ok {
-		return Match{}, false
+		// Only a run that ends a line, or starts one after its
+		// indentation, can be a line of a wrapped block, as in
+		// decoder.run; at either end of the window, it may be.
+		if rs > 0 && dec[rs-1] != '\n' && dec[rs-1] != ' ' && dec[rs-1] != '\t' && re < len(dec) && dec[re] != '\n' && dec[re] != '\r' {
+			return Match{}, false
+		}
+		return decodeTwiceWrapped(run, g, p)
 	}
 	start, end := rs+m.Start, rs+m.End
+	m.Start = from + start/3*4
+	m.End = min(len(run), from+(end+2)/3*4)
+	return m, true
+}
+
+// decodeTwiceWrapped is decodeTwice for a token whose base64, one level
+// down, is wrapped over lines: the inner encoding of a token is 128
+// characters or more, longer than a line of 64 or 76, and its first quantum
+// may start on the line before its pattern. The lines of the block around
+// the pattern are joined as decodeBlockLines joins them at the top level,
+// in a window wide enough for the line breaks and indentation, and the
+// token is looked for in the joined characters; its span maps back through
+// the lines.
+func decodeTwiceWrapped(run []byte, g int, p *decodePattern) (Match, bool) {
+	// The window, one level down: a line before the pattern (its lead
+	// may start there) and the token's characters after it, with room
+	// for a line break and full indentation every decodeWrapMin of them.
+	const (
+		before = decodeWrapMin + 1 + decodeMaxIndent + 8
+		after  = (decodeWindow/decodeWrapMin + 2) * (decodeWrapMin + 2 + decodeMaxIndent)
+	)
+	from := g - min(g/4, (before+2)/3)*4
+	var buf [before + after + 8]byte
+	dec := decodeQuanta(buf[:0], run[from:min(len(run), g+(after+2)/3*4)])
+	t := (g-from)/4*3 + p.off // where the parent pattern starts in dec
+	if t >= len(dec) {
+		return Match{}, false
+	}
+	rs, re := t, t
+	for rs > 0 && decodeSextet[dec[rs-1]] != decodeInvalid {
+		rs--
+	}
+	for re < len(dec) && decodeSextet[dec[re]] != decodeInvalid {
+		re++
+	}
+	var lineBuf [8]decodeLine
+	lines := decodeBlockLines(dec, rs, re, 0, lineBuf[:0])
+	if len(lines) < 2 {
+		return Match{}, false
+	}
+	var joinBuf [len(buf)]byte
+	joined := joinBuf[:0]
+	tj := -1 // where the parent pattern starts in joined
+	for k, l := range lines {
+		lines[k].j = len(joined)
+		if l.s <= t && t < l.e {
+			tj = len(joined) + t - l.s
+		}
+		joined = append(joined, dec[l.s:l.e]...)
+	}
+	if tj < 0 {
+		return Match{}, false
+	}
+	m, ok := decodeOnce(joined, tj-p.parent.lead, p.parent.off)
+	if !ok {
+		return Match{}, false
+	}
+	at := func(j int) int { // dec's offset of joined[j]
+		k := sort.Search(len(lines), func(k int) bool { return lines[k].j > j }) - 1
+		return lines[k].s + j - lines[k].j
+	}
+	start, end := at(m.Start), at(m.End-1)+1
 	m.Start = from + start/3*4
 	m.End = min(len(run), from+(end+2)/3*4)
 	return m, true

@@ -654,6 +654,30 @@ func TestDecodedWrapped(t *testing.T) {
 	}
 }
 
+// TestDecodedTwiceWrapped: a token encoded twice, its inner base64 wrapped
+// (base64 of a file that base64(1) or PEM wrote, as a Secret holds it), is
+// found wherever the inner line breaks fall: before its first quantum,
+// inside the three or four characters that encode "dt0", or in the rest
+// of it. Before, it was found only when its inner encoding stood on one
+// line, which a token's 128 characters or more never do at 64 or 76.
+func TestDecodedTwiceWrapped(t *testing.T) {
+	tok := tokentest.New(13).Token("dt0c01")
+	for pad := range 80 {
+		payload := "DT_URL=x\n" + strings.Repeat("#", pad) + "DT_API_TOKEN=" + tok.Text + "\n"
+		for _, width := range []int{64, 76} {
+			for _, eol := range []string{"\n", "\r\n"} {
+				inner := wrap(stdEnc([]byte(payload)), width, "", eol)
+				for _, enc := range []func([]byte) string{stdEnc, urlEnc} {
+					got := decodedSpans([]byte("data: " + enc([]byte(inner)) + "\n"))
+					if len(got) != 1 || got[0].Fingerprint != Fingerprint(tok.Fingerprint) {
+						t.Errorf("pad %d, width %d, eol %q: found %v; want %s once", pad, width, eol, got, tok.ID)
+					}
+				}
+			}
+		}
+	}
+}
+
 // TestDecodedAnyCase: a legacy token's context is recognised in base64 in
 // whatever case its name is written, as in plain text. The anchors that
 // decide whether a run is decoded once knew only token, Token and TOKEN, so

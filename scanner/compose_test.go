@@ -80,13 +80,23 @@ var (
 // composeStacks are the stackings the product documents, each checked
 // against the plain oracle: base64 once or twice (wrapped or not), UTF-16
 // text, base64 inside UTF-16 text, and UTF-16 text inside base64 (base64 of
-// a PowerShell output file), once or twice.
+// a PowerShell output file), once or twice; and base64 of wrapped base64
+// (a Secret's value holding a file that base64(1) wrote).
 var composeStacks = [][]composeEnc{
 	{encB64}, {encB64URL}, {encB64Wrap}, {encB64, encB64},
 	{encU16LE}, {encU16BE}, {encU16BOM},
 	{encB64, encU16LE}, {encB64, encU16BE}, {encB64, encB64, encU16LE}, {encB64Wrap, encU16BOM},
 	{encU16LE, encB64}, {encU16BE, encB64}, {encU16BOM, encB64}, {encU16LE, encB64Wrap},
 	{encU16BOM, encB64URL}, {encU16LE, encB64, encB64},
+	{encB64Wrap, encB64}, {encB64Wrap, encB64URL},
+}
+
+// legacyLeftOut reports whether the text named n is left out of the
+// stacking s: a legacy token in base64 over wrapped base64 is found only
+// when no inner line break falls inside the characters that encode
+// "token" in its context, as rules.Decoded documents.
+func legacyLeftOut(n string, s []composeEnc) bool {
+	return strings.HasPrefix(n, "legacy") && len(s) == 2 && s[0].name == encB64Wrap.name && strings.HasPrefix(s[1].name, "base64")
 }
 
 func stackName(s []composeEnc) string {
@@ -171,6 +181,9 @@ func TestDecodersCompose(t *testing.T) {
 			t.Fatalf("%s: the oracle finds nothing in the plain text", n)
 		}
 		for _, s := range composeStacks {
+			if legacyLeftOut(n, s) {
+				continue
+			}
 			t.Run(n+"/"+stackName(s), func(t *testing.T) {
 				if m := checkCompose(t, plain, s); len(m) > 0 {
 					t.Errorf("missing in %s: %v (plain finds %v, encoded finds %v)", stackName(s), m, composeScan(t, plain), composeScan(t, applyStack(s, plain)))
@@ -189,17 +202,23 @@ func TestDecodersCompose(t *testing.T) {
 func FuzzDecodersCompose(f *testing.F) {
 	g := tokentest.New(2223)
 	texts := composeTexts(g)
-	var parts []string
-	for _, t := range texts {
-		parts = append(parts, t)
+	var names []string
+	for n := range texts {
+		names = append(names, n)
 	}
-	slices.Sort(parts)
+	// In the order of the texts, as before the names were kept, so that
+	// the inputs kept under testdata pick the same texts.
+	slices.SortFunc(names, func(a, b string) int { return strings.Compare(texts[a], texts[b]) })
 	f.Add([]byte("prefix "), []byte(" suffix"), uint8(0), uint8(0))
 	f.Add([]byte("Počítač\r\n"), []byte("\n"), uint8(1), uint8(4))
 	f.Add([]byte("key: "), []byte(""), uint8(2), uint8(3))
 	f.Fuzz(func(t *testing.T, pre, post []byte, which, stack uint8) {
-		plain := append(append(append([]byte(nil), pre...), parts[int(which)%len(parts)]...), post...)
+		n := names[int(which)%len(names)]
 		s := composeStacks[int(stack)%len(composeStacks)]
+		if legacyLeftOut(n, s) {
+			return
+		}
+		plain := append(append(append([]byte(nil), pre...), texts[n]...), post...)
 		if m := checkCompose(t, plain, s); len(m) > 0 {
 			t.Errorf("%s loses %v", stackName(s), m)
 		}
