@@ -437,10 +437,7 @@ func decodeJoined(b []byte, lines []decodeLine, joined []byte, found []Match, lv
 		if j >= n {
 			return last + j - n // in the padding
 		}
-		// The line holding j: the last whose start in joined is at or
-		// before it (a binary search: a block may have many lines).
-		k := sort.Search(len(lines), func(k int) bool { return lines[k].j > j }) - 1
-		return lines[k].s + j - lines[k].j
+		return decodeLineAt(lines, j)
 	}
 	from := len(found)
 	found = decodeRun(joined, 0, n, found, lvl)
@@ -1088,6 +1085,15 @@ func decodeTwice(run []byte, g int, p *decodePattern) (Match, bool) {
 	return m, true
 }
 
+// decodeLineAt returns the offset, in the text the lines were found in, of
+// the character at j in their joined characters: the line holding j is the
+// last whose start in joined is at or before it (a binary search: a block
+// may have many lines).
+func decodeLineAt(lines []decodeLine, j int) int {
+	k := sort.Search(len(lines), func(k int) bool { return lines[k].j > j }) - 1
+	return lines[k].s + j - lines[k].j
+}
+
 // decodeTwiceWrapped is decodeTwice for a token whose base64, one level
 // down, is wrapped over lines: the inner encoding of a token is 128
 // characters or more, longer than a line of 64 or 76, and its first quantum
@@ -1140,11 +1146,7 @@ func decodeTwiceWrapped(run []byte, g int, p *decodePattern) (Match, bool) {
 	if !ok {
 		return Match{}, false
 	}
-	at := func(j int) int { // dec's offset of joined[j]
-		k := sort.Search(len(lines), func(k int) bool { return lines[k].j > j }) - 1
-		return lines[k].s + j - lines[k].j
-	}
-	start, end := at(m.Start), at(m.End-1)+1
+	start, end := decodeLineAt(lines, m.Start), decodeLineAt(lines, m.End-1)+1
 	m.Start = from + start/3*4
 	m.End = min(len(run), from+(end+2)/3*4)
 	return m, true
