@@ -2,6 +2,7 @@ package rules
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/base64"
 	"encoding/binary"
 	"iter"
@@ -692,25 +693,41 @@ type decodeHit struct{ k, at int }
 // so it holds a pair of them at an even offset in run, at its own offset 0
 // or 1: the scan looks up the pair at every even offset, as a 16-bit
 // number, in a bit set of those pairs (decodePatternBits, 8 KiB; base64
-// text hits it at about one pair in 170), and compares the patterns only
-// there.
+// text hits it at about one pair in 170), and compares only the patterns
+// that hold that pair (decodePatternRank).
 func decodePatternScan(run []byte, npat int, hits []decodeHit, grow bool) ([]decodeHit, bool) {
 	for i := 0; i+1 < len(run); i += 2 {
 		v := uint16(run[i]) | uint16(run[i+1])<<8
 		if decodePatternBits[v/64]&(1<<(v%64)) == 0 {
 			continue
 		}
-		for _, key := range decodePatternKeys {
-			at := i - key.shift
-			if key.pair != v || key.k >= npat || at < 0 {
-				continue
+		var all bool
+		if hits, all = decodePatternsAt(run, i, v, npat, hits, grow); !all {
+			return hits, false
+		}
+	}
+	return hits, true
+}
+
+// decodePatternsAt is decodePatternScan where the pair v at run[i] is in
+// decodePatternBits: it compares the patterns that hold v, found by its
+// rank among the pairs set (decodePatternRank). It is a function of its
+// own so that the scan's loop keeps its few values in registers.
+//
+//go:noinline
+func decodePatternsAt(run []byte, i int, v uint16, npat int, hits []decodeHit, grow bool) ([]decodeHit, bool) {
+	below := decodePatternBits[v/64] & (1<<(v%64) - 1)
+	r := int(decodePatternRank[v/64]) + bits.OnesCount64(below)
+	for _, key := range decodePatternKeys[decodePatternStart[r]:decodePatternStart[r+1]] {
+		at := i - key.shift
+		if key.k >= npat || at < 0 {
+			continue
+		}
+		if bytes.HasPrefix(run[at:], []byte(decodePatterns[key.k].text)) {
+			if len(hits) == cap(hits) && !grow {
+				return hits, false
 			}
-			if bytes.HasPrefix(run[at:], []byte(decodePatterns[key.k].text)) {
-				if len(hits) == cap(hits) && !grow {
-					return hits, false
-				}
-				hits = append(hits, decodeHit{key.k, at})
-			}
+			hits = append(hits, decodeHit{key.k, at})
 		}
 	}
 	return hits, true
@@ -720,6 +737,7 @@ var decodeHitPool = sync.Pool{New: func() any { return new([]decodeHit) }}
 
 // decodePatternKey says that pattern k of decodePatterns holds the pair
 // of characters pair (little-endian) at its offset shift, 0 or 1.
+// decodePatternKeys holds them sorted by pair.
 type decodePatternKey struct {
 	pair  uint16
 	k     int
@@ -729,6 +747,12 @@ type decodePatternKey struct {
 var (
 	decodePatternKeys []decodePatternKey
 	decodePatternBits [1 << 16 / 64]uint64
+	// decodePatternRank counts the pairs set in decodePatternBits before
+	// each of its words, and decodePatternStart is where the keys of the
+	// pair of each rank start in decodePatternKeys (and, last, its
+	// length): a pair's keys, found in a few operations.
+	decodePatternRank  [1 << 16 / 64]uint16
+	decodePatternStart []uint16
 	// decodeOnceLen is how many of decodePatterns are of a token
 	// encoded once: they come first.
 	decodeOnceLen int
@@ -748,6 +772,21 @@ func init() {
 			decodePatternKeys = append(decodePatternKeys, decodePatternKey{pair, k, shift})
 		}
 	}
+	// By pair, so that each pair's keys stand together; the hits are
+	// sorted after the scan.
+	slices.SortStableFunc(decodePatternKeys, func(a, b decodePatternKey) int { return cmp.Compare(a.pair, b.pair) })
+	n := 0
+	for w, x := range decodePatternBits {
+		decodePatternRank[w] = uint16(n)
+		n += bits.OnesCount64(x)
+	}
+	decodePatternStart = make([]uint16, 0, n+1)
+	for j, key := range decodePatternKeys {
+		if j == 0 || key.pair != decodePatternKeys[j-1].pair {
+			decodePatternStart = append(decodePatternStart, uint16(j))
+		}
+	}
+	decodePatternStart = append(decodePatternStart, uint16(len(decodePatternKeys)))
 }
 
 // decodeNested appends to found the tokens the patterns of "dt0" cannot
