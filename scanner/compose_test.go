@@ -91,10 +91,12 @@ var composeStacks = [][]composeEnc{
 	{encB64Wrap, encB64}, {encB64Wrap, encB64URL},
 }
 
-// legacyLeftOut reports whether the text named n is left out of the
-// stacking s: a legacy token in base64 over wrapped base64 is found only
-// when no inner line break falls inside the characters that encode
-// "token" in its context, as rules.Decoded documents.
+// legacyLeftOut reports whether the fuzz leaves the text named n out of
+// the stacking s: a legacy token in base64 over wrapped base64 is found
+// only when no inner line break falls inside the characters that encode
+// "token" in its context, as rules.Decoded documents, and text before it
+// moves the breaks. (TestDecodersCompose keeps them: where its texts
+// stand, no break falls there.)
 func legacyLeftOut(n string, s []composeEnc) bool {
 	return strings.HasPrefix(n, "legacy") && len(s) == 2 && s[0].name == encB64Wrap.name && strings.HasPrefix(s[1].name, "base64")
 }
@@ -181,9 +183,6 @@ func TestDecodersCompose(t *testing.T) {
 			t.Fatalf("%s: the oracle finds nothing in the plain text", n)
 		}
 		for _, s := range composeStacks {
-			if legacyLeftOut(n, s) {
-				continue
-			}
 			t.Run(n+"/"+stackName(s), func(t *testing.T) {
 				if m := checkCompose(t, plain, s); len(m) > 0 {
 					t.Errorf("missing in %s: %v (plain finds %v, encoded finds %v)", stackName(s), m, composeScan(t, plain), composeScan(t, applyStack(s, plain)))
