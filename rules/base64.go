@@ -303,10 +303,8 @@ type decoder struct {
 //
 //go:noinline
 func (d decoder) run(b []byte, s, e int, yield func(Match) bool) (decoder, bool) {
-	// Only a run that ends a line, or starts one after its indentation,
-	// can be a line of a wrapped block.
 	d.lines = d.lines[:0]
-	if e < len(b) && (b[e] == '\n' || b[e] == '\r') || s > 0 && (b[s-1] == '\n' || b[s-1] == ' ' || b[s-1] == '\t') {
+	if decodeMayWrap(b, s, e) {
 		d.lines = decodeBlockLines(b, s, e, d.done, d.lines)
 	}
 	d.found = d.found[:0]
@@ -418,17 +416,13 @@ func decodeBlockLines(b []byte, s, e, lo int, lines []decodeLine) []decodeLine {
 // indentation between included.
 func decodeJoined(b []byte, lines []decodeLine, joined []byte, found []Match, lvl int) ([]byte, []Match) {
 	n := 0
-	for k, l := range lines {
-		lines[k].j = n
+	for _, l := range lines {
 		n += l.e - l.s
 	}
 	if n < decodeMinNested {
 		return joined, found
 	}
-	joined = slices.Grow(joined[:0], n+2)
-	for _, l := range lines {
-		joined = append(joined, b[l.s:l.e]...)
-	}
+	joined = decodeJoinLines(slices.Grow(joined[:0], n+2), b, lines)
 	// The padding after the last line, which decodePadded looks for.
 	last := lines[len(lines)-1].e
 	for k := 0; k < 2 && last+k < len(b) && b[last+k] == '='; k++ {
@@ -1101,19 +1095,12 @@ func decodeTwice(run []byte, g int, p *decodePattern) (Match, bool) {
 	var buf [(decodeWindow2 + 8) / 4 * 3]byte
 	dec := decodeQuanta(buf[:0], run[from:min(len(run), g+decodeWindow2)])
 	t := (g-from)/4*3 + p.off // where the parent pattern starts in dec
-	rs, re := t, t
-	for rs > 0 && decodeSextet[dec[rs-1]] != decodeInvalid {
-		rs--
-	}
-	for re < len(dec) && decodeSextet[dec[re]] != decodeInvalid {
-		re++
-	}
+	rs, re := decodeRunAround(dec, t)
 	m, ok := decodeOnce(dec[rs:re], t-p.parent.lead-rs, p.parent.off)
 	if !ok {
-		// Only a run that ends a line, or starts one after its
-		// indentation, can be a line of a wrapped block, as in
-		// decoder.run; at either end of the window, it may be.
-		if rs > 0 && dec[rs-1] != '\n' && dec[rs-1] != ' ' && dec[rs-1] != '\t' && re < len(dec) && dec[re] != '\n' && dec[re] != '\r' {
+		// The run may be a line of a wrapped block, or be cut by the
+		// window, which then ends a line for all it shows.
+		if rs > 0 && re < len(dec) && !decodeMayWrap(dec, rs, re) {
 			return Match{}, false
 		}
 		return decodeTwiceWrapped(run, g, p)
@@ -1122,6 +1109,33 @@ func decodeTwice(run []byte, g int, p *decodePattern) (Match, bool) {
 	m.Start = from + start/3*4
 	m.End = min(len(run), from+(end+2)/3*4)
 	return m, true
+}
+
+// decodeMayWrap reports whether the run b[s:e] can be a line of a wrapped
+// block: only a run that ends a line, or starts one after its indentation,
+// can.
+func decodeMayWrap(b []byte, s, e int) bool {
+	return e < len(b) && (b[e] == '\n' || b[e] == '\r') || s > 0 && (b[s-1] == '\n' || b[s-1] == ' ' || b[s-1] == '\t')
+}
+
+// decodeRunAround returns the run of base64 characters in b that holds
+// b[t], b[s:e].
+func decodeRunAround(b []byte, t int) (s, e int) {
+	s = t
+	for s > 0 && decodeSextet[b[s-1]] != decodeInvalid {
+		s--
+	}
+	return s, decodeRunEnd(b, t)
+}
+
+// decodeJoinLines appends the characters of lines, runs of b, to joined,
+// which is empty, and sets each line's j, where it starts there.
+func decodeJoinLines(joined, b []byte, lines []decodeLine) []byte {
+	for k, l := range lines {
+		lines[k].j = len(joined)
+		joined = append(joined, b[l.s:l.e]...)
+	}
+	return joined
 }
 
 // decodeLineAt returns the offset, in the text the lines were found in, of
@@ -1156,27 +1170,19 @@ func decodeTwiceWrapped(run []byte, g int, p *decodePattern) (Match, bool) {
 	if t >= len(dec) {
 		return Match{}, false
 	}
-	rs, re := t, t
-	for rs > 0 && decodeSextet[dec[rs-1]] != decodeInvalid {
-		rs--
-	}
-	for re < len(dec) && decodeSextet[dec[re]] != decodeInvalid {
-		re++
-	}
+	rs, re := decodeRunAround(dec, t)
 	var lineBuf [8]decodeLine
 	lines := decodeBlockLines(dec, rs, re, 0, lineBuf[:0])
 	if len(lines) < 2 {
 		return Match{}, false
 	}
 	var joinBuf [len(buf)]byte
-	joined := joinBuf[:0]
+	joined := decodeJoinLines(joinBuf[:0], dec, lines)
 	tj := -1 // where the parent pattern starts in joined
-	for k, l := range lines {
-		lines[k].j = len(joined)
+	for _, l := range lines {
 		if l.s <= t && t < l.e {
-			tj = len(joined) + t - l.s
+			tj = l.j + t - l.s
 		}
-		joined = append(joined, dec[l.s:l.e]...)
 	}
 	if tj < 0 {
 		return Match{}, false
