@@ -327,7 +327,11 @@ var tokenRun = regexp.MustCompile(`[A-Za-z0-9_\-]{20,}`)
 // next to what was left of it, or by the cut. So the secrets given are
 // masked once more at the end, with a character none of them holds.
 func Redact(s string, secrets ...Secret) string {
-	s = redactSecrets(s, secrets)
+	mask, ok := redactMask(secrets)
+	if !ok {
+		return "" // no mask to use: nothing of s is kept
+	}
+	s = redactSecrets(s, secrets, mask)
 	var b strings.Builder
 	last := 0
 	for m := range (&rules.Matcher{}).All([]byte(s)) {
@@ -343,40 +347,15 @@ func Redact(s string, secrets ...Secret) string {
 	if len(s) > 300 {
 		s = strings.ToValidUTF8(s[:300], "") + "…"
 	}
-	return redactSecrets(s, secrets)
+	return redactSecrets(s, secrets, mask)
 }
 
 // redactSecrets replaces every secret of secrets in s, and its secret
-// portion (after its last dot, when longer than 8 characters), by four of a
-// printable ASCII character that none of the secrets holds, '*' unless one
-// does. No secret can then stand in the result: it holds no mask
-// character, so it would stand whole in a piece of s that the replacing
-// left as it was, and strings.ReplaceAll leaves no occurrence in those. A
-// secret holding every printable character (94 or more bytes) leaves no
-// mask to use, and nothing of s is kept.
-func redactSecrets(s string, secrets []Secret) string {
-	mask := "****"
-	for _, sec := range secrets {
-		if strings.Contains(string(sec), "*") {
-			mask = ""
-			break
-		}
-	}
-	if mask == "" {
-	next:
-		for c := byte('!'); c <= '~'; c++ {
-			for _, sec := range secrets {
-				if strings.IndexByte(string(sec), c) >= 0 {
-					continue next
-				}
-			}
-			mask = strings.Repeat(string(c), 4)
-			break
-		}
-		if mask == "" {
-			return ""
-		}
-	}
+// portion (after its last dot, when longer than 8 characters), by mask. No
+// secret can then stand in the result when none holds a character of the
+// mask: it would stand whole in a piece of s that the replacing left as
+// it was, and strings.ReplaceAll leaves no occurrence in those.
+func redactSecrets(s string, secrets []Secret, mask string) string {
 	for _, sec := range secrets {
 		v := string(sec)
 		if v == "" {
@@ -388,4 +367,27 @@ func redactSecrets(s string, secrets []Secret) string {
 		}
 	}
 	return s
+}
+
+// redactMask returns four of a printable ASCII character that none of
+// secrets holds, "****" unless one holds '*'; false when they hold every
+// printable character between them (94 bytes or more).
+func redactMask(secrets []Secret) (string, bool) {
+	held := func(c byte) bool {
+		for _, sec := range secrets {
+			if strings.IndexByte(string(sec), c) >= 0 {
+				return true
+			}
+		}
+		return false
+	}
+	if !held('*') {
+		return "****", true
+	}
+	for c := byte('!'); c <= '~'; c++ {
+		if !held(c) {
+			return strings.Repeat(string(c), 4), true
+		}
+	}
+	return "", false
 }
